@@ -1,0 +1,164 @@
+"""The one protocol every recommender in the course follows (scikit-learn style).
+
+``fit(X) -> self`` learns from a user x item CSR matrix, ``score(users)`` returns one row of
+item scores per user, and ``recommend(users, k)`` turns scores into ranked top-k lists with
+the items a user has already seen removed. Hyperparameters are constructor arguments;
+learned state ends in an underscore. Lesson 01 introduces the protocol.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys_lessons.matrix import InteractionMatrix
+
+#: Users scored at once by :meth:`Recommender.recommend`; bounds memory to
+#: ``RECOMMEND_BATCH * n_items`` floats whatever the number of users.
+RECOMMEND_BATCH = 2048
+
+
+def as_interaction_csr(X, name: str = "X") -> sp.csr_matrix:
+    """Return ``X`` as a float32 CSR matrix, or raise ``ValueError`` saying what is wrong.
+
+    Accepts a SciPy sparse matrix or array, a dense 2-D array, or an
+    :class:`~recsys_lessons.matrix.InteractionMatrix`.
+    """
+    if isinstance(X, InteractionMatrix):
+        X = X.X
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float32)
+    else:
+        array = np.asarray(X, dtype=np.float32)
+        if array.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D users x items matrix; got {array.ndim} dimension(s).")
+        X = sp.csr_matrix(array)
+    if X.shape[0] == 0 or X.shape[1] == 0 or X.nnz == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}, {X.nnz} interactions); a model needs data to learn from.")
+    if not np.isfinite(X.data).all():
+        raise ValueError(f"{name} holds NaN or infinite values; drop or fill them before fitting.")
+    X.sort_indices()
+    return X
+
+
+class Recommender:
+    """Base class: subclasses implement ``_fit(X)`` and ``_score(users)``.
+
+    Attributes
+    ----------
+    X_ : scipy.sparse.csr_matrix
+        The training matrix; its non-zeros are the "seen" items removed by ``recommend``.
+    n_users_, n_items_ : int
+        Shape of the training matrix.
+    """
+
+    def fit(self, X) -> Recommender:
+        """Learn from a user x item matrix (ratings or 1.0 for implicit feedback)."""
+        self.X_ = as_interaction_csr(X)
+        self.n_users_, self.n_items_ = self.X_.shape
+        self._fit(self.X_)
+        return self
+
+    def score(self, users=None) -> np.ndarray:
+        """Scores of every item for each user: array of shape ``(len(users), n_items)``.
+
+        Higher means more recommendable. ``users`` are 0-based row indices (default: all).
+        """
+        return np.asarray(self._score(self._check_users(users)), dtype=np.float64)
+
+    def recommend(self, users=None, k: int = 10, exclude_seen: bool = True):
+        """Top-``k`` items per user, best first.
+
+        Parameters
+        ----------
+        users : array-like of int, optional
+            0-based user indices (default: every user of the training matrix).
+        k : int
+            List length, ``1 <= k <= n_items``.
+        exclude_seen : bool
+            Remove the items each user interacted with in the training matrix.
+
+        Returns
+        -------
+        items : ndarray of int, shape ``(len(users), k)``
+        scores : ndarray of float, shape ``(len(users), k)``
+            When a user has fewer than ``k`` unseen items, the tail of the row holds seen
+            items with score ``-inf``, so the padding is visible rather than silent.
+        """
+        users = self._check_users(users)
+        k = _check_k(k, self.n_items_)
+        items = np.empty((len(users), k), dtype=np.int64)
+        scores = np.empty((len(users), k), dtype=np.float64)
+        for start in range(0, len(users), RECOMMEND_BATCH):
+            batch = users[start : start + RECOMMEND_BATCH]
+            batch_scores = np.array(self._score(batch), dtype=np.float64)
+            if exclude_seen:
+                seen = self.X_[batch]
+                batch_scores[seen.nonzero()] = -np.inf
+            top = top_k_indices(batch_scores, k)
+            items[start : start + len(batch)] = top
+            scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
+        return items, scores
+
+    def _check_users(self, users) -> np.ndarray:
+        if not hasattr(self, "X_"):
+            raise ValueError(f"{type(self).__name__} is not fitted yet; call .fit(X) first.")
+        if users is None:
+            return np.arange(self.n_users_)
+        users = np.atleast_1d(np.asarray(users))
+        if users.size == 0:
+            raise ValueError("users is empty; pass at least one user index.")
+        if not np.issubdtype(users.dtype, np.integer):
+            raise ValueError(
+                f"users must be integer row indices (got dtype {users.dtype}); map raw ids with "
+                "InteractionMatrix.user_index first."
+            )
+        if users.min() < 0 or users.max() >= self.n_users_:
+            raise ValueError(
+                f"user indices must lie in 0..{self.n_users_ - 1}; got values from {users.min()} to "
+                f"{users.max()}. Map raw ids with InteractionMatrix.user_index first."
+            )
+        return users.ravel()
+
+    def _fit(self, X: sp.csr_matrix) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score(self, users: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def get_params(self) -> dict:
+        """Constructor arguments and their current values (as in scikit-learn)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the ``k`` largest scores in each row, sorted best first.
+
+    Uses ``argpartition`` (linear time) and then sorts only the ``k`` survivors; equal scores
+    among the survivors are ordered by the lower item index, so a list is deterministic.
+    """
+    scores = np.asarray(scores)
+    n_items = scores.shape[1]
+    k = _check_k(k, n_items)
+    if k < n_items:
+        candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        candidates = np.broadcast_to(np.arange(n_items), scores.shape).copy()
+    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
+    order = np.lexsort((candidates, -candidate_scores), axis=1)
+    return np.take_along_axis(candidates, order, axis=1)
+
+
+def _check_k(k, n_items: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer (the length of each list); got {k!r}.")
+    if k > n_items:
+        raise ValueError(f"k={k} is larger than the catalogue ({n_items} items); choose k <= {n_items}.")
+    return int(k)
