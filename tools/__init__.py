@@ -1,0 +1,1 @@
+"""Maintenance tools of the course: executing notebooks, rendering, generating exercises."""
