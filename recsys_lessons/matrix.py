@@ -79,18 +79,28 @@ def interaction_matrix(
     """
     for column in ("user_id", "item_id") + ((value,) if value else ()):
         if column not in interactions.columns:
-            raise ValueError(f"interactions need a {column!r} column; found {list(interactions.columns)}.")
+            raise ValueError(
+                f"interactions need a {column!r} column; found {list(interactions.columns)}."
+            )
     if value and interactions[value].isna().any():
-        raise ValueError(f"the {value!r} column has missing values; drop or fill them before building a matrix.")
-    users = pd.Index(np.sort(interactions["user_id"].unique()) if user_ids is None else user_ids, name="user_id")
-    items = pd.Index(np.sort(interactions["item_id"].unique()) if item_ids is None else item_ids, name="item_id")
+        raise ValueError(
+            f"the {value!r} column has missing values; drop or fill them before building a matrix."
+        )
+    users = pd.Index(
+        np.sort(interactions["user_id"].unique()) if user_ids is None else user_ids, name="user_id"
+    )
+    items = pd.Index(
+        np.sort(interactions["item_id"].unique()) if item_ids is None else item_ids, name="item_id"
+    )
     for index, kind in ((users, "user"), (items, "item")):
         if not index.is_unique:
             raise ValueError(f"the {kind} ids given contain duplicates; pass each id once.")
     deduplicated = interactions.drop_duplicates(["user_id", "item_id"], keep="last")
     rows = _positions(users, deduplicated["user_id"].to_numpy(), "user")
     cols = _positions(items, deduplicated["item_id"].to_numpy(), "item")
-    data = deduplicated[value].to_numpy(dtype=np.float32) if value else np.ones(len(rows), np.float32)
+    data = (
+        deduplicated[value].to_numpy(dtype=np.float32) if value else np.ones(len(rows), np.float32)
+    )
     X = sp.csr_matrix((data, (rows, cols)), shape=(len(users), len(items)), dtype=np.float32)
     X.sort_indices()
     return InteractionMatrix(X=X, user_ids=users, item_ids=items)

@@ -31,10 +31,14 @@ def as_interaction_csr(X, name: str = "X") -> sp.csr_matrix:
     else:
         array = np.asarray(X, dtype=np.float32)
         if array.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D users x items matrix; got {array.ndim} dimension(s).")
+            raise ValueError(
+                f"{name} must be a 2-D users x items matrix; got {array.ndim} dimension(s)."
+            )
         X = sp.csr_matrix(array)
     if X.shape[0] == 0 or X.shape[1] == 0 or X.nnz == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape}, {X.nnz} interactions); a model needs data to learn from.")
+        raise ValueError(
+            f"{name} is empty (shape {X.shape}, {X.nnz} interactions); a model needs data to learn from."
+        )
     if not np.isfinite(X.data).all():
         raise ValueError(f"{name} holds NaN or infinite values; drop or fill them before fitting.")
     X.sort_indices()
@@ -160,5 +164,7 @@ def _check_k(k, n_items: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer (the length of each list); got {k!r}.")
     if k > n_items:
-        raise ValueError(f"k={k} is larger than the catalogue ({n_items} items); choose k <= {n_items}.")
+        raise ValueError(
+            f"k={k} is larger than the catalogue ({n_items} items); choose k <= {n_items}."
+        )
     return int(k)

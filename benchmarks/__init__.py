@@ -1,0 +1,1 @@
+"""Reproducible benchmarks: accuracy against published results and speed against plain loops."""

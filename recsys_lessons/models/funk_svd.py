@@ -1,0 +1,232 @@
+"""Biased matrix factorization for explicit ratings ("FunkSVD"), trained by mini-batch SGD.
+
+Lesson 04 (``notebooks/04_matrix_factorization.ipynb``) derives the update rule, plots the
+train/validation learning curves stored in ``history_`` and asks for one SGD step as an
+exercise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recsys_lessons.models.base import Recommender, as_interaction_csr
+
+
+class FunkSVD(Recommender):
+    """Biased matrix factorization of a ratings matrix (Funk 2006; Koren, Bell & Volinsky 2009).
+
+    Predicted rating::
+
+        r_hat(u, i) = mu + b_u + b_i + p_u . q_i
+
+    with ``mu`` the global mean rating of the training data, ``b_u`` / ``b_i`` user and
+    item biases and ``p_u`` / ``q_i`` vectors of ``n_factors`` latent factors. Only the
+    observed ratings (the stored entries of ``X``) are fitted; an empty cell means
+    "not rated", never "rated zero". The loss is::
+
+        sum over observed (u, i) of (r_ui - r_hat(u, i))^2
+            + reg_bias * (b_u^2 + b_i^2) + reg * (|p_u|^2 + |q_i|^2)
+
+    minimised by stochastic gradient descent. With ``e = r_ui - r_hat(u, i)`` one step on
+    one rating is::
+
+        b_u <- b_u + lr * (e - reg_bias * b_u)        b_i <- b_i + lr * (e - reg_bias * b_i)
+        p_u <- p_u + lr * (e * q_i - reg * p_u)       q_i <- q_i + lr * (e * p_u - reg * q_i)
+
+    Each epoch shuffles the ratings and applies these steps ``batch_size`` ratings at a time
+    in vectorized numpy: the steps of one mini-batch are computed from the same parameter
+    values and *summed* (not averaged) into the parameters, so ``lr`` and ``reg`` mean the
+    same as in per-rating SGD (Funk 2006, the Surprise library) and ``batch_size`` only
+    trades speed against slightly staler gradients.
+
+    Parameters
+    ----------
+    n_factors : int
+        Length of each user and item vector.
+    n_epochs : int
+        Passes over the training ratings.
+    lr : float
+        SGD learning rate (step size per rating).
+    reg : float
+        L2 penalty on the factor vectors ``p_u`` and ``q_i``.
+    reg_bias : float
+        L2 penalty on the biases ``b_u`` and ``b_i``.
+    batch_size : int
+        Ratings per vectorized SGD step.
+    init_std : float
+        Standard deviation of the normal distribution the factors start from (biases start at 0).
+    seed : int
+        Seeds the initial factors and the order of the ratings in every epoch.
+
+    Attributes
+    ----------
+    global_mean_ : float
+        ``mu``, the mean training rating.
+    user_bias_, item_bias_ : ndarray of shape (n_users,) and (n_items,)
+    user_factors_, item_factors_ : ndarray of shape (n_users, n_factors) and (n_items, n_factors)
+    rating_range_ : tuple of float
+        Lowest and highest training rating; :meth:`predict` clips to it.
+    X_val_ : scipy.sparse.csr_matrix or None
+        The validation ratings given to :meth:`fit`, if any.
+    history_ : pandas.DataFrame
+        One row per epoch: ``epoch``, ``train_rmse`` and ``val_rmse`` (NaN without
+        validation data), both measured after the epoch with :meth:`rmse`.
+
+    Notes
+    -----
+    The default hyperparameters were chosen on MovieLens 100K with a validation split carved
+    out of ``u1.base`` only (``benchmarks/funk_svd_folds.py`` repeats the search).
+    """
+
+    def __init__(
+        self,
+        n_factors: int = 100,
+        n_epochs: int = 60,
+        lr: float = 0.01,
+        reg: float = 0.1,
+        reg_bias: float = 0.02,
+        batch_size: int = 128,
+        init_std: float = 0.1,
+        seed: int = 42,
+    ):
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.lr = lr
+        self.reg = reg
+        self.reg_bias = reg_bias
+        self.batch_size = batch_size
+        self.init_std = init_std
+        self.seed = seed
+
+    def fit(self, X, X_val=None) -> FunkSVD:
+        """Learn biases and factors from the stored ratings of ``X``.
+
+        Parameters
+        ----------
+        X : sparse matrix, dense array or InteractionMatrix, shape (n_users, n_items)
+            Training ratings; the stored entries are the observed ratings.
+        X_val : same kinds, optional
+            Held-out ratings of the same shape, used only to record ``val_rmse`` in
+            ``history_`` after every epoch (never to train).
+        """
+        self.X_val_ = None if X_val is None else as_interaction_csr(X_val, "X_val")
+        return super().fit(X)
+
+    def _fit(self, X: sp.csr_matrix) -> None:
+        self._check_hyperparameters()
+        if self.X_val_ is not None and self.X_val_.shape != X.shape:
+            raise ValueError(
+                f"X_val has shape {self.X_val_.shape} but X has shape {X.shape}; build both with "
+                "the same user and item ids (InteractionMatrix.like)."
+            )
+        users, items, ratings = _observed(X)
+        rng = np.random.default_rng(self.seed)
+        self.global_mean_ = float(ratings.mean())
+        self.rating_range_ = (float(ratings.min()), float(ratings.max()))
+        self.user_bias_ = np.zeros(X.shape[0])
+        self.item_bias_ = np.zeros(X.shape[1])
+        self.user_factors_ = rng.normal(0.0, self.init_std, (X.shape[0], self.n_factors))
+        self.item_factors_ = rng.normal(0.0, self.init_std, (X.shape[1], self.n_factors))
+        history = []
+        for epoch in range(1, self.n_epochs + 1):
+            order = rng.permutation(len(ratings))
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                self._sgd_step(users[batch], items[batch], ratings[batch])
+            val_rmse = np.nan if self.X_val_ is None else self.rmse(self.X_val_)
+            history.append((epoch, self.rmse(X), val_rmse))
+        self.history_ = pd.DataFrame(history, columns=["epoch", "train_rmse", "val_rmse"])
+
+    def _sgd_step(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> None:
+        """One vectorized SGD step on a mini-batch; repeated users/items add up (``np.add.at``)."""
+        p, q = self.user_factors_[users], self.item_factors_[items]
+        b_u, b_i = self.user_bias_[users], self.item_bias_[items]
+        error = ratings - (self.global_mean_ + b_u + b_i + np.einsum("ij,ij->i", p, q))
+        np.add.at(self.user_bias_, users, self.lr * (error - self.reg_bias * b_u))
+        np.add.at(self.item_bias_, items, self.lr * (error - self.reg_bias * b_i))
+        np.add.at(self.user_factors_, users, self.lr * (error[:, None] * q - self.reg * p))
+        np.add.at(self.item_factors_, items, self.lr * (error[:, None] * p - self.reg * q))
+
+    def predict(self, users, items) -> np.ndarray:
+        """Predicted ratings of (user, item) pairs, clipped to the training rating scale.
+
+        ``r_hat(u, i) = mu + b_u + b_i + p_u . q_i``, clipped to ``rating_range_`` (a
+        prediction of 5.3 on a 1..5 scale becomes 5.0, which can only lower the error).
+
+        Parameters
+        ----------
+        users, items : array-like of int, same length
+            0-based row and column indices; ``predict(users, items)[j]`` is the rating of
+            ``items[j]`` by ``users[j]``.
+        """
+        users = self._check_users(users)
+        items = np.atleast_1d(np.asarray(items)).ravel()
+        if len(items) != len(users):
+            raise ValueError(
+                f"users and items must pair up one to one; got {len(users)} users and "
+                f"{len(items)} items."
+            )
+        if (
+            not np.issubdtype(items.dtype, np.integer)
+            or items.min() < 0
+            or items.max() >= self.n_items_
+        ):
+            raise ValueError(
+                f"items must be integer column indices in 0..{self.n_items_ - 1}; map raw ids "
+                "with InteractionMatrix.item_index first."
+            )
+        raw = (
+            self.global_mean_
+            + self.user_bias_[users]
+            + self.item_bias_[items]
+            + np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
+        )
+        return np.clip(raw, *self.rating_range_)
+
+    def rmse(self, X) -> float:
+        """Root mean squared error of :meth:`predict` on the stored ratings of ``X``.
+
+        ``sqrt(mean over stored (u, i) of (r_ui - r_hat(u, i))^2)``; ``X`` must have the
+        training matrix's shape.
+        """
+        X = as_interaction_csr(X)
+        if X.shape != (self.n_users_, self.n_items_):
+            raise ValueError(
+                f"X has shape {X.shape} but the model was fitted on {(self.n_users_, self.n_items_)}; "
+                "build it with the training matrix's ids (InteractionMatrix.like)."
+            )
+        users, items, ratings = _observed(X)
+        return float(np.sqrt(np.mean((ratings - self.predict(users, items)) ** 2)))
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        """Unclipped predicted ratings of every item, so the top of the scale is not a tie."""
+        return (
+            self.global_mean_
+            + self.user_bias_[users, None]
+            + self.item_bias_[None, :]
+            + self.user_factors_[users] @ self.item_factors_.T
+        )
+
+    def _check_hyperparameters(self) -> None:
+        for name in ("n_factors", "n_epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        if not _is_number(self.lr) or not self.lr > 0:
+            raise ValueError(f"lr must be a positive step size such as 0.01; got {self.lr!r}.")
+        for name in ("reg", "reg_bias", "init_std"):
+            value = getattr(self, name)
+            if not _is_number(value) or not value >= 0:
+                raise ValueError(f"{name} must be a number, zero or positive; got {value!r}.")
+
+
+def _observed(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices, column indices and values of the stored entries of a CSR matrix."""
+    users = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    return users, X.indices.astype(np.int64), X.data.astype(np.float64)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

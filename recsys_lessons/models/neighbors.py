@@ -1,0 +1,382 @@
+"""Neighbourhood collaborative filtering: item-kNN, user-kNN and the similarities behind them.
+
+"People who watched X also watched Y" in matrix form. Lesson 03
+(``notebooks/03_item_knn.ipynb``) builds the item-item similarity step by step (co-occurrence,
+cosine, shrinkage, pruning) and measures each step.
+
+Notation used in every formula below: ``A`` is a users x items matrix, ``a_i`` its column
+``i``, ``dot(i, j) = sum_u A[u, i] * A[u, j]`` (the entries of ``A^T A``) and
+``n_i = dot(i, i) = sum_u A[u, i]^2``, the squared norm of column ``i``. On 0/1 data,
+``dot(i, j)`` is the number of users who interacted with both items and ``n_i`` the number of
+users who interacted with ``i``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recsys_lessons.models.base import Recommender, as_interaction_csr
+
+SIMILARITIES = ("cosine", "jaccard", "asymmetric_cosine")
+
+#: Cells of the dense block of similarities computed at once by :func:`similarity_matrix`
+#: (2**22 float64 values, 32 MB): a catalogue of ``n`` items is processed ``2**22 // n`` rows
+#: at a time, so memory stays ``O(n)`` per row however large the catalogue.
+BLOCK_CELLS = 2**22
+
+
+def similarity_matrix(
+    X,
+    similarity: str = "cosine",
+    *,
+    alpha: float = 0.5,
+    shrink: float = 0.0,
+    neighbors: int | None = None,
+    block_rows: int | None = None,
+) -> sp.csr_matrix:
+    """Similarity between every pair of columns of ``X``, pruned to the top ``neighbors`` per row.
+
+    Lesson 03 (``notebooks/03_item_knn.ipynb``) derives each formula from co-occurrence counts.
+
+    With ``dot(i, j)`` and ``n_i`` as in the module docstring (all three equal the classic
+    set-based definitions on 0/1 data, where ``n_i = |U_i|`` and ``dot(i, j) = |U_i & U_j|``):
+
+    - ``"cosine"``: ``S[i, j] = dot(i, j) / (sqrt(n_i) * sqrt(n_j) + shrink)``
+    - ``"jaccard"``: ``S[i, j] = dot(i, j) / (n_i + n_j - dot(i, j) + shrink)``
+      (on 0/1 data ``|U_i & U_j| / |U_i | U_j|``; on weighted data the Tanimoto coefficient)
+    - ``"asymmetric_cosine"``: ``S[i, j] = dot(i, j) / (n_i^alpha * n_j^(1 - alpha) + shrink)``
+      (Aiolli, 2013). ``alpha = 0.5`` is the cosine; ``alpha = 1`` gives ``dot(i, j) / n_i``,
+      on 0/1 data the confidence ``P(j | i)`` of the rule "users of i also use j", which does
+      not penalise popular ``j``; ``alpha = 0`` gives ``P(i | j)``, which penalises them most.
+
+    ``shrink`` pulls similarities resting on few common users towards zero
+    (``shrink = 0`` leaves them unchanged). A pair with a zero denominator gets similarity 0.
+    The diagonal is always 0: an item is not its own neighbour.
+
+    Pruning is **per row**: row ``i`` keeps its ``neighbors`` largest similarities (after
+    shrinkage) and drops the rest; ties at the cut are broken arbitrarily. Scoring a user with
+    ``x_u @ S`` therefore lets each item ``i`` of the user's history vote for its own
+    ``neighbors`` nearest items, as in Deshpande and Karypis (2004) and ``implicit``.
+
+    Parameters
+    ----------
+    X : sparse matrix or array-like, shape (n_rows, n_columns)
+        Compared column by column (pass ``X.T`` to compare rows, e.g. users).
+    similarity : {"cosine", "jaccard", "asymmetric_cosine"}
+    alpha : float in [0, 1]
+        Exponent of ``"asymmetric_cosine"``; ignored by the other similarities.
+    shrink : float >= 0
+        Added to every denominator.
+    neighbors : int >= 1 or None
+        Similarities kept per row; ``None`` keeps every non-zero similarity.
+    block_rows : int or None
+        Rows of ``S`` computed per dense block; default ``BLOCK_CELLS // n_columns``. The
+        result does not depend on it, only the peak memory does.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n_columns, n_columns)
+        ``S`` with explicit zeros removed; ``S[i]`` holds the neighbours of column ``i``.
+    """
+    _check_similarity_options(similarity, alpha, shrink, neighbors)
+    X = as_interaction_csr(X).astype(np.float64)
+    n = X.shape[1]
+    if block_rows is None:
+        block_rows = max(1, BLOCK_CELLS // n)
+    elif (
+        isinstance(block_rows, bool)
+        or not isinstance(block_rows, (int, np.integer))
+        or block_rows < 1
+    ):
+        raise ValueError(f"block_rows must be a positive integer; got {block_rows!r}.")
+    columns_as_rows = X.T.tocsr()
+    squared_norms = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+    rows, cols, values = [], [], []
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        dots = (columns_as_rows[start:stop] @ X).toarray()
+        block = _normalize_dots(
+            dots, squared_norms[start:stop], squared_norms, similarity, alpha, shrink
+        )
+        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        block_row, block_col, block_value = _largest_per_row(block, neighbors)
+        rows.append(block_row + start)
+        cols.append(block_col)
+        values.append(block_value)
+    S = sp.csr_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    )
+    S.sort_indices()
+    return S
+
+
+def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
+    if similarity not in SIMILARITIES:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}.")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1] (0.5 is the cosine); got {alpha!r}.")
+    if not shrink >= 0.0:
+        raise ValueError(f"shrink must be a number >= 0 (0 means no shrinkage); got {shrink!r}.")
+    if neighbors is not None and (
+        isinstance(neighbors, bool) or not isinstance(neighbors, (int, np.integer)) or neighbors < 1
+    ):
+        raise ValueError(
+            f"neighbors must be a positive integer, or None to keep every neighbour; got {neighbors!r}."
+        )
+
+
+def _normalize_dots(dots, row_norms, col_norms, similarity, alpha, shrink) -> np.ndarray:
+    """Turn a dense block of ``dot(i, j)`` into similarities (formulas in similarity_matrix)."""
+    if similarity == "cosine":
+        denominator = np.sqrt(row_norms)[:, None] * np.sqrt(col_norms)[None, :]
+    elif similarity == "asymmetric_cosine":
+        denominator = (row_norms**alpha)[:, None] * (col_norms ** (1.0 - alpha))[None, :]
+    else:
+        denominator = row_norms[:, None] + col_norms[None, :] - dots
+    denominator += shrink
+    return np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
+
+
+def _largest_per_row(block: np.ndarray, k: int | None):
+    """Row, column and value of the ``k`` largest non-zero entries of each row of ``block``."""
+    if k is None or k >= block.shape[1]:
+        rows, cols = np.nonzero(block)
+        return rows, cols, block[rows, cols]
+    cols = np.argpartition(-block, k - 1, axis=1)[:, :k]
+    values = np.take_along_axis(block, cols, axis=1)
+    rows = np.broadcast_to(np.arange(block.shape[0])[:, None], cols.shape)
+    keep = values != 0
+    return rows[keep], cols[keep], values[keep]
+
+
+class _NeighborhoodRecommender(Recommender):
+    """Shared constructor and helpers of :class:`ItemKNN` and :class:`UserKNN`."""
+
+    def __init__(
+        self,
+        similarity: str = "cosine",
+        alpha: float = 0.5,
+        shrink: float = 0.0,
+        neighbors: int | None = 100,
+        binarize: bool = True,
+    ):
+        self.similarity = similarity
+        self.alpha = alpha
+        self.shrink = shrink
+        self.neighbors = neighbors
+        self.binarize = binarize
+
+    def _weights(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        weights = X.astype(np.float64)
+        weights.eliminate_zeros()
+        if self.binarize:
+            weights.data[:] = 1.0
+        return weights
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "similarity_"):
+            raise ValueError(f"{type(self).__name__} is not fitted yet; call .fit(X) first.")
+
+    def _similarity(self, A) -> sp.csr_matrix:
+        return similarity_matrix(
+            A, self.similarity, alpha=self.alpha, shrink=self.shrink, neighbors=self.neighbors
+        )
+
+
+class ItemKNN(_NeighborhoodRecommender):
+    """Item-based nearest neighbours: recommend items similar to those the user already has.
+
+    ``score(u) = w_u @ S``, i.e. ``score(u, j) = sum over items i of w_u[i] * S[i, j]``, where
+    ``w_u`` is the user's row of the training matrix (1.0 per interaction when ``binarize``)
+    and ``S`` the item-item similarity of :func:`similarity_matrix` computed on the same
+    matrix, pruned per row: each item ``i`` of the history votes for its ``neighbors`` most
+    similar items. Lesson 03 (``notebooks/03_item_knn.ipynb``).
+
+    ``ItemKNN(similarity="cosine", shrink=0, neighbors=K - 1, binarize=False)`` reproduces
+    ``implicit.nearest_neighbours.CosineRecommender(K=K)``, which counts every item among
+    its own ``K`` neighbours.
+
+    Parameters
+    ----------
+    similarity : {"cosine", "jaccard", "asymmetric_cosine"}
+        Formulas in :func:`similarity_matrix`.
+    alpha : float in [0, 1]
+        Exponent of ``"asymmetric_cosine"``: ``dot(i, j) / (n_i^alpha * n_j^(1 - alpha))``.
+    shrink : float >= 0
+        Added to the denominator of every similarity; damps pairs with few common users.
+    neighbors : int >= 1 or None
+        Most similar items kept per item; ``None`` keeps all.
+    binarize : bool
+        Treat every interaction as 1.0 (who watched what) rather than using the ratings, both
+        for the similarity and for the weights ``w_u``.
+
+    Attributes
+    ----------
+    weights_ : scipy.sparse.csr_matrix
+        The training matrix as used in the formulas (binarised when ``binarize``).
+    similarity_ : scipy.sparse.csr_matrix, shape (n_items, n_items)
+        The pruned item-item similarity ``S``; row ``i`` holds item ``i``'s neighbours.
+    """
+
+    def _fit(self, X: sp.csr_matrix) -> None:
+        self.weights_ = self._weights(X)
+        self.similarity_ = self._similarity(self.weights_)
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        return (self.weights_[users] @ self.similarity_).toarray()
+
+    def similar_items(self, item: int, n: int = 10):
+        """The ``n`` items with the largest similarity ``S[item, j]``, best first.
+
+        Only items that kept a non-zero similarity after pruning are returned, so the arrays
+        can be shorter than ``n``.
+
+        Returns
+        -------
+        items : ndarray of int
+        scores : ndarray of float
+        """
+        self._require_fitted()
+        item = _check_index(item, self.n_items_, "item")
+        return _largest_entries(self.similarity_[item], _check_n(n))
+
+    def explain(self, user: int, item: int, n: int | None = 3) -> pd.DataFrame:
+        """The items of ``user``'s history that contributed most to ``score(user, item)``.
+
+        ``contribution = weight * similarity`` with ``weight = w_u[i]`` and
+        ``similarity = S[i, item]``; the contributions of all rows (``n=None``) sum to the
+        score. Items of the history that are not neighbours of ``item`` contribute 0 and are
+        left out.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``item``, ``weight``, ``similarity``, ``contribution``; at most ``n`` rows,
+            largest contribution first.
+        """
+        self._require_fitted()
+        user = _check_index(user, self.n_users_, "user")
+        item = _check_index(item, self.n_items_, "item")
+        history = self.weights_[user]
+        similarities = self.similarity_[history.indices][:, [item]].toarray().ravel()
+        return _contributions(
+            "item", history.indices, history.data, similarities, _check_optional_n(n)
+        )
+
+
+class UserKNN(_NeighborhoodRecommender):
+    """User-based nearest neighbours: recommend what the most similar users have.
+
+    ``score(u) = sum over users v of S[u, v] * w_v``, i.e. ``score = S @ W``, where ``W`` is
+    the training matrix (1.0 per interaction when ``binarize``) and ``S`` the user-user
+    similarity of :func:`similarity_matrix` computed on ``W.T``, pruned per row: each user
+    listens to their ``neighbors`` most similar users. For ``"asymmetric_cosine"``,
+    ``S[u, v] = dot(u, v) / (n_u^alpha * n_v^(1 - alpha) + shrink)`` with ``u`` the user being
+    scored. Lesson 03 (``notebooks/03_item_knn.ipynb``) compares it with :class:`ItemKNN`.
+
+    Parameters
+    ----------
+    similarity : {"cosine", "jaccard", "asymmetric_cosine"}
+        Formulas in :func:`similarity_matrix`, applied to users instead of items.
+    alpha : float in [0, 1]
+        Exponent of ``"asymmetric_cosine"``.
+    shrink : float >= 0
+        Added to the denominator of every similarity; damps pairs with few common items.
+    neighbors : int >= 1 or None
+        Most similar users kept per user; ``None`` keeps all.
+    binarize : bool
+        Treat every interaction as 1.0 rather than using the ratings.
+
+    Attributes
+    ----------
+    weights_ : scipy.sparse.csr_matrix
+        The training matrix as used in the formulas (binarised when ``binarize``).
+    similarity_ : scipy.sparse.csr_matrix, shape (n_users, n_users)
+        The pruned user-user similarity ``S``; row ``u`` holds user ``u``'s neighbours.
+    """
+
+    def _fit(self, X: sp.csr_matrix) -> None:
+        self.weights_ = self._weights(X)
+        self.similarity_ = self._similarity(self.weights_.T)
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        return (self.similarity_[users] @ self.weights_).toarray()
+
+    def similar_users(self, user: int, n: int = 10):
+        """The ``n`` users with the largest similarity ``S[user, v]``, best first.
+
+        Only users that kept a non-zero similarity after pruning are returned.
+
+        Returns
+        -------
+        users : ndarray of int
+        scores : ndarray of float
+        """
+        self._require_fitted()
+        user = _check_index(user, self.n_users_, "user")
+        return _largest_entries(self.similarity_[user], _check_n(n))
+
+    def explain(self, user: int, item: int, n: int | None = 3) -> pd.DataFrame:
+        """The neighbours of ``user`` who contributed most to ``score(user, item)``.
+
+        ``contribution = similarity * weight`` with ``similarity = S[user, v]`` and
+        ``weight = w_v[item]``; the contributions of all rows (``n=None``) sum to the score.
+        Neighbours who did not interact with ``item`` contribute 0 and are left out.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``user``, ``weight``, ``similarity``, ``contribution``; at most ``n`` rows,
+            largest contribution first.
+        """
+        self._require_fitted()
+        user = _check_index(user, self.n_users_, "user")
+        item = _check_index(item, self.n_items_, "item")
+        neighbours = self.similarity_[user]
+        weights = self.weights_[neighbours.indices][:, [item]].toarray().ravel()
+        return _contributions(
+            "user", neighbours.indices, weights, neighbours.data, _check_optional_n(n)
+        )
+
+
+def _contributions(kind, indices, weights, similarities, n) -> pd.DataFrame:
+    contributions = weights * similarities
+    keep = contributions != 0
+    frame = pd.DataFrame(
+        {
+            kind: indices[keep].astype(np.int64),
+            "weight": weights[keep],
+            "similarity": similarities[keep],
+            "contribution": contributions[keep],
+        }
+    )
+    frame = frame.sort_values(["contribution", kind], ascending=[False, True], kind="stable")
+    return frame.head(n if n is not None else len(frame)).reset_index(drop=True)
+
+
+def _largest_entries(row: sp.csr_matrix, n: int):
+    order = np.lexsort((row.indices, -row.data))[:n]
+    return row.indices[order].astype(np.int64), row.data[order].astype(np.float64)
+
+
+def _check_index(index, size: int, kind: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise ValueError(
+            f"{kind} must be one integer {kind} index (got {index!r}); map raw ids with "
+            f"InteractionMatrix.{kind}_index first."
+        )
+    if not 0 <= index < size:
+        raise ValueError(f"{kind} index {index} is out of range: it must lie in 0..{size - 1}.")
+    return int(index)
+
+
+def _check_n(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer (how many to return); got {n!r}.")
+    return int(n)
+
+
+def _check_optional_n(n) -> int | None:
+    return None if n is None else _check_n(n)

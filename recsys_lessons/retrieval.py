@@ -1,0 +1,470 @@
+"""Candidate retrieval: the top-k items for a query vector, exactly or approximately.
+
+A factor model scores an item by a dot product, ``score(u, i) = user_vector . item_vector``.
+Scoring every item is exact but costs ``n_items * dimension`` multiply-adds per request;
+an approximate nearest-neighbour (ANN) index such as Spotify's ``annoy`` looks at a small
+part of the catalogue and usually finds almost the same top-k, far faster.
+
+- :class:`ExactIndex`: brute-force search in numpy (batched matrix products).
+- :class:`ApproximateIndex`: an ``annoy`` forest of random-projection trees.
+- :func:`measure_recall` / :func:`recall_speed_sweep`: recall@k of the approximate search
+  against the exact one and queries per second, over ``n_trees`` / ``search_k`` settings.
+
+Both indexes share one interface: ``build(vectors)``, ``query(vectors, k) -> (ids, scores)``
+for a batch of queries, ``save(path)`` and ``Index.load(path)``. ``ids`` are row positions in
+the vectors given to ``build``; ``scores`` are "higher is better" for every metric:
+
+- ``"dot"``: the dot product ``q . v`` (what a factor model ranks by);
+- ``"angular"``: the cosine similarity ``q . v / (|q| |v|)``;
+- ``"euclidean"``: minus the Euclidean distance, ``-|q - v|``.
+
+Lesson 04 (``notebooks/04_matrix_factorization.ipynb``) draws the recall-vs-latency curve and
+explains batch (precomputed tables) vs real-time (ANN at request time) serving.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from annoy import AnnoyIndex
+
+from recsys_lessons.models.base import top_k_indices
+
+METRICS = ("dot", "angular", "euclidean")
+_FORMAT_VERSION = 1
+
+
+class _VectorIndex:
+    """What both indexes share: settings checks, input checks and the saved metadata."""
+
+    kind = ""
+
+    def _check_metric(self) -> None:
+        if self.metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}; got {self.metric!r}.")
+
+    def _check_built(self) -> None:
+        if not hasattr(self, "dimension_"):
+            raise ValueError(f"{type(self).__name__} is empty; call .build(vectors) first.")
+
+    def _check_queries(self, vectors, k) -> tuple[np.ndarray, int]:
+        self._check_built()
+        queries = _as_vectors(vectors, "query vectors", allow_1d=True)
+        if queries.shape[1] != self.dimension_:
+            raise ValueError(
+                f"query vectors have {queries.shape[1]} dimensions but the index holds "
+                f"{self.dimension_}-dimensional vectors; use vectors from the same model."
+            )
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive integer (results per query); got {k!r}.")
+        if k > self.n_items_:
+            raise ValueError(
+                f"k={k} is larger than the index ({self.n_items_} vectors); choose k <= {self.n_items_}."
+            )
+        return queries, int(k)
+
+    def _metadata(self) -> dict:
+        return {
+            "format_version": _FORMAT_VERSION,
+            "kind": self.kind,
+            "metric": self.metric,
+            "dimension": self.dimension_,
+            "n_items": self.n_items_,
+        }
+
+
+class ExactIndex(_VectorIndex):
+    """Brute-force top-k search: score every vector, keep the best ``k``.
+
+    Parameters
+    ----------
+    metric : {"dot", "angular", "euclidean"}
+        How a query is compared with a vector (see the module docstring for the scores).
+    batch_size : int
+        Queries scored per matrix product; bounds memory to ``batch_size * n_items`` floats.
+    """
+
+    kind = "exact"
+
+    def __init__(self, metric: str = "dot", batch_size: int = 1024):
+        self.metric = metric
+        self.batch_size = batch_size
+        self._check_metric()
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+
+    def build(self, vectors) -> ExactIndex:
+        """Store the vectors (row ``j`` gets id ``j``); returns ``self``."""
+        self.vectors_ = _as_vectors(vectors, "vectors")
+        self.n_items_, self.dimension_ = self.vectors_.shape
+        norms = np.linalg.norm(self.vectors_, axis=1)
+        if self.metric == "angular":
+            self._searched = self.vectors_ / np.where(norms > 0, norms, 1.0)[:, None]
+        else:
+            self._searched = self.vectors_
+        self._squared_norms = norms**2
+        return self
+
+    def query(self, vectors, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best ids and their scores for each query vector, best first.
+
+        Returns
+        -------
+        ids : ndarray of int, shape (n_queries, k)
+        scores : ndarray of float, shape (n_queries, k)
+        """
+        queries, k = self._check_queries(vectors, k)
+        ids = np.empty((len(queries), k), dtype=np.int64)
+        scores = np.empty((len(queries), k))
+        for start in range(0, len(queries), self.batch_size):
+            batch = queries[start : start + self.batch_size]
+            batch_scores = self._scores(batch)
+            top = top_k_indices(batch_scores, k)
+            ids[start : start + len(batch)] = top
+            scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
+        if self.metric == "euclidean":
+            scores = -np.sqrt(np.maximum(-scores, 0.0))
+        return ids, scores
+
+    def _scores(self, queries: np.ndarray) -> np.ndarray:
+        """Dot products, cosines, or minus *squared* distances (same order, cheaper)."""
+        if self.metric == "angular":
+            norms = np.linalg.norm(queries, axis=1, keepdims=True)
+            return (queries / np.where(norms > 0, norms, 1.0)) @ self._searched.T
+        products = queries @ self._searched.T
+        if self.metric == "dot":
+            return products
+        return 2 * products - self._squared_norms[None, :] - (queries**2).sum(axis=1, keepdims=True)
+
+    def save(self, path) -> None:
+        """Write the vectors and settings to one ``.npz`` file (``path`` gets that suffix)."""
+        self._check_built()
+        metadata = json.dumps({**self._metadata(), "batch_size": self.batch_size})
+        np.savez(_with_suffix(path, ".npz"), vectors=self.vectors_, metadata=np.array(metadata))
+
+    @classmethod
+    def load(cls, path, dimension: int | None = None, metric: str | None = None) -> ExactIndex:
+        """Read an index written by :meth:`save`.
+
+        ``dimension`` / ``metric``, when given, must match the saved index, else
+        ``ValueError``: a guard against serving vectors of another model.
+        """
+        path = _with_suffix(path, ".npz")
+        if not path.is_file():
+            raise ValueError(f"no saved ExactIndex at {path}; save one with ExactIndex.save first.")
+        with np.load(path) as stored:
+            metadata = json.loads(str(stored["metadata"]))
+            _check_metadata(metadata, cls.kind, path, dimension, metric)
+            return cls(metric=metadata["metric"], batch_size=metadata["batch_size"]).build(
+                stored["vectors"]
+            )
+
+
+class ApproximateIndex(_VectorIndex):
+    """Approximate top-k search with an ``annoy`` forest of random-projection trees.
+
+    Each tree splits the vectors recursively by random hyperplanes; a query walks down the
+    trees, gathers about ``search_k`` candidate vectors from the leaves it reaches, scores
+    only those exactly and returns the best ``k``. More trees (``n_trees``, fixed at build
+    time) and more candidates (``search_k``, free at query time) raise recall and cost speed.
+    For ``"dot"`` annoy reduces maximum-inner-product search to angular search with one
+    extra coordinate (Bachrach et al. 2014).
+
+    Parameters
+    ----------
+    n_trees : int
+        Trees in the forest: build time and index size grow linearly with it.
+    metric : {"dot", "angular", "euclidean"}
+        How a query is compared with a vector (see the module docstring for the scores).
+    search_k : int
+        Candidates inspected per query; ``-1`` means annoy's default ``n_trees * k``.
+        When too small, fewer than ``k`` results may be found: :meth:`query` then pads
+        the row with id ``-1`` and score ``-inf``.
+    seed : int
+        Seeds the random hyperplanes; the index is built on one thread, so a seed gives
+        the same forest every time.
+    """
+
+    kind = "annoy"
+
+    def __init__(self, n_trees: int = 50, metric: str = "dot", search_k: int = -1, seed: int = 42):
+        self.n_trees = n_trees
+        self.metric = metric
+        self.search_k = search_k
+        self.seed = seed
+        self._check_metric()
+        if isinstance(n_trees, bool) or not isinstance(n_trees, (int, np.integer)) or n_trees < 1:
+            raise ValueError(f"n_trees must be a positive integer; got {n_trees!r}.")
+        if (
+            isinstance(search_k, bool)
+            or not isinstance(search_k, (int, np.integer))
+            or (search_k < 1 and search_k != -1)
+        ):
+            raise ValueError(
+                f"search_k must be -1 (annoy's default) or a positive integer; got {search_k!r}."
+            )
+
+    def build(self, vectors) -> ApproximateIndex:
+        """Add every vector (row ``j`` gets id ``j``) and build the forest; returns ``self``."""
+        vectors = _as_vectors(vectors, "vectors")
+        self.n_items_, self.dimension_ = vectors.shape
+        self._annoy = AnnoyIndex(self.dimension_, self.metric)
+        self._annoy.set_seed(int(self.seed))
+        for item, vector in enumerate(vectors):  # annoy only takes one vector per call
+            self._annoy.add_item(item, vector)
+        self._annoy.build(int(self.n_trees), n_jobs=1)
+        return self
+
+    def query(self, vectors, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The approximately ``k`` best ids and their scores for each query vector, best first.
+
+        Annoy answers one query at a time, so this loops over the queries.
+
+        Returns
+        -------
+        ids : ndarray of int, shape (n_queries, k)
+            ``-1`` pads a row when ``search_k`` was too small to find ``k`` vectors.
+        scores : ndarray of float, shape (n_queries, k)
+            ``-inf`` where the id is ``-1``.
+        """
+        queries, k = self._check_queries(vectors, k)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        scores = np.full((len(queries), k), -np.inf)
+        for row, query in enumerate(queries):
+            found, distances = self._annoy.get_nns_by_vector(query, k, int(self.search_k), True)
+            ids[row, : len(found)] = found
+            scores[row, : len(found)] = distances
+        found = ids >= 0
+        if self.metric == "angular":  # annoy returns sqrt(2 - 2 cos) for unit-normalised vectors
+            scores[found] = 1.0 - scores[found] ** 2 / 2.0
+        elif self.metric == "euclidean":
+            scores[found] = -scores[found]
+        return ids, scores
+
+    def save(self, path) -> None:
+        """Write the annoy file at ``path`` and its settings beside it (``path + ".json"``)."""
+        self._check_built()
+        path = Path(path)
+        self._annoy.save(str(path))
+        metadata = {
+            **self._metadata(),
+            "n_trees": self.n_trees,
+            "search_k": self.search_k,
+            "seed": self.seed,
+        }
+        _metadata_path(path).write_text(json.dumps(metadata, indent=2) + "\n")
+
+    @classmethod
+    def load(
+        cls, path, dimension: int | None = None, metric: str | None = None
+    ) -> ApproximateIndex:
+        """Read an index written by :meth:`save` (memory-mapped by annoy, so loading is instant).
+
+        ``dimension`` / ``metric``, when given, must match the saved index, else
+        ``ValueError``: a guard against serving vectors of another model. A raw annoy file
+        without its ``.json`` settings is refused, since annoy cannot tell its own dimension
+        or metric and would silently return nonsense.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(
+                f"no saved index at {path}; save one with ApproximateIndex.save first."
+            )
+        meta_path = _metadata_path(path)
+        if not meta_path.is_file():
+            raise ValueError(
+                f"{path} has no settings file {meta_path.name} beside it, so its dimension and metric "
+                "are unknown; save indexes with ApproximateIndex.save (which writes both files)."
+            )
+        metadata = json.loads(meta_path.read_text())
+        _check_metadata(metadata, cls.kind, path, dimension, metric)
+        index = cls(
+            n_trees=metadata["n_trees"],
+            metric=metadata["metric"],
+            search_k=metadata["search_k"],
+            seed=metadata["seed"],
+        )
+        index.n_items_, index.dimension_ = metadata["n_items"], metadata["dimension"]
+        index._annoy = AnnoyIndex(index.dimension_, index.metric)
+        try:
+            index._annoy.load(str(path))
+        except OSError as error:
+            raise ValueError(
+                f"{path} does not match its settings file ({metadata['dimension']} dimensions, "
+                f"metric {metadata['metric']!r}): annoy says {error}. Rebuild and save the index again."
+            ) from None
+        if index._annoy.get_n_items() != index.n_items_:
+            raise ValueError(
+                f"{path} holds {index._annoy.get_n_items()} vectors but its settings file says "
+                f"{index.n_items_}; the two files do not belong together. Rebuild and save the index again."
+            )
+        return index
+
+
+def retrieval_recall(approximate_ids: np.ndarray, exact_ids: np.ndarray) -> float:
+    """Mean share of the exact top-k found by the approximate search.
+
+    ``recall@k = mean over queries of |approx_top_k & exact_top_k| / k``; both arrays have
+    shape ``(n_queries, k)`` (padding ids ``-1`` never count as found).
+    """
+    approximate_ids, exact_ids = np.asarray(approximate_ids), np.asarray(exact_ids)
+    if approximate_ids.shape != exact_ids.shape:
+        raise ValueError(
+            f"approximate and exact ids must have the same shape; got {approximate_ids.shape} and "
+            f"{exact_ids.shape}."
+        )
+    hits = (approximate_ids[:, :, None] == exact_ids[:, None, :]).any(axis=2) & (
+        approximate_ids >= 0
+    )
+    return float(hits.mean())
+
+
+def measure_recall(
+    approximate: ApproximateIndex,
+    exact: ExactIndex,
+    queries,
+    k: int = 10,
+    exact_ids: np.ndarray | None = None,
+    exact_seconds: float | None = None,
+) -> dict:
+    """Recall@k of ``approximate`` against ``exact`` and the speed of both, in one run.
+
+    Speed is measured the way a real-time service sees it: one query per call, wall-clock
+    time over all queries, on whatever threads numpy and annoy use (limit BLAS threads with
+    ``threadpoolctl`` for a single-core comparison). ``exact_ids`` / ``exact_seconds`` let
+    a sweep reuse one exact pass for many approximate settings.
+
+    Returns
+    -------
+    dict
+        ``recall@k``, ``approx_qps`` and ``exact_qps`` (queries per second, one at a time),
+        ``speedup`` (= approx_qps / exact_qps) and ``search_k`` (the effective value).
+    """
+    queries = _as_vectors(queries, "queries")
+    if exact_ids is None or exact_seconds is None:
+        exact_ids, exact_seconds = _one_query_at_a_time(exact, queries, k)
+    approximate_ids, approximate_seconds = _one_query_at_a_time(approximate, queries, k)
+    approx_qps, exact_qps = len(queries) / approximate_seconds, len(queries) / exact_seconds
+    return {
+        f"recall@{k}": retrieval_recall(approximate_ids, exact_ids),
+        "approx_qps": approx_qps,
+        "exact_qps": exact_qps,
+        "speedup": approx_qps / exact_qps,
+        "search_k": approximate.search_k if approximate.search_k != -1 else approximate.n_trees * k,
+    }
+
+
+def recall_speed_sweep(
+    vectors,
+    queries,
+    k: int = 10,
+    n_trees=(10, 50, 100),
+    search_k=(-1, 1000, 10000),
+    metric: str = "dot",
+    seed: int = 42,
+) -> pd.DataFrame:
+    """Recall@k and speed of annoy against exact search over a grid of settings.
+
+    Builds one :class:`ApproximateIndex` per ``n_trees`` value (timing the build) and
+    queries it with every ``search_k`` value; the exact search runs once, in the same
+    process, and every row's speed-up is relative to it (see :func:`measure_recall`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (n_trees, search_k): ``n_trees``, ``search_k`` (effective),
+        ``recall@k``, ``approx_qps``, ``exact_qps``, ``speedup``, ``build_seconds``, plus
+        ``exact_batch_qps``, the exact search's throughput when all queries are scored in
+        batched matrix products (the batch-serving case).
+    """
+    vectors = _as_vectors(vectors, "vectors")
+    queries = _as_vectors(queries, "queries")
+    exact = ExactIndex(metric=metric).build(vectors)
+    exact_ids, exact_seconds = _one_query_at_a_time(exact, queries, k)
+    start = time.perf_counter()
+    exact.query(queries, k)
+    exact_batch_qps = len(queries) / (time.perf_counter() - start)
+    rows = []
+    for trees in n_trees:
+        start = time.perf_counter()
+        approximate = ApproximateIndex(n_trees=trees, metric=metric, seed=seed).build(vectors)
+        build_seconds = time.perf_counter() - start
+        for candidates in search_k:
+            approximate.search_k = candidates
+            result = measure_recall(approximate, exact, queries, k, exact_ids, exact_seconds)
+            rows.append(
+                {
+                    "n_trees": trees,
+                    **result,
+                    "build_seconds": build_seconds,
+                    "exact_batch_qps": exact_batch_qps,
+                }
+            )
+    columns = [
+        "n_trees",
+        "search_k",
+        f"recall@{k}",
+        "approx_qps",
+        "exact_qps",
+        "speedup",
+        "build_seconds",
+        "exact_batch_qps",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _one_query_at_a_time(
+    index: _VectorIndex, queries: np.ndarray, k: int
+) -> tuple[np.ndarray, float]:
+    ids = np.empty((len(queries), k), dtype=np.int64)
+    start = time.perf_counter()
+    for row in range(len(queries)):
+        ids[row] = index.query(queries[row : row + 1], k)[0][0]
+    return ids, time.perf_counter() - start
+
+
+def _as_vectors(vectors, name: str, allow_1d: bool = False) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float64)
+    if allow_1d and array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 2-D array (one vector per row); got shape {array.shape}."
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} hold NaN or infinite values; fix the embeddings first.")
+    return array
+
+
+def _check_metadata(metadata: dict, kind: str, path: Path, dimension, metric) -> None:
+    if metadata.get("kind") != kind or metadata.get("format_version") != _FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was not saved by this kind of index (expected {kind!r}); load it with the class that saved it."
+        )
+    if dimension is not None and dimension != metadata["dimension"]:
+        raise ValueError(
+            f"{path} holds {metadata['dimension']}-dimensional vectors, not {dimension}; it was built "
+            "from another model's embeddings. Rebuild the index from the current vectors."
+        )
+    if metric is not None and metric != metadata["metric"]:
+        raise ValueError(
+            f"{path} was built with metric {metadata['metric']!r}, not {metric!r}; rebuild it with "
+            "the metric you need."
+        )
+
+
+def _metadata_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _with_suffix(path, suffix: str) -> Path:
+    path = Path(path)
+    return path if path.suffix == suffix else path.with_name(path.name + suffix)

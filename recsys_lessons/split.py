@@ -1,0 +1,231 @@
+"""Train/test splits of an interactions frame: random, stratified, temporal, leave-last-out.
+
+How you hold data out decides what an offline score means:
+
+- :func:`random_split` answers "can the model fill in missing ratings?" but lets the model
+  train on the future;
+- :func:`stratified_split` keeps every user (or item) in both sides in the same proportion,
+  so no one is scored on a history much shorter than everyone else's;
+- :func:`temporal_split` cuts once in time, as a deployed system lives: train on the past,
+  test on what happened next;
+- :func:`leave_last_out` holds out each user's most recent events, the classic protocol
+  for next-item and session recommenders.
+
+Every function takes a frame with ``user_id``, ``item_id`` (and ``timestamp`` where time
+matters) and returns ``(train, test)``: two frames holding every input row exactly once,
+each keeping the input's row order and index, so a row can be traced back. Lesson 01
+(``notebooks/01_baselines_and_evaluation.ipynb``) compares them.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+_GROUP_COLUMNS = {"user": "user_id", "item": "item_id"}
+
+
+def random_split(
+    interactions: pd.DataFrame, test_ratio: float = 0.25, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out a uniformly random share of all rows.
+
+    ``n_test = round(test_ratio * n)`` rows, drawn without replacement by a permutation
+    from ``numpy.random.default_rng(seed)``.
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Needs ``user_id`` and ``item_id``.
+    test_ratio : float
+        Share of rows in the test set, strictly between 0 and 1 (default 0.25).
+    seed : int
+        Seed of the random permutation: the same seed gives the same split.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``(train, test)``.
+    """
+    _check_frame(interactions, ("user_id", "item_id"))
+    _check_ratio(test_ratio, "test_ratio")
+    n = len(interactions)
+    n_test = round(test_ratio * n)
+    if not 0 < n_test < n:
+        raise ValueError(
+            f"test_ratio={test_ratio} of {n} rows gives {n_test} test rows; both sides need "
+            "at least one row. Use more data or a ratio nearer 0.5."
+        )
+    in_test = np.zeros(n, dtype=bool)
+    in_test[np.random.default_rng(seed).permutation(n)[:n_test]] = True
+    return _split(interactions, in_test)
+
+
+def stratified_split(
+    interactions: pd.DataFrame, by: str = "user", ratio: float = 0.75, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep the share ``ratio`` of every user's (or item's) rows in train, chosen at random.
+
+    Each group of ``n`` rows keeps ``round(ratio * n)`` of them in train (Python's
+    ``round``: halves go to the even number, so 0.75 * 2 = 1.5 keeps 2) and the rest go to
+    test; a user with a single row stays in train whenever ``ratio >= 0.5``.
+
+    The rows kept are chosen as in Microsoft Recommenders' ``python_stratified_split``:
+    every row draws a uniform key from ``numpy.random.RandomState(seed)`` (the same numbers
+    as their ``np.random.seed(seed); np.random.rand(n)``), rows are ordered by key within
+    their group, and the first rows in that order go to train. One difference: they keep
+    the rows whose position / n <= ratio, i.e. ``floor(ratio * n)`` per group, where this
+    function keeps ``round(ratio * n)``. With the same seed and row order, their train set
+    is therefore contained in ours and equal to it in every group where ``ratio * n``
+    does not round up (for example whenever it is a whole number).
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Needs ``user_id`` and ``item_id``.
+    by : {"user", "item"}
+        Stratify per user (default: every user appears in test in proportion) or per item.
+    ratio : float
+        Share of each group kept in train, strictly between 0 and 1 (default 0.75).
+    seed : int
+        Seed of the random keys: the same seed gives the same split.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``(train, test)``.
+    """
+    if by not in _GROUP_COLUMNS:
+        raise ValueError(f"by must be 'user' or 'item', not {by!r}.")
+    _check_frame(interactions, ("user_id", "item_id"))
+    _check_ratio(ratio, "ratio")
+    groups = pd.factorize(interactions[_GROUP_COLUMNS[by]])[0]
+    keys = np.random.RandomState(seed).random_sample(len(interactions))
+    order = np.lexsort((keys, groups))
+    group_sizes = np.bincount(groups)
+    sorted_groups = groups[order]
+    group_starts = np.concatenate(([0], np.cumsum(group_sizes)[:-1]))
+    position_in_group = np.arange(len(order)) - group_starts[sorted_groups]
+    n_train = np.rint(ratio * group_sizes)
+    in_test = np.empty(len(order), dtype=bool)
+    in_test[order] = position_in_group >= n_train[sorted_groups]
+    return _split(interactions, in_test)
+
+
+def temporal_split(
+    interactions: pd.DataFrame, test_ratio: float = 0.25
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cut once in time: everything before the cut trains, everything from it on tests.
+
+    The cut is the timestamp of the event at position ``n - round(test_ratio * n)`` in
+    time order (at least one test event). Test holds every event at or after the cut, so
+    every training event is strictly earlier than every test event. Events sharing the cut
+    timestamp all go to test, which can make the test share slightly larger than asked.
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Needs ``user_id``, ``item_id`` and ``timestamp`` (datetime or numeric).
+    test_ratio : float
+        Share of events after the cut, strictly between 0 and 1 (default 0.25).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``(train, test)``; users and items first seen after the cut appear only in test
+        (the cold-start cases a deployed system faces).
+    """
+    _check_frame(interactions, ("user_id", "item_id", "timestamp"))
+    _check_ratio(test_ratio, "test_ratio")
+    timestamps = _timestamps(interactions)
+    n = len(timestamps)
+    n_test = max(1, round(test_ratio * n))
+    cut = np.partition(timestamps, n - n_test)[n - n_test]
+    in_test = timestamps >= cut
+    if in_test.all():
+        raise ValueError(
+            "every event is at or after the cut time, so train would be empty: the "
+            "timestamps are too coarse (or too few) to cut here; lower test_ratio."
+        )
+    return _split(interactions, in_test)
+
+
+def leave_last_out(interactions: pd.DataFrame, n: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out each user's ``n`` most recent events.
+
+    Events are ordered by ``timestamp``; among events with the same timestamp the later row
+    counts as more recent. Users with ``n`` events or fewer stay entirely in train, since
+    holding out all of a history leaves nothing to recommend from.
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Needs ``user_id``, ``item_id`` and ``timestamp``.
+    n : int
+        Events per user to hold out (default 1).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``(train, test)``.
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a whole number of events >= 1, not {n!r}.")
+    _check_frame(interactions, ("user_id", "item_id", "timestamp"))
+    users = pd.factorize(interactions["user_id"])[0]
+    in_time_order = np.argsort(_timestamps(interactions), kind="stable")
+    users_in_time = users[in_time_order]
+    events_after = (
+        pd.Series(users_in_time).groupby(users_in_time).cumcount(ascending=False).to_numpy()
+    )
+    history_length = np.bincount(users)[users_in_time]
+    in_test = np.empty(len(users), dtype=bool)
+    in_test[in_time_order] = (events_after < n) & (history_length > n)
+    return _split(interactions, in_test)
+
+
+def _split(interactions: pd.DataFrame, in_test: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return interactions[~in_test], interactions[in_test]
+
+
+def _check_frame(interactions, columns: tuple[str, ...]) -> None:
+    if not isinstance(interactions, pd.DataFrame):
+        raise ValueError(
+            f"expected a pandas DataFrame of interactions, got {type(interactions).__name__}; "
+            "pass dataset.interactions."
+        )
+    missing = [c for c in columns if c not in interactions.columns]
+    if missing:
+        raise ValueError(
+            f"interactions need the columns {list(columns)}; {missing} missing "
+            f"(found {list(interactions.columns)})."
+        )
+    if len(interactions) == 0:
+        raise ValueError("interactions are empty: there is nothing to split.")
+    ids = [c for c in ("user_id", "item_id") if c in columns]
+    if interactions[ids].isna().any().any():
+        raise ValueError("some user or item ids are missing; drop those rows before splitting.")
+
+
+def _check_ratio(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1, not {value!r}.")
+
+
+def _timestamps(interactions: pd.DataFrame) -> np.ndarray:
+    timestamps = interactions["timestamp"]
+    if timestamps.isna().any():
+        raise ValueError("some timestamps are missing; drop those rows before a time-based split.")
+    if not (
+        pd.api.types.is_datetime64_any_dtype(timestamps)
+        or pd.api.types.is_numeric_dtype(timestamps)
+    ):
+        raise ValueError(
+            f"timestamp must be datetime64 or numeric, not {timestamps.dtype}; "
+            "convert it with pandas.to_datetime first."
+        )
+    if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
+        timestamps = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return timestamps.to_numpy()

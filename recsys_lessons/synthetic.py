@@ -1,0 +1,1243 @@
+"""A simulated streaming service whose ground truth we know, plus a small outdoor shop.
+
+Real logs only show what users did. A simulation also knows what they *would* like, so the
+course can measure things real data cannot: how far a model is from the ideal list, what a
+user shown a new ranking would click (A/B tests, shadow mode, exploration), and whom a
+recommender underserves (bias audits). Lesson 00 (``notebooks/00_welcome_and_data.ipynb``)
+introduces it beside MovieLens; every later lesson can run on it.
+
+:func:`generate_catalogue` returns a :class:`~recsys_lessons.dataset.Dataset` shaped like
+MovieLens (ids start at 1) whose ``world`` is a :class:`SimulatedWorld`.
+:func:`generate_shop` returns shopping baskets for "bought together" lists (lesson 03).
+
+Generative story of the streaming catalogue
+-------------------------------------------
+Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives the same data.
+``d`` is ``n_factors``; vectors written ``unit(x)`` are scaled to length 1.
+
+1. Metadata. 14 genres with embeddings ``e_g = unit(z_g + 0.6 * mean(z_h for partners h))``,
+   ``z_g`` random orthonormal axes, so related genres (Mystery, Thriller, Crime) point the
+   same way and unrelated ones do not. Each
+   item gets a primary genre (Drama most common), 0-2 partner genres, 2-4 of 40 tags drawn
+   according to its genres (tag vectors ``t_j = unit(mean(e_g for the tag's genres) + 0.7 * n_j)``),
+   a provider ("studio" 70 %, "independent" 30 %, direction ``pi`` orthogonal to all
+   genres), a runtime, a readable
+   title ("The Silent Harbor", "Midnight Protocol 2") and a one-line description built from
+   per-genre word lists.
+2. Item factors, partly explained by metadata::
+
+       content_i = unit(mean(e_g, g in genres_i) + 0.7 * mean(t_j, j in tags_i) + 0.6 * pi * [independent_i])
+       q_i       = sqrt(c) * (sqrt(rho) * content_i + sqrt(1 - rho) * eps_i),   eps_i ~ N(0, I / d)
+
+   ``rho = content_share`` (default 0.5) is the share of an item's taste vector that
+   metadata can explain: content-based filtering works somewhat, collaborative filtering
+   (which also sees ``eps_i``) works better. ``c = 3`` sets the spread of affinities.
+3. Users belong to a segment ("blockbuster", "family", "drama" and the minority "indie",
+   ``minority_share`` = 12 %) that sets how likely each genre is to be a favourite, and
+   correlates with ``age_group``. The indie segment favours Documentary and Horror (then
+   Mystery) and independent titles, which are rare and under-exposed: the group a
+   popularity-driven recommender underserves. Each user draws two favourite genres::
+
+       taste_u = unit(mean(e_g, g in favourites_u) + 0.7 * pi * [indie_u])
+       p_u     = sqrt(c) * (sqrt(0.6) * taste_u + sqrt(0.4) * eta_u),   eta_u ~ N(0, I / d)
+
+4. True affinity, on the rating scale::
+
+       affinity(u, i) = mu + b_u + b_i + p_u . q_i,   mu = 3.2, b_u ~ N(0, 0.35^2), b_i ~ N(0, 0.4^2)
+
+5. Exposure (long tail). Items are ranked by a promotion score
+   ``0.5 * z(b_i) + 0.8 * [studio_i] + N(0, 1)`` and shown with Zipf-like weight
+   ``w_i = rank_i ** -alpha`` (``alpha = popularity_exponent``): users mostly see popular,
+   studio titles, whatever their taste (exposure bias).
+6. Who watches what. User ``u`` is active between a join and a leave time; item ``i`` can
+   only be watched after its release, a fraction ``avail(u, i)`` of that window. Each user
+   watches ``n_u`` distinct titles (heavy-tailed activity, at least 20 when the size allows),
+   sampled without replacement (Gumbel top-k) with probability proportional to::
+
+       w_i * avail(u, i) * exp(beta * (b_i + p_u . q_i)),   beta = selectivity
+
+   so observed data are missing not at random: people mostly watch what they like.
+7. Ratings: ``r = clip(round(affinity(u, i) + N(0, sigma^2)), 1, 5)``, ``sigma = rating_noise``.
+8. Timestamps: each user has sessions (about 3 titles each) on evenings in their window,
+   the last one at their leave time; an event goes to a random session after the item's
+   release (new releases favour the first sessions after release: freshness), and titles
+   in a session follow each other by their runtime plus a short pause. 30 % of items
+   (``new_item_share``) are released during the simulated period, the rest earlier.
+
+No interaction ever precedes its item's release date.
+
+Ids and indices
+---------------
+Frames use MovieLens-style ids starting at 1. :class:`SimulatedWorld` methods take **0-based
+indices**: user index ``u`` is ``world.user_ids[u]`` (= ``u + 1``) and item index ``i`` is
+``world.item_ids[i]``, the order of ``sorted(users.index)`` / ``sorted(items.index)``. Build
+matrices that line up with the world with
+``interaction_matrix(ds.interactions, user_ids=world.user_ids, item_ids=world.item_ids)``
+(the default would drop never-watched items and shift the columns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, ndtr
+
+from recsys_lessons.dataset import Dataset
+
+__all__ = [
+    "GENRES",
+    "SEGMENTS",
+    "SHOP_IMPULSE",
+    "SHOP_MISSIONS",
+    "SimulatedWorld",
+    "generate_catalogue",
+    "generate_shop",
+]
+
+SECONDS_PER_DAY = 86_400
+LICENSE = (
+    "Simulated data generated by recsys_lessons.synthetic; no real people or titles. "
+    "Free to use, share and modify (MIT, like the course code)."
+)
+
+# --------------------------------------------------------------------------------------
+# Vocabulary of the streaming catalogue
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _GenreText:
+    """Words that make titles and descriptions of one genre read like that genre."""
+
+    share: float  # probability of being an item's primary genre
+    partners: tuple[str, ...]  # genres it is often combined with
+    modifier: str  # "mystery" in "a mystery drama"
+    noun: str  # "drama" in "a mystery drama"
+    runtime: int  # typical runtime in minutes
+    adjectives: tuple[str, ...]
+    nouns: tuple[str, ...]
+    characters: tuple[str, ...]
+    plots: tuple[str, ...]
+
+
+_GENRE_TEXT = {
+    "Action": _GenreText(
+        0.10, ("Adventure", "Thriller", "Sci-Fi", "Crime", "Comedy"), "action", "action film", 115,
+        ("Iron", "Rogue", "Final", "Burning", "Rapid", "Fallen", "Steel", "Hard"),
+        ("Strike", "Protocol", "Vendetta", "Pursuit", "Fury", "Extraction", "Siege", "Target"),
+        ("an ex-soldier", "a getaway driver", "a rookie agent"),
+        ("who must stop a plot against the city", "who is hunted after one last job goes wrong",
+         "who fights back against a ruthless cartel", "who races to rescue a kidnapped partner"),
+    ),
+    "Adventure": _GenreText(
+        0.06, ("Action", "Fantasy", "Family", "Animation", "Comedy"), "adventure", "adventure", 118,
+        ("Lost", "Golden", "Wild", "Distant", "Forgotten", "Endless", "Northern", "Sunken"),
+        ("Expedition", "Compass", "Voyage", "Frontier", "Map", "Treasure", "Island", "Quest"),
+        ("a reluctant explorer", "a young cartographer", "a retired sea captain"),
+        ("who searches for a legendary lost city", "who crosses an uncharted desert",
+         "who follows an old map to a hidden treasure", "who survives a shipwreck on a remote island"),
+    ),
+    "Animation": _GenreText(
+        0.03, ("Family", "Comedy", "Adventure", "Fantasy"), "animated", "animated film", 92,
+        ("Little", "Brave", "Magic", "Tiny", "Curious", "Paper", "Bright", "Sleepy"),
+        ("Fox", "Robot", "Dragon", "Lantern", "Kingdom", "Balloon", "Owl", "Garden"),
+        ("a curious young fox", "a lonely little robot", "a clumsy dragon"),
+        ("who sets out to find a new home", "who learns the true meaning of friendship",
+         "who must save a magical forest", "who dreams of flying to the moon"),
+    ),
+    "Comedy": _GenreText(
+        0.15, ("Romance", "Drama", "Family", "Action", "Crime"), "comic", "comedy", 102,
+        ("Crazy", "Awkward", "Perfect", "Accidental", "Big", "Lucky", "Terrible", "Last-Minute"),
+        ("Wedding", "Weekend", "Roommates", "Vacation", "Reunion", "Plan", "Neighbors", "Party"),
+        ("a hapless wedding planner", "an out-of-work actor", "a stand-up comedian"),
+        ("who accidentally books two weddings on the same day",
+         "who pretends to be someone else for a weekend",
+         "whose family reunion spirals out of control", "who bets everything on a ridiculous plan"),
+    ),
+    "Crime": _GenreText(
+        0.06, ("Drama", "Thriller", "Mystery", "Action"), "crime", "crime story", 116,
+        ("Dirty", "Cold", "Crooked", "Blind", "Black", "Broken", "Shadow", "Stolen"),
+        ("Money", "Score", "Alibi", "Syndicate", "Ledger", "Witness", "Streets", "Job"),
+        ("a small-time thief", "a disgraced police officer", "a mob accountant"),
+        ("who plans one last heist", "who turns informant against the syndicate",
+         "who is framed for a murder", "who gets caught between two rival gangs"),
+    ),
+    "Documentary": _GenreText(
+        0.05, ("Drama", "Crime", "Adventure"), "documentary-style", "documentary", 90,
+        ("Hidden", "Living", "Secret", "Frozen", "Untold", "Vanishing", "Deep", "Human"),
+        ("Ocean", "Planet", "Story", "Archive", "Harvest", "Voices", "Frontier", "Record"),
+        ("a team of marine biologists", "a veteran war photographer", "a family of farmers"),
+        ("who documents a vanishing way of life", "who follows the migration of whales",
+         "who uncovers the story behind a forgotten scandal", "who spends a year in the Arctic"),
+    ),
+    "Drama": _GenreText(
+        0.18, ("Romance", "Crime", "Mystery", "Comedy", "Thriller"), "dramatic", "drama", 118,
+        ("Quiet", "Long", "Broken", "Small", "Distant", "Fragile", "Last", "Gentle"),
+        ("Harbor", "Summer", "Promise", "Letters", "House", "Season", "Years", "River"),
+        ("a grieving widow", "an ageing pianist", "a young teacher"),
+        ("who returns to a hometown left long ago", "who must choose between family and ambition",
+         "who rebuilds a life after a devastating loss", "who forms an unlikely bond with a stranger"),
+    ),
+    "Family": _GenreText(
+        0.03, ("Animation", "Comedy", "Adventure", "Fantasy"), "family", "family film", 98,
+        ("Great", "Happy", "Magical", "Runaway", "Big", "Amazing", "Holiday", "Secret"),
+        ("Adventure", "Puppy", "Treehouse", "Christmas", "Camp", "Family", "Pony", "Club"),
+        ("a spirited ten-year-old", "a single dad", "a talking dog"),
+        ("who saves the family farm", "who discovers a secret world behind the garden wall",
+         "who wins an unlikely talent contest", "who brings a divided family back together"),
+    ),
+    "Fantasy": _GenreText(
+        0.02, ("Adventure", "Animation", "Family", "Horror", "Romance"), "fantasy", "fantasy", 125,
+        ("Crimson", "Enchanted", "Shattered", "Eternal", "Ancient", "Winter", "Silver", "Hollow"),
+        ("Crown", "Throne", "Sword", "Prophecy", "Realm", "Sorceress", "Tower", "Oath"),
+        ("an apprentice witch", "an exiled prince", "a young blacksmith"),
+        ("who is destined to break an ancient curse", "who must reclaim a stolen crown",
+         "who discovers a hidden gift for magic", "who journeys into a realm of spirits"),
+    ),
+    "Horror": _GenreText(
+        0.05, ("Thriller", "Mystery", "Sci-Fi", "Comedy"), "horror", "horror film", 98,
+        ("Dark", "Hollow", "Dead", "Cursed", "Pale", "Bleeding", "Haunted", "Whispering"),
+        ("House", "Woods", "Cellar", "Night", "Ritual", "Thing", "Doll", "Asylum"),
+        ("a night-shift nurse", "a paranormal investigator", "a young babysitter"),
+        ("who hears voices in an abandoned asylum", "who is stalked by something in the woods",
+         "who awakens an ancient evil", "who moves into a house with a terrible past"),
+    ),
+    "Mystery": _GenreText(
+        0.05, ("Drama", "Thriller", "Crime", "Horror"), "mystery", "mystery", 110,
+        ("Silent", "Missing", "Seventh", "Midnight", "Vanishing", "Locked", "Forgotten", "Hidden"),
+        ("Key", "Witness", "Clue", "Letter", "Room", "Garden", "Affair", "Manor"),
+        ("a retired detective", "an amateur sleuth", "a young journalist"),
+        ("who investigates a disappearance", "who uncovers a buried family secret",
+         "who solves a murder in a locked room", "who follows a trail of anonymous letters"),
+    ),
+    "Romance": _GenreText(
+        0.07, ("Drama", "Comedy", "Fantasy"), "romantic", "romance", 108,
+        ("Sweet", "Second", "Endless", "Parisian", "Summer", "Unexpected", "Tender", "Starlit"),
+        ("Love", "Kiss", "Heart", "Chance", "Affair", "Serenade", "Promise", "Romance"),
+        ("a bookshop owner", "a travelling musician", "a wedding photographer"),
+        ("who falls for a rival", "who gets a second chance at first love",
+         "who writes letters to a stranger", "who must choose between two suitors"),
+    ),
+    "Sci-Fi": _GenreText(
+        0.06, ("Action", "Thriller", "Adventure", "Horror"), "sci-fi", "science-fiction film", 120,
+        ("Quantum", "Dark", "Orbital", "Synthetic", "Silent", "Infinite", "Binary", "Red"),
+        ("Protocol", "Horizon", "Signal", "Colony", "Machine", "Station", "Paradox", "Star"),
+        ("a stranded astronaut", "a rogue android", "a brilliant physicist"),
+        ("who receives a signal from deep space", "who must prevent a time paradox",
+         "who wakes up on a derelict starship", "who questions what it means to be human"),
+    ),
+    "Thriller": _GenreText(
+        0.09, ("Crime", "Mystery", "Action", "Drama", "Horror"), "suspenseful", "thriller", 112,
+        ("Midnight", "Deadly", "Silent", "Final", "Hidden", "Fatal", "Cold", "Blind"),
+        ("Protocol", "Game", "Hour", "Conspiracy", "Descent", "Hostage", "Deadline", "Witness"),
+        ("a whistleblower", "a hostage negotiator", "an insomniac analyst"),
+        ("who uncovers a conspiracy at the highest level", "who has one night to find a hostage",
+         "who is drawn into a deadly game of cat and mouse", "who suspects a neighbour of murder"),
+    ),
+}  # fmt: skip
+
+#: The 14 genres of the simulated catalogue, in alphabetical order.
+GENRES = tuple(_GENRE_TEXT)
+
+#: Each tag and the genres it tends to appear with.
+_TAG_GENRES = {
+    "twist ending": ("Mystery", "Thriller", "Horror"),
+    "slow burn": ("Drama", "Thriller", "Mystery"),
+    "feel-good": ("Comedy", "Family", "Romance"),
+    "based on a true story": ("Drama", "Documentary", "Crime"),
+    "strong female lead": ("Action", "Drama", "Sci-Fi"),
+    "dark": ("Crime", "Thriller", "Horror"),
+    "heist": ("Crime", "Action", "Comedy"),
+    "time travel": ("Sci-Fi", "Fantasy", "Adventure"),
+    "space": ("Sci-Fi", "Adventure", "Documentary"),
+    "small town": ("Drama", "Mystery", "Comedy", "Horror"),
+    "coming of age": ("Drama", "Comedy", "Family"),
+    "friendship": ("Comedy", "Family", "Animation", "Drama"),
+    "road trip": ("Comedy", "Adventure", "Drama"),
+    "dystopia": ("Sci-Fi", "Action", "Thriller"),
+    "detective": ("Mystery", "Crime"),
+    "supernatural": ("Horror", "Fantasy", "Mystery"),
+    "musical": ("Animation", "Romance", "Family", "Comedy"),
+    "nature": ("Documentary", "Family", "Adventure", "Animation"),
+    "history": ("Documentary", "Drama"),
+    "war": ("Drama", "Action", "Documentary"),
+    "sports": ("Drama", "Documentary", "Comedy", "Family"),
+    "martial arts": ("Action",),
+    "romantic comedy": ("Romance", "Comedy"),
+    "political": ("Drama", "Thriller", "Documentary"),
+    "cult classic": ("Horror", "Sci-Fi", "Comedy"),
+    "visually stunning": ("Sci-Fi", "Fantasy", "Animation", "Adventure", "Documentary"),
+    "quirky": ("Comedy", "Animation", "Romance"),
+    "tearjerker": ("Drama", "Romance", "Family"),
+    "survival": ("Adventure", "Thriller", "Action", "Horror"),
+    "monsters": ("Horror", "Fantasy", "Sci-Fi", "Animation"),
+    "true crime": ("Documentary", "Crime"),
+    "festival favourite": ("Drama", "Documentary"),
+    "dialogue-driven": ("Drama", "Comedy", "Romance"),
+    "ensemble cast": ("Comedy", "Drama", "Crime"),
+    "family-friendly": ("Family", "Animation"),
+    "gritty": ("Crime", "Action", "Thriller"),
+    "magic": ("Fantasy", "Animation", "Family"),
+    "artificial intelligence": ("Sci-Fi", "Thriller"),
+    "revenge": ("Action", "Thriller", "Crime"),
+    "period piece": ("Drama", "Romance"),
+}
+_INDEPENDENT_TAGS = ("festival favourite", "slow burn", "dialogue-driven", "quirky")
+
+_TITLE_ADJECTIVES = ("Silent", "Golden", "Last", "Broken", "Hidden", "Midnight", "Burning",
+                     "Wild", "Lonely", "Secret", "Electric", "Crimson", "Velvet", "Frozen", "Bitter",
+                     "Scarlet", "Restless", "Hollow", "Glass", "Savage")  # fmt: skip
+_TITLE_NOUNS = ("Harbor", "Road", "Garden", "Echo", "Storm", "Line", "Light", "Shadow",
+                "Winter", "City", "Bridge", "Sky", "Tide", "Mirror", "Frontier", "Orchard",
+                "Signal", "Fever", "Crossing", "Hours")  # fmt: skip
+_TITLE_PLACES = ("Avalon", "the North", "Ashford", "Kyoto", "the Deep", "Saint-Malo",
+                 "Harrow Lane", "Red Creek", "Marrakesh", "the Lake", "Brighton", "Oslo",
+                 "Valparaiso", "the Valley", "Dunmore", "Elm Street")  # fmt: skip
+_TITLE_NAMES = ("Clara", "Eliza", "Tomas", "Nadia", "Oscar", "Mira", "Jonah", "Ines", "Felix",
+                "Amara", "Leo", "Hana", "Ruth", "Malik", "Greta", "Sol")  # fmt: skip
+_SETTINGS = ("in a small coastal town", "in near-future Tokyo", "in 1970s Berlin",
+             "on a remote Scottish island", "in the Arizona desert", "in a crumbling Venetian palace",
+             "aboard a night train to Istanbul", "in modern-day Lagos",
+             "in a snowbound mountain village", "in the suburbs of Melbourne", "in post-war London",
+             "on the streets of Mexico City")  # fmt: skip
+
+INDEPENDENT_SHARE = 0.3
+AGE_GROUPS = ("18-24", "25-34", "35-44", "45-54", "55+")
+REGIONS = ("north", "south", "east", "west")
+
+
+@dataclass(frozen=True)
+class _Segment:
+    share: float
+    favourite_genres: dict[str, float]  # relative weight of being a favourite (others: 0.1)
+    age_shares: tuple[float, ...]  # over AGE_GROUPS
+    likes_independent: bool = False
+
+
+#: User segments; "indie" is the minority with distinct taste (its share is ``minority_share``).
+SEGMENTS = {
+    "blockbuster": _Segment(
+        0.45,
+        {"Action": 3, "Adventure": 2, "Sci-Fi": 2, "Comedy": 2, "Thriller": 2, "Fantasy": 1},
+        (0.25, 0.35, 0.2, 0.12, 0.08),
+    ),
+    "family": _Segment(
+        0.22,
+        {"Animation": 3, "Family": 3, "Comedy": 2, "Adventure": 1.5, "Fantasy": 1.5},
+        (0.05, 0.25, 0.4, 0.2, 0.1),
+    ),
+    "drama": _Segment(
+        0.21,
+        {"Drama": 3, "Romance": 2, "Crime": 2, "Mystery": 1.5, "Thriller": 1},
+        (0.1, 0.2, 0.25, 0.25, 0.2),
+    ),
+    "indie": _Segment(
+        0.12,
+        {"Documentary": 6, "Horror": 5, "Mystery": 1.5, "Drama": 1},
+        (0.35, 0.35, 0.15, 0.1, 0.05),
+        likes_independent=True,
+    ),
+}
+MINORITY_SEGMENT = "indie"
+
+# Fixed constants of the story (module docstring, steps 2-5).
+_FACTOR_SCALE = 3.0  # c
+_TASTE_SHARE = 0.8  # share of a user's vector explained by favourite genres
+_GLOBAL_MEAN = 1.85  # mu
+_USER_BIAS_SD = 0.35
+_ITEM_BIAS_SD = 0.4
+_QUALITY_PULL = 0.5  # how much everybody prefers good titles (per rating point of b_i)
+_SESSION_EVENTS = 3  # average titles per session
+_FRESH_SESSION_SKEW = 2.5  # new releases favour the first sessions after release
+
+
+# --------------------------------------------------------------------------------------
+# The world object
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedWorld:
+    """The ground truth behind a simulated catalogue: serve lists to users, observe reactions.
+
+    All methods take **0-based indices**: user ``u`` is ``user_ids[u]``, item ``i`` is
+    ``item_ids[i]`` (the sorted ids of the dataset's frames). Lessons 07-10 use it for A/B
+    tests, shadow mode, exploration and bias audits.
+
+    Attributes
+    ----------
+    user_ids, item_ids : pandas.Index
+        Raw ids of the user and item indices.
+    global_mean : float
+        ``mu`` of ``affinity(u, i) = mu + b_u + b_i + p_u . q_i``.
+    user_bias, item_bias : ndarray, shapes ``(n_users,)`` and ``(n_items,)``
+        ``b_u`` and ``b_i``.
+    user_factors, item_factors : ndarray, shapes ``(n_users, d)`` and ``(n_items, d)``
+        ``p_u`` and ``q_i``.
+    item_content : ndarray, shape ``(n_items, d)``
+        The unit metadata direction ``content_i`` that explains part of ``q_i``.
+    exposure : ndarray, shape ``(n_items,)``
+        Share of attention each item gets from promotion (sums to 1): the long tail.
+    release_date : ndarray of datetime64
+        When each item became watchable.
+    runtime : ndarray of int
+        Minutes, used by :meth:`simulate_watch_time`.
+    rating_noise : float
+        ``sigma``: a rating is ``clip(round(affinity + N(0, sigma^2)), 1, 5)``.
+    position_bias : float
+        ``eta`` of the examination probability ``1 / rank ** eta``.
+    """
+
+    #: Affinity at which an examined item is clicked half of the time.
+    CLICK_THRESHOLD = 4.5
+    #: How sharply click probability rises with affinity (rating points).
+    CLICK_TEMPERATURE = 0.5
+
+    user_ids: pd.Index
+    item_ids: pd.Index
+    global_mean: float
+    user_bias: np.ndarray
+    item_bias: np.ndarray
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    item_content: np.ndarray
+    exposure: np.ndarray
+    release_date: np.ndarray
+    runtime: np.ndarray
+    rating_noise: float
+    position_bias: float = 1.0
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def true_affinity(self, users=None, items=None) -> np.ndarray:
+        """Noise-free taste on the rating scale, shape ``(len(users), len(items))``.
+
+        ``affinity(u, i) = global_mean + user_bias[u] + item_bias[i] + user_factors[u] . item_factors[i]``
+
+        Parameters
+        ----------
+        users, items : array-like of int, optional
+            0-based indices (default: all users / all items).
+        """
+        users = self._check_indices(users, self.n_users, "user")
+        items = self._check_indices(items, self.n_items, "item")
+        return (
+            self.global_mean
+            + self.user_bias[users, None]
+            + self.item_bias[None, items]
+            + self.user_factors[users] @ self.item_factors[items].T
+        )
+
+    def expected_rating(self, users=None, items=None) -> np.ndarray:
+        """Mean of the rating a user would give, shape ``(len(users), len(items))``.
+
+        A rating is ``R = clip(round(a + e), 1, 5)`` with ``e ~ N(0, sigma^2)``, so
+        ``R = 1 + #{k in 1..4 : a + e >= k + 0.5}`` and, exactly,
+        ``E[R] = 1 + sum over k = 1..4 of Phi((a - k - 0.5) / sigma)``.
+        The best RMSE any model can reach is the spread of ``R`` around this mean
+        (lesson 04, ``notebooks/04_matrix_factorization.ipynb``).
+        """
+        affinity = self.true_affinity(users, items)
+        thresholds = np.arange(1, 5) + 0.5
+        return 1.0 + ndtr((affinity[..., None] - thresholds) / self.rating_noise).sum(axis=-1)
+
+    def ideal_top_k(self, users=None, k: int = 10, exclude=None):
+        """The perfect list: each user's ``k`` items of highest true affinity, best first.
+
+        Parameters
+        ----------
+        users : array-like of int, optional
+            0-based user indices (default: all).
+        k : int
+            List length, ``1 <= k <= n_items``.
+        exclude : scipy.sparse matrix, optional
+            ``(n_users, n_items)`` matrix whose non-zeros are removed (e.g. the training
+            interactions, built with ``item_ids=world.item_ids``). Users with fewer than ``k``
+            remaining items get ``-inf`` scores at the end of their row.
+
+        Returns
+        -------
+        items : ndarray of int, shape ``(len(users), k)``
+        affinities : ndarray of float, shape ``(len(users), k)``
+        """
+        from recsys_lessons.models.base import top_k_indices
+
+        users = self._check_indices(users, self.n_users, "user")
+        scores = self.true_affinity(users)
+        if exclude is not None:
+            if exclude.shape != (self.n_users, self.n_items):
+                raise ValueError(
+                    f"exclude has shape {exclude.shape} but the world has "
+                    f"{(self.n_users, self.n_items)} users x items; build it with "
+                    "user_ids=world.user_ids, item_ids=world.item_ids."
+                )
+            rows, cols = exclude.tocsr()[users].nonzero()
+            scores[rows, cols] = -np.inf
+        top = top_k_indices(scores, k)
+        return top, np.take_along_axis(scores, top, axis=1)
+
+    def examination_probability(self, n_positions: int) -> np.ndarray:
+        """Chance a user looks at each slot of a list: ``P(examine rank r) = 1 / r ** eta``.
+
+        The position-based click model (Richardson et al. 2007; Joachims et al. 2017):
+        rank 1 is always examined, lower slots less often, whatever they hold. Inverse
+        propensity weighting divides clicks by these numbers (lesson 09).
+        """
+        if n_positions < 1:
+            raise ValueError(f"n_positions must be at least 1; got {n_positions}.")
+        return 1.0 / np.arange(1, n_positions + 1) ** self.position_bias
+
+    def click_probability(self, users, recommended) -> np.ndarray:
+        """``P(click) = P(examine rank r) * P(attracted | examined)`` for each shown item.
+
+        ``P(attracted) = sigmoid((affinity(u, i) - CLICK_THRESHOLD) / CLICK_TEMPERATURE)``.
+
+        Parameters
+        ----------
+        users : array-like of int, shape ``(n,)``
+            0-based user indices.
+        recommended : array-like of int, shape ``(n, k)``
+            Row ``j`` is the ranked list of item indices shown to ``users[j]``.
+
+        Returns
+        -------
+        ndarray of float, shape ``(n, k)``
+        """
+        users, recommended = self._check_lists(users, recommended)
+        affinity = self._affinity_of_pairs(users, recommended)
+        attraction = expit((affinity - self.CLICK_THRESHOLD) / self.CLICK_TEMPERATURE)
+        return self.examination_probability(recommended.shape[1]) * attraction
+
+    def simulate_clicks(self, users, recommended, seed: int = 0) -> np.ndarray:
+        """Which shown items the users click: boolean array of shape ``(n, k)``.
+
+        Each slot is clicked independently with :meth:`click_probability`, so clicks
+        are biased towards the top of the list (position bias), not only towards good items.
+        """
+        users, recommended = self._check_lists(users, recommended)
+        return self._draw_clicks(np.random.default_rng(seed), users, recommended)
+
+    def simulate_watch_time(self, users, recommended, seed: int = 0) -> np.ndarray:
+        """Minutes watched of each shown item (0 where not clicked), shape ``(n, k)``.
+
+        A clicked title is watched for ``runtime_i * f`` minutes with completion
+        ``f ~ Beta(4 m, 4 (1 - m))``, ``m = sigmoid((affinity(u, i) - 3) / 0.7)``: liked titles
+        are watched to the end, disappointing ones abandoned early. With the same ``seed``,
+        ``simulate_watch_time(...) > 0`` equals ``simulate_clicks(...)``.
+        """
+        users, recommended = self._check_lists(users, recommended)
+        rng = np.random.default_rng(seed)
+        clicks = self._draw_clicks(rng, users, recommended)
+        mean_completion = expit((self._affinity_of_pairs(users, recommended) - 3.0) / 0.7)
+        completion = rng.beta(4 * mean_completion, 4 * (1 - mean_completion))
+        return np.where(clicks, self.runtime[recommended] * completion, 0.0)
+
+    def _draw_clicks(self, rng, users, recommended) -> np.ndarray:
+        return rng.random(recommended.shape) < self.click_probability(users, recommended)
+
+    def _affinity_of_pairs(self, users, recommended) -> np.ndarray:
+        pairs = np.einsum("nd,nkd->nk", self.user_factors[users], self.item_factors[recommended])
+        return self.global_mean + self.user_bias[users, None] + self.item_bias[recommended] + pairs
+
+    def _check_lists(self, users, recommended):
+        users = self._check_indices(users, self.n_users, "user")
+        recommended = np.asarray(recommended)
+        if recommended.ndim != 2 or recommended.shape[0] != len(users):
+            raise ValueError(
+                f"recommended must be a 2-D array with one ranked list per user "
+                f"({len(users)} rows); got shape {recommended.shape}."
+            )
+        recommended = self._check_indices(recommended.ravel(), self.n_items, "item")
+        return users, recommended.reshape(len(users), -1)
+
+    @staticmethod
+    def _check_indices(indices, size: int, kind: str) -> np.ndarray:
+        if indices is None:
+            return np.arange(size)
+        indices = np.atleast_1d(np.asarray(indices))
+        if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
+            raise ValueError(
+                f"{kind}s must be a 1-D array of integer 0-based indices (got dtype "
+                f"{indices.dtype}, shape {indices.shape}); map raw ids with world.{kind}_ids.get_indexer."
+            )
+        if indices.size and (indices.min() < 0 or indices.max() >= size):
+            raise ValueError(
+                f"{kind} indices must lie in 0..{size - 1}; got values from {indices.min()} to "
+                f"{indices.max()}. Indices are 0-based ({kind} id = world.{kind}_ids[index])."
+            )
+        return indices
+
+
+# --------------------------------------------------------------------------------------
+# The streaming catalogue
+# --------------------------------------------------------------------------------------
+
+
+def generate_catalogue(
+    seed: int = 42,
+    n_users: int = 1000,
+    n_items: int = 1700,
+    n_interactions: int = 100_000,
+    *,
+    n_factors: int = 16,
+    content_share: float = 0.5,
+    popularity_exponent: float = 1.4,
+    selectivity: float = 4.0,
+    rating_noise: float = 0.8,
+    minority_share: float = 0.12,
+    new_item_share: float = 0.3,
+    start: str = "2021-01-01",
+    n_days: int = 730,
+    position_bias: float = 1.0,
+) -> Dataset:
+    """Simulate a streaming service with known ground truth (story in the module docstring).
+
+    Parameters
+    ----------
+    seed : int
+        Everything is drawn from ``numpy.random.default_rng(seed)``.
+    n_users, n_items, n_interactions : int
+        Sizes. Every user and item appears in the frames; a few tail items may never be
+        watched. ``n_interactions`` is met exactly unless users run out of available titles.
+    n_factors : int
+        Dimension ``d`` of the latent taste vectors (at least 15).
+    content_share : float in [0, 1]
+        ``rho``: share of an item's taste vector explained by its genres, tags and provider.
+    popularity_exponent : float >= 0
+        ``alpha`` of the Zipf-like exposure ``rank ** -alpha``; 0 means no exposure bias.
+    selectivity : float >= 0
+        ``beta``: how strongly users pick titles they like among those they are shown.
+    rating_noise : float > 0
+        ``sigma``, standard deviation of a rating around the true affinity.
+    minority_share : float in (0, 1)
+        Share of users in the minority "indie" segment.
+    new_item_share : float in [0, 1)
+        Share of items released during the simulated period (the rest are back catalogue).
+    start : str
+        First day of the simulated period (ISO date).
+    n_days : int
+        Length of the period in days (at least 60).
+    position_bias : float >= 0
+        ``eta`` of the world's examination probability ``1 / rank ** eta``.
+
+    Returns
+    -------
+    Dataset
+        Named ``"synthetic"``; ``interactions`` (user_id, item_id, rating 1..5, timestamp)
+        sorted by timestamp; ``items`` with title, genres (primary first), year, tags,
+        description, release_date, provider, runtime; ``users`` with age_group, region,
+        segment, signup_date; ``world`` the :class:`SimulatedWorld`.
+    """
+    _check_catalogue_arguments(
+        n_users, n_items, n_interactions, n_factors, content_share, popularity_exponent,
+        selectivity, rating_noise, minority_share, new_item_share, n_days, position_bias,
+    )  # fmt: skip
+    rng = np.random.default_rng(seed)
+    start_day = pd.Timestamp(start).normalize()
+    start_s = int(start_day.timestamp())
+    embeddings = _metadata_embeddings(rng, n_factors)
+    items, item_content = _make_items(rng, n_items, embeddings, start_s, n_days, new_item_share)
+    users, user_taste = _make_users(rng, n_users, embeddings, minority_share)
+    item_bias = rng.normal(0.0, _ITEM_BIAS_SD, n_items)
+    studio = (items["provider"] == "studio").to_numpy()
+    world = SimulatedWorld(
+        user_ids=pd.RangeIndex(1, n_users + 1, name="user_id"),
+        item_ids=pd.RangeIndex(1, n_items + 1, name="item_id"),
+        global_mean=_GLOBAL_MEAN,
+        user_bias=rng.normal(0.0, _USER_BIAS_SD, n_users),
+        item_bias=item_bias,
+        user_factors=_mix(rng, user_taste, _TASTE_SHARE),
+        item_factors=_mix(rng, item_content, content_share),
+        item_content=item_content,
+        exposure=_exposure(rng, item_bias, studio, popularity_exponent),
+        release_date=items["release_date"].to_numpy(),
+        runtime=items["runtime"].to_numpy(),
+        rating_noise=rating_noise,
+        position_bias=position_bias,
+    )
+    interactions, signup = _simulate_history(
+        rng, world, n_interactions, selectivity, start_s, n_days
+    )
+    users["signup_date"] = signup
+    return Dataset(
+        name="synthetic",
+        interactions=interactions,
+        items=items,
+        users=users,
+        license=LICENSE,
+        citation=f"recsys-lessons simulated streaming catalogue (generate_catalogue(seed={seed}))",
+        world=world,
+    )
+
+
+def _check_catalogue_arguments(
+    n_users, n_items, n_interactions, n_factors, content_share, popularity_exponent,
+    selectivity, rating_noise, minority_share, new_item_share, n_days, position_bias,
+) -> None:  # fmt: skip
+    if n_users < 10 or n_items < 20:
+        raise ValueError(
+            f"the catalogue needs at least 10 users and 20 items; got {n_users} and {n_items}."
+        )
+    if not n_users <= n_interactions <= 0.25 * n_users * n_items:
+        raise ValueError(
+            f"n_interactions must lie between n_users ({n_users}) and a quarter of "
+            f"n_users * n_items ({n_users * n_items // 4}); got {n_interactions}."
+        )
+    if n_factors <= len(GENRES):
+        raise ValueError(
+            f"n_factors must be at least {len(GENRES) + 1} (one axis per genre plus one for "
+            f"independent titles); got {n_factors}."
+        )
+    for name, value in (("content_share", content_share), ("new_item_share", new_item_share)):
+        if not 0.0 <= value <= 1.0 or (name == "new_item_share" and value == 1.0):
+            raise ValueError(f"{name} must lie in [0, 1) (a share); got {value}.")
+    if not 0.0 < minority_share < 1.0:
+        raise ValueError(f"minority_share must lie strictly between 0 and 1; got {minority_share}.")
+    if min(popularity_exponent, selectivity, position_bias) < 0 or rating_noise <= 0:
+        raise ValueError(
+            "popularity_exponent, selectivity and position_bias must be >= 0 and rating_noise > 0."
+        )
+    if n_days < 60:
+        raise ValueError(
+            f"n_days must be at least 60 so that users have time to watch; got {n_days}."
+        )
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _row_normalized(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1e-12)
+
+
+def _gumbel_order(rng, log_weights: np.ndarray) -> np.ndarray:
+    """Row-wise random order in which ``order[:, :k]`` is a weighted sample of ``k`` without
+    replacement (Gumbel top-k trick): ``argsort(-(log w + Gumbel noise))``."""
+    return np.argsort(-(log_weights + rng.gumbel(size=log_weights.shape)), axis=1)
+
+
+def _metadata_embeddings(rng, d: int) -> dict[str, np.ndarray]:
+    """Unit vectors for genres, tags and the independent provider (docstring, step 1)."""
+    n_genres = len(GENRES)
+    partners = np.zeros((n_genres, n_genres))
+    for g, text in enumerate(_GENRE_TEXT.values()):
+        partners[g, [GENRES.index(p) for p in text.partners]] = 1.0
+    z = np.linalg.qr(rng.normal(size=(d, d)))[0][:, :n_genres].T  # orthonormal genre axes
+    genre = _unit(z + 0.6 * _row_normalized(partners) @ z)
+    tag_genres = _tag_genre_matrix()
+    tag = _unit(
+        _row_normalized(tag_genres) @ genre + 0.7 * _unit(rng.normal(size=(len(_TAG_GENRES), d)))
+    )
+    # pi is orthogonal to every genre direction: liking independent titles says nothing
+    # about which genres a user likes.
+    raw = rng.normal(size=d)
+    independent = _unit(raw - np.linalg.lstsq(genre.T, raw, rcond=None)[0] @ genre)
+    return {"genre": genre, "tag": tag, "independent": independent, "partners": partners}
+
+
+def _tag_genre_matrix() -> np.ndarray:
+    matrix = np.zeros((len(_TAG_GENRES), len(GENRES)))
+    for t, genres in enumerate(_TAG_GENRES.values()):
+        matrix[t, [GENRES.index(g) for g in genres]] = 1.0
+    return matrix
+
+
+def _make_items(rng, n_items, embeddings, start_s, n_days, new_item_share):
+    """Items frame and unit content directions (docstring, steps 1-2)."""
+    n_genres = len(GENRES)
+    texts = list(_GENRE_TEXT.values())
+    primary = rng.choice(n_genres, size=n_items, p=[t.share for t in texts])
+    n_genres_of_item = rng.choice([1, 2, 3], size=n_items, p=[0.3, 0.5, 0.2])
+    partner_weights = embeddings["partners"] + 0.03 * (1 - np.eye(n_genres))
+    secondary = _gumbel_order(rng, np.log(np.maximum(partner_weights[primary], 1e-300)))[:, :2]
+    genre_order = np.column_stack([primary, secondary])  # primary first
+    has_genre = np.arange(3) < n_genres_of_item[:, None]
+    genre_matrix = np.zeros((n_items, n_genres))
+    rows = np.repeat(np.arange(n_items), 3)
+    genre_matrix[rows[has_genre.ravel()], genre_order.ravel()[has_genre.ravel()]] = 1.0
+
+    independent = rng.random(n_items) < INDEPENDENT_SHARE
+    tag_names = np.array(list(_TAG_GENRES))
+    tag_log_weights = np.log(genre_matrix @ _tag_genre_matrix().T + 0.05)
+    tag_log_weights[:, np.isin(tag_names, _INDEPENDENT_TAGS)] += 1.5 * independent[:, None]
+    n_tags = rng.integers(2, 5, size=n_items)
+    tag_order = _gumbel_order(rng, tag_log_weights)[:, :4]
+    has_tag = np.arange(4) < n_tags[:, None]
+    tag_matrix = np.zeros((n_items, len(tag_names)))
+    tag_rows = np.repeat(np.arange(n_items), 4)
+    tag_matrix[tag_rows[has_tag.ravel()], tag_order.ravel()[has_tag.ravel()]] = 1.0
+
+    content = _unit(
+        _row_normalized(genre_matrix) @ embeddings["genre"]
+        + 0.7 * _row_normalized(tag_matrix) @ embeddings["tag"]
+        + 0.6 * independent[:, None] * embeddings["independent"]
+    )
+
+    release_day = _release_days(rng, n_items, n_days, new_item_share)
+    release = pd.to_datetime(start_s + release_day * SECONDS_PER_DAY, unit="s")
+    runtime = np.clip(
+        np.array([t.runtime for t in texts])[primary] + rng.normal(0, 12, n_items).round(), 70, 190
+    ).astype(np.int64)
+    genre_names = np.array(GENRES)
+    items = pd.DataFrame(
+        {
+            "title": _titles(rng, primary, release_day),
+            "genres": _lists(genre_names[genre_order], has_genre),
+            "year": pd.array(release.year, dtype="Int64"),
+            "tags": _lists(tag_names[tag_order], has_tag),
+            "description": _descriptions(rng, primary, secondary[:, 0], n_genres_of_item > 1),
+            "release_date": release,
+            "provider": np.where(independent, "independent", "studio"),
+            "runtime": runtime,
+        },
+        index=pd.RangeIndex(1, n_items + 1, name="item_id"),
+    )
+    return items, content
+
+
+def _release_days(rng, n_items, n_days, new_item_share) -> np.ndarray:
+    """Day of release relative to the start: back catalogue before 0 (more recent titles
+    more common, none before 1950), new releases spread over the period (not the last month)."""
+    is_new = rng.random(n_items) < new_item_share
+    back_catalogue = -np.minimum(rng.exponential(10 * 365.25, n_items), 70 * 365.25)
+    new_release = rng.uniform(0, n_days - 30, n_items)
+    return np.floor(np.where(is_new, new_release, back_catalogue)).astype(np.int64)
+
+
+def _lists(names: np.ndarray, keep: np.ndarray) -> list[list[str]]:
+    """Row-wise Python lists of ``names[row][keep[row]]`` (the data contract wants lists)."""
+    flat = names[keep].tolist()
+    return [
+        list(part) for part in np.split(np.array(flat, dtype=object), np.cumsum(keep.sum(1))[:-1])
+    ]
+
+
+def _pick(rng, table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """One random entry of ``table[row]`` for each row index."""
+    return table[rows, rng.integers(0, table.shape[1], size=len(rows))]
+
+
+def _titles(rng, primary: np.ndarray, release_day: np.ndarray) -> np.ndarray:
+    """Readable titles from per-genre and shared word lists; repeated titles become sequels
+    ("Midnight Protocol 2"), numbered in order of release."""
+    n = len(primary)
+    texts = list(_GENRE_TEXT.values())
+    genre_adjectives = np.array([t.adjectives for t in texts])
+    genre_nouns = np.array([t.nouns for t in texts])
+    own_words = rng.random((2, n)) < 0.5
+    adjective = np.where(
+        own_words[0], _pick(rng, genre_adjectives, primary), rng.choice(_TITLE_ADJECTIVES, n)
+    )
+    noun = np.where(own_words[1], _pick(rng, genre_nouns, primary), rng.choice(_TITLE_NOUNS, n))
+    place = rng.choice(_TITLE_PLACES, n)
+    name = rng.choice(_TITLE_NAMES, n)
+    adjective_noun = _join(adjective, " ", noun)
+    candidates = np.stack(
+        [
+            _join("The ", adjective_noun),
+            adjective_noun,
+            _join(noun, " of ", place),
+            _join(name, "'s ", noun),
+        ]
+    )
+    pattern = rng.choice(len(candidates), size=n, p=[0.35, 0.25, 0.2, 0.2])
+    titles = candidates[pattern, np.arange(n)]
+    frame = pd.DataFrame({"title": titles, "day": release_day, "position": np.arange(n)})
+    instalment = frame.sort_values(["day", "position"]).groupby("title").cumcount().sort_index()
+    suffix = np.where(instalment > 0, " " + (instalment + 1).astype(str), "")
+    return _join(titles, suffix.astype(str))
+
+
+def _descriptions(rng, primary, secondary, has_secondary) -> np.ndarray:
+    """One line such as "A mystery drama about a retired detective who ... in ..."."""
+    texts = list(_GENRE_TEXT.values())
+    modifier = np.array([t.modifier + " " for t in texts])[secondary]
+    kind = _join(np.where(has_secondary, modifier, ""), np.array([t.noun for t in texts])[primary])
+    article = np.where(np.isin(np.strings.slice(kind, 0, 1), list("aeiou")), "An ", "A ")
+    character = _pick(rng, np.array([t.characters for t in texts]), primary)
+    plot = _pick(rng, np.array([t.plots for t in texts]), primary)
+    setting = rng.choice(_SETTINGS, len(primary))
+    return _join(article, kind, " about ", character, " ", plot, " ", setting, ".")
+
+
+def _join(*parts) -> np.ndarray:
+    """Element-wise string concatenation of arrays and scalars."""
+    line = np.asarray(parts[0])
+    for part in parts[1:]:
+        line = np.strings.add(line, part)
+    return line
+
+
+def _make_users(rng, n_users, embeddings, minority_share):
+    """Users frame and unit taste directions (docstring, step 3)."""
+    names = list(SEGMENTS)
+    segments = list(SEGMENTS.values())
+    majority_total = sum(s.share for n, s in SEGMENTS.items() if n != MINORITY_SEGMENT)
+    shares = np.array(
+        [
+            minority_share
+            if n == MINORITY_SEGMENT
+            else s.share * (1 - minority_share) / majority_total
+            for n, s in SEGMENTS.items()
+        ]
+    )
+    segment = rng.choice(len(names), size=n_users, p=shares)
+    age_cdf = np.cumsum([s.age_shares for s in segments], axis=1)
+    age = np.minimum((rng.random(n_users)[:, None] > age_cdf[segment]).sum(1), len(AGE_GROUPS) - 1)
+    region = rng.choice(len(REGIONS), size=n_users, p=[0.3, 0.25, 0.2, 0.25])
+    genre_weights = np.array([[s.favourite_genres.get(g, 0.1) for g in GENRES] for s in segments])
+    favourites = _gumbel_order(rng, np.log(genre_weights[segment]))[:, :2]
+    likes_independent = np.array([s.likes_independent for s in segments])[segment]
+    taste = _unit(
+        embeddings["genre"][favourites].mean(axis=1)
+        + 0.7 * likes_independent[:, None] * embeddings["independent"]
+    )
+    users = pd.DataFrame(
+        {
+            "age_group": np.array(AGE_GROUPS)[age],
+            "region": np.array(REGIONS)[region],
+            "segment": np.array(names)[segment],
+        },
+        index=pd.RangeIndex(1, n_users + 1, name="user_id"),
+    )
+    return users, taste
+
+
+def _mix(rng, direction: np.ndarray, share: float) -> np.ndarray:
+    """``sqrt(c) * (sqrt(share) * direction + sqrt(1 - share) * noise)``, noise ~ N(0, I/d)."""
+    n, d = direction.shape
+    noise = rng.normal(0.0, 1.0 / np.sqrt(d), size=(n, d))
+    return np.sqrt(_FACTOR_SCALE) * (np.sqrt(share) * direction + np.sqrt(1 - share) * noise)
+
+
+def _exposure(rng, item_bias, studio, popularity_exponent) -> np.ndarray:
+    """Zipf-like promotion weights ``rank ** -alpha`` (docstring, step 5), summing to 1."""
+    promotion = 0.5 * item_bias / _ITEM_BIAS_SD + 0.8 * studio + rng.normal(size=len(item_bias))
+    rank = np.empty(len(item_bias))
+    rank[np.argsort(-promotion)] = np.arange(1, len(item_bias) + 1)
+    weights = rank**-popularity_exponent
+    return weights / weights.sum()
+
+
+def _simulate_history(rng, world, n_interactions, selectivity, start_s, n_days):
+    """Interactions frame (docstring, steps 6-8) and each user's signup date."""
+    n_users, n_items = world.n_users, world.n_items
+    join_day = rng.uniform(0, n_days - 30, n_users)
+    leave_day = np.minimum(join_day + rng.uniform(30, n_days, n_users), n_days - 1)
+    join_s = _evening(rng, start_s, join_day)
+    leave_s = np.maximum(_evening(rng, start_s, leave_day), join_s + 3600)
+    release_s = world.release_date.astype("datetime64[s]").astype(np.int64)
+
+    window = (leave_s - join_s).astype(float)
+    available = (leave_s[:, None] - np.maximum(join_s[:, None], release_s[None, :])) / window[
+        :, None
+    ]
+    available = np.clip(available, 0.0, 1.0)
+    n_watched = _activity(rng, n_users, n_interactions, (available > 0).sum(1))
+
+    log_weight = (
+        np.log(world.exposure)
+        + _QUALITY_PULL * world.item_bias
+        + selectivity * (world.user_factors @ world.item_factors.T)
+        + np.log(np.where(available > 0, available, 1e-300))
+    )
+    order = _gumbel_order(rng, log_weight)[:, : n_watched.max()]
+    chosen = np.arange(order.shape[1]) < n_watched[:, None]
+    users = np.repeat(np.arange(n_users), n_watched)
+    items = order[chosen]
+
+    affinity = world.true_affinity()[users, items] if n_users * n_items <= 5e7 else None
+    if affinity is None:  # pragma: no cover - very large worlds: avoid the dense matrix
+        affinity = world._affinity_of_pairs(users, items[:, None])[:, 0]
+    ratings = np.clip(np.rint(affinity + rng.normal(0, world.rating_noise, len(items))), 1, 5)
+
+    timestamps = _session_times(
+        rng, users, items, n_watched, join_s, leave_s, release_s, start_s, world.runtime
+    )
+    order = np.lexsort((items, users, timestamps))
+    interactions = pd.DataFrame(
+        {
+            "user_id": world.user_ids.to_numpy()[users[order]].astype(np.int64),
+            "item_id": world.item_ids.to_numpy()[items[order]].astype(np.int64),
+            "rating": ratings[order].astype(np.float64),
+            "timestamp": pd.to_datetime(timestamps[order], unit="s"),
+        }
+    )
+    signup = pd.to_datetime(join_s, unit="s").normalize()
+    return interactions, signup
+
+
+def _evening(rng, start_s, day: np.ndarray) -> np.ndarray:
+    """Timestamps (seconds) on the given days, mostly in the evening (peak 20:00-22:00)."""
+    hour_weights = np.array(
+        [2, 1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 6, 8, 10, 12, 12, 9, 5.0]
+    )
+    hour = rng.choice(24, size=len(day), p=hour_weights / hour_weights.sum())
+    seconds = hour * 3600 + rng.integers(0, 3600, size=len(day))
+    return start_s + np.floor(day).astype(np.int64) * SECONDS_PER_DAY + seconds
+
+
+def _activity(rng, n_users, n_interactions, capacity) -> np.ndarray:
+    """Titles per user: heavy-tailed (log-normal shares), at least ``min(20, mean / 3)``,
+    at most half the titles a user can reach; sums to ``n_interactions`` when possible."""
+    floor = int(max(1, min(20, n_interactions // (3 * n_users))))
+    cap = np.maximum(capacity // 2, 1)
+    shares = rng.lognormal(0.0, 1.0, n_users)
+    counts = np.minimum(np.full(n_users, floor), cap)
+    for _ in range(10):  # a few rounds hand on the titles capped users could not take
+        room = cap - counts
+        missing = n_interactions - counts.sum()
+        if missing <= 0 or room.sum() == 0:
+            break
+        extra = rng.multinomial(missing, _row_normalized((shares * (room > 0))[None])[0])
+        counts = counts + np.minimum(extra, room)
+    return counts
+
+
+def _session_times(rng, users, items, n_watched, join_s, leave_s, release_s, start_s, runtime):
+    """Timestamps grouped into evening sessions, never before an item's release (step 8)."""
+    n_users = len(n_watched)
+    n_sessions = np.maximum(1, np.ceil(n_watched / _SESSION_EVENTS).astype(np.int64))
+    session_user = np.repeat(np.arange(n_users), n_sessions)
+    join_day = (join_s - start_s) / SECONDS_PER_DAY
+    leave_day = (leave_s - start_s) / SECONDS_PER_DAY
+    day = rng.uniform(join_day[session_user], leave_day[session_user])
+    session_time = np.clip(_evening(rng, start_s, day), join_s[session_user], leave_s[session_user])
+    is_last = np.cumsum(n_sessions) - 1
+    session_time[is_last] = leave_s  # the last session can host any title released before leaving
+    order = np.lexsort((session_time, session_user))
+    session_user, session_time = session_user[order], session_time[order]
+
+    # Composite key (user, time) so one searchsorted finds each event's first eligible session.
+    origin = min(session_time.min(), start_s)
+    span = int(session_time.max() - origin) + 1
+    keys = session_user * span + (session_time - origin)
+    earliest = np.maximum(release_s[items] - origin, 0)
+    first = np.searchsorted(keys, users * span + earliest, side="left")
+    last = np.cumsum(n_sessions)[users]  # one past the user's last session
+    skew = np.where(release_s[items] >= start_s, _FRESH_SESSION_SKEW, 1.0)
+    session = first + np.floor(rng.random(len(items)) ** skew * (last - first)).astype(np.int64)
+
+    # Titles in a session follow each other: runtime plus a 5-20 minute pause.
+    by_session = np.lexsort((rng.random(len(items)), session))
+    duration = runtime[items[by_session]] * 60 + rng.integers(300, 1200, size=len(items))
+    elapsed = np.cumsum(duration) - duration
+    starts_session = np.r_[True, session[by_session][1:] != session[by_session][:-1]]
+    session_start = np.maximum.accumulate(np.where(starts_session, np.arange(len(items)), 0))
+    offset = np.empty(len(items), dtype=np.int64)
+    offset[by_session] = elapsed - elapsed[session_start]
+    return session_time[session] + offset
+
+
+# --------------------------------------------------------------------------------------
+# The outdoor shop: baskets for "bought together" lists
+# --------------------------------------------------------------------------------------
+
+#: Shopping missions of the outdoor shop: the categories a basket for that activity may hold,
+#: each with the chance it is included. This is the ground truth behind "bought together"
+#: lists (lesson 03, ``notebooks/03_item_knn.ipynb``): hiking boots go with socks, gaiters, a daypack.
+SHOP_MISSIONS = {
+    "hiking": {"hiking boots": 0.55, "hiking socks": 0.6, "gaiters": 0.3, "daypack": 0.4,
+               "trekking poles": 0.25, "rain jacket": 0.25},
+    "camping": {"tent": 0.5, "sleeping bag": 0.5, "sleeping mat": 0.4, "camp stove": 0.35,
+                "headlamp": 0.35, "rain jacket": 0.15},
+    "trail running": {"trail shoes": 0.55, "running socks": 0.55, "running vest": 0.35,
+                      "energy gels": 0.45, "headlamp": 0.15},
+    "cycling": {"bike helmet": 0.45, "cycling gloves": 0.4, "bike lights": 0.4,
+                "inner tubes": 0.45, "energy gels": 0.2},
+    "climbing": {"climbing shoes": 0.5, "chalk bag": 0.5, "harness": 0.35, "belay device": 0.3,
+                 "chalk": 0.45},
+    "skiing": {"ski goggles": 0.45, "ski gloves": 0.45, "base layer": 0.45, "ski socks": 0.5,
+               "beanie": 0.35},
+    "yoga": {"yoga mat": 0.6, "yoga blocks": 0.45, "yoga strap": 0.3},
+    "travel": {"travel backpack": 0.45, "packing cubes": 0.45, "travel adapter": 0.4,
+               "neck pillow": 0.35},
+}  # fmt: skip
+#: How often each mission is a customer's main activity, before personal variation.
+_MISSION_POPULARITY = {"hiking": 0.22, "camping": 0.18, "trail running": 0.14, "cycling": 0.13,
+                       "climbing": 0.08, "skiing": 0.09, "yoga": 0.08, "travel": 0.08}  # fmt: skip
+#: Bought on any mission (the checkout impulse buy): frequent with everything, so raw
+#: co-occurrence overrates them and lift does not.
+SHOP_IMPULSE = {"water bottle": 0.18, "energy bars": 0.15}
+#: Department (the items' ``genres``) and typical price in euros of each category.
+_SHOP_CATEGORIES = {
+    "hiking boots": ("Footwear", 150), "trail shoes": ("Footwear", 130),
+    "climbing shoes": ("Footwear", 110), "hiking socks": ("Socks", 18),
+    "running socks": ("Socks", 14), "ski socks": ("Socks", 22),
+    "rain jacket": ("Clothing", 180), "base layer": ("Clothing", 60),
+    "beanie": ("Clothing", 25), "ski gloves": ("Clothing", 55),
+    "cycling gloves": ("Clothing", 30), "daypack": ("Bags", 80),
+    "travel backpack": ("Bags", 140), "running vest": ("Bags", 90),
+    "packing cubes": ("Bags", 30), "chalk bag": ("Bags", 20),
+    "tent": ("Camping", 300), "sleeping bag": ("Camping", 160), "sleeping mat": ("Camping", 70),
+    "camp stove": ("Camping", 60), "headlamp": ("Camping", 40), "gaiters": ("Accessories", 40),
+    "trekking poles": ("Accessories", 70), "ski goggles": ("Accessories", 90),
+    "bike lights": ("Accessories", 45), "travel adapter": ("Accessories", 20),
+    "neck pillow": ("Accessories", 25), "water bottle": ("Accessories", 15),
+    "harness": ("Climbing", 65), "belay device": ("Climbing", 30), "chalk": ("Climbing", 8),
+    "bike helmet": ("Cycling", 75), "inner tubes": ("Cycling", 9),
+    "energy gels": ("Nutrition", 12), "energy bars": ("Nutrition", 10),
+    "yoga mat": ("Yoga", 45), "yoga blocks": ("Yoga", 20), "yoga strap": ("Yoga", 12),
+}  # fmt: skip
+_SHOP_BRANDS = ("Ridgeline", "Northpeak", "Alpenglow", "Tundra", "Switchback", "Basecamp",
+                "Kestrel", "Cairn")  # fmt: skip
+_SHOP_MODELS = ("Summit", "Trail", "Ascent", "Vista", "Pro", "Lite", "Explorer", "Venture",
+                "Ember", "Drift")  # fmt: skip
+_SHOP_LICENSE = LICENSE.replace("no real people or titles", "no real people, products or brands")
+
+
+def generate_shop(
+    seed: int = 42,
+    n_customers: int = 2000,
+    n_baskets: int = 20_000,
+    *,
+    products_per_category: int = 6,
+    start: str = "2023-01-01",
+    n_days: int = 365,
+) -> Dataset:
+    """Simulate an outdoor-sports shop's orders, for "bought together" lists (lesson 03).
+
+    Story: each customer has a mix of activities (``Dirichlet(0.3)`` times
+    the mission popularity). A basket is one shopping mission drawn from that mix; each
+    category of the mission (:data:`SHOP_MISSIONS`) goes in with its probability (at least
+    the mission's likeliest one), each impulse category (:data:`SHOP_IMPULSE`) with its
+    own; within a category, product ``j`` (``j = 1..products_per_category``) is chosen with
+    probability proportional to ``1 / j``. Baskets are spread over the period at shop hours.
+    Complements (boots -> socks, gaiters, daypack) are therefore real, and substitutes
+    (two pairs of boots) are rarely bought together: content similarity finds substitutes,
+    co-purchase finds complements.
+
+    Parameters
+    ----------
+    seed : int
+        Everything is drawn from ``numpy.random.default_rng(seed)``.
+    n_customers, n_baskets : int
+        Sizes; a basket holds about 2-3 products.
+    products_per_category : int
+        Products of each of the 38 categories (1..80).
+    start : str
+        First day of the period (ISO date).
+    n_days : int
+        Length of the period in days.
+
+    Returns
+    -------
+    Dataset
+        Named ``"synthetic-shop"``. ``interactions``: one row per product bought, with
+        ``rating`` 1.0 (a purchase is implicit feedback), ``timestamp`` and ``basket_id``.
+        ``items``: title ("Ridgeline Summit Hiking Boots"), genres (``[department]``), year,
+        category, brand, price, release_date. ``users``: region and favourite_activity.
+        ``world`` is ``None``; the ground truth is :data:`SHOP_MISSIONS`.
+    """
+    n_models = len(_SHOP_BRANDS) * len(_SHOP_MODELS)
+    if n_customers < 1 or n_baskets < 1:
+        raise ValueError(
+            f"n_customers and n_baskets must be positive; got {n_customers}, {n_baskets}."
+        )
+    if not 1 <= products_per_category <= n_models:
+        raise ValueError(
+            f"products_per_category must lie in 1..{n_models}; got {products_per_category}."
+        )
+    if n_days < 1:
+        raise ValueError(f"n_days must be at least 1; got {n_days}.")
+    rng = np.random.default_rng(seed)
+    start_s = int(pd.Timestamp(start).normalize().timestamp())
+    categories = list(_SHOP_CATEGORIES)
+    missions = list(SHOP_MISSIONS)
+    inclusion = np.zeros((len(missions), len(categories)))
+    for m, chances in enumerate(SHOP_MISSIONS.values()):
+        inclusion[m, [categories.index(c) for c in chances]] = list(chances.values())
+    impulse = np.zeros(len(categories))
+    impulse[[categories.index(c) for c in SHOP_IMPULSE]] = list(SHOP_IMPULSE.values())
+
+    items = _shop_products(rng, categories, products_per_category, start_s)
+
+    mix = rng.dirichlet(np.full(len(missions), 0.3), size=n_customers)
+    mix = _row_normalized(mix * np.array([_MISSION_POPULARITY[m] for m in missions]))
+    customer = rng.choice(
+        n_customers, size=n_baskets, p=_row_normalized(rng.lognormal(0, 1, (1, n_customers)))[0]
+    )
+    mission = np.minimum(
+        (rng.random(n_baskets)[:, None] > np.cumsum(mix[customer], axis=1)).sum(1),
+        len(missions) - 1,
+    )
+    chance = inclusion[mission]
+    include = rng.random(chance.shape) < chance
+    empty = ~include.any(axis=1)
+    include[empty, chance[empty].argmax(axis=1)] = True
+    include |= rng.random(chance.shape) < impulse
+
+    basket, category = np.nonzero(include)
+    product_weights = np.cumsum(1.0 / np.arange(1, products_per_category + 1))
+    within = np.searchsorted(
+        product_weights / product_weights[-1], rng.random(len(basket)), side="right"
+    )
+    product = category * products_per_category + np.minimum(within, products_per_category - 1)
+    day = rng.integers(0, n_days, n_baskets)
+    basket_time = start_s + day * SECONDS_PER_DAY + rng.integers(9 * 3600, 21 * 3600, n_baskets)
+    basket_rank = np.empty(n_baskets, dtype=np.int64)  # baskets are numbered in time order
+    basket_rank[np.argsort(basket_time, kind="stable")] = np.arange(1, n_baskets + 1)
+    order = np.lexsort((product, basket_rank[basket]))
+    interactions = pd.DataFrame(
+        {
+            "user_id": customer[basket[order]].astype(np.int64) + 1,
+            "item_id": product[order].astype(np.int64) + 1,
+            "rating": np.ones(len(order)),
+            "timestamp": pd.to_datetime(basket_time[basket[order]], unit="s"),
+            "basket_id": basket_rank[basket[order]],
+        }
+    )
+    users = pd.DataFrame(
+        {
+            "region": np.array(REGIONS)[rng.choice(len(REGIONS), size=n_customers)],
+            "favourite_activity": np.array(missions)[mix.argmax(axis=1)],
+        },
+        index=pd.RangeIndex(1, n_customers + 1, name="user_id"),
+    )
+    return Dataset(
+        name="synthetic-shop",
+        interactions=interactions,
+        items=items,
+        users=users,
+        license=_SHOP_LICENSE,
+        citation=f"recsys-lessons simulated outdoor shop (generate_shop(seed={seed}))",
+    )
+
+
+def _shop_products(rng, categories, per_category, start_s) -> pd.DataFrame:
+    """Products named "{brand} {model} {Category}", distinct within each category."""
+    n_categories = len(categories)
+    combos = np.argsort(rng.random((n_categories, len(_SHOP_BRANDS) * len(_SHOP_MODELS))), axis=1)
+    combo = combos[:, :per_category].ravel()
+    category = np.repeat(np.arange(n_categories), per_category)
+    brand = np.array(_SHOP_BRANDS)[combo // len(_SHOP_MODELS)]
+    model = np.array(_SHOP_MODELS)[combo % len(_SHOP_MODELS)]
+    category_names = np.array(categories)
+    department = np.array([d for d, _ in _SHOP_CATEGORIES.values()])[category]
+    base_price = np.array([p for _, p in _SHOP_CATEGORIES.values()], dtype=float)[category]
+    price = np.round(base_price * rng.lognormal(0, 0.25, len(category)), 0) - 0.01
+    release = pd.to_datetime(
+        start_s - rng.integers(30, 3 * 365, len(category)) * SECONDS_PER_DAY, unit="s"
+    )
+    return pd.DataFrame(
+        {
+            "title": _join(brand, " ", model, " ", np.strings.title(category_names[category])),
+            "genres": [[d] for d in department.tolist()],
+            "year": pd.array(release.year, dtype="Int64"),
+            "category": category_names[category],
+            "brand": brand,
+            "price": price,
+            "release_date": release,
+        },
+        index=pd.RangeIndex(1, len(category) + 1, name="item_id"),
+    )

@@ -1,0 +1,573 @@
+"""The exercise checker: verdicts, hints, modes, and the lesson 01 questions."""
+
+from __future__ import annotations
+
+import doctest
+import math
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import recsys_lessons.checks as checks
+from recsys_lessons.checks import (
+    FunctionQuestion,
+    Mistake,
+    Question,
+    Status,
+    ValueQuestion,
+    answers_match,
+    case,
+    get_mode,
+    lesson01,
+    set_mode,
+)
+from recsys_lessons.checks.lesson01 import q1, q2
+
+LESSON_MODULES = [lesson01]
+QUESTIONS = [
+    (module.__name__.rsplit(".", 1)[-1], name, value)
+    for module in LESSON_MODULES
+    for name, value in vars(module).items()
+    if isinstance(value, Question)
+]
+
+
+@pytest.fixture(autouse=True)
+def report_mode(monkeypatch):
+    """Every test starts in report mode with no override, and leaves no override behind."""
+    monkeypatch.delenv(checks.MODE_ENV_VAR, raising=False)
+    set_mode(None)
+    yield
+    set_mode(None)
+
+
+# --------------------------------------------------------------------------------------
+# Every question of every lesson is well made
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question", [q for _, _, q in QUESTIONS], ids=[f"{m}.{n}" for m, n, _ in QUESTIONS]
+)
+def test_question_is_well_made(question):
+    """Reference passes; each mistake variant is recognised as its own mistake."""
+    question.validate()
+
+
+@pytest.mark.parametrize("module_name, name, question", QUESTIONS)
+def test_label_is_the_name_in_the_lesson_module(module_name, name, question):
+    assert question.label == name
+    assert name in sys.modules[f"recsys_lessons.checks.{module_name}"].__all__
+
+
+@pytest.mark.parametrize("question", [q1, q2])
+def test_reference_passes_and_says_why(question, capsys):
+    question.check(question.reference)
+    out = capsys.readouterr().out
+    assert out.startswith(f"✓ Correct! `{question.name}` gives the expected answer on all")
+    assert question.why in out
+
+
+MISTAKE_VARIANTS = [
+    (f"{label}-{variant.__name__}", question, mistake, variant)
+    for label, question in [("q1", q1), ("q2", q2)]
+    for mistake in question.mistakes
+    for variant in mistake.variants
+]
+
+
+@pytest.mark.parametrize(
+    "question, mistake, variant",
+    [row[1:] for row in MISTAKE_VARIANTS],
+    ids=[row[0] for row in MISTAKE_VARIANTS],
+)
+def test_each_mistake_prints_its_own_hint(question, mistake, variant, capsys):
+    question.check(variant)
+    out = capsys.readouterr().out
+    assert out.startswith(f"✗ Not quite. {mistake.hint}\n  Example")
+    others = [m.hint for m in question.mistakes if m is not mistake]
+    assert not any(hint in out for hint in others)
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 01: learner-style answers, written the way learners write them
+# --------------------------------------------------------------------------------------
+
+
+def precision_numpy_recall(recommended, relevant, k):
+    top = np.asarray(recommended[:k])
+    return np.isin(top, list(relevant)).sum() / len(relevant)
+
+
+def precision_set_whole_list(recommended, relevant, k):
+    return len(set(recommended) & set(relevant)) / k
+
+
+def precision_mean_of_flags(recommended, relevant, k):
+    return float(np.mean([item in relevant for item in recommended[:k]]))
+
+
+def precision_forgot_division(recommended, relevant, k):
+    return len(set(recommended[:k]) & relevant)
+
+
+def precision_correct_numpy(recommended, relevant, k):
+    return np.isin(np.asarray(recommended)[:k], np.fromiter(relevant, int)).sum() / k
+
+
+def ndcg_zero_based_log(recommended, relevant, k):
+    dcg = 0.0
+    for i, item in enumerate(recommended[:k]):
+        if item in relevant:
+            dcg += 1 / math.log2(i + 1)
+    idcg = sum(1 / math.log2(i + 1) for i in range(min(len(relevant), k)))
+    return dcg / idcg
+
+
+def ndcg_vectorized_log_rank(recommended, relevant, k):
+    gains = np.isin(np.asarray(recommended[:k]), list(relevant)).astype(float)
+    discounts = np.log2(np.arange(1, len(gains) + 1))
+    ideal = np.ones(min(len(relevant), k)) / np.log2(np.arange(1, min(len(relevant), k) + 1))
+    return (gains / discounts).sum() / ideal.sum()
+
+
+def ndcg_ideal_all_relevant(recommended, relevant, k):
+    gains = np.isin(np.asarray(recommended[:k]), list(relevant)).astype(float)
+    dcg = (gains / np.log2(np.arange(2, len(gains) + 2))).sum()
+    idcg = (1 / np.log2(np.arange(2, len(relevant) + 2))).sum()
+    return dcg / idcg
+
+
+def ndcg_sorted_own_gains(recommended, relevant, k):
+    gains = np.isin(np.asarray(recommended[:k]), list(relevant)).astype(float)
+    discounts = np.log2(np.arange(2, len(gains) + 2))
+    return (gains / discounts).sum() / (np.sort(gains)[::-1] / discounts).sum()
+
+
+def ndcg_correct_numpy(recommended, relevant, k):
+    gains = np.isin(np.asarray(recommended[:k]), list(relevant)).astype(float)
+    dcg = (gains / np.log2(np.arange(2, len(gains) + 2))).sum()
+    idcg = (1 / np.log2(np.arange(2, min(len(relevant), k) + 2))).sum()
+    return dcg / idcg
+
+
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (precision_numpy_recall, "You divided by the number of relevant items: that is recall@k."),
+        (precision_set_whole_list, "You counted hits in the whole list."),
+        (precision_mean_of_flags, "You divided by the length of the list."),
+        (precision_forgot_division, "You returned the number of hits."),
+    ],
+)
+def test_q1_recognises_learner_mistakes(answer, phrase):
+    result = q1.grade(answer)
+    assert result.status is Status.MISTAKE
+    assert result.hint.startswith(phrase)
+
+
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (ndcg_zero_based_log, "The discount at rank 1 must be log2(1 + 1) = 1"),
+        (ndcg_vectorized_log_rank, "The discount at rank 1 must be log2(1 + 1) = 1"),
+        (ndcg_ideal_all_relevant, "Your ideal DCG puts ALL relevant items at the top"),
+        (ndcg_sorted_own_gains, "Your ideal DCG only moves the hits YOUR list found"),
+    ],
+)
+def test_q2_recognises_learner_mistakes(answer, phrase):
+    result = q2.grade(answer)
+    assert result.status is Status.MISTAKE
+    assert result.hint.startswith(phrase)
+
+
+@pytest.mark.parametrize(
+    "question, answer", [(q1, precision_correct_numpy), (q2, ndcg_correct_numpy)]
+)
+def test_numpy_solutions_pass(question, answer):
+    assert question.grade(answer).passed
+
+
+def test_numpy_warnings_of_learner_code_are_silenced():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = q2.grade(ndcg_vectorized_log_rank)
+    assert result.status is Status.MISTAKE
+    assert [str(w.message) for w in caught] == []
+
+
+def test_mistake_message_shows_a_failing_example(capsys):
+    q1.check(precision_numpy_recall)
+    out = capsys.readouterr().out
+    assert (
+        "Example (two hits in a list of five): precision_at_k([7, 2, 9, 4, 1], {2, 4, 8}, k=5) "
+        "should return 0.4, but yours returned 0.666667." in out
+    )
+
+
+def test_unknown_wrong_answer_shows_input_expected_and_got(capsys):
+    q1.check(lambda recommended, relevant, k: 0.5)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Incorrect. Example (two hits in a list of five): ")
+    assert "should return 0.4, but yours returned 0.5." in out
+    assert "q1.hint() gives a nudge; q1.solution() shows one answer." in out
+
+
+def test_nan_answer_gets_a_division_by_zero_note():
+    result = q2.grade(lambda recommended, relevant, k: float("inf"))
+    assert result.status is Status.INCORRECT
+    assert "holds nan or inf: look for a division by zero" in result.message
+
+
+# --------------------------------------------------------------------------------------
+# Not answered yet
+# --------------------------------------------------------------------------------------
+
+
+def stub_returns_none(recommended, relevant, k):
+    # YOUR CODE HERE
+    ...
+
+
+def stub_not_implemented(recommended, relevant, k):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    "answer, detail",
+    [
+        (stub_returns_none, "`precision_at_k` returns None"),
+        (stub_not_implemented, "`precision_at_k` raises NotImplementedError"),
+        (None, "`precision_at_k` is still None"),
+        (Ellipsis, "`precision_at_k` is still Ellipsis"),
+    ],
+)
+def test_untouched_stub_is_not_answered(answer, detail, capsys):
+    q1.check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith(f"• Not answered yet: {detail}")
+    assert "run q1.check() again" in out
+
+
+def test_check_finds_the_answer_in_main_globals(monkeypatch, capsys):
+    main = sys.modules["__main__"]
+    monkeypatch.delattr(main, "precision_at_k", raising=False)
+    q1.check()
+    assert capsys.readouterr().out.startswith(
+        "• Not answered yet: `precision_at_k` is not defined: fill in its cell and run it"
+    )
+    monkeypatch.setattr(main, "precision_at_k", precision_correct_numpy, raising=False)
+    q1.check()
+    assert capsys.readouterr().out.startswith("✓ Correct!")
+
+
+def test_answer_that_is_not_a_function():
+    result = q1.grade(0.4)
+    assert result.status is Status.INCORRECT
+    assert "`precision_at_k` should be a function" in result.message
+
+
+# --------------------------------------------------------------------------------------
+# Exceptions and modes
+# --------------------------------------------------------------------------------------
+
+
+def precision_crashes_on_short_list(recommended, relevant, k):
+    hits = 0
+    for rank in range(k):
+        hits += recommended[rank] in relevant
+    return hits / k
+
+
+def test_learner_exception_is_reported_not_raised(capsys):
+    q1.check(precision_crashes_on_short_list)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Your `precision_at_k` raised IndexError: list index out of range")
+    assert "on precision_at_k([4, 2], {2, 3}, k=5) (list shorter than k)" in out
+    assert "`hits += recommended[rank] in relevant`" in out
+    assert "Fix the error, run the cell again, then q1.check()." in out
+
+
+def test_learner_input_mutation_does_not_spoil_later_cases():
+    def precision_that_empties_relevant(recommended, relevant, k):
+        hits = sum(1 for item in recommended[:k] if item in relevant)
+        relevant.clear()
+        recommended.reverse()
+        return hits / k
+
+    assert q1.grade(precision_that_empties_relevant).passed
+    assert q1.cases[0].args == ([7, 2, 9, 4, 1], {2, 4, 8})
+
+
+def test_strict_mode_raises_on_wrong_and_unanswered(capsys):
+    set_mode("strict")
+    with pytest.raises(AssertionError, match="You divided by the number of relevant items"):
+        q1.check(precision_numpy_recall)
+    with pytest.raises(AssertionError, match="Not answered yet"):
+        q1.check(stub_returns_none)
+    with pytest.raises(AssertionError, match="raised IndexError"):
+        q1.check(precision_crashes_on_short_list)
+    q1.check(precision_correct_numpy)
+    assert capsys.readouterr().out.startswith("✓ Correct!")
+
+
+def test_mode_comes_from_environment_unless_set(monkeypatch):
+    assert get_mode() == "report"
+    monkeypatch.setenv(checks.MODE_ENV_VAR, " Strict ")
+    assert get_mode() == "strict"
+    with pytest.raises(AssertionError):
+        q1.check(stub_returns_none)
+    set_mode("report")
+    assert get_mode() == "report"
+    q1.check(stub_returns_none)  # reports only
+    set_mode(None)
+    assert get_mode() == "strict"
+
+
+def test_bad_mode_values_are_rejected(monkeypatch):
+    with pytest.raises(ValueError, match="mode must be 'report', 'strict' or None"):
+        set_mode("loud")
+    monkeypatch.setenv(checks.MODE_ENV_VAR, "loud")
+    with pytest.raises(ValueError, match="RECSYS_LESSONS_CHECKS must be 'report' or 'strict'"):
+        get_mode()
+
+
+def test_checker_bug_is_reported_in_report_mode_and_raised_in_strict(capsys):
+    def broken_reference(x):
+        raise KeyError("oops")
+
+    question = FunctionQuestion(
+        label="qx",
+        name="f",
+        reference=broken_reference,
+        cases=[case(1)],
+        hint="h",
+        solution="def f(x): return x",
+        why="w",
+    )
+    question.check(lambda x: x)
+    assert capsys.readouterr().out.startswith(
+        "✗ qx.check() could not grade this answer (RuntimeError"
+    )
+    set_mode("strict")
+    with pytest.raises(RuntimeError, match="the reference raised KeyError"):
+        question.check(lambda x: x)
+
+
+# --------------------------------------------------------------------------------------
+# Hints, solutions, display
+# --------------------------------------------------------------------------------------
+
+
+def test_hint_levels(capsys):
+    q1.hint()
+    assert capsys.readouterr().out == f"• Hint: {q1.hints[0]}\n"
+    q2.hint()
+    assert capsys.readouterr().out == (
+        f"• Hint 1 of 2: {q2.hints[0]}\n  Still stuck? q2.hint(2) gives a bigger nudge.\n"
+    )
+    q2.hint(2)
+    assert capsys.readouterr().out == f"• Hint 2 of 2: {q2.hints[1]}\n"
+    q2.hint(7)  # past the last hint: the last one
+    assert capsys.readouterr().out == f"• Hint 2 of 2: {q2.hints[1]}\n"
+
+
+@pytest.mark.parametrize("question", [q1, q2])
+def test_solution_text_is_runnable_and_correct(question, capsys):
+    question.solution()
+    out = capsys.readouterr().out
+    assert out.startswith("• Solution:\n\n")
+    namespace: dict = {}
+    exec(out.removeprefix("• Solution:\n\n"), namespace)
+    assert question.grade(namespace[question.name]).passed
+
+
+def test_repr_names_the_three_calls():
+    assert repr(q1) == (
+        "<FunctionQuestion q1: `precision_at_k`. Use q1.check(), q1.hint(), q1.solution()>"
+    )
+
+
+def test_messages_are_deterministic():
+    class Opaque:
+        pass
+
+    first = q1.grade(lambda recommended, relevant, k: Opaque()).message
+    second = q1.grade(lambda recommended, relevant, k: Opaque()).message
+    assert first == second
+    assert "0x" not in first
+    assert "yours returned <Opaque object>" in first
+
+
+def test_docstring_example_runs():
+    result = doctest.testmod(checks, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_malformed_questions_are_rejected():
+    common = dict(label="q9", name="f", reference=abs, hint="h", solution="s", why="w")
+    with pytest.raises(ValueError, match="at least one test case"):
+        FunctionQuestion(cases=[], **common)
+    with pytest.raises(ValueError, match="Python identifiers"):
+        FunctionQuestion(cases=[case(1)], **{**common, "name": "not a name"})
+    with pytest.raises(ValueError, match="non-empty hint"):
+        FunctionQuestion(cases=[case(1)], **{**common, "hint": " "})
+    with pytest.raises(ValueError, match="reference must be"):
+        FunctionQuestion(cases=[case(1)], **{**common, "reference": 3})
+    with pytest.raises(ValueError, match="needs at least one buggy implementation"):
+        Mistake("a hint")
+    with pytest.raises(ValueError, match="needs a hint"):
+        Mistake("", abs)
+
+
+def test_validate_catches_a_shadowed_mistake():
+    question = FunctionQuestion(
+        label="q9",
+        name="f",
+        reference=lambda x: 2 * x,
+        cases=[case(3)],
+        mistakes=[
+            Mistake("first", lambda x: x + 3),
+            Mistake("second", lambda x: x * x - 3),  # same outcome on x = 3: never reachable
+        ],
+        hint="h",
+        solution="s",
+        why="w",
+    )
+    with pytest.raises(AssertionError, match="not recognised as its own mistake"):
+        question.validate()
+
+
+# --------------------------------------------------------------------------------------
+# Value questions (answers stored in a variable)
+# --------------------------------------------------------------------------------------
+
+
+def _overlap_recall(exact, approx):
+    return len(set(exact) & set(approx)) / len(exact)
+
+
+RECALL_QUESTION = ValueQuestion(
+    label="q3",
+    name="ann_recall",
+    uses=("exact", "approx"),
+    reference=_overlap_recall,
+    mistakes=[
+        Mistake(
+            "You divided by the number of approximate results.",
+            lambda exact, approx: len(set(exact) & set(approx)) / len(set(approx)),
+        )
+    ],
+    hint="Share of the exact neighbours that the index found.",
+    solution="ann_recall = len(set(exact) & set(approx)) / len(exact)",
+    why="Recall says how much the index gives up for its speed.",
+)
+
+
+def test_value_question_uses_notebook_variables(capsys):
+    namespace = {"exact": [1, 2, 3, 4], "approx": [2, 4, 9]}
+    RECALL_QUESTION.validate(namespace)
+    assert RECALL_QUESTION.grade(0.5, namespace).passed
+    result = RECALL_QUESTION.grade(2 / 3, namespace)
+    assert result.status is Status.MISTAKE
+    assert result.message == (
+        "✗ Not quite. You divided by the number of approximate results.\n"
+        "  `ann_recall` should be 0.5, but it is 0.666667."
+    )
+    wrong = RECALL_QUESTION.grade(0.1, namespace)
+    assert wrong.status is Status.INCORRECT
+    assert "`ann_recall` should be 0.5, but it is 0.1." in wrong.message
+    assert RECALL_QUESTION.grade(None, namespace).status is Status.UNANSWERED
+    missing = RECALL_QUESTION.grade(0.5, {"exact": [1]})
+    assert missing.status is Status.UNANSWERED
+    assert "needs `approx`, not defined yet: run the earlier cells first" in missing.message
+
+
+# --------------------------------------------------------------------------------------
+# Comparing answers
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expected, got",
+    [
+        (0.4, 0.4000000001),
+        (0.0, 0),
+        (1, np.float64(1.0)),
+        (0.5, np.array(0.5)),
+        ([1, 2, 3], np.array([1, 2, 3])),
+        (np.array([[1.0, 0.0], [0.5, 2.0]]), sp.csr_matrix([[1.0, 0.0], [0.5, 2.0]])),
+        (sp.csr_matrix([[0.0, 3.0]]), sp.coo_matrix([[0.0, 3.0]])),
+        ((np.array([1.0]), 2.5), [np.array([1.0]), 2.5]),
+        ({"a": 1.0, "b": [2]}, {"b": np.array([2]), "a": 1}),
+        ({1, 2}, frozenset({2, 1})),
+        ("ok", "ok"),
+    ],
+)
+def test_answers_that_match(expected, got):
+    assert answers_match(expected, got)
+
+
+@pytest.mark.parametrize(
+    "expected, got",
+    [
+        (0.4, 0.41),
+        (1.0, True),
+        (0.5, [0.5]),
+        (np.array([1, 2, 3]), np.array([[1, 2, 3]])),
+        (np.array([1.0, 2.0]), np.array([2.0, 1.0])),
+        (sp.csr_matrix([[1.0, 0.0]]), np.array([[1.0, 1e-3]])),
+        ((1, 2), (1, 2, 3)),
+        ({"a": 1}, {"a": 1, "b": 2}),
+        ({1, 2}, [1, 2]),
+        (0.5, None),
+        (float("nan"), float("nan")),
+        (0.5, object()),
+    ],
+)
+def test_answers_that_do_not_match(expected, got):
+    assert not answers_match(expected, got)
+
+
+def test_nan_matches_nan_only_when_asked():
+    assert answers_match(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), equal_nan=True)
+    assert not answers_match(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]))
+
+
+def test_nan_reference_outcome_never_counts_as_correct():
+    question = FunctionQuestion(
+        label="q9",
+        name="f",
+        reference=lambda: float("nan"),
+        cases=[case()],
+        hint="h",
+        solution="s",
+        why="w",
+    )
+    assert not question.grade(lambda: float("nan")).passed
+
+
+# --------------------------------------------------------------------------------------
+# The reference answers agree with recsys_lessons.metrics
+# --------------------------------------------------------------------------------------
+
+
+def test_lesson01_references_agree_with_metrics():
+    metrics = pytest.importorskip("recsys_lessons.metrics")
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n_items = int(rng.integers(5, 40))
+        width = int(rng.integers(1, n_items))
+        k = int(rng.integers(1, width + 1))
+        recommended = rng.permutation(n_items)[:width].tolist()
+        relevant = set(
+            rng.choice(n_items, size=int(rng.integers(1, n_items)), replace=False).tolist()
+        )
+        for question, metric in [(q1, metrics.precision_at_k), (q2, metrics.ndcg_at_k)]:
+            ours = question.reference(recommended, relevant, k)
+            theirs = metric([recommended], [relevant], k=k)
+            assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-12), (recommended, relevant, k)

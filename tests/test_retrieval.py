@@ -1,0 +1,190 @@
+"""Exact and annoy retrieval: correctness against numpy, recall, persistence and errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from recsys_lessons.retrieval import (
+    ApproximateIndex,
+    ExactIndex,
+    measure_recall,
+    recall_speed_sweep,
+    retrieval_recall,
+)
+
+
+@pytest.fixture(scope="module")
+def vectors():
+    return np.random.default_rng(0).normal(size=(2000, 16))
+
+
+@pytest.fixture(scope="module")
+def queries():
+    return np.random.default_rng(1).normal(size=(50, 16))
+
+
+def reference_scores(metric, queries, vectors):
+    if metric == "dot":
+        return queries @ vectors.T
+    if metric == "angular":
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        return queries / np.linalg.norm(queries, axis=1, keepdims=True) @ unit.T
+    return -np.linalg.norm(queries[:, None, :] - vectors[None, :, :], axis=2)
+
+
+@pytest.mark.parametrize("metric", ["dot", "angular", "euclidean"])
+def test_exact_index_equals_argsort_of_the_scores(metric, vectors, queries):
+    ids, scores = ExactIndex(metric=metric, batch_size=16).build(vectors).query(queries, k=10)
+    expected_scores = reference_scores(metric, queries, vectors)
+    expected_ids = np.argsort(-expected_scores, axis=1)[:, :10]
+    np.testing.assert_array_equal(ids, expected_ids)
+    np.testing.assert_allclose(scores, np.take_along_axis(expected_scores, expected_ids, axis=1))
+
+
+@pytest.mark.parametrize("metric", ["dot", "angular", "euclidean"])
+def test_annoy_recall_is_high_and_its_scores_are_the_true_scores(metric, vectors, queries):
+    exact_ids, _ = ExactIndex(metric=metric).build(vectors).query(queries, k=10)
+    index = ApproximateIndex(n_trees=20, metric=metric, search_k=4000, seed=1).build(vectors)
+    ids, scores = index.query(queries, k=10)
+    assert retrieval_recall(ids, exact_ids) >= 0.9
+    expected = np.take_along_axis(reference_scores(metric, queries, vectors), ids, axis=1)
+    np.testing.assert_allclose(scores, expected, atol=1e-4)  # annoy stores float32
+    assert (np.diff(scores, axis=1) <= 1e-6).all()
+
+
+def test_annoy_is_exact_when_it_inspects_every_vector(vectors, queries):
+    exact_ids, _ = ExactIndex().build(vectors).query(queries, k=5)
+    ids, _ = ApproximateIndex(n_trees=5, search_k=5 * len(vectors)).build(vectors).query(queries, 5)
+    assert retrieval_recall(ids, exact_ids) == 1.0
+
+
+def test_same_seed_same_forest(vectors, queries):
+    def results(seed):
+        return ApproximateIndex(n_trees=3, search_k=30, seed=seed).build(vectors).query(queries, 10)[0]
+
+    np.testing.assert_array_equal(results(5), results(5))
+    assert not np.array_equal(results(5), results(6))
+
+
+def test_too_small_search_k_pads_with_minus_one_and_minus_inf(vectors, queries):
+    ids, scores = ApproximateIndex(n_trees=1, search_k=1).build(vectors).query(queries, 10)
+    padded = ids == -1
+    assert padded.any()
+    assert np.isneginf(scores[padded]).all() and np.isfinite(scores[~padded]).all()
+    exact_ids, _ = ExactIndex().build(vectors).query(queries, 10)
+    assert retrieval_recall(ids, exact_ids) <= (~padded).mean()
+
+
+def test_retrieval_recall_counts_the_shared_ids():
+    exact = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    approximate = np.array([[4, 3, 9, 1], [5, -1, -1, -1]])
+    assert retrieval_recall(approximate, exact) == pytest.approx((3 / 4 + 1 / 4) / 2)
+    with pytest.raises(ValueError, match="same shape"):
+        retrieval_recall(approximate[:, :3], exact)
+
+
+def test_approximate_save_load_round_trip(tmp_path, vectors, queries):
+    index = ApproximateIndex(n_trees=10, metric="angular", search_k=500, seed=3).build(vectors)
+    path = tmp_path / "items.ann"
+    index.save(path)
+    loaded = ApproximateIndex.load(path, dimension=16, metric="angular")
+    assert (loaded.n_trees, loaded.metric, loaded.search_k, loaded.seed) == (10, "angular", 500, 3)
+    for original, restored in zip(index.query(queries, 10), loaded.query(queries, 10), strict=True):
+        np.testing.assert_array_equal(original, restored)
+
+
+def test_exact_save_load_round_trip(tmp_path, vectors, queries):
+    index = ExactIndex(metric="euclidean", batch_size=7).build(vectors)
+    index.save(tmp_path / "items")
+    loaded = ExactIndex.load(tmp_path / "items.npz", dimension=16, metric="euclidean")
+    assert loaded.batch_size == 7
+    for original, restored in zip(index.query(queries, 10), loaded.query(queries, 10), strict=True):
+        np.testing.assert_array_equal(original, restored)
+
+
+def test_loading_the_wrong_index_fails_clearly(tmp_path, vectors):
+    path = tmp_path / "items.ann"
+    ApproximateIndex(n_trees=2).build(vectors).save(path)
+    with pytest.raises(ValueError, match="16-dimensional vectors, not 32"):
+        ApproximateIndex.load(path, dimension=32)
+    with pytest.raises(ValueError, match="built with metric 'dot', not 'angular'"):
+        ApproximateIndex.load(path, metric="angular")
+    with pytest.raises(ValueError, match="no saved ExactIndex"):
+        ExactIndex.load(tmp_path / "nothing")
+    # the annoy file and its settings do not belong together
+    ApproximateIndex(n_trees=2).build(vectors[:, :8]).save(tmp_path / "small.ann")
+    (tmp_path / "small.ann").replace(path)
+    with pytest.raises(ValueError, match="does not match its settings file"):
+        ApproximateIndex.load(path)
+    # a raw annoy file without settings
+    (tmp_path / "items.ann.json").unlink()
+    with pytest.raises(ValueError, match="no settings file"):
+        ApproximateIndex.load(path)
+    with pytest.raises(ValueError, match="no saved index"):
+        ApproximateIndex.load(tmp_path / "missing.ann")
+
+
+def test_a_settings_file_of_another_kind_is_refused(tmp_path, vectors):
+    path = tmp_path / "items.ann"
+    ApproximateIndex(n_trees=2).build(vectors).save(path)
+    settings = json.loads((tmp_path / "items.ann.json").read_text())
+    (tmp_path / "items.ann.json").write_text(json.dumps({**settings, "kind": "exact"}))
+    with pytest.raises(ValueError, match="not saved by this kind of index"):
+        ApproximateIndex.load(path)
+
+
+def test_measure_recall_and_sweep(vectors, queries):
+    exact = ExactIndex().build(vectors)
+    approximate = ApproximateIndex(n_trees=4, seed=0).build(vectors)
+    result = measure_recall(approximate, exact, queries, k=10)
+    assert set(result) == {"recall@10", "approx_qps", "exact_qps", "speedup", "search_k"}
+    assert 0 < result["recall@10"] <= 1 and result["search_k"] == 40
+    assert result["speedup"] == pytest.approx(result["approx_qps"] / result["exact_qps"])
+
+    table = recall_speed_sweep(vectors, queries, k=10, n_trees=(2, 8), search_k=(-1, 16000))
+    assert list(table.columns) == [
+        "n_trees",
+        "search_k",
+        "recall@10",
+        "approx_qps",
+        "exact_qps",
+        "speedup",
+        "build_seconds",
+        "exact_batch_qps",
+    ]
+    assert table[["n_trees", "search_k"]].values.tolist() == [[2, 20], [2, 16000], [8, 80], [8, 16000]]
+    assert (table.loc[table["search_k"] == 16000, "recall@10"] == 1.0).all()
+    assert table["recall@10"].iloc[2] >= table["recall@10"].iloc[0]  # more trees, more recall
+    assert table["exact_qps"].nunique() == 1  # one exact pass shared by every row
+
+
+def test_bad_input_raises_value_errors(vectors):
+    with pytest.raises(ValueError, match="metric must be one of"):
+        ApproximateIndex(metric="cosine")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        ExactIndex(metric="manhattan")
+    with pytest.raises(ValueError, match="n_trees must be a positive integer"):
+        ApproximateIndex(n_trees=0)
+    with pytest.raises(ValueError, match="search_k must be -1"):
+        ApproximateIndex(search_k=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        ExactIndex(batch_size=0)
+    with pytest.raises(ValueError, match="is empty; call .build"):
+        ExactIndex().query(vectors[:2], 3)
+    with pytest.raises(ValueError, match="non-empty 2-D array"):
+        ExactIndex().build(vectors[0])
+    bad = vectors[:10].copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        ApproximateIndex().build(bad)
+    for index in (ExactIndex().build(vectors), ApproximateIndex(n_trees=2).build(vectors)):
+        with pytest.raises(ValueError, match="query vectors have 8 dimensions"):
+            index.query(vectors[:2, :8], 3)
+        with pytest.raises(ValueError, match="k must be a positive integer"):
+            index.query(vectors[:2], 0)
+        with pytest.raises(ValueError, match="larger than the index"):
+            index.query(vectors[:2], 2001)
+        assert index.query(vectors[0], 3)[0].shape == (1, 3)  # a single vector is one query
