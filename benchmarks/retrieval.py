@@ -21,14 +21,13 @@ Run ``python -m benchmarks.retrieval``. Prints the tables and writes
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import platform
 import time
 from pathlib import Path
 
-import annoy
 import numpy as np
-import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from recsys_lessons.retrieval import recall_speed_sweep
@@ -132,7 +131,7 @@ def main() -> None:
                 "environment": {
                     "python": platform.python_version(),
                     "numpy": np.__version__,
-                    "annoy": getattr(annoy, "__version__", "1.17"),
+                    "annoy": importlib.metadata.version("annoy"),
                     "machine": platform.machine(),
                     "threads": 1,
                 },

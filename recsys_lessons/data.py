@@ -3,14 +3,10 @@
 Every lesson starts with ``dataset = load_dataset(DATASET)`` and gets a :class:`Dataset`
 (tidy ``interactions``, ``items`` and ``users`` frames), whatever the source:
 
-==========================  ==========================================================
-name                        what it is
-==========================  ==========================================================
-``"movielens-100k"``        MovieLens 100K: the canonical course data, with demographics
-``"movielens-latest-small"``  MovieLens Latest Small: newer, with user tags
-``"synthetic"``             the built-in simulated streaming catalogue, always available
-``"auto"``                  MovieLens 100K when it can be obtained, else ``"synthetic"``
-==========================  ==========================================================
+- ``"movielens-100k"``: MovieLens 100K, the canonical course data, with demographics;
+- ``"movielens-latest-small"``: MovieLens Latest Small, newer, with user tags;
+- ``"synthetic"``: the built-in simulated streaming catalogue, always available;
+- ``"auto"`` (default): MovieLens 100K when it can be obtained, else ``"synthetic"``.
 
 Where MovieLens comes from, in this order:
 
@@ -101,7 +97,8 @@ def load_dataset(
         Forbid network access. Default: ``True`` when ``RECSYS_LESSONS_OFFLINE=1``.
     **synthetic_sizes
         Passed to :func:`recsys_lessons.synthetic.generate_catalogue` (``n_users``,
-        ``n_items``, ...) when the simulated catalogue is loaded.
+        ``n_items``, ...) when the simulated catalogue is loaded; ignored when ``"auto"``
+        finds MovieLens, so a notebook's parameters work with either source.
 
     Returns
     -------
@@ -115,7 +112,7 @@ def load_dataset(
     ValueError
         Unknown name, or sizes given for a MovieLens dataset.
     """
-    requested = _dataset_name(name, "name")
+    requested = _dataset_name(name)
     if requested in movielens.RELEASES and synthetic_sizes:
         raise ValueError(
             f"sizes {sorted(synthetic_sizes)} only apply to the simulated catalogue; "
@@ -140,7 +137,8 @@ def resolve_auto(*, data_dir=None, offline: bool | None = None) -> str:
     Follows the same steps as :func:`load_dataset`, so when MovieLens 100K is neither in
     ``RECSYS_LESSONS_DATA`` nor in the cache and the network is allowed, this downloads it
     into the cache: the answer is then certain, and the lessons that follow load it
-    instantly. Prints nothing. Used by ``make course`` and the notebook tests.
+    instantly. Prints nothing on standard output (a download reports its progress on
+    standard error). Used by ``make course`` and the notebook tests.
 
     Returns
     -------
@@ -175,11 +173,11 @@ def cache_dir(data_dir=None) -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "recsys-lessons"
 
 
-def _dataset_name(name: str, source: str) -> str:
+def _dataset_name(name: str, source: str = "") -> str:
     normalised = str(name).strip().lower()
     if normalised not in (*DATASETS, "auto"):
         raise ValueError(
-            f"unknown dataset {name!r} (from {source}); choose one of "
+            f"unknown dataset {name!r}{source}; choose one of "
             f"{', '.join(repr(n) for n in (*DATASETS, 'auto'))}."
         )
     return normalised
@@ -189,7 +187,9 @@ def _auto_target() -> str:
     """What ``"auto"`` means here: the name in ``RECSYS_LESSONS_DATASET``, else ``"auto"``."""
     value = os.environ.get("RECSYS_LESSONS_DATASET", "").strip()
     return (
-        _dataset_name(value, "the environment variable RECSYS_LESSONS_DATASET") if value else "auto"
+        _dataset_name(value, " in the environment variable RECSYS_LESSONS_DATASET")
+        if value
+        else "auto"
     )
 
 

@@ -1,4 +1,4 @@
-"""A simulated streaming service whose ground truth we know, plus a small outdoor shop.
+"""A simulated streaming service whose ground truth we know.
 
 Real logs only show what users did. A simulation also knows what they *would* like, so the
 course can measure things real data cannot: how far a model is from the ideal list, what a
@@ -8,53 +8,57 @@ introduces it beside MovieLens; every later lesson can run on it.
 
 :func:`generate_catalogue` returns a :class:`~recsys_lessons.dataset.Dataset` shaped like
 MovieLens (ids start at 1) whose ``world`` is a :class:`SimulatedWorld`.
-:func:`generate_shop` returns shopping baskets for "bought together" lists (lesson 03).
+:func:`recsys_lessons.shop.generate_shop` adds shopping baskets for "bought together"
+lists (lesson 03).
 
 Generative story of the streaming catalogue
 -------------------------------------------
 Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives the same data.
 ``d`` is ``n_factors``; vectors written ``unit(x)`` are scaled to length 1.
 
-1. Metadata. 14 genres with embeddings ``e_g = unit(z_g + 0.6 * mean(z_h for partners h))``,
-   ``z_g`` random orthonormal axes, so related genres (Mystery, Thriller, Crime) point the
-   same way and unrelated ones do not. Each
-   item gets a primary genre (Drama most common), 0-2 partner genres, 2-4 of 40 tags drawn
-   according to its genres (tag vectors ``t_j = unit(mean(e_g for the tag's genres) + 0.7 * n_j)``),
-   a provider ("studio" 70 %, "independent" 30 %, direction ``pi`` orthogonal to all
-   genres), a runtime, a readable
-   title ("The Silent Harbor", "Midnight Protocol 2") and a one-line description built from
-   per-genre word lists.
+1. Metadata. 14 genres with embeddings ``e_g = unit(z_g + 0.6 * mean(z_h for partners h))``
+   on random orthonormal axes ``z_g``, so related genres (Mystery, Thriller, Crime) point
+   the same way and unrelated ones do not. Each item gets a primary genre (Drama most
+   common), 0-2 partner genres, 2-4 of 40 tags drawn according to its genres (tag vectors
+   ``t_j = unit(mean(e_g for the tag's genres) + 0.7 * n_j)``, ``n_j`` a random unit vector),
+   a provider ("studio" 70 %, "independent" 30 %, direction ``pi`` orthogonal to every
+   genre), a runtime, a readable title ("The Silent Harbor", "Midnight Protocol 2") and a
+   one-line description built from per-genre word lists.
 2. Item factors, partly explained by metadata::
 
-       content_i = unit(mean(e_g, g in genres_i) + 0.7 * mean(t_j, j in tags_i) + 0.6 * pi * [independent_i])
-       q_i       = sqrt(c) * (sqrt(rho) * content_i + sqrt(1 - rho) * eps_i),   eps_i ~ N(0, I / d)
+       content_i = unit(mean(e_g, g in genres_i) + 0.7 * mean(t_j, j in tags_i)
+                        + 0.6 * pi * [independent_i])
+       q_i = sqrt(c) * (sqrt(rho) * content_i + sqrt(1 - rho) * eps_i),   eps_i ~ N(0, I / d)
 
    ``rho = content_share`` (default 0.5) is the share of an item's taste vector that
    metadata can explain: content-based filtering works somewhat, collaborative filtering
    (which also sees ``eps_i``) works better. ``c = 3`` sets the spread of affinities.
 3. Users belong to a segment ("blockbuster", "family", "drama" and the minority "indie",
-   ``minority_share`` = 12 %) that sets how likely each genre is to be a favourite, and
+   ``minority_share`` = 12 %) that sets how likely each genre is to be a favourite and
    correlates with ``age_group``. The indie segment favours Documentary and Horror (then
    Mystery) and independent titles, which are rare and under-exposed: the group a
    popularity-driven recommender underserves. Each user draws two favourite genres::
 
        taste_u = unit(mean(e_g, g in favourites_u) + 0.7 * pi * [indie_u])
-       p_u     = sqrt(c) * (sqrt(0.6) * taste_u + sqrt(0.4) * eta_u),   eta_u ~ N(0, I / d)
+       p_u = sqrt(c) * (sqrt(0.8) * taste_u + sqrt(0.2) * eta_u),   eta_u ~ N(0, I / d)
 
 4. True affinity, on the rating scale::
 
-       affinity(u, i) = mu + b_u + b_i + p_u . q_i,   mu = 3.2, b_u ~ N(0, 0.35^2), b_i ~ N(0, 0.4^2)
+       affinity(u, i) = mu + b_u + b_i + p_u . q_i,   b_u ~ N(0, 0.35^2), b_i ~ N(0, 0.4^2)
 
+   with ``mu = 1.85``: most titles would disappoint most users; the titles people choose
+   (step 6) average about 3.6 stars, as on MovieLens.
 5. Exposure (long tail). Items are ranked by a promotion score
-   ``0.5 * z(b_i) + 0.8 * [studio_i] + N(0, 1)`` and shown with Zipf-like weight
-   ``w_i = rank_i ** -alpha`` (``alpha = popularity_exponent``): users mostly see popular,
-   studio titles, whatever their taste (exposure bias).
+   ``0.5 * b_i / 0.4 + 0.8 * [studio_i] + N(0, 1)`` and shown with Zipf-like weight
+   ``w_i = rank_i ** -alpha`` (``alpha = popularity_exponent``, default 1.4): users mostly
+   see popular, studio titles, whatever their taste (exposure bias).
 6. Who watches what. User ``u`` is active between a join and a leave time; item ``i`` can
-   only be watched after its release, a fraction ``avail(u, i)`` of that window. Each user
-   watches ``n_u`` distinct titles (heavy-tailed activity, at least 20 when the size allows),
-   sampled without replacement (Gumbel top-k) with probability proportional to::
+   only be watched after its release, during a fraction ``avail(u, i)`` of that window. Each
+   user watches ``n_u`` distinct titles (heavy-tailed activity, at least 20 when the size
+   allows, at most half of what they can reach), sampled without replacement (Gumbel
+   top-k) with probability proportional to::
 
-       w_i * avail(u, i) * exp(beta * (b_i + p_u . q_i)),   beta = selectivity
+       w_i * avail(u, i) * exp(0.5 * b_i + beta * p_u . q_i),   beta = selectivity (default 4)
 
    so observed data are missing not at random: people mostly watch what they like.
 7. Ratings: ``r = clip(round(affinity(u, i) + N(0, sigma^2)), 1, 5)``, ``sigma = rating_noise``.
@@ -64,7 +68,10 @@ Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives
    in a session follow each other by their runtime plus a short pause. 30 % of items
    (``new_item_share``) are released during the simulated period, the rest earlier.
 
-No interaction ever precedes its item's release date.
+No interaction ever precedes its item's release date. With the defaults the data look like
+MovieLens 100K: mean rating 3.57 (ML: 3.53), the top 20 % of titles hold 63 % of the
+interactions (ML: 65 %), and on a random leave-one-out split item co-occurrence beats the
+most-popular list at hit rate@10 by a similar margin (0.22 vs 0.19; ML: 0.16 vs 0.13).
 
 Ids and indices
 ---------------
@@ -89,11 +96,8 @@ from recsys_lessons.dataset import Dataset
 __all__ = [
     "GENRES",
     "SEGMENTS",
-    "SHOP_IMPULSE",
-    "SHOP_MISSIONS",
     "SimulatedWorld",
     "generate_catalogue",
-    "generate_shop",
 ]
 
 SECONDS_PER_DAY = 86_400
@@ -342,7 +346,7 @@ SEGMENTS = {
 }
 MINORITY_SEGMENT = "indie"
 
-# Fixed constants of the story (module docstring, steps 2-5).
+# Fixed constants of the story (module docstring, steps 2-8).
 _FACTOR_SCALE = 3.0  # c
 _TASTE_SHARE = 0.8  # share of a user's vector explained by favourite genres
 _GLOBAL_MEAN = 1.85  # mu
@@ -363,7 +367,7 @@ class SimulatedWorld:
     """The ground truth behind a simulated catalogue: serve lists to users, observe reactions.
 
     All methods take **0-based indices**: user ``u`` is ``user_ids[u]``, item ``i`` is
-    ``item_ids[i]`` (the sorted ids of the dataset's frames). Lessons 07-10 use it for A/B
+    ``item_ids[i]`` (the sorted ids of the dataset's frames). Later lessons use it for A/B
     tests, shadow mode, exploration and bias audits.
 
     Attributes
@@ -468,7 +472,7 @@ class SimulatedWorld:
         items : ndarray of int, shape ``(len(users), k)``
         affinities : ndarray of float, shape ``(len(users), k)``
         """
-        from recsys_lessons.models.base import top_k_indices
+        from recsys_lessons.models.base import top_k_indices  # lazy: keep data loading light
 
         users = self._check_indices(users, self.n_users, "user")
         scores = self.true_affinity(users)
@@ -489,7 +493,7 @@ class SimulatedWorld:
 
         The position-based click model (Richardson et al. 2007; Joachims et al. 2017):
         rank 1 is always examined, lower slots less often, whatever they hold. Inverse
-        propensity weighting divides clicks by these numbers (lesson 09).
+        propensity weighting divides clicks by these numbers to undo the bias.
         """
         if n_positions < 1:
             raise ValueError(f"n_positions must be at least 1; got {n_positions}.")
@@ -529,14 +533,17 @@ class SimulatedWorld:
         """Minutes watched of each shown item (0 where not clicked), shape ``(n, k)``.
 
         A clicked title is watched for ``runtime_i * f`` minutes with completion
-        ``f ~ Beta(4 m, 4 (1 - m))``, ``m = sigmoid((affinity(u, i) - 3) / 0.7)``: liked titles
-        are watched to the end, disappointing ones abandoned early. With the same ``seed``,
+        ``f ~ Beta(4 m, 4 (1 - m))``, ``m = sigmoid((affinity(u, i) - 3) / 0.7)`` kept within
+        [0.01, 0.99]: liked titles are mostly watched to the end, disappointing ones abandoned
+        early. With the same ``seed``,
         ``simulate_watch_time(...) > 0`` equals ``simulate_clicks(...)``.
         """
         users, recommended = self._check_lists(users, recommended)
         rng = np.random.default_rng(seed)
         clicks = self._draw_clicks(rng, users, recommended)
-        mean_completion = expit((self._affinity_of_pairs(users, recommended) - 3.0) / 0.7)
+        mean_completion = np.clip(
+            expit((self._affinity_of_pairs(users, recommended) - 3.0) / 0.7), 0.01, 0.99
+        )
         completion = rng.beta(4 * mean_completion, 4 * (1 - mean_completion))
         return np.where(clicks, self.runtime[recommended] * completion, 0.0)
 
@@ -696,9 +703,13 @@ def _check_catalogue_arguments(
             f"n_factors must be at least {len(GENRES) + 1} (one axis per genre plus one for "
             f"independent titles); got {n_factors}."
         )
-    for name, value in (("content_share", content_share), ("new_item_share", new_item_share)):
-        if not 0.0 <= value <= 1.0 or (name == "new_item_share" and value == 1.0):
-            raise ValueError(f"{name} must lie in [0, 1) (a share); got {value}.")
+    if not 0.0 <= content_share <= 1.0:
+        raise ValueError(f"content_share must lie in [0, 1] (a share); got {content_share}.")
+    if not 0.0 <= new_item_share < 1.0:
+        raise ValueError(
+            f"new_item_share must lie in [0, 1): some titles must exist before the period "
+            f"starts; got {new_item_share}."
+        )
     if not 0.0 < minority_share < 1.0:
         raise ValueError(f"minority_share must lie strictly between 0 and 1; got {minority_share}.")
     if min(popularity_exponent, selectivity, position_bias) < 0 or rating_noise <= 0:
@@ -931,18 +942,16 @@ def _exposure(rng, item_bias, studio, popularity_exponent) -> np.ndarray:
 
 def _simulate_history(rng, world, n_interactions, selectivity, start_s, n_days):
     """Interactions frame (docstring, steps 6-8) and each user's signup date."""
-    n_users, n_items = world.n_users, world.n_items
+    n_users = world.n_users
     join_day = rng.uniform(0, n_days - 30, n_users)
     leave_day = np.minimum(join_day + rng.uniform(30, n_days, n_users), n_days - 1)
     join_s = _evening(rng, start_s, join_day)
     leave_s = np.maximum(_evening(rng, start_s, leave_day), join_s + 3600)
     release_s = world.release_date.astype("datetime64[s]").astype(np.int64)
 
-    window = (leave_s - join_s).astype(float)
-    available = (leave_s[:, None] - np.maximum(join_s[:, None], release_s[None, :])) / window[
-        :, None
-    ]
-    available = np.clip(available, 0.0, 1.0)
+    window = (leave_s - join_s).astype(float)[:, None]
+    earliest = np.maximum(join_s[:, None], release_s[None, :])
+    available = np.clip((leave_s[:, None] - earliest) / window, 0.0, 1.0)
     n_watched = _activity(rng, n_users, n_interactions, (available > 0).sum(1))
 
     log_weight = (
@@ -956,9 +965,7 @@ def _simulate_history(rng, world, n_interactions, selectivity, start_s, n_days):
     users = np.repeat(np.arange(n_users), n_watched)
     items = order[chosen]
 
-    affinity = world.true_affinity()[users, items] if n_users * n_items <= 5e7 else None
-    if affinity is None:  # pragma: no cover - very large worlds: avoid the dense matrix
-        affinity = world._affinity_of_pairs(users, items[:, None])[:, 0]
+    affinity = world._affinity_of_pairs(users, items[:, None])[:, 0]
     ratings = np.clip(np.rint(affinity + rng.normal(0, world.rating_noise, len(items))), 1, 5)
 
     timestamps = _session_times(
@@ -1037,207 +1044,3 @@ def _session_times(rng, users, items, n_watched, join_s, leave_s, release_s, sta
     offset = np.empty(len(items), dtype=np.int64)
     offset[by_session] = elapsed - elapsed[session_start]
     return session_time[session] + offset
-
-
-# --------------------------------------------------------------------------------------
-# The outdoor shop: baskets for "bought together" lists
-# --------------------------------------------------------------------------------------
-
-#: Shopping missions of the outdoor shop: the categories a basket for that activity may hold,
-#: each with the chance it is included. This is the ground truth behind "bought together"
-#: lists (lesson 03, ``notebooks/03_item_knn.ipynb``): hiking boots go with socks, gaiters, a daypack.
-SHOP_MISSIONS = {
-    "hiking": {"hiking boots": 0.55, "hiking socks": 0.6, "gaiters": 0.3, "daypack": 0.4,
-               "trekking poles": 0.25, "rain jacket": 0.25},
-    "camping": {"tent": 0.5, "sleeping bag": 0.5, "sleeping mat": 0.4, "camp stove": 0.35,
-                "headlamp": 0.35, "rain jacket": 0.15},
-    "trail running": {"trail shoes": 0.55, "running socks": 0.55, "running vest": 0.35,
-                      "energy gels": 0.45, "headlamp": 0.15},
-    "cycling": {"bike helmet": 0.45, "cycling gloves": 0.4, "bike lights": 0.4,
-                "inner tubes": 0.45, "energy gels": 0.2},
-    "climbing": {"climbing shoes": 0.5, "chalk bag": 0.5, "harness": 0.35, "belay device": 0.3,
-                 "chalk": 0.45},
-    "skiing": {"ski goggles": 0.45, "ski gloves": 0.45, "base layer": 0.45, "ski socks": 0.5,
-               "beanie": 0.35},
-    "yoga": {"yoga mat": 0.6, "yoga blocks": 0.45, "yoga strap": 0.3},
-    "travel": {"travel backpack": 0.45, "packing cubes": 0.45, "travel adapter": 0.4,
-               "neck pillow": 0.35},
-}  # fmt: skip
-#: How often each mission is a customer's main activity, before personal variation.
-_MISSION_POPULARITY = {"hiking": 0.22, "camping": 0.18, "trail running": 0.14, "cycling": 0.13,
-                       "climbing": 0.08, "skiing": 0.09, "yoga": 0.08, "travel": 0.08}  # fmt: skip
-#: Bought on any mission (the checkout impulse buy): frequent with everything, so raw
-#: co-occurrence overrates them and lift does not.
-SHOP_IMPULSE = {"water bottle": 0.18, "energy bars": 0.15}
-#: Department (the items' ``genres``) and typical price in euros of each category.
-_SHOP_CATEGORIES = {
-    "hiking boots": ("Footwear", 150), "trail shoes": ("Footwear", 130),
-    "climbing shoes": ("Footwear", 110), "hiking socks": ("Socks", 18),
-    "running socks": ("Socks", 14), "ski socks": ("Socks", 22),
-    "rain jacket": ("Clothing", 180), "base layer": ("Clothing", 60),
-    "beanie": ("Clothing", 25), "ski gloves": ("Clothing", 55),
-    "cycling gloves": ("Clothing", 30), "daypack": ("Bags", 80),
-    "travel backpack": ("Bags", 140), "running vest": ("Bags", 90),
-    "packing cubes": ("Bags", 30), "chalk bag": ("Bags", 20),
-    "tent": ("Camping", 300), "sleeping bag": ("Camping", 160), "sleeping mat": ("Camping", 70),
-    "camp stove": ("Camping", 60), "headlamp": ("Camping", 40), "gaiters": ("Accessories", 40),
-    "trekking poles": ("Accessories", 70), "ski goggles": ("Accessories", 90),
-    "bike lights": ("Accessories", 45), "travel adapter": ("Accessories", 20),
-    "neck pillow": ("Accessories", 25), "water bottle": ("Accessories", 15),
-    "harness": ("Climbing", 65), "belay device": ("Climbing", 30), "chalk": ("Climbing", 8),
-    "bike helmet": ("Cycling", 75), "inner tubes": ("Cycling", 9),
-    "energy gels": ("Nutrition", 12), "energy bars": ("Nutrition", 10),
-    "yoga mat": ("Yoga", 45), "yoga blocks": ("Yoga", 20), "yoga strap": ("Yoga", 12),
-}  # fmt: skip
-_SHOP_BRANDS = ("Ridgeline", "Northpeak", "Alpenglow", "Tundra", "Switchback", "Basecamp",
-                "Kestrel", "Cairn")  # fmt: skip
-_SHOP_MODELS = ("Summit", "Trail", "Ascent", "Vista", "Pro", "Lite", "Explorer", "Venture",
-                "Ember", "Drift")  # fmt: skip
-_SHOP_LICENSE = LICENSE.replace("no real people or titles", "no real people, products or brands")
-
-
-def generate_shop(
-    seed: int = 42,
-    n_customers: int = 2000,
-    n_baskets: int = 20_000,
-    *,
-    products_per_category: int = 6,
-    start: str = "2023-01-01",
-    n_days: int = 365,
-) -> Dataset:
-    """Simulate an outdoor-sports shop's orders, for "bought together" lists (lesson 03).
-
-    Story: each customer has a mix of activities (``Dirichlet(0.3)`` times
-    the mission popularity). A basket is one shopping mission drawn from that mix; each
-    category of the mission (:data:`SHOP_MISSIONS`) goes in with its probability (at least
-    the mission's likeliest one), each impulse category (:data:`SHOP_IMPULSE`) with its
-    own; within a category, product ``j`` (``j = 1..products_per_category``) is chosen with
-    probability proportional to ``1 / j``. Baskets are spread over the period at shop hours.
-    Complements (boots -> socks, gaiters, daypack) are therefore real, and substitutes
-    (two pairs of boots) are rarely bought together: content similarity finds substitutes,
-    co-purchase finds complements.
-
-    Parameters
-    ----------
-    seed : int
-        Everything is drawn from ``numpy.random.default_rng(seed)``.
-    n_customers, n_baskets : int
-        Sizes; a basket holds about 2-3 products.
-    products_per_category : int
-        Products of each of the 38 categories (1..80).
-    start : str
-        First day of the period (ISO date).
-    n_days : int
-        Length of the period in days.
-
-    Returns
-    -------
-    Dataset
-        Named ``"synthetic-shop"``. ``interactions``: one row per product bought, with
-        ``rating`` 1.0 (a purchase is implicit feedback), ``timestamp`` and ``basket_id``.
-        ``items``: title ("Ridgeline Summit Hiking Boots"), genres (``[department]``), year,
-        category, brand, price, release_date. ``users``: region and favourite_activity.
-        ``world`` is ``None``; the ground truth is :data:`SHOP_MISSIONS`.
-    """
-    n_models = len(_SHOP_BRANDS) * len(_SHOP_MODELS)
-    if n_customers < 1 or n_baskets < 1:
-        raise ValueError(
-            f"n_customers and n_baskets must be positive; got {n_customers}, {n_baskets}."
-        )
-    if not 1 <= products_per_category <= n_models:
-        raise ValueError(
-            f"products_per_category must lie in 1..{n_models}; got {products_per_category}."
-        )
-    if n_days < 1:
-        raise ValueError(f"n_days must be at least 1; got {n_days}.")
-    rng = np.random.default_rng(seed)
-    start_s = int(pd.Timestamp(start).normalize().timestamp())
-    categories = list(_SHOP_CATEGORIES)
-    missions = list(SHOP_MISSIONS)
-    inclusion = np.zeros((len(missions), len(categories)))
-    for m, chances in enumerate(SHOP_MISSIONS.values()):
-        inclusion[m, [categories.index(c) for c in chances]] = list(chances.values())
-    impulse = np.zeros(len(categories))
-    impulse[[categories.index(c) for c in SHOP_IMPULSE]] = list(SHOP_IMPULSE.values())
-
-    items = _shop_products(rng, categories, products_per_category, start_s)
-
-    mix = rng.dirichlet(np.full(len(missions), 0.3), size=n_customers)
-    mix = _row_normalized(mix * np.array([_MISSION_POPULARITY[m] for m in missions]))
-    customer = rng.choice(
-        n_customers, size=n_baskets, p=_row_normalized(rng.lognormal(0, 1, (1, n_customers)))[0]
-    )
-    mission = np.minimum(
-        (rng.random(n_baskets)[:, None] > np.cumsum(mix[customer], axis=1)).sum(1),
-        len(missions) - 1,
-    )
-    chance = inclusion[mission]
-    include = rng.random(chance.shape) < chance
-    empty = ~include.any(axis=1)
-    include[empty, chance[empty].argmax(axis=1)] = True
-    include |= rng.random(chance.shape) < impulse
-
-    basket, category = np.nonzero(include)
-    product_weights = np.cumsum(1.0 / np.arange(1, products_per_category + 1))
-    within = np.searchsorted(
-        product_weights / product_weights[-1], rng.random(len(basket)), side="right"
-    )
-    product = category * products_per_category + np.minimum(within, products_per_category - 1)
-    day = rng.integers(0, n_days, n_baskets)
-    basket_time = start_s + day * SECONDS_PER_DAY + rng.integers(9 * 3600, 21 * 3600, n_baskets)
-    basket_rank = np.empty(n_baskets, dtype=np.int64)  # baskets are numbered in time order
-    basket_rank[np.argsort(basket_time, kind="stable")] = np.arange(1, n_baskets + 1)
-    order = np.lexsort((product, basket_rank[basket]))
-    interactions = pd.DataFrame(
-        {
-            "user_id": customer[basket[order]].astype(np.int64) + 1,
-            "item_id": product[order].astype(np.int64) + 1,
-            "rating": np.ones(len(order)),
-            "timestamp": pd.to_datetime(basket_time[basket[order]], unit="s"),
-            "basket_id": basket_rank[basket[order]],
-        }
-    )
-    users = pd.DataFrame(
-        {
-            "region": np.array(REGIONS)[rng.choice(len(REGIONS), size=n_customers)],
-            "favourite_activity": np.array(missions)[mix.argmax(axis=1)],
-        },
-        index=pd.RangeIndex(1, n_customers + 1, name="user_id"),
-    )
-    return Dataset(
-        name="synthetic-shop",
-        interactions=interactions,
-        items=items,
-        users=users,
-        license=_SHOP_LICENSE,
-        citation=f"recsys-lessons simulated outdoor shop (generate_shop(seed={seed}))",
-    )
-
-
-def _shop_products(rng, categories, per_category, start_s) -> pd.DataFrame:
-    """Products named "{brand} {model} {Category}", distinct within each category."""
-    n_categories = len(categories)
-    combos = np.argsort(rng.random((n_categories, len(_SHOP_BRANDS) * len(_SHOP_MODELS))), axis=1)
-    combo = combos[:, :per_category].ravel()
-    category = np.repeat(np.arange(n_categories), per_category)
-    brand = np.array(_SHOP_BRANDS)[combo // len(_SHOP_MODELS)]
-    model = np.array(_SHOP_MODELS)[combo % len(_SHOP_MODELS)]
-    category_names = np.array(categories)
-    department = np.array([d for d, _ in _SHOP_CATEGORIES.values()])[category]
-    base_price = np.array([p for _, p in _SHOP_CATEGORIES.values()], dtype=float)[category]
-    price = np.round(base_price * rng.lognormal(0, 0.25, len(category)), 0) - 0.01
-    release = pd.to_datetime(
-        start_s - rng.integers(30, 3 * 365, len(category)) * SECONDS_PER_DAY, unit="s"
-    )
-    return pd.DataFrame(
-        {
-            "title": _join(brand, " ", model, " ", np.strings.title(category_names[category])),
-            "genres": [[d] for d in department.tolist()],
-            "year": pd.array(release.year, dtype="Int64"),
-            "category": category_names[category],
-            "brand": brand,
-            "price": price,
-            "release_date": release,
-        },
-        index=pd.RangeIndex(1, len(category) + 1, name="item_id"),
-    )

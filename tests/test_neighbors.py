@@ -182,6 +182,7 @@ def test_empty_columns_get_zero_similarity():
     [
         ({"similarity": "pearson"}, "similarity must be one of"),
         ({"alpha": 1.5}, "alpha must lie in"),
+        ({"alpha": "half"}, "alpha must lie in"),
         ({"shrink": -1.0}, "shrink must be"),
         ({"neighbors": 0}, "neighbors must be a positive integer"),
         ({"neighbors": 2.5}, "neighbors must be a positive integer"),
@@ -372,7 +373,7 @@ def assert_same_top_lists(model, users, their_items, their_scores):
 
 
 @pytest.mark.filterwarnings("ignore:Method expects CSR input")
-@pytest.mark.parametrize("K", [2, 5, 20, 200])
+@pytest.mark.parametrize("K", [5, 20, 200])
 def test_matches_implicit_cosine_on_random_data(K):
     """Continuous values never tie, so neighbourhoods and lists must be identical."""
     X = random_ratings(seed=7)

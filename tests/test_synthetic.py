@@ -13,14 +13,8 @@ from scipy.special import expit
 
 from recsys_lessons.dataset import INTERACTION_COLUMNS, ITEM_COLUMNS, Dataset
 from recsys_lessons.matrix import interaction_matrix
-from recsys_lessons.synthetic import (
-    GENRES,
-    SHOP_IMPULSE,
-    SHOP_MISSIONS,
-    SimulatedWorld,
-    generate_catalogue,
-    generate_shop,
-)
+from recsys_lessons.shop import SHOP_IMPULSE, SHOP_MISSIONS, generate_shop
+from recsys_lessons.synthetic import GENRES, SimulatedWorld, generate_catalogue
 
 
 @pytest.fixture(scope="module")

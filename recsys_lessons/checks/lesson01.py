@@ -1,4 +1,4 @@
-"""Checks for lesson 01 (exercises/01_baselines_and_evaluation.ipynb): precision@k and NDCG@k.
+"""Checks for lesson 01 (exercises/01_baselines_and_evaluation.ipynb): precision@k, NDCG@k, AP@k.
 
 The learner implements the metrics for ONE user: ``recommended`` is that user's ranked list
 of item indices (best first) and ``relevant`` the set of items the user actually liked in the
@@ -10,6 +10,8 @@ test data (never empty). Definitions follow design doc 4.1 and
 - NDCG@k = DCG@k / IDCG@k with binary gain, DCG@k = sum over ranks r = 1..k of
   rel_r / log2(r + 1), and IDCG@k the DCG of a perfect list: min(|relevant|, k) hits at the
   top.
+- AP@k = (sum of precision@r over the ranks r <= k that hold a relevant item) /
+  min(|relevant|, k); its mean over users is MAP@k.
 
 Each question lists the mistakes learners make most often, as buggy implementations, so a
 check can name the exact bug. (The checker runs every implementation with NumPy floating-point
@@ -24,7 +26,7 @@ import numpy as np
 
 from recsys_lessons.checks import FunctionQuestion, Mistake, case
 
-__all__ = ["q1", "q2"]
+__all__ = ["q1", "q2", "q3"]
 
 
 # --------------------------------------------------------------------------------------
@@ -263,5 +265,186 @@ q2 = FunctionQuestion(
         "NDCG rewards putting hits at the TOP of the list, where users look, and its "
         "normalization makes users with few and many relevant items comparable. It is the "
         "headline metric of most recommender benchmarks, including this course's."
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------
+# q3: average precision@k (AP@k; its mean over users is MAP@k)
+# --------------------------------------------------------------------------------------
+
+
+def _precisions_at_hits(recommended, relevant, k):
+    """precision@r at every rank r <= k that holds a relevant item."""
+    precisions, hits = [], 0
+    for rank, item in enumerate(list(recommended)[:k], start=1):
+        if item in relevant:
+            hits += 1
+            precisions.append(hits / rank)
+    return precisions
+
+
+def _average_precision_at_k(recommended, relevant, k):
+    return sum(_precisions_at_hits(recommended, relevant, k)) / min(len(relevant), k)
+
+
+def _ap_over_all_relevant(recommended, relevant, k):
+    return sum(_precisions_at_hits(recommended, relevant, k)) / len(relevant)
+
+
+def _ap_over_hits(recommended, relevant, k):
+    # Pure Python: a list without hits gives 0 / 0 and raises ZeroDivisionError.
+    precisions = _precisions_at_hits(recommended, relevant, k)
+    return sum(precisions) / len(precisions)
+
+
+def _ap_over_hits_numpy(recommended, relevant, k):
+    # NumPy: a list without hits gives 0.0 / 0 = nan.
+    precisions = np.array(_precisions_at_hits(recommended, relevant, k), dtype=float)
+    return float(precisions.sum() / np.float64(precisions.size))
+
+
+def _ap_over_hits_guarded(recommended, relevant, k):
+    # The same bug with a guard for lists without hits.
+    precisions = _precisions_at_hits(recommended, relevant, k)
+    return sum(precisions) / len(precisions) if precisions else 0.0
+
+
+def _ap_over_k(recommended, relevant, k):
+    return sum(_precisions_at_hits(recommended, relevant, k)) / k
+
+
+def _ap_not_normalized(recommended, relevant, k):
+    return sum(_precisions_at_hits(recommended, relevant, k))
+
+
+def _ap_every_rank(recommended, relevant, k):
+    top_k = list(recommended)[:k]
+    precisions = [_hits(top_k, relevant, rank) / rank for rank in range(1, len(top_k) + 1)]
+    return sum(precisions) / min(len(relevant), k)
+
+
+def _ap_every_rank_mean(recommended, relevant, k):
+    top_k = list(recommended)[:k]
+    return sum(_hits(top_k, relevant, rank) / rank for rank in range(1, len(top_k) + 1)) / k
+
+
+def _ap_precision_of_whole_list(recommended, relevant, k):
+    n_hits = _hits(recommended, relevant, k)
+    return n_hits * (n_hits / k) / min(len(relevant), k)
+
+
+def _ap_not_truncated(recommended, relevant, k):
+    precisions = _precisions_at_hits(recommended, relevant, len(recommended))
+    return sum(precisions) / min(len(relevant), k)
+
+
+def _ap_ranks_from_zero(recommended, relevant, k):
+    # Pure Python: enumerate() from 0 divides by 0 when the first item is a hit.
+    total, hits = 0.0, 0
+    for rank, item in enumerate(list(recommended)[:k]):
+        if item in relevant:
+            hits += 1
+            total += hits / rank
+    return total / min(len(relevant), k)
+
+
+def _ap_ranks_from_zero_numpy(recommended, relevant, k):
+    # NumPy: the same bug gives inf when the first item is a hit.
+    top_k = list(recommended)[:k]
+    hits = np.array([item in relevant for item in top_k], dtype=float)
+    precision_at_rank = np.cumsum(hits) / np.arange(len(top_k))
+    return float((precision_at_rank * hits).sum() / min(len(relevant), k))
+
+
+q3 = FunctionQuestion(
+    label="q3",
+    name="average_precision_at_k",
+    reference=_average_precision_at_k,
+    cases=[
+        case([7, 2, 9, 4, 1], {2, 4, 8}, k=5, note="hits at ranks 2 and 4"),
+        case([3, 5, 1], {3, 5}, k=3, note="a perfect list"),
+        case([5, 6, 0, 8], {5, 8, 9, 10, 11}, k=2, note="more relevant items than k"),
+        case([1, 2, 3, 4, 5, 6], {2, 6}, k=3, note="a hit beyond rank k"),
+        case([0, 1, 2], {7}, k=3, note="no hits"),
+        case([4, 2], {2, 3}, k=5, note="list shorter than k"),
+        case(
+            [12, 7, 3, 25, 9, 41, 5, 18, 30, 2],
+            {7, 9, 30, 44},
+            k=10,
+            note="the worked example of lesson 01",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "You divided by len(relevant). Then a user with more relevant items than k cannot "
+            "reach 1, even with a perfect list. Divide by min(len(relevant), k), the most hits "
+            "a list of k items can hold. (Some libraries, e.g. the MAP of the Microsoft "
+            "Recommenders benchmark, do divide by len(relevant): a different definition, so "
+            "their MAP numbers are not comparable with ours.)",
+            _ap_over_all_relevant,
+        ),
+        Mistake(
+            "You divided by the number of hits your list found. Then a list that finds ONE "
+            "relevant item at rank 1 and misses all the others scores a perfect 1. Divide by "
+            "min(len(relevant), k), which also makes a list without hits score 0.",
+            _ap_over_hits,
+            _ap_over_hits_numpy,
+            _ap_over_hits_guarded,
+        ),
+        Mistake(
+            "You divided by k. A user with only 2 relevant items, found at ranks 1 and 2, "
+            "should score 1; divide by min(len(relevant), k) instead.",
+            _ap_over_k,
+        ),
+        Mistake(
+            "You returned the sum of the precisions. Divide it by min(len(relevant), k) so that "
+            "a perfect list scores exactly 1.",
+            _ap_not_normalized,
+        ),
+        Mistake(
+            "You added precision@r at EVERY rank. AP adds it only at the ranks r that hold a "
+            "relevant item (a miss adds nothing), then divides by min(len(relevant), k).",
+            _ap_every_rank,
+            _ap_every_rank_mean,
+        ),
+        Mistake(
+            "At each hit you used the precision of the whole top-k list. Use the precision of "
+            "the list down to that hit: (hits so far, this one included) / rank.",
+            _ap_precision_of_whole_list,
+        ),
+        Mistake(
+            "You counted hits below rank k. Only the first k items count: loop over "
+            "recommended[:k].",
+            _ap_not_truncated,
+        ),
+        Mistake(
+            "Your ranks start at 0, so a hit in the first slot divides by 0. The first item "
+            "has rank 1: use enumerate(recommended[:k], start=1).",
+            _ap_ranks_from_zero,
+            _ap_ranks_from_zero_numpy,
+        ),
+    ],
+    hint=[
+        "Walk down the first k items keeping a count of the hits so far. Each time the item "
+        "at rank r is relevant, add precision@r = hits so far / r. Divide the total by "
+        "min(len(relevant), k).",
+        "hits, total = 0, 0.0; for rank, item in enumerate(recommended[:k], start=1): if item "
+        "in relevant: hits += 1; total += hits / rank. Then return total / min(len(relevant), k).",
+    ],
+    solution="""
+        def average_precision_at_k(recommended, relevant, k):
+            hits, total = 0, 0.0
+            for rank, item in enumerate(recommended[:k], start=1):
+                if item in relevant:
+                    hits += 1
+                    total += hits / rank  # precision@rank, added at the hits only
+            return total / min(len(relevant), k)
+    """,
+    why=(
+        "AP rewards a list for being precise at every hit, so early hits count most; its mean "
+        "over users is MAP, a headline number of many leaderboards. Libraries disagree on its "
+        "denominator (min(|relevant|, k), |relevant| or the number of hits), so check it before "
+        "you compare MAP numbers."
     ),
 )

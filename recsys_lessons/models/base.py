@@ -131,7 +131,9 @@ class Recommender:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
+        params = ", ".join(
+            f"{key}={_short_repr(value)}" for key, value in self.get_params().items()
+        )
         return f"{type(self).__name__}({params})"
 
     def get_params(self) -> dict:
@@ -140,6 +142,14 @@ class Recommender:
 
         names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
         return {name: getattr(self, name) for name in names}
+
+
+def _short_repr(value) -> str:
+    """``repr`` for scalars and small containers; a one-line summary for frames and arrays."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and not np.isscalar(value):
+        return f"<{type(value).__name__} {'x'.join(map(str, shape))}>"
+    return repr(value)
 
 
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
@@ -158,6 +168,25 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     candidate_scores = np.take_along_axis(scores, candidates, axis=1)
     order = np.lexsort((candidates, -candidate_scores), axis=1)
     return np.take_along_axis(candidates, order, axis=1)
+
+
+def check_index(index, size: int, kind: str) -> int:
+    """Validate one 0-based ``user`` or ``item`` index (for ``explain``, ``similar_items``...)."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise ValueError(
+            f"{kind} must be one integer {kind} index (got {index!r}); map raw ids with "
+            f"InteractionMatrix.{kind}_index first."
+        )
+    if not 0 <= index < size:
+        raise ValueError(f"{kind} index {index} is out of range: it must lie in 0..{size - 1}.")
+    return int(index)
+
+
+def check_count(n) -> int:
+    """Validate how many results to return: a positive integer."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer (how many to return); got {n!r}.")
+    return int(n)
 
 
 def _check_k(k, n_items: int) -> int:

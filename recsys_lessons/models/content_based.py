@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.linalg import norm as sparse_norm
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import MultiLabelBinarizer, normalize
+from sklearn.preprocessing import MultiLabelBinarizer
 
-from recsys_lessons.models.base import Recommender
-from recsys_lessons.models.neighbors import _check_index, _check_n
+from recsys_lessons.models.base import Recommender, check_count, check_index
 
 #: Feature blocks :func:`build_item_features` knows, each read from the item column of that name.
 FEATURE_BLOCKS = ("genres", "tags", "title", "description")
@@ -74,7 +74,7 @@ def build_item_features(items: pd.DataFrame, weights=None, min_df: int = 2) -> I
 
     Blocks, each read from the column of the same name:
 
-    - ``"genres"``: one-hot, 1 for every genre in the item's list;
+    - ``"genres"``: one-hot, 1 for every genre in the item's list (every genre is kept);
     - ``"tags"``: TF-IDF over the item's list of tags, each tag one term (lower-cased, trimmed);
     - ``"title"`` and ``"description"``: scikit-learn ``TfidfVectorizer`` over the words
       (two letters or more, no digits, English stop words removed).
@@ -114,16 +114,29 @@ def build_item_features(items: pd.DataFrame, weights=None, min_df: int = 2) -> I
             counts, vocabulary = _label_counts(column, block)
         else:
             counts, vocabulary = _word_tfidf(column)
-        counts, vocabulary = _drop_rare(counts, vocabulary, min_df if block != "genres" else 1)
-        matrices.append(normalize(counts) * np.sqrt(weight))
+        if block != "genres":
+            counts, vocabulary = _drop_rare(counts, vocabulary, min_df)
+        matrices.append(_unit_rows(counts) * np.sqrt(weight))
         names.append(vocabulary)
-        blocks.append(np.full(len(vocabulary), block, dtype=object))
-    matrix = sp.hstack(matrices, format="csr") if matrices else sp.csr_matrix((len(items), 0))
+        blocks.append(np.full(len(vocabulary), block))
+    if sum(len(vocabulary) for vocabulary in names) == 0:
+        raise ValueError(
+            f"no item has any feature in the blocks {[b for b, w in weights.items() if w > 0]} "
+            "(empty genres, tags and texts); add metadata or choose other blocks."
+        )
     return ItemFeatures(
-        matrix=sp.csr_matrix(matrix, dtype=np.float64),
-        names=np.concatenate(names).astype(str) if names else np.array([], dtype=str),
-        blocks=np.concatenate(blocks).astype(str) if blocks else np.array([], dtype=str),
+        matrix=sp.csr_matrix(sp.hstack(matrices), dtype=np.float64),
+        names=np.concatenate(names).astype(str),
+        blocks=np.concatenate(blocks).astype(str),
     )
+
+
+def _unit_rows(matrix) -> sp.csr_matrix:
+    """Each row divided by its Euclidean length; all-zero rows stay zero."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float64)
+    lengths = sparse_norm(matrix, axis=1) if matrix.shape[1] else np.zeros(matrix.shape[0])
+    scale = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
+    return sp.csr_matrix(sp.diags(scale) @ matrix)
 
 
 def _check_weights(items, weights) -> dict:
@@ -142,7 +155,8 @@ def _check_weights(items, weights) -> dict:
             f"unknown feature block(s) {unknown}; choose among {list(FEATURE_BLOCKS)}."
         )
     for block, weight in weights.items():
-        if not (np.isfinite(weight) and weight >= 0):
+        is_number = isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool)
+        if not (is_number and np.isfinite(weight) and weight >= 0):
             raise ValueError(f"the weight of {block!r} must be a number >= 0; got {weight!r}.")
         if weight > 0 and block not in items.columns:
             raise ValueError(
@@ -297,10 +311,10 @@ class ContentBased(Recommender):
                 "dataset.items.reindex(matrix.item_ids)."
             )
         self.features_ = build_item_features(self.items, self.feature_weights, self.min_df)
-        self.item_vectors_ = sp.csr_matrix(normalize(self.features_.matrix))
+        self.item_vectors_ = _unit_rows(self.features_.matrix)
         self.profile_weights_ = _profile_weights(X, self.center)
         self.profiles_ = sp.csr_matrix(self.profile_weights_ @ self.item_vectors_)
-        self.profile_norms_ = sp.linalg.norm(self.profiles_, axis=1)
+        self.profile_norms_ = sparse_norm(self.profiles_, axis=1)
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         dots = (self.profiles_[users] @ self.item_vectors_.T).toarray()
@@ -319,8 +333,8 @@ class ContentBased(Recommender):
         scores : ndarray of float
         """
         self._require_fitted()
-        item = _check_index(item, self.n_items_, "item")
-        n = _check_n(n)
+        item = check_index(item, self.n_items_, "item")
+        n = check_count(n)
         cosines = (self.item_vectors_ @ self.item_vectors_[item].T).toarray().ravel()
         cosines[item] = 0.0
         candidates = np.flatnonzero(cosines)
@@ -342,9 +356,9 @@ class ContentBased(Recommender):
             Prints as the sentence; ``.items`` and ``.features`` hold the numbers.
         """
         self._require_fitted()
-        user = _check_index(user, self.n_users_, "user")
-        item = _check_index(item, self.n_items_, "item")
-        n = _check_n(n)
+        user = check_index(user, self.n_users_, "user")
+        item = check_index(item, self.n_items_, "item")
+        n = check_count(n)
         norm = self.profile_norms_[user]
         scale = 1.0 / norm if norm > 0 else 0.0
         target = self.item_vectors_[item]

@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import as_interaction_csr
-from recsys_lessons.models.neighbors import _check_index, _check_n
+from recsys_lessons.models.base import as_interaction_csr, check_count, check_index
 
 MEASURES = ("count", "confidence", "lift")
 
@@ -85,8 +84,8 @@ def bought_together(
             f"min_support must be a positive integer (a number of baskets); got {min_support!r}."
         )
     B = _baskets(X)
-    item = _check_index(item, B.shape[1], "item")
-    n = _check_n(n)
+    item = check_index(item, B.shape[1], "item")
+    n = check_count(n)
     with_item = B[:, item].nonzero()[0]
     pair_counts = np.asarray(B[with_item].sum(axis=0)).ravel()
     item_counts = np.asarray(B.sum(axis=0)).ravel()

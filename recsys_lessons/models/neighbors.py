@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import Recommender, as_interaction_csr
+from recsys_lessons.models.base import Recommender, as_interaction_csr, check_count, check_index
 
 SIMILARITIES = ("cosine", "jaccard", "asymmetric_cosine")
 
@@ -115,9 +115,9 @@ def similarity_matrix(
 def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
     if similarity not in SIMILARITIES:
         raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}.")
-    if not 0.0 <= alpha <= 1.0:
+    if not (_is_number(alpha) and 0.0 <= alpha <= 1.0):
         raise ValueError(f"alpha must lie in [0, 1] (0.5 is the cosine); got {alpha!r}.")
-    if not shrink >= 0.0:
+    if not (_is_number(shrink) and shrink >= 0.0):
         raise ValueError(f"shrink must be a number >= 0 (0 means no shrinkage); got {shrink!r}.")
     if neighbors is not None and (
         isinstance(neighbors, bool) or not isinstance(neighbors, (int, np.integer)) or neighbors < 1
@@ -127,16 +127,24 @@ def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
         )
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def _normalize_dots(dots, row_norms, col_norms, similarity, alpha, shrink) -> np.ndarray:
-    """Turn a dense block of ``dot(i, j)`` into similarities (formulas in similarity_matrix)."""
+    """Turn a dense block of ``dot(i, j)`` into similarities, in place (see similarity_matrix).
+
+    A zero denominator only happens when ``dot(i, j) = 0`` (an empty column), which stays 0.
+    """
     if similarity == "cosine":
-        denominator = np.sqrt(row_norms)[:, None] * np.sqrt(col_norms)[None, :]
+        denominator = np.multiply.outer(np.sqrt(row_norms), np.sqrt(col_norms))
     elif similarity == "asymmetric_cosine":
-        denominator = (row_norms**alpha)[:, None] * (col_norms ** (1.0 - alpha))[None, :]
+        denominator = np.multiply.outer(row_norms**alpha, col_norms ** (1.0 - alpha))
     else:
-        denominator = row_norms[:, None] + col_norms[None, :] - dots
+        denominator = np.add.outer(row_norms, col_norms)
+        denominator -= dots
     denominator += shrink
-    return np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
+    return np.divide(dots, denominator, out=dots, where=denominator > 0)
 
 
 def _largest_per_row(block: np.ndarray, k: int | None):
@@ -144,7 +152,7 @@ def _largest_per_row(block: np.ndarray, k: int | None):
     if k is None or k >= block.shape[1]:
         rows, cols = np.nonzero(block)
         return rows, cols, block[rows, cols]
-    cols = np.argpartition(-block, k - 1, axis=1)[:, :k]
+    cols = np.argpartition(block, -k, axis=1)[:, -k:]
     values = np.take_along_axis(block, cols, axis=1)
     rows = np.broadcast_to(np.arange(block.shape[0])[:, None], cols.shape)
     keep = values != 0
@@ -160,7 +168,7 @@ class _NeighborhoodRecommender(Recommender):
         alpha: float = 0.5,
         shrink: float = 0.0,
         neighbors: int | None = 100,
-        binarize: bool = True,
+        binarize: bool = False,
     ):
         self.similarity = similarity
         self.alpha = alpha
@@ -195,8 +203,8 @@ class ItemKNN(_NeighborhoodRecommender):
     similar items. Lesson 03 (``notebooks/03_item_knn.ipynb``).
 
     ``ItemKNN(similarity="cosine", shrink=0, neighbors=K - 1, binarize=False)`` reproduces
-    ``implicit.nearest_neighbours.CosineRecommender(K=K)``, which counts every item among
-    its own ``K`` neighbours.
+    ``implicit.nearest_neighbours.CosineRecommender(K=K)`` (which counts every item among
+    its own ``K`` neighbours) up to the choice among equally similar items at the cut.
 
     Parameters
     ----------
@@ -207,10 +215,11 @@ class ItemKNN(_NeighborhoodRecommender):
     shrink : float >= 0
         Added to the denominator of every similarity; damps pairs with few common users.
     neighbors : int >= 1 or None
-        Most similar items kept per item; ``None`` keeps all.
+        Most similar items kept per item; ``None`` keeps all (memory grows with
+        ``n_items ** 2`` on dense data: fine for a few thousand items).
     binarize : bool
-        Treat every interaction as 1.0 (who watched what) rather than using the ratings, both
-        for the similarity and for the weights ``w_u``.
+        Treat every interaction as 1.0 (who watched what) instead of using the stored values
+        (ratings), both for the similarity and for the weights ``w_u``.
 
     Attributes
     ----------
@@ -239,8 +248,8 @@ class ItemKNN(_NeighborhoodRecommender):
         scores : ndarray of float
         """
         self._require_fitted()
-        item = _check_index(item, self.n_items_, "item")
-        return _largest_entries(self.similarity_[item], _check_n(n))
+        item = check_index(item, self.n_items_, "item")
+        return _largest_entries(self.similarity_[item], check_count(n))
 
     def explain(self, user: int, item: int, n: int | None = 3) -> pd.DataFrame:
         """The items of ``user``'s history that contributed most to ``score(user, item)``.
@@ -257,8 +266,8 @@ class ItemKNN(_NeighborhoodRecommender):
             largest contribution first.
         """
         self._require_fitted()
-        user = _check_index(user, self.n_users_, "user")
-        item = _check_index(item, self.n_items_, "item")
+        user = check_index(user, self.n_users_, "user")
+        item = check_index(item, self.n_items_, "item")
         history = self.weights_[user]
         similarities = self.similarity_[history.indices][:, [item]].toarray().ravel()
         return _contributions(
@@ -287,7 +296,7 @@ class UserKNN(_NeighborhoodRecommender):
     neighbors : int >= 1 or None
         Most similar users kept per user; ``None`` keeps all.
     binarize : bool
-        Treat every interaction as 1.0 rather than using the ratings.
+        Treat every interaction as 1.0 instead of using the stored values (ratings).
 
     Attributes
     ----------
@@ -315,8 +324,8 @@ class UserKNN(_NeighborhoodRecommender):
         scores : ndarray of float
         """
         self._require_fitted()
-        user = _check_index(user, self.n_users_, "user")
-        return _largest_entries(self.similarity_[user], _check_n(n))
+        user = check_index(user, self.n_users_, "user")
+        return _largest_entries(self.similarity_[user], check_count(n))
 
     def explain(self, user: int, item: int, n: int | None = 3) -> pd.DataFrame:
         """The neighbours of ``user`` who contributed most to ``score(user, item)``.
@@ -332,8 +341,8 @@ class UserKNN(_NeighborhoodRecommender):
             largest contribution first.
         """
         self._require_fitted()
-        user = _check_index(user, self.n_users_, "user")
-        item = _check_index(item, self.n_items_, "item")
+        user = check_index(user, self.n_users_, "user")
+        item = check_index(item, self.n_items_, "item")
         neighbours = self.similarity_[user]
         weights = self.weights_[neighbours.indices][:, [item]].toarray().ravel()
         return _contributions(
@@ -361,22 +370,5 @@ def _largest_entries(row: sp.csr_matrix, n: int):
     return row.indices[order].astype(np.int64), row.data[order].astype(np.float64)
 
 
-def _check_index(index, size: int, kind: str) -> int:
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-        raise ValueError(
-            f"{kind} must be one integer {kind} index (got {index!r}); map raw ids with "
-            f"InteractionMatrix.{kind}_index first."
-        )
-    if not 0 <= index < size:
-        raise ValueError(f"{kind} index {index} is out of range: it must lie in 0..{size - 1}.")
-    return int(index)
-
-
-def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer (how many to return); got {n!r}.")
-    return int(n)
-
-
 def _check_optional_n(n) -> int | None:
-    return None if n is None else _check_n(n)
+    return None if n is None else check_count(n)
