@@ -90,8 +90,6 @@ def evaluate(
         raise ValueError(f"unknown metric(s) {unknown}; choose from {known}.")
     train, test = _as_matrices(train, test)
     users = np.flatnonzero(np.diff(test.indptr))
-    if users.size == 0:
-        raise ValueError("test has no interactions; nothing to evaluate against.")
     relevant = test[users]
 
     rows, per_user_frames = [], []
@@ -129,13 +127,16 @@ def _as_matrices(train, test) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         train, test = full.like(train), full.like(test)
     elif isinstance(train, pd.DataFrame) or isinstance(test, pd.DataFrame):
         raise ValueError("pass train and test both as DataFrames or both as matrices, not a mix.")
-    train = as_interaction_csr(train.X if isinstance(train, InteractionMatrix) else train, "train")
-    test = as_interaction_csr(test.X if isinstance(test, InteractionMatrix) else test, "test")
+    train = as_interaction_csr(train, "train")
+    test = sp.csr_matrix(test.X if isinstance(test, InteractionMatrix) else test, dtype=np.float32)
     if train.shape != test.shape:
         raise ValueError(
             f"train {train.shape} and test {test.shape} differ in shape; build both on the same ids "
             "(InteractionMatrix.like) so rows and columns mean the same users and items."
         )
+    test.eliminate_zeros()
+    if test.nnz == 0:
+        raise ValueError("test has no interactions; nothing to evaluate against.")
     return train, test
 
 

@@ -155,16 +155,24 @@ def _short_repr(value) -> str:
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of the ``k`` largest scores in each row, sorted best first.
 
-    Uses ``argpartition`` (linear time) and then sorts only the ``k`` survivors; equal scores
-    among the survivors are ordered by the lower item index, so a list is deterministic.
+    Ties are broken by the lower item index, everywhere: the top-``k`` list is always the
+    first ``k`` entries of the top-``k + 1`` list, whatever numpy's partitioning does. NaN
+    scores rank last, like ``-inf``.
+
+    Linear time per row: ``np.partition`` finds the k-th largest score ``t``; every item
+    scoring above ``t`` is kept, and the remaining places go to the lowest-index items
+    scoring exactly ``t``. Only these ``k`` survivors are sorted.
     """
-    scores = np.asarray(scores)
-    n_items = scores.shape[1]
+    scores = np.asarray(scores, dtype=np.float64)
+    n_users, n_items = scores.shape
     k = _check_k(k, n_items)
-    if k < n_items:
-        candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    else:
-        candidates = np.broadcast_to(np.arange(n_items), scores.shape).copy()
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
+    above = scores > threshold
+    at = scores == threshold
+    places_left = k - above.sum(axis=1, keepdims=True)
+    keep = above | (at & (np.cumsum(at, axis=1) <= places_left))
+    candidates = np.nonzero(keep)[1].reshape(n_users, k)
     candidate_scores = np.take_along_axis(scores, candidates, axis=1)
     order = np.lexsort((candidates, -candidate_scores), axis=1)
     return np.take_along_axis(candidates, order, axis=1)
