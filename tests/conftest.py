@@ -21,7 +21,9 @@ def ml100k_dir() -> Path:
     """The extracted ``ml-100k`` folder under ``RECSYS_LESSONS_DATA``; skips the test if absent."""
     path = _dataset_dir("ml-100k", "u.data")
     if path is None:
-        pytest.skip("MovieLens 100K not available: set RECSYS_LESSONS_DATA to a folder holding ml-100k/")
+        pytest.skip(
+            "MovieLens 100K not available: set RECSYS_LESSONS_DATA to a folder holding ml-100k/"
+        )
     return path
 
 
