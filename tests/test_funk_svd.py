@@ -59,8 +59,12 @@ def bias_only_rmse(planted, damp=0.1) -> float:
     observations = np.arange(len(values))
     design = sp.hstack(
         [
-            sp.csr_matrix((np.ones(len(values)), (observations, rows)), shape=(len(values), n_users)),
-            sp.csr_matrix((np.ones(len(values)), (observations, cols)), shape=(len(values), n_items)),
+            sp.csr_matrix(
+                (np.ones(len(values)), (observations, rows)), shape=(len(values), n_users)
+            ),
+            sp.csr_matrix(
+                (np.ones(len(values)), (observations, cols)), shape=(len(values), n_items)
+            ),
         ]
     ).tocsr()
     biases = lsqr(design, values - mu, damp=damp)[0]
@@ -117,7 +121,9 @@ def test_one_vectorized_step_equals_the_per_rating_rule_summed():
 
 def test_predict_clips_to_the_training_rating_scale():
     ratings = sp.csr_matrix(np.array([[1.0, 5.0, 0.0], [5.0, 1.0, 5.0], [4.0, 0.0, 1.0]]))
-    model = FunkSVD(n_factors=2, n_epochs=200, lr=0.05, reg=0.0, reg_bias=0.0, batch_size=2).fit(ratings)
+    model = FunkSVD(n_factors=2, n_epochs=200, lr=0.05, reg=0.0, reg_bias=0.0, batch_size=2).fit(
+        ratings
+    )
     users, items = np.repeat(np.arange(3), 3), np.tile(np.arange(3), 3)
     predicted = model.predict(users, items)
     assert model.rating_range_ == (1.0, 5.0)

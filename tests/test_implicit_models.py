@@ -15,7 +15,9 @@ from recsys_lessons.models.implicit_models import ALS, BPR
 
 MODELS = {
     "ALS": lambda seed=7: ALS(factors=8, regularization=0.1, alpha=5.0, iterations=10, seed=seed),
-    "BPR": lambda seed=7: BPR(factors=8, learning_rate=0.05, regularization=0.01, iterations=60, seed=seed),
+    "BPR": lambda seed=7: BPR(
+        factors=8, learning_rate=0.05, regularization=0.01, iterations=60, seed=seed
+    ),
 }
 
 

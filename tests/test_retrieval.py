@@ -35,13 +35,25 @@ def reference_scores(metric, queries, vectors):
     return -np.linalg.norm(queries[:, None, :] - vectors[None, :, :], axis=2)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("metric", ["dot", "angular", "euclidean"])
-def test_exact_index_equals_argsort_of_the_scores(metric, vectors, queries):
-    ids, scores = ExactIndex(metric=metric, batch_size=16).build(vectors).query(queries, k=10)
+def test_exact_index_equals_argsort_of_the_scores(metric, dtype, vectors, queries):
+    index = ExactIndex(metric=metric, batch_size=16, dtype=dtype).build(vectors)
+    ids, scores = index.query(queries, k=10)
     expected_scores = reference_scores(metric, queries, vectors)
     expected_ids = np.argsort(-expected_scores, axis=1)[:, :10]
     np.testing.assert_array_equal(ids, expected_ids)
-    np.testing.assert_allclose(scores, np.take_along_axis(expected_scores, expected_ids, axis=1))
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(
+        scores, np.take_along_axis(expected_scores, expected_ids, axis=1), rtol=tolerance
+    )
+
+
+def test_exact_index_orders_equal_scores_by_lower_id():
+    vectors = np.array([[1.0], [2.0], [2.0], [0.5], [2.0]])
+    ids, scores = ExactIndex().build(vectors).query([[1.0]], k=4)
+    np.testing.assert_array_equal(ids, [[1, 2, 4, 0]])
+    np.testing.assert_array_equal(scores, [[2.0, 2.0, 2.0, 1.0]])
 
 
 @pytest.mark.parametrize("metric", ["dot", "angular", "euclidean"])
@@ -63,7 +75,9 @@ def test_annoy_is_exact_when_it_inspects_every_vector(vectors, queries):
 
 def test_same_seed_same_forest(vectors, queries):
     def results(seed):
-        return ApproximateIndex(n_trees=3, search_k=30, seed=seed).build(vectors).query(queries, 10)[0]
+        return (
+            ApproximateIndex(n_trees=3, search_k=30, seed=seed).build(vectors).query(queries, 10)[0]
+        )
 
     np.testing.assert_array_equal(results(5), results(5))
     assert not np.array_equal(results(5), results(6))
@@ -97,10 +111,10 @@ def test_approximate_save_load_round_trip(tmp_path, vectors, queries):
 
 
 def test_exact_save_load_round_trip(tmp_path, vectors, queries):
-    index = ExactIndex(metric="euclidean", batch_size=7).build(vectors)
+    index = ExactIndex(metric="euclidean", batch_size=7, dtype="float64").build(vectors)
     index.save(tmp_path / "items")
     loaded = ExactIndex.load(tmp_path / "items.npz", dimension=16, metric="euclidean")
-    assert loaded.batch_size == 7
+    assert (loaded.batch_size, loaded.dtype) == (7, "float64")
     for original, restored in zip(index.query(queries, 10), loaded.query(queries, 10), strict=True):
         np.testing.assert_array_equal(original, restored)
 
@@ -139,7 +153,7 @@ def test_a_settings_file_of_another_kind_is_refused(tmp_path, vectors):
 def test_measure_recall_and_sweep(vectors, queries):
     exact = ExactIndex().build(vectors)
     approximate = ApproximateIndex(n_trees=4, seed=0).build(vectors)
-    result = measure_recall(approximate, exact, queries, k=10)
+    result = measure_recall(approximate, exact, queries, k=10, repeat=2)
     assert set(result) == {"recall@10", "approx_qps", "exact_qps", "speedup", "search_k"}
     assert 0 < result["recall@10"] <= 1 and result["search_k"] == 40
     assert result["speedup"] == pytest.approx(result["approx_qps"] / result["exact_qps"])
@@ -155,10 +169,17 @@ def test_measure_recall_and_sweep(vectors, queries):
         "build_seconds",
         "exact_batch_qps",
     ]
-    assert table[["n_trees", "search_k"]].values.tolist() == [[2, 20], [2, 16000], [8, 80], [8, 16000]]
+    assert table[["n_trees", "search_k"]].values.tolist() == [
+        [2, 20],
+        [2, 16000],
+        [8, 80],
+        [8, 16000],
+    ]
     assert (table.loc[table["search_k"] == 16000, "recall@10"] == 1.0).all()
     assert table["recall@10"].iloc[2] >= table["recall@10"].iloc[0]  # more trees, more recall
     assert table["exact_qps"].nunique() == 1  # one exact pass shared by every row
+    with pytest.raises(ValueError, match="repeat must be a positive integer"):
+        measure_recall(approximate, exact, queries, k=10, repeat=0)
 
 
 def test_bad_input_raises_value_errors(vectors):
@@ -172,6 +193,8 @@ def test_bad_input_raises_value_errors(vectors):
         ApproximateIndex(search_k=0)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         ExactIndex(batch_size=0)
+    with pytest.raises(ValueError, match="dtype must be"):
+        ExactIndex(dtype="int8")
     with pytest.raises(ValueError, match="is empty; call .build"):
         ExactIndex().query(vectors[:2], 3)
     with pytest.raises(ValueError, match="non-empty 2-D array"):

@@ -159,6 +159,11 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     first ``k`` entries of the top-``k + 1`` list, whatever numpy's partitioning does. NaN
     scores rank last, like ``-inf``.
 
+    Beware when a model produces many ties (content-based scores from genres alone: 40 % of
+    MovieLens 100K films share their genre vector with another film). MovieLens numbered its
+    films roughly from well-known to obscure, so the index tie-break then quietly favours
+    popular films; lesson 02 measures the effect by shuffling item ids.
+
     Linear time per row: ``np.partition`` finds the k-th largest score ``t``; every item
     scoring above ``t`` is kept, and the remaining places go to the lowest-index items
     scoring exactly ``t``. Only these ``k`` survivors are sorted.

@@ -140,14 +140,14 @@ class FunkSVD(Recommender):
         self.history_ = pd.DataFrame(history, columns=["epoch", "train_rmse", "val_rmse"])
 
     def _sgd_step(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> None:
-        """One vectorized SGD step on a mini-batch; repeated users/items add up (``np.add.at``)."""
+        """One vectorized SGD step on a mini-batch; repeated users/items add up."""
         p, q = self.user_factors_[users], self.item_factors_[items]
         b_u, b_i = self.user_bias_[users], self.item_bias_[items]
         error = ratings - (self.global_mean_ + b_u + b_i + np.einsum("ij,ij->i", p, q))
         np.add.at(self.user_bias_, users, self.lr * (error - self.reg_bias * b_u))
         np.add.at(self.item_bias_, items, self.lr * (error - self.reg_bias * b_i))
-        np.add.at(self.user_factors_, users, self.lr * (error[:, None] * q - self.reg * p))
-        np.add.at(self.item_factors_, items, self.lr * (error[:, None] * p - self.reg * q))
+        _add_rows(self.user_factors_, users, self.lr * (error[:, None] * q - self.reg * p))
+        _add_rows(self.item_factors_, items, self.lr * (error[:, None] * p - self.reg * q))
 
     def predict(self, users, items) -> np.ndarray:
         """Predicted ratings of (user, item) pairs, clipped to the training rating scale.
@@ -226,6 +226,17 @@ def _observed(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row indices, column indices and values of the stored entries of a CSR matrix."""
     users = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
     return users, X.indices.astype(np.int64), X.data.astype(np.float64)
+
+
+def _add_rows(matrix: np.ndarray, rows: np.ndarray, updates: np.ndarray) -> None:
+    """``matrix[rows] += updates`` where a repeated row receives the sum of its updates.
+
+    Same result as ``np.add.at(matrix, rows, updates)``, written on the flattened matrix
+    because numpy's one-dimensional ``add.at`` is several times faster.
+    """
+    n_columns = matrix.shape[1]
+    flat_positions = rows[:, None] * n_columns + np.arange(n_columns)
+    np.add.at(np.reshape(matrix, -1, copy=False), flat_positions.ravel(), updates.ravel())
 
 
 def _is_number(value) -> bool:
