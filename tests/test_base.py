@@ -128,6 +128,7 @@ def test_an_unfitted_model_says_to_fit_first():
 
 def test_repr_shows_parameters_and_summarises_arrays():
     assert repr(Random(seed=3)) == "Random(seed=3)"
+    assert repr(Popularity()) == "Popularity()" and Popularity().get_params() == {}
     assert repr(Constant(item_scores=np.zeros((2, 5)))) == "Constant(item_scores=<ndarray 2x5>)"
 
 

@@ -8,6 +8,8 @@ learned state ends in an underscore. Lesson 01 introduces the protocol.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -138,9 +140,12 @@ class Recommender:
 
     def get_params(self) -> dict:
         """Constructor arguments and their current values (as in scikit-learn)."""
-        import inspect
-
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        parameters = inspect.signature(type(self).__init__).parameters.values()
+        names = [
+            p.name
+            for p in parameters
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
         return {name: getattr(self, name) for name in names}
 
 
