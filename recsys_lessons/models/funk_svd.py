@@ -76,19 +76,23 @@ class FunkSVD(Recommender):
 
     Notes
     -----
-    The default hyperparameters were chosen on MovieLens 100K with a validation split carved
-    out of ``u1.base`` only (``benchmarks/funk_svd_folds.py`` repeats the search).
+    The defaults are the best 100-factor configuration of the grid search in
+    ``benchmarks/funk_svd_folds.py`` (MovieLens 100K, validation split carved out of
+    ``u1.base`` only); the overall winner, with 200 factors, validates only 0.002 RMSE
+    better at twice the cost. Small initial factors (``init_std=0.02``) and strong ``reg``
+    matter most: Surprise's defaults (``init_std=0.1``, ``reg=0.02``, 20 epochs) overfit
+    the factors and land near 0.94.
     """
 
     def __init__(
         self,
         n_factors: int = 100,
-        n_epochs: int = 60,
+        n_epochs: int = 45,
         lr: float = 0.01,
-        reg: float = 0.1,
+        reg: float = 0.08,
         reg_bias: float = 0.02,
-        batch_size: int = 128,
-        init_std: float = 0.1,
+        batch_size: int = 256,
+        init_std: float = 0.02,
         seed: int = 42,
     ):
         self.n_factors = n_factors

@@ -102,13 +102,20 @@ class ALS(_ImplicitFactorization):
     ----------
     user_factors_ : ndarray of shape (n_users, factors)
     item_factors_ : ndarray of shape (n_items, factors)
+
+    Notes
+    -----
+    The defaults won a grid search on MovieLens 100K (binary feedback, validation split
+    carved from the training part of the Microsoft Recommenders 75/25 split, nDCG@10).
+    ``regularization`` is not scaled by the number of interactions, which is why its best
+    value is large; it grows with the size of the data.
     """
 
     def __init__(
         self,
-        factors: int = 64,
-        regularization: float = 0.05,
-        alpha: float = 10.0,
+        factors: int = 32,
+        regularization: float = 30.0,
+        alpha: float = 2.0,
         iterations: int = 15,
         seed: int = 42,
         num_threads: int = 1,
@@ -174,14 +181,20 @@ class BPR(_ImplicitFactorization):
     item_factors_ : ndarray of shape (n_items, factors + 1)
         Last column is the item bias ``b_i``, so ``user_factors_ @ item_factors_.T`` is the
         score above.
+
+    Notes
+    -----
+    The defaults are close to the best of a grid search on MovieLens 100K (binary feedback,
+    validation split carved from the training part of the Microsoft Recommenders 75/25
+    split, nDCG@10): more epochs or a larger step size overfit there.
     """
 
     def __init__(
         self,
         factors: int = 64,
         learning_rate: float = 0.01,
-        regularization: float = 0.01,
-        iterations: int = 100,
+        regularization: float = 0.001,
+        iterations: int = 50,
         seed: int = 42,
         num_threads: int = 1,
     ):
