@@ -123,6 +123,31 @@ CANDIDATES = [
         },
     ),
     Candidate(
+        "EASE",
+        "EASE",
+        {},
+        # A log-spaced grid, two points per doubling, from 250 to 16,000.
+        {"l2": [round(250.0 * 2 ** (step / 2), 1) for step in range(13)]},
+    ),
+    Candidate(
+        "ALS",
+        "ALS",
+        {"iterations": 15, "seed": SEED},
+        {"factors": [32, 64], "regularization": [10.0, 30.0, 60.0], "alpha": [0.5, 1.0, 2.0]},
+    ),
+    Candidate(
+        "BPR",
+        "BPR",
+        {"seed": SEED},
+        {
+            "factors": [32, 64],
+            "learning_rate": [0.01, 0.05],
+            "regularization": [0.0, 0.001],
+            "iterations": [50, 100],
+        },
+    ),
+    Candidate("FunkSVD", "FunkSVD", {"seed": SEED}),
+    Candidate(
         "UserKNN",
         "UserKNN",
         {"similarity": "asymmetric_cosine", "binarize": False},

@@ -169,21 +169,28 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     films roughly from well-known to obscure, so the index tie-break then quietly favours
     popular films; lesson 02 measures the effect by shuffling item ids.
 
-    Linear time per row: ``np.partition`` finds the k-th largest score ``t``; every item
-    scoring above ``t`` is kept, and the remaining places go to the lowest-index items
-    scoring exactly ``t``. Only these ``k`` survivors are sorted.
+    Linear time per row: ``np.argpartition`` proposes ``k`` candidates and their lowest
+    score ``t``; only rows where an item left out also scores exactly ``t`` (an ambiguous
+    cut) are redone by keeping every item above ``t`` and the lowest-index items at ``t``.
+    Only the ``k`` survivors are sorted.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    n_users, n_items = scores.shape
-    k = _check_k(k, n_items)
-    scores = np.where(np.isnan(scores), -np.inf, scores)
-    threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
-    above = scores > threshold
-    at = scores == threshold
-    places_left = k - above.sum(axis=1, keepdims=True)
-    keep = above | (at & (np.cumsum(at, axis=1) <= places_left))
-    candidates = np.nonzero(keep)[1].reshape(n_users, k)
+    k = _check_k(k, scores.shape[1])
+    if np.isnan(scores).any():
+        scores = np.where(np.isnan(scores), -np.inf, scores)
+    candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     candidate_scores = np.take_along_axis(scores, candidates, axis=1)
+    threshold = candidate_scores.min(axis=1, keepdims=True)
+    tied_everywhere = (scores == threshold).sum(axis=1)
+    tied_among_candidates = (candidate_scores == threshold).sum(axis=1)
+    ambiguous = np.flatnonzero(tied_everywhere > tied_among_candidates)
+    if ambiguous.size:
+        rows, cut = scores[ambiguous], threshold[ambiguous]
+        at = rows == cut
+        places_left = k - (rows > cut).sum(axis=1, keepdims=True)
+        keep = (rows > cut) | (at & (np.cumsum(at, axis=1) <= places_left))
+        candidates[ambiguous] = np.nonzero(keep)[1].reshape(len(ambiguous), k)
+        candidate_scores[ambiguous] = np.take_along_axis(rows, candidates[ambiguous], axis=1)
     order = np.lexsort((candidates, -candidate_scores), axis=1)
     return np.take_along_axis(candidates, order, axis=1)
 
