@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from annoy import AnnoyIndex
 
 from recsys_lessons.retrieval import (
     ApproximateIndex,
@@ -71,6 +72,50 @@ def test_annoy_is_exact_when_it_inspects_every_vector(vectors, queries):
     exact_ids, _ = ExactIndex().build(vectors).query(queries, k=5)
     ids, _ = ApproximateIndex(n_trees=5, search_k=5 * len(vectors)).build(vectors).query(queries, 5)
     assert retrieval_recall(ids, exact_ids) == 1.0
+
+
+def test_dot_index_is_an_angular_index_over_augmented_vectors(vectors, queries):
+    # Bachrach et al. 2014: v -> [v, sqrt(M^2 - |v|^2)], q -> [q, 0]; same seed, same forest.
+    lengths = np.exp(np.random.default_rng(2).normal(0.0, 0.8, size=len(vectors)))
+    items = vectors * lengths[:, None]
+    norms = np.linalg.norm(items, axis=1)
+    augmented = np.hstack([items, np.sqrt(norms.max() ** 2 - norms**2)[:, None]])
+    by_hand = ApproximateIndex(n_trees=5, metric="angular", search_k=300, seed=7).build(augmented)
+    expected_ids, _ = by_hand.query(np.hstack([queries, np.zeros((len(queries), 1))]), 10)
+    ids, scores = (
+        ApproximateIndex(n_trees=5, metric="dot", search_k=300, seed=7)
+        .build(items)
+        .query(queries, 10)
+    )
+    np.testing.assert_array_equal(ids, expected_ids)
+    np.testing.assert_allclose(
+        scores, np.take_along_axis(queries @ items.T, ids, axis=1), atol=1e-4
+    )
+
+
+def test_dot_index_finds_more_than_annoys_own_dot_metric(vectors, queries):
+    # Vectors of very different lengths, as popularity gives factor models: the reason
+    # ApproximateIndex does the reduction itself instead of using annoy's "dot".
+    items = vectors * np.exp(np.random.default_rng(3).normal(0.0, 0.6, size=len(vectors)))[:, None]
+    exact_ids, _ = ExactIndex().build(items).query(queries, 10)
+    ours, _ = (
+        ApproximateIndex(n_trees=10, metric="dot", search_k=200, seed=1)
+        .build(items)
+        .query(queries, 10)
+    )
+    annoy_dot = AnnoyIndex(items.shape[1], "dot")
+    annoy_dot.set_seed(1)
+    for item, vector in enumerate(items):
+        annoy_dot.add_item(item, vector)
+    annoy_dot.build(10, n_jobs=1)
+    theirs = np.array([annoy_dot.get_nns_by_vector(query, 10, 200) for query in queries])
+    assert retrieval_recall(ours, exact_ids) >= retrieval_recall(theirs, exact_ids) + 0.1
+
+
+def test_zero_query_scores_zero_with_dot(vectors):
+    ids, scores = ApproximateIndex(n_trees=3, search_k=100).build(vectors).query(np.zeros(16), 5)
+    assert (ids >= 0).all()
+    np.testing.assert_allclose(scores, 0.0, atol=1e-6)
 
 
 def test_same_seed_same_forest(vectors, queries):
@@ -147,6 +192,10 @@ def test_a_settings_file_of_another_kind_is_refused(tmp_path, vectors):
     settings = json.loads((tmp_path / "items.ann.json").read_text())
     (tmp_path / "items.ann.json").write_text(json.dumps({**settings, "kind": "exact"}))
     with pytest.raises(ValueError, match="not saved by this kind of index"):
+        ApproximateIndex.load(path)
+    # a dot index saved before the format changed (annoy's own "dot", no max_norm)
+    (tmp_path / "items.ann.json").write_text(json.dumps({**settings, "format_version": 1}))
+    with pytest.raises(ValueError, match="saved in format 1 by another version"):
         ApproximateIndex.load(path)
 
 

@@ -654,7 +654,7 @@ q3 = FunctionQuestion(
         import numpy as np
 
         def recall_at_k(approximate_ids, exact_ids, k):
-            found = [len(set(a[:k]) & set(e[:k])) for a, e in zip(approximate_ids, exact_ids)]
+            found = [len(set(a[:k]) & set(e[:k])) for a, e in zip(approximate_ids, exact_ids, strict=True)]
             return np.mean(np.array(found) / k)     # share of the exact top-k found, on average
     """,
     why=(
