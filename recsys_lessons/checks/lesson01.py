@@ -189,19 +189,22 @@ def _ndcg_not_normalized(recommended, relevant, k):
     return _dcg(recommended, relevant, k)
 
 
+#: Cases where the order inside the list matters, shared by NDCG@k (q2) and AP@k (q3).
+_RANKED_CASES = [
+    case([7, 2, 9, 4, 1], {2, 4, 8}, k=5, note="hits at ranks 2 and 4"),
+    case([3, 5, 1], {3, 5}, k=3, note="a perfect list"),
+    case([5, 6, 0, 8], {5, 8, 9, 10, 11}, k=2, note="more relevant items than k"),
+    case([1, 2, 3, 4, 5, 6], {2, 6}, k=3, note="a hit beyond rank k"),
+    case([0, 1, 2], {7}, k=3, note="no hits"),
+    case([4, 2], {2, 3}, k=5, note="list shorter than k"),
+]
+
+
 q2 = FunctionQuestion(
     label="q2",
     name="ndcg_at_k",
     reference=_ndcg_at_k,
-    cases=[
-        case([7, 2, 9, 4, 1], {2, 4, 8}, k=5, note="hits at ranks 2 and 4"),
-        case([3, 5, 1], {3, 5}, k=3, note="a perfect list"),
-        case([5, 6, 0, 8], {5, 8, 9, 10, 11}, k=2, note="more relevant items than k"),
-        case([1, 2, 3, 4, 5, 6], {2, 6}, k=3, note="a hit beyond rank k"),
-        case([0, 1, 2], {7}, k=3, note="no hits"),
-        case([4, 2], {2, 3}, k=5, note="list shorter than k"),
-        case([9, 3], {9, 3}, k=1, note="k = 1"),
-    ],
+    cases=[*_RANKED_CASES, case([9, 3], {9, 3}, k=1, note="k = 1")],
     mistakes=[
         Mistake(
             "The discount at rank 1 must be log2(1 + 1) = 1, but yours divides by log2(1) = 0. "
@@ -362,12 +365,7 @@ q3 = FunctionQuestion(
     name="average_precision_at_k",
     reference=_average_precision_at_k,
     cases=[
-        case([7, 2, 9, 4, 1], {2, 4, 8}, k=5, note="hits at ranks 2 and 4"),
-        case([3, 5, 1], {3, 5}, k=3, note="a perfect list"),
-        case([5, 6, 0, 8], {5, 8, 9, 10, 11}, k=2, note="more relevant items than k"),
-        case([1, 2, 3, 4, 5, 6], {2, 6}, k=3, note="a hit beyond rank k"),
-        case([0, 1, 2], {7}, k=3, note="no hits"),
-        case([4, 2], {2, 3}, k=5, note="list shorter than k"),
+        *_RANKED_CASES,
         case(
             [12, 7, 3, 25, 9, 41, 5, 18, 30, 2],
             {7, 9, 30, 44},

@@ -106,9 +106,12 @@ class Recommender:
             scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
         return items, scores
 
-    def _check_users(self, users) -> np.ndarray:
+    def _require_fitted(self) -> None:
         if not hasattr(self, "X_"):
             raise ValueError(f"{type(self).__name__} is not fitted yet; call .fit(X) first.")
+
+    def _check_users(self, users) -> np.ndarray:
+        self._require_fitted()
         if users is None:
             return np.arange(self.n_users_)
         users = np.atleast_1d(np.asarray(users))

@@ -411,10 +411,6 @@ class ContentBased(Recommender):
         titles = self.items["title"].iloc[indices]
         return [f"item {i}" if pd.isna(t) else str(t) for i, t in zip(indices, titles, strict=True)]
 
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "profiles_"):
-            raise ValueError("ContentBased is not fitted yet; call .fit(X) first.")
-
 
 def _profile_weights(X: sp.csr_matrix, center: bool) -> sp.csr_matrix:
     """``w_uj / sum_j |w_uj|`` for every interaction (definitions in :class:`ContentBased`)."""

@@ -183,10 +183,6 @@ class _NeighborhoodRecommender(Recommender):
             weights.data[:] = 1.0
         return weights
 
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "similarity_"):
-            raise ValueError(f"{type(self).__name__} is not fitted yet; call .fit(X) first.")
-
     def _similarity(self, A) -> sp.csr_matrix:
         return similarity_matrix(
             A, self.similarity, alpha=self.alpha, shrink=self.shrink, neighbors=self.neighbors
