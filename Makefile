@@ -39,8 +39,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
+# Classroom containers often run as root, which JupyterLab refuses without --allow-root.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_welcome_and_data.ipynb
+	$(BIN)/jupyter lab $(LAB_FLAGS) --notebook-dir=. notebooks/00_welcome_and_data.ipynb
 
 course: $(STAMP)
 	$(BIN)/python -m tools.run_course
