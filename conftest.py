@@ -13,6 +13,7 @@ Two course rules are applied here rather than in every notebook:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -34,11 +35,26 @@ def pytest_report_header(config):
         return None
     dataset = _resolved_dataset()
     if dataset == CANONICAL_DATASET:
-        return f"notebooks: dataset {dataset}; committed outputs are compared (NBVAL_CHECK_OUTPUT cells)"
-    return (
-        f"notebooks: dataset {dataset}, not {CANONICAL_DATASET}; notebooks run but output "
-        "comparison is switched off (set RECSYS_LESSONS_DATA to a folder holding ml-100k/ to compare)"
-    )
+        lines = [
+            f"notebooks: dataset {dataset}; committed outputs are compared (NBVAL_CHECK_OUTPUT cells)"
+        ]
+    else:
+        lines = [
+            f"notebooks: dataset {dataset}, not {CANONICAL_DATASET}; notebooks run but output "
+            "comparison is switched off (set RECSYS_LESSONS_DATA to a folder holding ml-100k/ to compare)"
+        ]
+    return lines + [_compute_description()]
+
+
+def _compute_description() -> str:
+    """Which annoy build and OpenBLAS kernel the notebooks run with (see tools/other_machine.py)."""
+    import annoy
+
+    from tools.other_machine import ANNOY_TARGET, current_kernel
+
+    portable = ANNOY_TARGET in Path(annoy.__file__).resolve().parents
+    build = "portable build (tools/other_machine.py)" if portable else "native build"
+    return f"compute: annoy {build}, OpenBLAS kernel {current_kernel() or 'unknown'}"
 
 
 def pytest_collection_modifyitems(config, items):
