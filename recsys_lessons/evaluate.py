@@ -192,7 +192,8 @@ def _as_matrices(train, test) -> tuple[sp.csr_matrix, sp.csr_matrix]:
             f"{user}, item {item}){'; all of them: is test the training data?' if overlap.nnz == test.nnz else ''}. "
             "recommend removes training items, so these could never be hit and every metric "
             "would be lowered. Split the interactions first (recsys_lessons.split) so each "
-            "one is on one side only."
+            "one is on one side only; with repeat events (a time split of purchases), drop "
+            "the test interactions the user already has in train."
         )
     return train, test
 
