@@ -340,8 +340,8 @@ def ml100k_file_order() -> pd.DataFrame:
 def splits(data, partition: str):
     """``(train, test, fit, validation)`` frames of one partition (see the module docstring)."""
     if partition == "course":
-        train, test = stratified_split(data.interactions, by="item", ratio=0.75, seed=SEED)
-        fit, validation = stratified_split(train, by="item", ratio=0.75, seed=SEED)
+        train, test = stratified_split(data.interactions, by="item", test_ratio=0.25, seed=SEED)
+        fit, validation = stratified_split(train, by="item", test_ratio=0.25, seed=SEED)
     else:
         train, test = msr_partition(data.interactions, ml100k_file_order())
         fit, validation = msr_partition(data.interactions, train[["user_id", "item_id"]])
@@ -349,7 +349,7 @@ def splits(data, partition: str):
 
 
 PARTITION_DESCRIPTION = {
-    "course": "recsys_lessons.split.stratified_split(by='item', ratio=0.75, seed=42): "
+    "course": "recsys_lessons.split.stratified_split(by='item', test_ratio=0.25, seed=42): "
     "rows in time order, round(0.75 n) per item in train",
     "msr": "benchmarks.movielens_100k.msr_partition: Recommenders' python_stratified_split "
     "(filter_by='item', seed=42) rebuilt exactly: u.data file order, floor(0.75 n) per item in train",
