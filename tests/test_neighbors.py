@@ -422,3 +422,12 @@ def test_matches_implicit_cosine_on_movielens_100k(ml100k_dir, value):
     assert len(users) > 250
     identical = assert_same_top_lists(model, users, their_items[users], their_scores[users])
     assert identical > 0.99
+
+
+def test_tied_neighbours_at_the_cut_go_to_the_lower_item_index():
+    # Item 0 is equally similar to items 1..8; keeping 3 neighbours must not depend on how
+    # numpy's partition (which differs between CPUs) orders the ties.
+    X = sp.csr_matrix(np.ones((4, 9)))
+    S = similarity_matrix(X, neighbors=3)
+    assert S[0].indices.tolist() == [1, 2, 3]
+    assert S[8].indices.tolist() == [0, 1, 2]

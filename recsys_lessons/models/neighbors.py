@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import Recommender, as_interaction_csr, check_count, check_index
+from recsys_lessons.models.base import (
+    Recommender,
+    as_interaction_csr,
+    check_count,
+    check_index,
+    top_k_indices,
+)
 
 SIMILARITIES = ("cosine", "jaccard", "asymmetric_cosine")
 
@@ -148,11 +154,16 @@ def _normalize_dots(dots, row_norms, col_norms, similarity, alpha, shrink) -> np
 
 
 def _largest_per_row(block: np.ndarray, k: int | None):
-    """Row, column and value of the ``k`` largest non-zero entries of each row of ``block``."""
+    """Row, column and value of the ``k`` largest non-zero entries of each row of ``block``.
+
+    Ties at the cut go to the lower column index (:func:`top_k_indices`): ``np.argpartition``
+    alone picks among tied entries differently on different CPUs (numpy 2 partitions with
+    AVX-512 code where it can), which would make the neighbourhoods machine-dependent.
+    """
     if k is None or k >= block.shape[1]:
         rows, cols = np.nonzero(block)
         return rows, cols, block[rows, cols]
-    cols = np.argpartition(block, -k, axis=1)[:, -k:]
+    cols = top_k_indices(block, k)
     values = np.take_along_axis(block, cols, axis=1)
     rows = np.broadcast_to(np.arange(block.shape[0])[:, None], cols.shape)
     keep = values != 0
