@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 import numbers
 import os
 import sys
@@ -214,7 +215,7 @@ def _check_arguments(seed, data_dir, sizes: dict) -> None:
                     f"{key} must be a positive whole number such as {default}; got {value!r}."
                 )
         elif isinstance(default, float):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
                 raise ValueError(f"{key} must be a number such as {default}; got {value!r}.")
         elif key == "start":
             try:

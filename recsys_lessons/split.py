@@ -17,15 +17,20 @@ each keeping the input's row order and index, so a row can be traced back. The r
 splits all take ``test_ratio``, the share held out for testing (default 0.25). Lesson 01
 (``notebooks/01_baselines_and_evaluation.ipynb``) compares them.
 
-Every function refuses, with a ``ValueError`` that says what to do:
+Every function refuses, with a ``ValueError`` that says what to do, a split that leaves the
+train or the test side empty (too few rows per user for the ratio, every user with at most
+``n`` events...) and a seed that is not a whole number >= 0.
 
-- a (user, item) pair that occurs in several rows: the copies could land on both sides,
-  so the test set would hold interactions the model trained on (leakage). Keep one row per
-  pair first, e.g. ``interactions.drop_duplicates(["user_id", "item_id"], keep="last")``
-  (the row :func:`recsys_lessons.matrix.interaction_matrix` would keep) or aggregate them;
-- a split that leaves the train or the test side empty (too few rows per user for the
-  ratio, every user with at most ``n`` events...);
-- a seed that is not a whole number >= 0.
+Repeated (user, item) pairs: :func:`random_split` and :func:`stratified_split` refuse them,
+since the copies could land on both sides and the test set would hold interactions the
+model trained on (leakage). Keep one row per pair first, e.g.
+``interactions.drop_duplicates(["user_id", "item_id"], keep="last")`` (the row
+:func:`recsys_lessons.matrix.interaction_matrix` would keep), or aggregate them. The
+time-based :func:`temporal_split` and :func:`leave_last_out` accept them: there each row is
+an event at its own time (a repeat purchase, a second viewing), and a repeat after the cut
+is a genuine future event. Note that ``recommend(exclude_seen=True)`` can never hit a test
+item the user already has in train, so :func:`recsys_lessons.evaluate.evaluate` refuses
+such overlaps: drop them from the test side if you evaluate on repeat data.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ def random_split(
     Parameters
     ----------
     interactions : pandas.DataFrame
-        Needs ``user_id`` and ``item_id``.
+        Needs ``user_id`` and ``item_id``, one row per (user, item) pair.
     test_ratio : float
         Share of rows in the test set, strictly between 0 and 1 (default 0.25).
     seed : int
@@ -62,7 +67,7 @@ def random_split(
     (pandas.DataFrame, pandas.DataFrame)
         ``(train, test)``.
     """
-    _check_frame(interactions, ("user_id", "item_id"))
+    _check_frame(interactions, ("user_id", "item_id"), unique_pairs=True)
     _check_ratio(test_ratio, "test_ratio")
     _check_seed(seed)
     n = len(interactions)
@@ -139,7 +144,7 @@ def stratified_split(
         )
     if by not in _GROUP_COLUMNS:
         raise ValueError(f"by must be 'user' or 'item', not {by!r}.")
-    _check_frame(interactions, ("user_id", "item_id"))
+    _check_frame(interactions, ("user_id", "item_id"), unique_pairs=True)
     if ratio is None:
         _check_ratio(test_ratio, "test_ratio")
     _check_seed(seed)
@@ -252,7 +257,7 @@ def _check_sides(in_test: np.ndarray, setting: str, advice: str) -> None:
         raise ValueError(f"the {empty} set would be empty: {setting}. To fix: {advice}.")
 
 
-def _check_frame(interactions, columns: tuple[str, ...]) -> None:
+def _check_frame(interactions, columns: tuple[str, ...], unique_pairs: bool = False) -> None:
     if not isinstance(interactions, pd.DataFrame):
         raise ValueError(
             f"expected a pandas DataFrame of interactions, got {type(interactions).__name__}; "
@@ -269,6 +274,8 @@ def _check_frame(interactions, columns: tuple[str, ...]) -> None:
     ids = [c for c in ("user_id", "item_id") if c in columns]
     if interactions[ids].isna().any().any():
         raise ValueError("some user or item ids are missing; drop those rows before splitting.")
+    if not unique_pairs:
+        return
     repeated = interactions.duplicated(["user_id", "item_id"], keep=False)
     if repeated.any():
         first = interactions.loc[repeated, ["user_id", "item_id"]].iloc[0]

@@ -750,3 +750,72 @@ def test_lesson01_references_agree_with_metrics():
             ours = question.reference(recommended, relevant, k)
             theirs = metric([recommended], [relevant], k=k)
             assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-12), (recommended, relevant, k)
+
+
+# --------------------------------------------------------------------------------------
+# Learner code that exits or never returns; bad hint numbers
+# --------------------------------------------------------------------------------------
+
+
+def make_double_question(**options) -> checks.FunctionQuestion:
+    return checks.FunctionQuestion(
+        label="qd",
+        name="double",
+        reference=lambda x: 2 * x,
+        cases=[checks.case(3), checks.case(-1, note="negative input")],
+        hint=["Multiply by two.", "Return x * 2."],
+        solution="def double(x):\n    return 2 * x",
+        why="Doubling.",
+        **options,
+    )
+
+
+def double_then_exit(x):
+    sys.exit(0)
+
+
+def double_forever(x):
+    while True:
+        try:
+            x = x + 0
+        except Exception:  # a learner's catch-all must not swallow the time limit
+            pass
+
+
+def test_sys_exit_in_a_learner_function_does_not_escape_report_mode(capsys):
+    make_double_question().check(double_then_exit)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Your `double` called sys.exit(0) (or exit()/quit())")
+    assert "with `return` instead" in out and "`sys.exit(0)`" in out
+
+
+def test_sys_exit_in_strict_mode_is_an_assertion_not_an_exit():
+    checks.set_mode("strict")
+    try:
+        with pytest.raises(AssertionError, match="called sys.exit"):
+            make_double_question().check(double_then_exit)
+    finally:
+        checks.set_mode(None)
+
+
+def test_an_endless_loop_hits_the_time_limit_with_a_clear_message(capsys):
+    question = make_double_question(time_limit=0.2)
+    question.check(double_forever)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Your `double` did not finish within 0.2 seconds (an endless loop?")
+    assert "on double(3)\n" in out and "at line" not in out  # the stopping point varies
+    question.check(lambda x: 2 * x)  # the alarm is gone: a correct answer still passes
+    assert capsys.readouterr().out.startswith("✓ Correct!")
+
+
+def test_time_limit_must_be_positive():
+    with pytest.raises(ValueError, match="time_limit must be a positive number"):
+        make_double_question(time_limit=0)
+
+
+@pytest.mark.parametrize("level", ["abc", 0, -1, 1.5, True, None])
+def test_hint_numbers_are_validated(level):
+    with pytest.raises(
+        ValueError, match=r"qd.hint\(\) takes a hint number 1, 2, ... \(this question has 2\)"
+    ):
+        make_double_question().hint(level)

@@ -579,6 +579,7 @@ def test_an_unreadable_data_folder_is_listed_and_auto_falls_back(
         ({"start": "not a date"}, "start must be a date"),
         ({"data_dir": 123}, "data_dir must be a folder path"),
         ({"n_user": 10}, "unknown argument n_user=10"),
+        ({"content_share": float("nan")}, "content_share must be a number"),
     ],
 )
 def test_load_dataset_arguments_are_validated(clean_env, arguments, message):

@@ -423,7 +423,7 @@ def test_a_large_test_ratio_gives_no_silently_empty_train_set():
         stratified_split(frame, test_ratio=0.7)
 
 
-@pytest.mark.parametrize("split", [random_split, stratified_split, temporal_split, leave_last_out])
+@pytest.mark.parametrize("split", [random_split, stratified_split])
 def test_duplicated_pairs_are_refused_before_they_leak(interactions, split):
     repeated = pd.concat([interactions, interactions.iloc[[0, 3]]])
     with pytest.raises(ValueError, match=r"4 rows repeat a \(user, item\) pair.*drop_duplicates"):
@@ -435,3 +435,24 @@ def test_bad_seeds_are_refused(interactions, seed):
     for split in (random_split, stratified_split):
         with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
             split(interactions, seed=seed)
+
+
+@pytest.mark.parametrize("split", [temporal_split, leave_last_out])
+def test_time_splits_keep_repeat_events_in_time_order(split):
+    # user 1 buys item 5 three times: each purchase is its own event, split by time
+    frame = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 1, 2, 2],
+            "item_id": [5, 6, 5, 5, 7, 8],
+            "timestamp": pd.to_datetime([1, 2, 3, 9, 4, 8], unit="s"),
+        }
+    )
+    train, test = split(frame)
+    assert_partition(frame, train, test)
+    assert (1, 5) in set(zip(test["user_id"], test["item_id"], strict=True))
+    assert (1, 5) in set(zip(train["user_id"], train["item_id"], strict=True))
+    for user in (1, 2):
+        assert (
+            train.loc[train["user_id"] == user, "timestamp"].max()
+            < test.loc[test["user_id"] == user, "timestamp"].min()
+        )

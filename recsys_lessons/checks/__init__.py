@@ -31,7 +31,11 @@ How a check decides (the order matters):
 
 Every implementation (the learner's, the reference, the mistakes) is called on deep copies of
 the inputs and with NumPy floating-point warnings silenced: the verdict explains a nan or inf
-better than a stack of ``RuntimeWarning`` lines with temporary file names.
+better than a stack of ``RuntimeWarning`` lines with temporary file names. A call that runs
+longer than the question's ``time_limit`` (default :data:`TIME_LIMIT_SECONDS`) is stopped and
+reported as "did not finish" (an endless loop must not hang the notebook; the limit uses
+``SIGALRM``, so it applies on Linux and macOS in the main thread, where notebooks run), and a
+function that calls ``sys.exit()`` (or ``exit()``) is reported instead of ending the check.
 
 Modes. In ``"report"`` mode (the default, for exercise notebooks) a check prints its verdict
 and never raises, whatever the learner's code does. In ``"strict"`` mode (used when the
@@ -51,13 +55,16 @@ on every question so that each mistake provably triggers its own hint.
 from __future__ import annotations
 
 import abc
+import contextlib
 import copy
 import enum
 import numbers
 import os
+import signal
 import sys
 import sysconfig
 import textwrap
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +81,7 @@ __all__ = [
     "Question",
     "Result",
     "Status",
+    "TIME_LIMIT_SECONDS",
     "ValueQuestion",
     "answers_match",
     "case",
@@ -88,6 +96,9 @@ _mode_override: str | None = None
 
 #: Stands for "no explicit answer given: look the name up in the notebook".
 _MISSING = object()
+
+#: Default wall-clock limit for one call of the learner's function (see Question.time_limit).
+TIME_LIMIT_SECONDS = 10.0
 
 
 # --------------------------------------------------------------------------------------
@@ -223,6 +234,9 @@ class Question(abc.ABC):
         One or two sentences on why this matters, shown with a correct answer.
     rtol, atol : float
         Tolerances for comparing numbers (see :func:`answers_match`).
+    time_limit : float
+        Seconds one call may run before it is stopped and reported as not finishing
+        (default :data:`TIME_LIMIT_SECONDS`).
     """
 
     def __init__(
@@ -237,6 +251,7 @@ class Question(abc.ABC):
         mistakes: Sequence[Mistake] = (),
         rtol: float = 1e-6,
         atol: float = 1e-9,
+        time_limit: float = TIME_LIMIT_SECONDS,
     ):
         if not label.isidentifier() or not name.isidentifier():
             raise ValueError(f"label and name must be Python identifiers; got {label!r}, {name!r}.")
@@ -256,6 +271,11 @@ class Question(abc.ABC):
         self.why = why.strip()
         self.rtol = rtol
         self.atol = atol
+        if not (isinstance(time_limit, numbers.Real) and 0 < time_limit < float("inf")):
+            raise ValueError(
+                f"time_limit must be a positive number of seconds; got {time_limit!r}."
+            )
+        self.time_limit = float(time_limit)
 
     # -- what the learner calls ------------------------------------------------------
 
@@ -281,9 +301,14 @@ class Question(abc.ABC):
         print(result.message)
 
     def hint(self, level: int = 1) -> None:
-        """Print hint number ``level`` (1 = gentlest)."""
+        """Print hint number ``level`` (1 = gentlest; past the last hint, the last one)."""
         count = len(self.hints)
-        level = min(max(int(level), 1), count)
+        if isinstance(level, bool) or not isinstance(level, numbers.Integral) or level < 1:
+            raise ValueError(
+                f"{self.label}.hint() takes a hint number 1, 2, ... (this question has {count}); "
+                f"got {level!r}. Try {self.label}.hint() or {self.label}.hint(2)."
+            )
+        level = min(int(level), count)
         if count == 1:
             print(f"• Hint: {self.hints[0]}")
             return
@@ -407,9 +432,22 @@ class Question(abc.ABC):
         )
 
     def _error_message(self, failing_case: Case, error: Exception) -> str:
-        line = _offending_line(error)
+        # where a loop was stopped depends on timing: no line for a time-out (deterministic text)
+        line = "" if isinstance(error, _TimedOut) else _offending_line(error)
+        if isinstance(error, _TimedOut):
+            what = (
+                f"did not finish within {error.seconds:g} seconds (an endless loop? check that "
+                "every while loop's condition eventually becomes false)"
+            )
+        elif isinstance(error, _ExitCalled):
+            what = (
+                f"called sys.exit({error.code!r}) (or exit()/quit()), which would end the "
+                "program; hand the answer back with `return` instead"
+            )
+        else:
+            what = f"raised {type(error).__name__}: {error}"
         return (
-            f"✗ Your `{self.name}` raised {type(error).__name__}: {error}\n"
+            f"✗ Your `{self.name}` {what}\n"
             f"  on {self._describe(failing_case)}"
             + (f" ({failing_case.note})" if failing_case.note else "")
             + (f"\n  at {line}" if line else "")
@@ -472,10 +510,15 @@ class FunctionQuestion(Question):
         for c in self.cases:
             args, kwargs = copy.deepcopy((c.args, dict(c.kwargs)))
             try:
-                with np.errstate(all="ignore"):  # the verdict explains nan/inf better than warnings
+                with _time_limit(self.time_limit), np.errstate(all="ignore"):
+                    # (the verdict explains nan/inf better than warnings)
                     outcomes.append(_Outcome(value=function(*args, **kwargs)))
             except Exception as error:
                 outcomes.append(_Outcome(error=error))
+            except _TimeLimitReached as stop:  # a BaseException: `except Exception` cannot eat it
+                outcomes.append(_Outcome(error=_TimedOut(self.time_limit, stop)))
+            except SystemExit as exit_call:
+                outcomes.append(_Outcome(error=_ExitCalled(exit_call)))
         return tuple(outcomes)
 
     def _answer_from(self, implementation: Callable, namespace: Mapping[str, Any] | None) -> Any:
@@ -588,6 +631,63 @@ class ValueQuestion(Question):
         if namespace is None:
             namespace = vars(sys.modules["__main__"])
         return implementation(*(namespace[n] for n in self.uses))
+
+
+# --------------------------------------------------------------------------------------
+# Learner code that never returns
+# --------------------------------------------------------------------------------------
+
+
+class _TimeLimitReached(BaseException):
+    """Raised inside the learner's code by the alarm; a BaseException so that a learner's
+    ``try: ... except Exception:`` inside the endless loop cannot swallow it."""
+
+
+class _TimedOut(Exception):
+    """Outcome of a call stopped by the time limit."""
+
+    def __init__(self, seconds: float, stop: BaseException):
+        super().__init__(f"did not finish within {seconds:g} seconds")
+        self.seconds = seconds
+        self.__traceback__ = stop.__traceback__
+
+
+class _ExitCalled(Exception):
+    """Outcome of a call that raised ``SystemExit`` (``sys.exit()``, ``exit()``, ``quit()``)."""
+
+    def __init__(self, exit_call: SystemExit):
+        super().__init__(f"sys.exit({exit_call.code!r}) was called")
+        self.code = exit_call.code
+        self.__traceback__ = exit_call.__traceback__
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise :class:`_TimeLimitReached` in the running code after ``seconds`` of wall time.
+
+    Uses ``SIGALRM`` (a real-time interval timer), so it works only in the main thread on
+    systems that have it (Linux, macOS: where Jupyter kernels run code); elsewhere no limit.
+    A timer already running (the learner's own alarm) is restored afterwards.
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _TimeLimitReached()
+
+    previous_handler = signal.signal(signal.SIGALRM, stop)
+    previous_timer = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_timer[0] > 0:
+            signal.setitimer(signal.ITIMER_REAL, *previous_timer)
 
 
 # --------------------------------------------------------------------------------------
