@@ -23,6 +23,7 @@ from recsys_lessons.checks import (
     answers_match,
     case,
     get_mode,
+    lesson02,
     set_mode,
 )
 from recsys_lessons.checks.lesson01 import q1, q2
@@ -223,6 +224,31 @@ def test_unknown_wrong_answer_shows_input_expected_and_got(capsys):
     assert "q1.hint() gives a nudge; q1.solution() shows one answer." in out
 
 
+def test_precision_with_floor_division_gets_its_own_hint():
+    def precision_floor(recommended, relevant, k):
+        hits = len([item for item in recommended[:k] if item in relevant])
+        return hits // k
+
+    result = q1.grade(precision_floor)
+    assert result.status is Status.MISTAKE
+    assert result.hint.startswith("You used integer division (hits // k)")
+
+
+def test_ndcg_discount_one_rank_too_deep_gets_its_own_hint():
+    def ndcg_log2_rank_plus_two(recommended, relevant, k):
+        gains = np.isin(np.asarray(recommended[:k]), list(relevant)).astype(float)
+        ranks = np.arange(1, len(gains) + 1)
+        ideal_ranks = np.arange(1, min(len(relevant), k) + 1)
+        return (gains / np.log2(ranks + 2)).sum() / (1 / np.log2(ideal_ranks + 2)).sum()
+
+    result = q2.grade(ndcg_log2_rank_plus_two)
+    assert result.status is Status.MISTAKE
+    assert result.hint.startswith("Your discount is one rank too deep")
+    # log2(i + 2) with i counting from 0 is the right discount, not this mistake.
+    assert q2.grade(ndcg_zero_based_log).status is Status.MISTAKE
+    assert q2.grade(ndcg_correct_numpy).passed
+
+
 def test_nan_answer_gets_a_division_by_zero_note():
     result = q2.grade(lambda recommended, relevant, k: float("inf"))
     assert result.status is Status.INCORRECT
@@ -370,8 +396,11 @@ def test_checker_bug_is_reported_in_report_mode_and_raised_in_strict(capsys):
 
 
 def test_hint_levels(capsys):
-    q1.hint()
-    assert capsys.readouterr().out == f"• Hint: {q1.hints[0]}\n"
+    single = FunctionQuestion(
+        label="q9", name="f", reference=abs, cases=[case(1)], hint="h", solution="s", why="w"
+    )
+    single.hint()
+    assert capsys.readouterr().out == "• Hint: h\n"
     q2.hint()
     assert capsys.readouterr().out == (
         f"• Hint 1 of 2: {q2.hints[0]}\n  Still stuck? q2.hint(2) gives a bigger nudge.\n"
@@ -556,6 +585,149 @@ def test_nan_reference_outcome_never_counts_as_correct():
         why="w",
     )
     assert not question.grade(lambda: float("nan")).passed
+
+
+# --------------------------------------------------------------------------------------
+# Graded hints: a nudge, then the approach, then solution(); never the answer itself
+# --------------------------------------------------------------------------------------
+
+GRADED = [(m, n, q) for m, n, q in QUESTIONS if m in ("lesson01", "lesson02")]
+
+
+@pytest.mark.parametrize(
+    "question", [q for _, _, q in GRADED], ids=[f"{m}.{n}" for m, n, _ in GRADED]
+)
+def test_hints_are_graded_and_never_the_solution(question, capsys):
+    assert len(question.hints) >= 2, "hint(2) must exist: the exercises promise it"
+    assert f"{question.label}.solution()" in question.hints[-1]
+    assert all(f"{question.label}.solution()" not in h for h in question.hints[:-1])
+    statements = [line.split("#")[0].strip() for line in question.solution_code.splitlines()]
+    # Assignments and loop headers of the solution: a formula may appear in a hint, not code.
+    statements = [s for s in statements if " = " in s or s.endswith(":")]
+    for text in question.hints:
+        assert "return " not in text and "def " not in text
+        assert not any(statement in text for statement in statements)
+    question.hint(1)
+    assert f"{question.label}.hint(2) gives a bigger nudge" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 02: the lesson's own expressions pass; learner-style mistakes get their hints
+# --------------------------------------------------------------------------------------
+
+
+def scores_as_in_lesson02(profile, item_vectors, seen):
+    # notebooks/02_content_based.ipynb, section 4: every |f_i| is 1 or 0, no zero guard.
+    scores = item_vectors @ profile / np.linalg.norm(profile)
+    scores[seen] = -np.inf
+    return scores
+
+
+def test_lesson02_expression_for_the_scores_passes():
+    assert lesson02.q2.grade(scores_as_in_lesson02).passed
+
+
+def test_lesson02_expression_for_the_profile_passes():
+    def profile_as_in_lesson02(item_vectors, ratings):
+        weights = ratings - ratings.mean()
+        if np.all(weights == 0):
+            weights = np.ones_like(weights)
+        return weights @ item_vectors / np.abs(weights).sum()
+
+    assert lesson02.q1.grade(profile_as_in_lesson02).passed
+
+
+def test_required_minus_inf_gives_no_division_by_zero_note():
+    def scores_doubled(profile, item_vectors, seen):
+        return 2 * scores_as_in_lesson02(profile, item_vectors, seen)
+
+    result = lesson02.q2.grade(scores_doubled)
+    assert result.status is Status.INCORRECT
+    assert "nan or inf" not in result.message
+
+
+def test_unexpected_nan_still_gets_the_note():
+    def scores_nan_for_first_item(profile, item_vectors, seen):
+        scores = 2 * scores_as_in_lesson02(profile, item_vectors, seen)
+        scores[0] = np.nan
+        return scores
+
+    result = lesson02.q2.grade(scores_nan_for_first_item)
+    assert result.status is Status.INCORRECT
+    assert "Your answer holds nan or inf: look for a division by zero" in result.message
+
+
+def test_a_list_of_correct_scores_passes():
+    # The exercise notebook turns the answers into arrays before using them (np.asarray).
+    def scores_as_list(profile, item_vectors, seen):
+        return scores_as_in_lesson02(profile, item_vectors, seen).tolist()
+
+    assert lesson02.q2.grade(scores_as_list).passed
+
+
+def cosine_with_l1_norms(profile, item_vectors, seen):
+    lengths = np.linalg.norm(profile, ord=1) * np.linalg.norm(item_vectors, ord=1, axis=1)
+    scores = np.divide(
+        item_vectors @ profile, lengths, out=np.zeros(len(item_vectors)), where=lengths > 0
+    )
+    scores[seen] = -np.inf
+    return scores
+
+
+def cosine_with_matrix_norm(profile, item_vectors, seen):
+    scores = item_vectors @ profile / (np.linalg.norm(profile) * np.linalg.norm(item_vectors))
+    scores[seen] = -np.inf
+    return scores
+
+
+def cosine_without_guard(profile, item_vectors, seen):
+    norms = np.linalg.norm(item_vectors, axis=1) * np.linalg.norm(profile)
+    scores = (item_vectors @ profile) / norms
+    scores[seen] = -np.inf
+    return scores
+
+
+def profile_over_l2_length(item_vectors, ratings):
+    weights = ratings - np.mean(ratings)
+    if not weights.any():
+        weights = np.ones(len(ratings))
+    return weights @ item_vectors / np.sqrt((weights**2).sum())
+
+
+@pytest.mark.parametrize(
+    "question, answer, phrase",
+    [
+        ("q2", cosine_with_l1_norms, "You measured length with the sum of absolute values"),
+        ("q2", cosine_with_matrix_norm, "np.linalg.norm(item_vectors) without axis=1"),
+        ("q2", cosine_without_guard, "An item without metadata (an all-zero row)"),
+        ("q1", profile_over_l2_length, "You divided by np.linalg.norm(w)"),
+    ],
+)
+def test_lesson02_recognises_learner_mistakes(question, answer, phrase):
+    result = getattr(lesson02, question).grade(answer)
+    assert result.status is Status.MISTAKE
+    assert result.hint.startswith(phrase)
+
+
+def test_lesson02_references_agree_with_content_based():
+    pd = pytest.importorskip("pandas")
+    from recsys_lessons.models import ContentBased
+
+    items = pd.DataFrame(
+        {"genres": [["Drama"], ["Drama", "Mystery"], ["Comedy"], [], ["Comedy", "Drama"]]},
+        index=[10, 11, 12, 13, 14],
+    )
+    X = sp.csr_matrix(np.array([[5.0, 0, 1.0, 0, 3.0], [0, 4.0, 0, 0, 4.0], [2.0, 0, 0, 5.0, 0]]))
+    model = ContentBased(items, feature_weights={"genres": 1.0}).fit(X)
+    vectors = model.item_vectors_.toarray()
+    for user in range(X.shape[0]):
+        row = X[user]
+        profile = lesson02.q1.reference(vectors[row.indices], row.data.astype(float))
+        assert np.allclose(profile, model.profiles_[user].toarray().ravel())
+        scores = lesson02.q2.reference(profile, vectors, row.indices)
+        expected = model.score([user])[0]
+        expected[row.indices] = -np.inf
+        assert np.allclose(scores, expected)
 
 
 # --------------------------------------------------------------------------------------

@@ -313,4 +313,4 @@ def test_exercise_runs_and_solution_passes_strict_checks(tmp_path, monkeypatch):
         "• Not answered yet: `precision_at_k` returns None"
     )
     assert _stdout(executed.cells[4]) == "None\n"
-    assert _stdout(executed.cells[5]).startswith("• Hint: ")
+    assert _stdout(executed.cells[5]).startswith("• Hint 1 of 2: ")

@@ -406,7 +406,9 @@ class Question(abc.ABC):
         advice = f"{self.label}.hint() gives a nudge; {self.label}.solution() shows one answer."
         return Result(
             Status.INCORRECT,
-            f"✗ Incorrect. {example}{_non_finite_note(got[first_wrong].value)}\n  {advice}",
+            f"✗ Incorrect. {example}"
+            f"{_non_finite_note(got[first_wrong].value, expected[first_wrong].value)}"
+            f"\n  {advice}",
         )
 
     # -- helpers -----------------------------------------------------------------------
@@ -796,12 +798,24 @@ def _got(outcome: _Outcome) -> str:
     return f"yours returned {_show(outcome.value)}"
 
 
-def _non_finite_note(value: Any) -> str:
+def _non_finite_note(value: Any, expected: Any) -> str:
+    """A note on nan/inf in the answer, unless the expected answer has them in the same places.
+
+    An expected -inf (e.g. the score of an item already seen) is part of a correct answer,
+    not a sign of a division by zero.
+    """
     try:
-        finite = np.isfinite(np.asarray(value, dtype=float)).all()
+        got = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         return ""
-    if finite:
+    unexpected = ~np.isfinite(got)
+    try:
+        wanted = np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        wanted = None
+    if wanted is not None and wanted.shape == got.shape:
+        unexpected &= ~((got == wanted) | (np.isnan(got) & np.isnan(wanted)))
+    if not unexpected.any():
         return ""
     return (
         "\n  Your answer holds nan or inf: look for a division by zero (0/0, x/0, or "

@@ -58,6 +58,14 @@ def _precision_hit_count(recommended, relevant, k):
     return _hits(recommended, relevant, k)
 
 
+def _precision_floor_division(recommended, relevant, k):
+    return _hits(recommended, relevant, k) // k
+
+
+def _precision_truncated_to_int(recommended, relevant, k):
+    return int(_hits(recommended, relevant, k) / k)
+
+
 q1 = FunctionQuestion(
     label="q1",
     name="precision_at_k",
@@ -91,11 +99,20 @@ q1 = FunctionQuestion(
             "hits by k.",
             _precision_hit_count,
         ),
+        Mistake(
+            "You used integer division (hits // k) or int(): 2 // 5 is 0, not 0.4, so every "
+            "list with fewer than k hits scores 0. Use true division, hits / k.",
+            _precision_floor_division,
+            _precision_truncated_to_int,
+        ),
     ],
-    hint=(
-        "Take the first k recommended items, count how many are in `relevant` "
-        "(`item in relevant` is fast on a set), and divide that count by k."
-    ),
+    hint=[
+        "Precision asks: of the k slots the user sees, what share holds a relevant item? "
+        "Only the first k items of the list count, and the share is out of k.",
+        "Two steps: count the hits among recommended[:k] (`item in relevant` is fast on a "
+        "set), then divide that count by k with true division (/), even when the list is "
+        "shorter than k. Still stuck? q1.solution() shows one answer.",
+    ],
     solution="""
         def precision_at_k(recommended, relevant, k):
             top_k = recommended[:k]
@@ -162,6 +179,26 @@ def _ndcg_log2_rank_numpy_vector(recommended, relevant, k):
     return float(dcg / idcg)
 
 
+def _ndcg_log2_rank_plus_two(recommended, relevant, k):
+    # Ranks start at 1 AND the discount adds 2: rank 1 is discounted by log2(3).
+    dcg = sum(
+        1 / math.log2(rank + 2)
+        for rank, item in enumerate(list(recommended)[:k], start=1)
+        if item in relevant
+    )
+    idcg = sum(1 / math.log2(rank + 2) for rank in range(1, min(len(relevant), k) + 1))
+    return dcg / idcg
+
+
+def _ndcg_log2_rank_plus_two_in_dcg_only(recommended, relevant, k):
+    dcg = sum(
+        1 / math.log2(rank + 2)
+        for rank, item in enumerate(list(recommended)[:k], start=1)
+        if item in relevant
+    )
+    return dcg / _ideal_dcg(min(len(relevant), k))
+
+
 def _ndcg_ideal_over_all_relevant(recommended, relevant, k):
     return _dcg(recommended, relevant, k) / _ideal_dcg(len(relevant))
 
@@ -215,6 +252,13 @@ q2 = FunctionQuestion(
             _ndcg_log2_rank_numpy_vector,
         ),
         Mistake(
+            "Your discount is one rank too deep: the first slot must count 1 / log2(1 + 1) = "
+            "1, but yours counts 1 / log2(3). With ranks starting at 1 use log2(rank + 1); "
+            "log2(i + 2) is only right when i counts from 0 (plain enumerate()).",
+            _ndcg_log2_rank_plus_two,
+            _ndcg_log2_rank_plus_two_in_dcg_only,
+        ),
+        Mistake(
             "Your ideal DCG puts ALL relevant items at the top, but a list of k items can hold "
             "at most k hits: the ideal list has min(len(relevant), k) ones. Otherwise a user "
             "with many relevant items can never reach 1.",
@@ -244,12 +288,13 @@ q2 = FunctionQuestion(
         ),
     ],
     hint=[
-        "DCG adds 1 / log2(rank + 1) for every hit among the first k items (ranks start at 1). "
-        "The ideal DCG is the same sum for a perfect list: min(len(relevant), k) hits at the "
-        "top. NDCG is their ratio.",
-        "for rank, item in enumerate(recommended[:k], start=1): if item in relevant, add "
-        "1 / math.log2(rank + 1). Then the ideal: sum 1 / math.log2(rank + 1) for rank in "
-        "range(1, min(len(relevant), k) + 1).",
+        "NDCG is a ratio of two sums: the DCG of YOUR list, and the DCG of the best list the "
+        "user could have been shown. A hit at rank r is worth 1 / log2(r + 1), so the first "
+        "slot counts 1 and later ones less.",
+        "Walk down recommended[:k] with ranks starting at 1 (enumerate(..., start=1)) and add "
+        "1 / math.log2(rank + 1) at every hit: that is the DCG. The ideal list has "
+        "min(len(relevant), k) hits in the first slots: add the same discount for ranks 1 to "
+        "that number. Return DCG / ideal DCG. Still stuck? q2.solution() shows one answer.",
     ],
     solution="""
         import math
@@ -424,11 +469,13 @@ q3 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Walk down the first k items keeping a count of the hits so far. Each time the item "
-        "at rank r is relevant, add precision@r = hits so far / r. Divide the total by "
-        "min(len(relevant), k).",
-        "hits, total = 0, 0.0; for rank, item in enumerate(recommended[:k], start=1): if item "
-        "in relevant: hits += 1; total += hits / rank. Then return total / min(len(relevant), k).",
+        "AP looks at the list only where it found something: at each hit, how precise was "
+        "the list down to that hit? Average those precisions, over the most hits a list of k "
+        "items could hold.",
+        "Walk down recommended[:k] with ranks starting at 1, keeping a count of the hits so "
+        "far. At a hit, add precision@rank (hits so far, this one included, divided by the "
+        "rank); add nothing at a miss. Divide the total by min(len(relevant), k). Still "
+        "stuck? q3.solution() shows one answer.",
     ],
     solution="""
         def average_precision_at_k(recommended, relevant, k):

@@ -90,6 +90,11 @@ def _profile_numpy_average(item_vectors, ratings):
     return np.average(np.asarray(item_vectors, dtype=float), axis=0, weights=weights)
 
 
+def _profile_over_euclidean_length(item_vectors, ratings):
+    weights = _centred_weights(ratings)
+    return weights @ np.asarray(item_vectors, dtype=float) / np.linalg.norm(weights)
+
+
 def _profile_no_fallback(item_vectors, ratings):
     # Equal ratings: every weight is 0, so the profile is 0 / 0 = nan.
     weights = np.asarray(ratings, dtype=float) - np.mean(ratings)
@@ -171,6 +176,12 @@ q1 = FunctionQuestion(
             _profile_weighted_sum,
         ),
         Mistake(
+            "You divided by np.linalg.norm(w), the Euclidean (L2) length of the weights. The "
+            "profile is a weighted AVERAGE, so divide by the sum of the absolute weights, "
+            "np.abs(w).sum() (the L1 norm): then the shares of the items add up to 1.",
+            _profile_over_euclidean_length,
+        ),
+        Mistake(
             "You divided by the sum of the weights, w.sum(). Mean-centred weights always sum "
             "to 0 (that is what centring does), hence the nan, inf or ZeroDivisionError "
             "(np.average(item_vectors, axis=0, weights=w) divides by w.sum() too): divide by "
@@ -188,12 +199,13 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Three steps: weights w = ratings - ratings.mean(); if every weight is 0 (all "
-        "ratings equal), use w = 1 for every item; then the profile is the weighted sum of "
-        "the item vectors divided by np.abs(w).sum().",
-        "w = ratings - ratings.mean(); if np.all(w == 0): w = np.ones_like(w). Then "
-        "return w @ item_vectors / np.abs(w).sum() (w @ item_vectors adds w[j] * "
-        "item_vectors[j] over the rows j).",
+        "The profile is a weighted average of the rows of item_vectors. The weight of an "
+        "item is how much MORE than usual this user liked it, so it can be negative.",
+        "Three steps. Weights: each rating minus the user's mean rating (if that makes every "
+        "weight 0, because all ratings are equal, give every item the weight 1 instead). "
+        "Weighted sum: a vector-matrix product adds w[j] * item_vectors[j] over the rows j. "
+        "Average: divide by the sum of the absolute weights. Still stuck? q1.solution() "
+        "shows one answer.",
     ],
     solution="""
         def user_profile(item_vectors, ratings):
@@ -216,48 +228,68 @@ q1 = FunctionQuestion(
 # --------------------------------------------------------------------------------------
 
 
-def _lengths(profile, item_vectors):
-    return np.linalg.norm(profile), np.linalg.norm(item_vectors, axis=1)
-
-
 def _excluding(scores, seen):
     scores = np.array(scores, dtype=float)
     scores[list(seen)] = -np.inf
     return scores
 
 
+def _arrays(profile, item_vectors):
+    return np.asarray(profile, dtype=float), np.asarray(item_vectors, dtype=float)
+
+
+def _guarded(dots, lengths):
+    return np.divide(dots, lengths, out=np.zeros_like(dots), where=lengths > 0)
+
+
 def _score_items(profile, item_vectors, seen):
-    profile, item_vectors = np.asarray(profile, float), np.asarray(item_vectors, float)
-    profile_length, item_lengths = _lengths(profile, item_vectors)
-    denominator = profile_length * item_lengths
-    dots = item_vectors @ profile
-    cosines = np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
-    return _excluding(cosines, seen)
+    profile, item_vectors = _arrays(profile, item_vectors)
+    lengths = np.linalg.norm(profile) * np.linalg.norm(item_vectors, axis=1)
+    return _excluding(_guarded(item_vectors @ profile, lengths), seen)
 
 
 def _scores_dot_product(profile, item_vectors, seen):
-    return _excluding(np.asarray(item_vectors, float) @ np.asarray(profile, float), seen)
-
-
-def _scores_over_profile_length_only(profile, item_vectors, seen):
-    profile, item_vectors = np.asarray(profile, float), np.asarray(item_vectors, float)
-    length = np.linalg.norm(profile)
-    dots = item_vectors @ profile
-    return _excluding(dots / length if length > 0 else np.zeros_like(dots), seen)
+    profile, item_vectors = _arrays(profile, item_vectors)
+    return _excluding(item_vectors @ profile, seen)
 
 
 def _scores_over_item_lengths_only(profile, item_vectors, seen):
-    profile, item_vectors = np.asarray(profile, float), np.asarray(item_vectors, float)
-    lengths = np.linalg.norm(item_vectors, axis=1)
+    # Every item vector has length 1 (or 0) here, so this is the dot product again.
+    profile, item_vectors = _arrays(profile, item_vectors)
     dots = item_vectors @ profile
-    return _excluding(np.divide(dots, lengths, out=np.zeros_like(dots), where=lengths > 0), seen)
+    return _excluding(_guarded(dots, np.linalg.norm(item_vectors, axis=1)), seen)
 
 
 def _scores_no_zero_guard(profile, item_vectors, seen):
-    # An all-zero item or profile: 0 / 0 = nan.
-    profile, item_vectors = np.asarray(profile, float), np.asarray(item_vectors, float)
-    profile_length, item_lengths = _lengths(profile, item_vectors)
-    return _excluding(item_vectors @ profile / (profile_length * item_lengths), seen)
+    # An item without metadata: 0 / (|p| * 0) = nan.
+    profile, item_vectors = _arrays(profile, item_vectors)
+    lengths = np.linalg.norm(profile) * np.linalg.norm(item_vectors, axis=1)
+    return _excluding(item_vectors @ profile / lengths, seen)
+
+
+def _scores_matrix_norm(profile, item_vectors, seen):
+    # np.linalg.norm(item_vectors) without axis=1: ONE number, the length of the whole matrix.
+    profile, item_vectors = _arrays(profile, item_vectors)
+    return _excluding(
+        item_vectors @ profile / (np.linalg.norm(profile) * np.linalg.norm(item_vectors)), seen
+    )
+
+
+def _scores_l1_profile(profile, item_vectors, seen):
+    profile, item_vectors = _arrays(profile, item_vectors)
+    return _excluding(item_vectors @ profile / np.abs(profile).sum(), seen)
+
+
+def _scores_l1_both(profile, item_vectors, seen):
+    profile, item_vectors = _arrays(profile, item_vectors)
+    lengths = np.abs(profile).sum() * np.abs(item_vectors).sum(axis=1)
+    return _excluding(_guarded(item_vectors @ profile, lengths), seen)
+
+
+def _scores_l1_both_no_guard(profile, item_vectors, seen):
+    profile, item_vectors = _arrays(profile, item_vectors)
+    lengths = np.abs(profile).sum() * np.abs(item_vectors).sum(axis=1)
+    return _excluding(item_vectors @ profile / lengths, seen)
 
 
 def _scores_seen_kept(profile, item_vectors, seen):
@@ -274,15 +306,19 @@ def _scores_seen_deleted(profile, item_vectors, seen):
     return np.delete(_score_items(profile, item_vectors, []), list(seen))
 
 
-# Five items with vectors of different lengths (many tags make a long vector), one of them
-# pointing away from the profile and one without any metadata.
+# Six items whose vectors have length 1, as in ContentBased (whose item_vectors_ the
+# exercise notebook uses on real users), one of them pointing away from most profiles, and
+# one item without any metadata (length 0), which must score 0. The profiles are NOT of
+# length 1, as a mean-centred profile never is.
+_R3, _R5 = 1 / np.sqrt(3), 1 / np.sqrt(5)
 _ITEMS = np.array(
     [
-        [2.0, 0.0, 0.0],
-        [0.0, 3.0, 0.0],
-        [1.0, 1.0, 1.0],
-        [-1.0, -2.0, 0.0],
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [_R3, _R3, _R3],
+        [-_R5, -2 * _R5, 0.0],
         [0.0, 0.0, 0.0],
+        [0.6, 0.0, 0.8],
     ]
 )
 
@@ -291,35 +327,41 @@ q2 = FunctionQuestion(
     name="score_items",
     reference=_score_items,
     cases=[
-        case(np.array([1.0, 2.0, 0.0]), _ITEMS, [1], note="vectors of different lengths"),
+        case(np.array([1.0, 2.0, 0.0]), _ITEMS, [1], note="an item without metadata"),
         case(np.array([0.5, -0.25, 0.5]), _ITEMS[:4], [], note="nothing seen yet"),
         case(np.array([0.0, -1.0, 0.5]), _ITEMS, [0, 2], note="seen items and negative cosines"),
-        case(np.zeros(3), _ITEMS[:4], [3], note="an empty profile: no opinion yet"),
+        case(np.array([0.3, 0.1, -0.2]), _ITEMS[[5, 3, 1]], [2], note="the last item seen"),
     ],
     mistakes=[
         Mistake(
-            "You returned the dot product. The cosine divides it by the lengths of both "
-            "vectors, |p| * |f_i|; otherwise items with long vectors (many tags, long "
-            "descriptions) win just for being long.",
+            "You returned the dot product (dividing by the item lengths alone changes nothing "
+            "here: they are 1). The cosine also divides by the length of the profile, "
+            "np.linalg.norm(profile), so that every score lies in [-1, 1] whoever the user is.",
             _scores_dot_product,
-        ),
-        Mistake(
-            "You divided by the length of the profile only. That is enough in ContentBased, "
-            "whose item vectors all have length 1, but not here: divide by |p| * |f_i| "
-            "(np.linalg.norm(item_vectors, axis=1) gives every |f_i|).",
-            _scores_over_profile_length_only,
-        ),
-        Mistake(
-            "You divided by the lengths of the items only. Divide by the length of the "
-            "profile too, |p| * |f_i|, so that every score is a cosine in [-1, 1] and scores "
-            "of different users can be compared.",
             _scores_over_item_lengths_only,
         ),
         Mistake(
-            "An item without metadata (an all-zero row) or an empty profile has length 0, so "
-            "your division gives nan. Define the cosine as 0 there: e.g. np.divide(dots, "
-            "lengths, out=np.zeros_like(dots), where=lengths > 0).",
+            "An item without metadata (an all-zero row) has length 0, so dividing by "
+            "|p| * |f_i| gives 0 / 0 = nan for it; its cosine is defined as 0. Every other "
+            "item vector has length 1 here, so dividing the dot products by "
+            "np.linalg.norm(profile) alone (as lesson 02 does) is enough; or guard the "
+            "division: np.divide(dots, lengths, out=np.zeros_like(dots), where=lengths > 0).",
             _scores_no_zero_guard,
+        ),
+        Mistake(
+            "np.linalg.norm(item_vectors) without axis=1 is ONE number, the length of the "
+            "whole matrix. Each item needs its own length: np.linalg.norm(item_vectors, "
+            "axis=1) (or, as every item vector has length 1 here, divide by the profile's "
+            "length only).",
+            _scores_matrix_norm,
+        ),
+        Mistake(
+            "You measured length with the sum of absolute values (the L1 norm, np.abs(x).sum() "
+            "or ord=1). The cosine uses the Euclidean (L2) length: np.linalg.norm(profile), "
+            "the square root of the sum of squares.",
+            _scores_l1_profile,
+            _scores_l1_both,
+            _scores_l1_both_no_guard,
         ),
         Mistake(
             "The items in `seen` still have their cosine, so the user would be recommended "
@@ -338,16 +380,19 @@ q2 = FunctionQuestion(
         ),
     ],
     hint=[
-        "cos(p, f_i) = (p . f_i) / (|p| * |f_i|). item_vectors @ profile gives every dot "
-        "product at once; np.linalg.norm gives the lengths. Where a length is 0 the score is "
-        "0. Finally set the scores of the seen items to -np.inf.",
-        "dots = item_vectors @ profile; lengths = np.linalg.norm(profile) * "
-        "np.linalg.norm(item_vectors, axis=1); scores = np.divide(dots, lengths, "
-        "out=np.zeros_like(dots), where=lengths > 0); scores[seen] = -np.inf.",
+        "The cosine compares directions: the dot product of the profile with an item's "
+        "vector, divided by both lengths. Then make sure no item in `seen` can ever win.",
+        "item_vectors @ profile gives every dot product at once. Divide by the profile's "
+        "length, np.linalg.norm(profile) (each item vector already has length 1, or 0 for "
+        "an item without metadata, whose dot product is 0 anyway). Finally give the items in "
+        "`seen` the score -np.inf, keeping one score per item. Still stuck? q2.solution() "
+        "shows one answer.",
     ],
     solution="""
         def score_items(profile, item_vectors, seen):
             dots = item_vectors @ profile
+            # |f_i| is 1 here (0 for an item without metadata); guarding the division by
+            # |p| * |f_i| also works when it is not.
             lengths = np.linalg.norm(profile) * np.linalg.norm(item_vectors, axis=1)
             scores = np.divide(dots, lengths, out=np.zeros_like(dots), where=lengths > 0)
             scores[list(seen)] = -np.inf  # never recommend what the user already has
