@@ -374,3 +374,17 @@ def test_cold_item_exposure_hand_computed():
     assert cold_item_exposure(recommended, [1, 4], k=3) == pytest.approx(3 / 6)
     with pytest.raises(ValueError, match="at least k"):
         cold_item_exposure(recommended, [1], k=4)
+
+
+def test_lesson05_exercise_references_agree_with_the_library():
+    from recsys_lessons.checks import lesson05
+
+    for args in (c.args for c in lesson05.q1.cases):
+        Y, items, regularization, alpha = args
+        history = sp.csr_matrix((np.ones(len(items)), ([0] * len(items), items)), (1, len(Y)))
+        np.testing.assert_allclose(
+            lesson05.q1.reference(*args), als_fold_in(Y, history, regularization, alpha)[0]
+        )
+    for R, n in (c.args for c in lesson05.q2.cases):
+        expected = question_order(sp.csr_matrix(R.astype(np.float32)), "popularity_entropy")
+        np.testing.assert_array_equal(lesson05.q2.reference(R, n), expected[:n])
