@@ -82,11 +82,11 @@ POOL = 15  # each new user's first POOL events: what they can tell us; the rest 
 SEGMENT_COLUMNS = {"movielens-100k": ["age", "gender"], "synthetic": ["segment"]}
 
 GRID = {
-    "mapping": {"base": ["ALS(factors=64)", "EASE(l2=500.0)"], "alpha": [1.0, 10.0, 100.0]},
+    "mapping": {"base": ["ALS(factors=64)", "EASE(l2=500.0)"], "alpha": [10.0, 100.0, 1000.0]},
     "predicted_popularity": {"alpha": [1.0, 10.0, 100.0]},
 }
 QUICK_GRID = {
-    "mapping": {"base": ["ALS(factors=64)", "EASE(l2=500.0)"], "alpha": [10.0]},
+    "mapping": {"base": ["ALS(factors=64)", "EASE(l2=500.0)"], "alpha": [100.0]},
     "predicted_popularity": {"alpha": [10.0]},
 }
 BASES = {"ALS(factors=64)": lambda: ALS(factors=64), "EASE(l2=500.0)": lambda: EASE(l2=500.0)}
