@@ -313,3 +313,111 @@ def _timestamps(interactions: pd.DataFrame) -> np.ndarray:
     if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
         timestamps = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
     return timestamps.to_numpy()
+
+
+# --------------------------------------------------------------------------------------
+# Cold-start splits (lesson 05, notebooks/05_cold_start.ipynb)
+# --------------------------------------------------------------------------------------
+
+
+def cold_item_split(
+    interactions: pd.DataFrame, fraction: float = 0.2, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out a random share of the *items* with all their interactions: new titles.
+
+    ``n_cold = round(fraction * n_items)`` distinct items, drawn by a permutation of the
+    sorted item ids from ``numpy.random.default_rng(seed)``, go to test with every one of
+    their rows; no cold item appears in train. A model trained on ``train`` has never seen
+    them, exactly like a title added to the catalogue this morning.
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Needs ``user_id`` and ``item_id``.
+    fraction : float
+        Share of the distinct items held out, strictly between 0 and 1 (default 0.2).
+    seed : int
+        Seed of the random choice of items: the same seed gives the same split.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``(train, test)``: the warm items' rows and the cold items' rows.
+    """
+    _check_frame(interactions, ("user_id", "item_id"))
+    _check_ratio(fraction, "fraction")
+    cold = _draw_cold_ids(interactions["item_id"], fraction, seed, "item")
+    return _split(interactions, interactions["item_id"].isin(cold).to_numpy())
+
+
+def cold_user_split(
+    interactions: pd.DataFrame, fraction: float = 0.2, seed: int = 42, n_known: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Hold out a random share of the *users*; reveal each one's first ``n_known`` events.
+
+    ``n_cold = round(fraction * n_users)`` distinct users are drawn as in
+    :func:`cold_item_split`. Each cold user's events are put in time order (ties: the earlier
+    row first); the first ``n_known`` become the user's onboarding history (what they told
+    or showed us on day one), the rest their test. Warm users stay entirely in train.
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Needs ``user_id``, ``item_id``, and ``timestamp`` when ``n_known > 0``.
+    fraction : float
+        Share of the distinct users held out, strictly between 0 and 1 (default 0.2).
+    seed : int
+        Seed of the random choice of users.
+    n_known : int >= 0
+        Earliest events of each cold user revealed as onboarding history. Every cold user
+        needs more than ``n_known`` events (something must be left to test): drop shorter
+        histories first, or lower ``n_known``.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame, pandas.DataFrame)
+        ``(train, onboarding, test)``: the warm users' rows, the cold users' revealed rows
+        (empty when ``n_known == 0``) and the cold users' remaining rows. Together they hold
+        every input row exactly once.
+    """
+    if isinstance(n_known, bool) or not isinstance(n_known, numbers.Integral) or n_known < 0:
+        raise ValueError(f"n_known must be a whole number of events >= 0, not {n_known!r}.")
+    columns = ("user_id", "item_id") + (("timestamp",) if n_known > 0 else ())
+    _check_frame(interactions, columns)
+    _check_ratio(fraction, "fraction")
+    cold = _draw_cold_ids(interactions["user_id"], fraction, seed, "user")
+    is_cold = interactions["user_id"].isin(cold).to_numpy()
+    if n_known == 0:
+        train, test = _split(interactions, is_cold)
+        return train, interactions.iloc[:0], test
+    counts = interactions.loc[is_cold, "user_id"].value_counts()
+    short = counts[counts <= n_known]
+    if len(short):
+        raise ValueError(
+            f"{len(short)} held-out user(s) have {n_known} events or fewer (e.g. user "
+            f"{short.index[0]!r} has {short.iloc[0]}), so nothing would be left to test after "
+            f"revealing n_known={n_known}. Lower n_known or keep only users with more than "
+            f"{n_known} events before splitting."
+        )
+    in_time_order = np.argsort(_timestamps(interactions), kind="stable")
+    users_in_time = interactions["user_id"].to_numpy()[in_time_order]
+    rank = pd.Series(users_in_time).groupby(users_in_time).cumcount().to_numpy()
+    is_known = np.empty(len(interactions), dtype=bool)
+    is_known[in_time_order] = rank < n_known
+    is_known &= is_cold
+    return (
+        interactions[~is_cold],
+        interactions[is_known],
+        interactions[is_cold & ~is_known],
+    )
+
+
+def _draw_cold_ids(ids: pd.Series, fraction: float, seed: int, kind: str) -> np.ndarray:
+    distinct = np.sort(ids.unique())
+    n_cold = round(fraction * len(distinct))
+    if not 0 < n_cold < len(distinct):
+        raise ValueError(
+            f"fraction={fraction} of {len(distinct)} {kind}s gives {n_cold} cold {kind}s; both "
+            f"sides need at least one {kind}. Use more data or a fraction nearer 0.5."
+        )
+    return distinct[np.random.default_rng(seed).permutation(len(distinct))[:n_cold]]
