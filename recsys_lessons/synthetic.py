@@ -223,9 +223,9 @@ class SimulatedWorld:
     #: How sharply click probability rises with affinity (rating points).
     CLICK_TEMPERATURE = 0.5
     #: Extra attraction of a clickbait item, in rating points (lesson 07).
-    CLICKBAIT_PULL = 1.5
+    CLICKBAIT_PULL = 1.0
     #: Factor on the mean completion of a clickbait item once clicked (lesson 07).
-    CLICKBAIT_COMPLETION = 0.25
+    CLICKBAIT_COMPLETION = 0.1
 
     user_ids: pd.Index
     item_ids: pd.Index
