@@ -215,3 +215,13 @@ def test_bootstrap_intervals_cover_the_mean_and_pair_users():
     assert np.isclose(mean, 0.01) and np.isclose(low, 0.01) and np.isclose(high, 0.01)
     with pytest.raises(ValueError, match="same users"):
         paired_bootstrap(a, a[:10])
+
+
+def test_largest_per_row_keeps_the_top_values_lower_column_on_ties():
+    from recsys_lessons.models.sequential import largest_per_row
+
+    matrix = sp.csr_matrix(
+        np.array([[0.5, 0.0, 0.9, 0.5], [0.0, 0.0, 0.0, 0.0], [0.1, 0.2, 0.3, 0.4]])
+    )
+    kept = largest_per_row(matrix, 2).toarray()
+    assert kept.tolist() == [[0.5, 0.0, 0.9, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.3, 0.4]]

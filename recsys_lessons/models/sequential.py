@@ -298,18 +298,24 @@ class SessionKNN(SequentialRecommender):
     def _score(self, histories, rows):
         query = current_sessions(histories, rows, self.decay)
         query_norms = np.sqrt(np.asarray(query.multiply(query).sum(axis=1)).ravel())
-        overlap = (query @ self.sessions_.T).toarray()
-        similarity = overlap / np.outer(query_norms, np.sqrt(self.session_sizes_))
-        k = min(self.neighbors, similarity.shape[1])
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        weights = sp.csr_matrix(
-            (
-                np.take_along_axis(similarity, nearest, axis=1).ravel(),
-                (np.repeat(np.arange(len(rows)), k), nearest.ravel()),
-            ),
-            shape=similarity.shape,
-        )
-        return (weights @ self.sessions_).toarray()
+        similarity = (
+            query @ self.sessions_.T
+        ).tocsr()  # overlaps; sparse: few sessions share items
+        similarity.sort_indices()
+        row_of = np.repeat(np.arange(similarity.shape[0]), np.diff(similarity.indptr))
+        similarity.data /= query_norms[row_of] * np.sqrt(self.session_sizes_[similarity.indices])
+        return (largest_per_row(similarity, self.neighbors) @ self.sessions_).toarray()
+
+
+def largest_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep the ``k`` largest stored values of each row (ties: lower column first)."""
+    row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order = np.lexsort((matrix.indices, -matrix.data, row_of))
+    rank = np.arange(len(order)) - matrix.indptr[row_of[order]]
+    keep = order[rank < k]
+    return sp.csr_matrix(
+        (matrix.data[keep], (row_of[keep], matrix.indices[keep])), shape=matrix.shape
+    )
 
 
 def current_sessions(histories: Sequences, rows, decay: float = 1.0) -> sp.csr_matrix:
