@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.funk_svd_folds
 	$(BIN)/python -m benchmarks.retrieval
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.sequences
 
 wheelhouse:
 	$(PYTHON) -m pip wheel --quiet -r requirements.lock -w $(WHEELS)

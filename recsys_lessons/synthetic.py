@@ -68,6 +68,15 @@ Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives
    in a session follow each other by their runtime plus a short pause. 30 % of items
    (``new_item_share``) are released during the simulated period, the rest earlier.
 
+9. Opt-in extras, drawn from their own generators so the default output never changes:
+   ``session_focus`` (lesson 07) places that share of a user's titles of one primary genre
+   in neighbouring sessions (a mood: "tonight, horror"), from
+   ``default_rng([seed, 72])``; ``clickbait_share`` (lesson 07) marks that share of the
+   items as clickbait (a catchy title and thumbnail, column ``clickbait``), drawn from
+   ``default_rng([seed, 71])``: the world's users click them as if they liked them
+   ``CLICKBAIT_PULL`` rating points more, and abandon them early (see
+   :meth:`SimulatedWorld.simulate_watch_time`).
+
 No interaction ever precedes its item's release date. With the defaults the data look like
 MovieLens 100K: mean rating 3.57 (ML: 3.53), the top 20 % of titles hold 63 % of the
 interactions (ML: 65 %), and on a random leave-one-out split item co-occurrence beats the
@@ -85,6 +94,7 @@ matrices that line up with the world with
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,12 +212,20 @@ class SimulatedWorld:
         ``sigma``: a rating is ``clip(round(affinity + N(0, sigma^2)), 1, 5)``.
     position_bias : float
         ``eta`` of the examination probability ``1 / rank ** eta``.
+    clickbait : ndarray of bool, shape ``(n_items,)``, optional
+        Items with a catchy title and thumbnail (lesson 07): clicked as if liked
+        ``CLICKBAIT_PULL`` rating points more, watched ``CLICKBAIT_COMPLETION`` times as
+        long. None (the default) means no clickbait.
     """
 
     #: Affinity at which an examined item is clicked half of the time.
     CLICK_THRESHOLD = 4.5
     #: How sharply click probability rises with affinity (rating points).
     CLICK_TEMPERATURE = 0.5
+    #: Extra attraction of a clickbait item, in rating points (lesson 07).
+    CLICKBAIT_PULL = 1.0
+    #: Factor on the mean completion of a clickbait item once clicked (lesson 07).
+    CLICKBAIT_COMPLETION = 0.1
 
     user_ids: pd.Index
     item_ids: pd.Index
@@ -222,6 +240,7 @@ class SimulatedWorld:
     runtime: np.ndarray
     rating_noise: float
     position_bias: float = 1.0
+    clickbait: np.ndarray | None = None
 
     @property
     def n_users(self) -> int:
@@ -312,7 +331,8 @@ class SimulatedWorld:
     def click_probability(self, users, recommended) -> np.ndarray:
         """``P(click) = P(examine rank r) * P(attracted | examined)`` for each shown item.
 
-        ``P(attracted) = sigmoid((affinity(u, i) - CLICK_THRESHOLD) / CLICK_TEMPERATURE)``.
+        ``P(attracted) = sigmoid((affinity(u, i) + CLICKBAIT_PULL * [clickbait_i]
+        - CLICK_THRESHOLD) / CLICK_TEMPERATURE)`` (no clickbait term when ``clickbait`` is None).
 
         Parameters
         ----------
@@ -327,6 +347,8 @@ class SimulatedWorld:
         """
         users, recommended = self._check_lists(users, recommended)
         affinity = self._affinity_of_pairs(users, recommended)
+        if self.clickbait is not None:
+            affinity = affinity + self.CLICKBAIT_PULL * self.clickbait[recommended]
         attraction = expit((affinity - self.CLICK_THRESHOLD) / self.CLICK_TEMPERATURE)
         return self.examination_probability(recommended.shape[1]) * attraction
 
@@ -345,17 +367,36 @@ class SimulatedWorld:
         A clicked title is watched for ``runtime_i * f`` minutes with completion
         ``f ~ Beta(4 m, 4 (1 - m))``, ``m = sigmoid((affinity(u, i) - 3) / 0.7)`` kept within
         [0.01, 0.99]: liked titles are mostly watched to the end, disappointing ones abandoned
-        early. With the same ``seed``,
-        ``simulate_watch_time(...) > 0`` equals ``simulate_clicks(...)``.
+        early. A clickbait item's ``m`` is multiplied by ``CLICKBAIT_COMPLETION`` before the
+        clipping. With the same ``seed``, ``simulate_watch_time(...) > 0`` equals
+        ``simulate_clicks(...)``.
         """
         users, recommended = self._check_lists(users, recommended)
         rng = np.random.default_rng(seed)
         clicks = self._draw_clicks(rng, users, recommended)
-        mean_completion = np.clip(
-            expit((self._affinity_of_pairs(users, recommended) - 3.0) / 0.7), 0.01, 0.99
-        )
+        mean_completion = self._mean_completion(users, recommended)
         completion = rng.beta(4 * mean_completion, 4 * (1 - mean_completion))
         return np.where(clicks, self.runtime[recommended] * completion, 0.0)
+
+    def expected_watch_time(self, users, recommended) -> np.ndarray:
+        """Mean minutes watched of each shown item, shape ``(n, k)``: the truth behind
+        :meth:`simulate_watch_time`.
+
+        ``E[minutes] = P(click) * runtime_i * m`` with ``m`` the mean completion of
+        :meth:`simulate_watch_time` (the mean of ``Beta(4 m, 4 (1 - m))`` is ``m``).
+        """
+        users, recommended = self._check_lists(users, recommended)
+        return (
+            self.click_probability(users, recommended)
+            * self.runtime[recommended]
+            * self._mean_completion(users, recommended)
+        )
+
+    def _mean_completion(self, users, recommended) -> np.ndarray:
+        mean = expit((self._affinity_of_pairs(users, recommended) - 3.0) / 0.7)
+        if self.clickbait is not None:
+            mean = np.where(self.clickbait[recommended], mean * self.CLICKBAIT_COMPLETION, mean)
+        return np.clip(mean, 0.01, 0.99)
 
     def _draw_clicks(self, rng, users, recommended) -> np.ndarray:
         return rng.random(recommended.shape) < self.click_probability(users, recommended)
@@ -414,6 +455,8 @@ def generate_catalogue(
     start: str = "2021-01-01",
     n_days: int = 730,
     position_bias: float = 1.0,
+    session_focus: float = 0.0,
+    clickbait_share: float = 0.0,
 ) -> Dataset:
     """Simulate a streaming service with known ground truth (story in the module docstring).
 
@@ -444,6 +487,12 @@ def generate_catalogue(
         Length of the period in days (at least 60).
     position_bias : float >= 0
         ``eta`` of the world's examination probability ``1 / rank ** eta``.
+    session_focus : float in [0, 1]
+        Share of each user's titles placed in sessions by primary genre (docstring, step 9);
+        0 (default) keeps sessions genre-blind and the output of every seed unchanged.
+    clickbait_share : float in [0, 1]
+        Share of items that are clickbait (docstring, step 9; adds the ``clickbait`` item
+        column and ``world.clickbait``); 0 (default) changes nothing.
 
     Returns
     -------
@@ -457,6 +506,11 @@ def generate_catalogue(
         n_users, n_items, n_interactions, n_factors, content_share, popularity_exponent,
         selectivity, rating_noise, minority_share, new_item_share, n_days, position_bias,
     )  # fmt: skip
+    if not 0.0 <= clickbait_share <= 1.0 or not 0.0 <= session_focus <= 1.0:
+        raise ValueError(
+            f"clickbait_share and session_focus must lie in [0, 1] (shares); got "
+            f"{clickbait_share} and {session_focus}."
+        )
     rng = np.random.default_rng(seed)
     start_day = pd.Timestamp(start).normalize()
     start_s = int(start_day.timestamp())
@@ -480,9 +534,17 @@ def generate_catalogue(
         rating_noise=rating_noise,
         position_bias=position_bias,
     )
+    focus = None
+    if session_focus > 0:
+        primary = items["genres"].str[0].map(GENRES.index).to_numpy()
+        focus = (np.random.default_rng([seed, 72]), primary, session_focus)
     interactions, signup = _simulate_history(
-        rng, world, n_interactions, selectivity, start_s, n_days
+        rng, world, n_interactions, selectivity, start_s, n_days, focus
     )
+    if clickbait_share > 0:
+        clickbait = np.random.default_rng([seed, 71]).random(n_items) < clickbait_share
+        items["clickbait"] = clickbait
+        world = dataclasses.replace(world, clickbait=clickbait)
     users["signup_date"] = signup
     return Dataset(
         name="synthetic",
@@ -750,7 +812,7 @@ def _exposure(rng, item_bias, studio, popularity_exponent) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _simulate_history(rng, world, n_interactions, selectivity, start_s, n_days):
+def _simulate_history(rng, world, n_interactions, selectivity, start_s, n_days, focus=None):
     """Interactions frame (docstring, steps 6-8) and each user's signup date."""
     n_users = world.n_users
     join_day = rng.uniform(0, n_days - 30, n_users)
@@ -779,7 +841,7 @@ def _simulate_history(rng, world, n_interactions, selectivity, start_s, n_days):
     ratings = np.clip(np.rint(affinity + rng.normal(0, world.rating_noise, len(items))), 1, 5)
 
     timestamps = _session_times(
-        rng, users, items, n_watched, join_s, leave_s, release_s, start_s, world.runtime
+        rng, users, items, n_watched, join_s, leave_s, release_s, start_s, world.runtime, focus
     )
     order = np.lexsort((items, users, timestamps))
     interactions = pd.DataFrame(
@@ -821,8 +883,14 @@ def _activity(rng, n_users, n_interactions, capacity) -> np.ndarray:
     return counts
 
 
-def _session_times(rng, users, items, n_watched, join_s, leave_s, release_s, start_s, runtime):
-    """Timestamps grouped into evening sessions, never before an item's release (step 8)."""
+def _session_times(
+    rng, users, items, n_watched, join_s, leave_s, release_s, start_s, runtime, focus=None
+):
+    """Timestamps grouped into evening sessions, never before an item's release (step 8).
+
+    ``focus = (generator, theme of each item, share)`` (step 9): each (user, theme) has a
+    random spot among the user's sessions; a ``share`` of the events go to the session at
+    their theme's spot (plus or minus about one session) instead of a random one."""
     n_users = len(n_watched)
     n_sessions = np.maximum(1, np.ceil(n_watched / _SESSION_EVENTS).astype(np.int64))
     session_user = np.repeat(np.arange(n_users), n_sessions)
@@ -844,6 +912,12 @@ def _session_times(rng, users, items, n_watched, join_s, leave_s, release_s, sta
     last = np.cumsum(n_sessions)[users]  # one past the user's last session
     skew = np.where(release_s[items] >= start_s, _FRESH_SESSION_SKEW, 1.0)
     session = first + np.floor(rng.random(len(items)) ** skew * (last - first)).astype(np.int64)
+    if focus is not None:
+        focus_rng, theme, share = focus
+        spot = focus_rng.random((n_users, theme.max() + 1))[users, theme[items]]
+        place = np.floor(spot * (last - first) + focus_rng.normal(0.0, 1.0, len(items)))
+        focused = first + np.clip(place, 0, last - first - 1).astype(np.int64)
+        session = np.where(focus_rng.random(len(items)) < share, focused, session)
 
     # Titles in a session follow each other: runtime plus a 5-20 minute pause.
     by_session = np.lexsort((rng.random(len(items)), session))

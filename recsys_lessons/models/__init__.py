@@ -6,6 +6,7 @@
 | content-based | :class:`ContentBased` (+ ``build_item_features``) | 02 |
 | neighbourhood | :class:`ItemKNN`, :class:`UserKNN` (+ ``cooccurrence.bought_together``) | 03 |
 | matrix factorization | :class:`FunkSVD`, :class:`ALS`, :class:`BPR`, :class:`EASE` | 04 |
+| sequential (own protocol) | :class:`MarkovChain`, :class:`LastNItemKNN`, :class:`SessionKNN`, :class:`ShortLongBlend` | 07 |
 """
 
 from recsys_lessons.models.base import Recommender
@@ -15,6 +16,7 @@ from recsys_lessons.models.ease import EASE
 from recsys_lessons.models.funk_svd import FunkSVD
 from recsys_lessons.models.implicit_models import ALS, BPR
 from recsys_lessons.models.neighbors import ItemKNN, UserKNN
+from recsys_lessons.models.sequential import LastNItemKNN, MarkovChain, SessionKNN, ShortLongBlend
 
 __all__ = [
     "ALS",
@@ -23,9 +25,13 @@ __all__ = [
     "ContentBased",
     "FunkSVD",
     "ItemKNN",
+    "LastNItemKNN",
+    "MarkovChain",
     "Popularity",
     "Random",
     "Recommender",
+    "SessionKNN",
+    "ShortLongBlend",
     "UserKNN",
     "build_item_features",
 ]

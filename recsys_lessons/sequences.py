@@ -1,0 +1,387 @@
+"""Time-ordered sequences, sessions and the leave-last-out next-item protocol.
+
+"What should play next?" depends on the order of events, which the user x item matrix of
+lessons 01-04 throws away. This module keeps it. Lesson 07
+(``notebooks/07_sequences_and_sessions.ipynb``) uses every function here.
+
+- :func:`build_sequences` orders each user's events in time and cuts them into sessions
+  at every pause longer than ``session_gap``; it returns a :class:`Sequences`.
+- :func:`next_item_split` holds out each user's last event: the history is everything
+  before it, the target is the event itself (leave-last-out).
+- :func:`evaluate_next_item` ranks the **full** catalogue for every history (no sampled
+  negatives) and scores the rank of the target with HitRate@k, MRR@k and nDCG@k.
+- :func:`bootstrap_interval` and :func:`paired_bootstrap` put a 95 % interval over users
+  around a mean and around a difference of two models.
+
+Tie-breaking (documented, deterministic)
+----------------------------------------
+Events of one user are ordered by ``timestamp``; events in the **same second** are ordered
+by item index (the position of the item id in ``item_ids``), never by file order, so the
+same data give the same sequences however the rows were shuffled. On MovieLens 100K many
+ratings share their second with the previous rating of the same user (people rate a batch
+of films in one go): for such targets "the next item" is one of a set whose order is
+arbitrary, which puts a ceiling on every order-aware model. The lesson measures how often
+this happens.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recsys_lessons import metrics
+
+__all__ = [
+    "Sequences",
+    "bootstrap_interval",
+    "build_sequences",
+    "evaluate_next_item",
+    "next_item_split",
+    "paired_bootstrap",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Sequences:
+    """Each user's events in time order, stored flat like a CSR matrix.
+
+    Sequence ``s`` (one per user that has events) holds the item indices
+    ``items[indptr[s]:indptr[s + 1]]``, oldest first.
+
+    Attributes
+    ----------
+    users : ndarray of int, shape ``(n_sequences,)``
+        The 0-based user index of each sequence (row of :meth:`matrix`), increasing.
+    indptr : ndarray of int, shape ``(n_sequences + 1,)``
+        Start of each sequence in the flat arrays.
+    items : ndarray of int, shape ``(n_events,)``
+        0-based item indices, each sequence in time order.
+    timestamps : ndarray of int64, shape ``(n_events,)``
+        Seconds since the epoch.
+    sessions : ndarray of int, shape ``(n_events,)``
+        Session number of each event, ``0 .. n_sessions - 1``, increasing along the flat
+        arrays: a new session starts at each sequence and after every pause longer than
+        the gap.
+    n_users, n_items : int
+        Size of the index spaces (the rows and columns of :meth:`matrix`).
+    """
+
+    users: np.ndarray
+    indptr: np.ndarray
+    items: np.ndarray
+    timestamps: np.ndarray
+    sessions: np.ndarray
+    n_users: int
+    n_items: int
+
+    @property
+    def n_sequences(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_sessions(self) -> int:
+        return int(self.sessions[-1]) + 1 if len(self.sessions) else 0
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Events per sequence."""
+        return np.diff(self.indptr)
+
+    @property
+    def sequence_of_event(self) -> np.ndarray:
+        """Sequence number (row of ``users``) of every event."""
+        return np.repeat(np.arange(self.n_sequences), self.lengths)
+
+    def session_lengths(self) -> np.ndarray:
+        """Events per session, shape ``(n_sessions,)``."""
+        return np.bincount(self.sessions, minlength=self.n_sessions)
+
+    def matrix(self) -> sp.csr_matrix:
+        """Binary ``(n_users, n_items)`` CSR matrix: 1 where the user has the item (any order).
+
+        Rows of users without a sequence are empty. Long-term models of lessons 01-04 fit on it.
+        """
+        rows = self.users[self.sequence_of_event]
+        X = sp.csr_matrix(
+            (np.ones(len(self.items), np.float32), (rows, self.items)),
+            shape=(self.n_users, self.n_items),
+        )
+        X.data[:] = 1.0  # a repeated (user, item) pair counts once
+        return X
+
+    def history_matrix(self) -> sp.csr_matrix:
+        """Binary ``(n_sequences, n_items)`` matrix: the items of each sequence (row = sequence)."""
+        X = sp.csr_matrix(
+            (np.ones(len(self.items), np.float32), (self.sequence_of_event, self.items)),
+            shape=(self.n_sequences, self.n_items),
+        )
+        X.data[:] = 1.0
+        return X
+
+    def session_matrix(self) -> sp.csr_matrix:
+        """Binary ``(n_sessions, n_items)`` matrix: the items of each session."""
+        X = sp.csr_matrix(
+            (np.ones(len(self.items), np.float32), (self.sessions, self.items)),
+            shape=(self.n_sessions, self.n_items),
+        )
+        X.data[:] = 1.0
+        return X
+
+    def last_items(self, n: int) -> np.ndarray:
+        """The ``n`` most recent item indices of each sequence, most recent first.
+
+        Shape ``(n_sequences, n)``; sequences shorter than ``n`` are padded with -1.
+        """
+        n = _check_positive_int(n, "n")
+        position = self.indptr[1:, None] - 1 - np.arange(n)[None, :]
+        inside = position >= self.indptr[:-1, None]
+        return np.where(inside, self.items[np.where(inside, position, 0)], -1)
+
+    def last_session(self) -> np.ndarray:
+        """Session number of the most recent event of each sequence."""
+        return self.sessions[self.indptr[1:] - 1]
+
+    def select(self, keep) -> Sequences:
+        """Keep the events where the boolean mask ``keep`` is true (sessions renumbered)."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != self.items.shape:
+            raise ValueError(
+                f"keep must be a boolean mask with one entry per event ({len(self.items)}); "
+                f"got shape {keep.shape}."
+            )
+        counts = np.bincount(self.sequence_of_event[keep], minlength=self.n_sequences)
+        present = counts > 0
+        indptr = np.concatenate(([0], np.cumsum(counts[present])))
+        sessions = np.unique(self.sessions[keep], return_inverse=True)[1]
+        return Sequences(
+            users=self.users[present],
+            indptr=indptr,
+            items=self.items[keep],
+            timestamps=self.timestamps[keep],
+            sessions=sessions.astype(np.int64),
+            n_users=self.n_users,
+            n_items=self.n_items,
+        )
+
+
+def build_sequences(
+    interactions: pd.DataFrame,
+    user_ids=None,
+    item_ids=None,
+    session_gap: str | pd.Timedelta = "30min",
+) -> Sequences:
+    """Order each user's events in time and cut them into sessions.
+
+    Order: by user, then ``timestamp``, then item index (the documented tie-break for events
+    in the same second; see the module docstring). A session ends when the next event of the
+    same user comes more than ``session_gap`` after the previous one (strictly more).
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Needs ``user_id``, ``item_id`` and ``timestamp`` (datetime64 or seconds).
+    user_ids, item_ids : array-like, optional
+        The index spaces, as for :func:`recsys_lessons.matrix.interaction_matrix` (default:
+        the sorted distinct ids of the frame). Pass ``world.user_ids`` / ``world.item_ids``
+        to line up with a simulated world.
+    session_gap : str or pandas.Timedelta
+        Longest pause inside one session (default ``"30min"``, the usual web-analytics rule).
+
+    Returns
+    -------
+    Sequences
+    """
+    for column in ("user_id", "item_id", "timestamp"):
+        if column not in interactions.columns:
+            raise ValueError(
+                f"interactions need a {column!r} column; found {list(interactions.columns)}."
+            )
+    if len(interactions) == 0:
+        raise ValueError("interactions are empty: there is no sequence to build.")
+    gap = pd.Timedelta(session_gap)
+    if gap <= pd.Timedelta(0):
+        raise ValueError(f"session_gap must be a positive duration such as '30min'; got {gap}.")
+    users_index = pd.Index(
+        np.sort(interactions["user_id"].unique()) if user_ids is None else user_ids
+    )
+    items_index = pd.Index(
+        np.sort(interactions["item_id"].unique()) if item_ids is None else item_ids
+    )
+    users = _positions(users_index, interactions["user_id"], "user")
+    items = _positions(items_index, interactions["item_id"], "item")
+    seconds = _seconds(interactions["timestamp"])
+
+    order = np.lexsort((items, seconds, users))
+    users, items, seconds = users[order], items[order], seconds[order]
+    new_user = np.r_[True, users[1:] != users[:-1]]
+    new_session = new_user | np.r_[True, np.diff(seconds) > gap.total_seconds()]
+    starts = np.flatnonzero(new_user)
+    return Sequences(
+        users=users[starts],
+        indptr=np.append(starts, len(items)),
+        items=items,
+        timestamps=seconds,
+        sessions=np.cumsum(new_session) - 1,
+        n_users=len(users_index),
+        n_items=len(items_index),
+    )
+
+
+def next_item_split(sequences: Sequences, min_history: int = 1):
+    """Leave-last-out: hold out the most recent event of every sequence.
+
+    Sequences with fewer than ``min_history + 1`` events are left out of the evaluation but
+    kept whole in the history (they still teach the models). Applying the split again to
+    the history gives a validation split that never touches the test targets.
+
+    Parameters
+    ----------
+    sequences : Sequences
+    min_history : int
+        Events a sequence must keep before its target (default 1).
+
+    Returns
+    -------
+    history : Sequences
+        Every event except the targets.
+    targets : ndarray of int, shape ``(history.n_sequences,)``
+        The held-out item of each history sequence, -1 for sequences not evaluated.
+    continues_session : ndarray of bool, shape ``(history.n_sequences,)``
+        True when the target falls in the same session as the last history event (the
+        "predict the next item within a session" case; False for a target that opens a new
+        session and for sequences not evaluated).
+    """
+    min_history = _check_positive_int(min_history, "min_history")
+    evaluated = sequences.lengths > min_history
+    last = sequences.indptr[1:] - 1
+    keep = np.ones(len(sequences.items), dtype=bool)
+    keep[last[evaluated]] = False
+    history = sequences.select(keep)
+    targets = np.where(evaluated, sequences.items[last], -1)
+    previous = np.maximum(last - 1, 0)
+    continues = evaluated & (sequences.sessions[last] == sequences.sessions[previous])
+    return history, targets, continues
+
+
+#: The metrics :func:`evaluate_next_item` reports, each ``f(recommended, relevant, k, per_user)``.
+NEXT_ITEM_METRICS = {
+    "hit_rate": metrics.hit_rate_at_k,
+    "mrr": metrics.mrr_at_k,
+    "ndcg": metrics.ndcg_at_k,
+}
+
+
+def evaluate_next_item(model, history: Sequences, targets, k: int = 10, exclude_seen=True):
+    """Rank the full catalogue for every evaluated history and score where the target lands.
+
+    With one relevant item, HitRate@k = 1 if the target is in the top ``k``, MRR@k =
+    1 / rank (0 beyond ``k``) and nDCG@k = 1 / log2(rank + 1) (0 beyond ``k``). Every item
+    competes: sampled metrics (rank the target among 100 random items) can reorder models
+    (Krichene & Rendle, "On Sampled Metrics for Item Recommendation", KDD 2020).
+
+    Parameters
+    ----------
+    model
+        A fitted sequential model (:mod:`recsys_lessons.models.sequential`).
+    history : Sequences
+        The histories the model continues (the ``history`` of :func:`next_item_split`).
+    targets : array-like of int, shape ``(history.n_sequences,)``
+        Held-out item per sequence; -1 skips the sequence.
+    k : int
+    exclude_seen : bool
+        Remove each history's own items from its list (a target the user already had can
+        then never be hit; on MovieLens every (user, item) pair occurs once, so none is).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per evaluated sequence: ``sequence`` (row of ``history``), ``user``, and the
+        per-user ``hit_rate@k``, ``mrr@k``, ``ndcg@k``.
+    """
+    targets = np.asarray(targets)
+    if targets.shape != (history.n_sequences,):
+        raise ValueError(
+            f"targets must hold one item per history sequence ({history.n_sequences}); "
+            f"got shape {targets.shape}."
+        )
+    rows = np.flatnonzero(targets >= 0)
+    if rows.size == 0:
+        raise ValueError("no sequence has a target (all are -1); nothing to evaluate.")
+    recommended, _ = model.recommend(history, k=k, exclude_seen=exclude_seen, rows=rows)
+    relevant = targets[rows, None]
+    table = {"sequence": rows, "user": history.users[rows]}
+    for name, metric in NEXT_ITEM_METRICS.items():
+        table[f"{name}@{k}"] = metric(recommended, relevant, k=k, per_user=True)
+    return pd.DataFrame(table)
+
+
+def bootstrap_interval(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0):
+    """Mean of per-user values and its percentile-bootstrap interval over users.
+
+    Resample users with replacement ``n_boot`` times; the interval holds the middle
+    ``level`` share of the resampled means.
+
+    Returns
+    -------
+    (float, float, float)
+        ``(mean, low, high)``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size < 2:
+        raise ValueError("values must be a 1-D array with at least two users.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1; got {level}.")
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(values.size, np.full(values.size, 1 / values.size), size=n_boot)
+    means = counts @ values / values.size
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(values.mean()), float(low), float(high)
+
+
+def paired_bootstrap(a, b, n_boot: int = 2000, level: float = 0.95, seed: int = 0):
+    """Mean of ``a - b`` over the same users, with its bootstrap interval.
+
+    Pairing (resampling users, keeping both models' values of a user together) removes the
+    user-to-user spread that both models share: the interval of the difference is much
+    narrower than the two separate intervals suggest. An interval above 0 means ``a`` wins.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must hold the same users; got shapes {a.shape} and {b.shape}.")
+    return bootstrap_interval(a - b, n_boot=n_boot, level=level, seed=seed)
+
+
+def _positions(index: pd.Index, ids: pd.Series, kind: str) -> np.ndarray:
+    positions = index.get_indexer(ids.to_numpy())
+    if (positions < 0).any():
+        unknown = ids.to_numpy()[positions < 0][:5].tolist()
+        raise ValueError(
+            f"unknown {kind} id(s) {unknown}: pass {kind}_ids that contain every id of the frame."
+        )
+    return positions.astype(np.int64)
+
+
+def _seconds(timestamps: pd.Series) -> np.ndarray:
+    if timestamps.isna().any():
+        raise ValueError("some timestamps are missing; drop those rows first.")
+    if pd.api.types.is_datetime64_any_dtype(timestamps):
+        if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
+            timestamps = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        return timestamps.to_numpy().astype("datetime64[s]").astype(np.int64)
+    if pd.api.types.is_numeric_dtype(timestamps):
+        return timestamps.to_numpy().astype(np.int64)
+    raise ValueError(
+        f"timestamp must be datetime64 or numeric seconds, not {timestamps.dtype}; "
+        "convert it with pandas.to_datetime first."
+    )
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number; got {value!r}.")
+    return int(value)

@@ -1,0 +1,227 @@
+"""Sequences, sessions, the next-item protocol and the sequential models (lesson 07)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from recsys_lessons.models import Popularity
+from recsys_lessons.models.sequential import (
+    LastNItemKNN,
+    MarkovChain,
+    MatrixModel,
+    SessionKNN,
+    ShortLongBlend,
+    choose_blend_weight,
+    transition_counts,
+)
+from recsys_lessons.sequences import (
+    bootstrap_interval,
+    build_sequences,
+    evaluate_next_item,
+    next_item_split,
+    paired_bootstrap,
+)
+
+T0 = pd.Timestamp("2024-01-01 20:00")
+
+
+def _frame(rows):
+    """rows: (user, item, minutes after T0)."""
+    users, items, minutes = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": items,
+            "rating": 1.0,
+            "timestamp": [T0 + pd.Timedelta(minutes=m) for m in minutes],
+        }
+    )
+
+
+# user 1: 10 -> 11 -> 12 (session 1), 3 hours later 13 (session 2)
+# user 2: 11 and 10 in the same second (tie), then 12
+EVENTS = _frame(
+    [(1, 12, 20), (1, 10, 0), (1, 11, 10), (1, 13, 200), (2, 11, 5), (2, 10, 5), (2, 12, 30)]
+)
+
+
+def test_sequences_are_time_ordered_with_item_index_tie_break():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    assert seqs.users.tolist() == [0, 1]
+    assert seqs.indptr.tolist() == [0, 4, 7]
+    # items 10..13 are indices 0..3; user 2's tie at minute 5 puts item 10 (index 0) first
+    assert seqs.items.tolist() == [0, 1, 2, 3, 0, 1, 2]
+    assert seqs.sessions.tolist() == [0, 0, 0, 1, 2, 2, 2]
+    assert seqs.session_lengths().tolist() == [3, 1, 3]
+
+
+def test_sequences_do_not_depend_on_row_order():
+    a = build_sequences(EVENTS)
+    b = build_sequences(EVENTS.sample(frac=1.0, random_state=3))
+    assert np.array_equal(a.items, b.items) and np.array_equal(a.sessions, b.sessions)
+
+
+def test_session_gap_is_strict():
+    seqs = build_sequences(EVENTS, session_gap="10min")  # user 1: gaps of exactly 10 min stay
+    assert seqs.sessions[:4].tolist() == [0, 0, 0, 1]
+    assert build_sequences(EVENTS, session_gap="9min").sessions[:3].tolist() == [0, 1, 2]
+
+
+def test_last_items_and_matrices():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    assert seqs.last_items(5).tolist() == [[3, 2, 1, 0, -1], [2, 1, 0, -1, -1]]
+    X = seqs.matrix()
+    assert X.shape == (2, 4) and X.toarray().tolist() == [[1, 1, 1, 1], [1, 1, 1, 0]]
+    assert seqs.session_matrix().toarray().tolist() == [
+        [1, 1, 1, 0],
+        [0, 0, 0, 1],
+        [1, 1, 1, 0],
+    ]
+
+
+def test_next_item_split_holds_out_the_last_event():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    history, targets, continues = next_item_split(seqs)
+    assert targets.tolist() == [3, 2]
+    assert continues.tolist() == [False, True]  # user 1's target opens a new session
+    assert history.items.tolist() == [0, 1, 2, 0, 1]
+    assert history.n_sessions == 2
+    # min_history=3: user 2 keeps only 2 events before the target, so is not evaluated
+    _, targets, continues = next_item_split(seqs, min_history=3)
+    assert targets.tolist() == [3, -1] and continues.tolist() == [False, False]
+
+
+def test_bad_input_raises():
+    with pytest.raises(ValueError, match="timestamp"):
+        build_sequences(EVENTS.drop(columns="timestamp"))
+    with pytest.raises(ValueError, match="session_gap"):
+        build_sequences(EVENTS, session_gap="0s")
+    with pytest.raises(ValueError, match="unknown item"):
+        build_sequences(EVENTS, item_ids=[10, 11])
+    with pytest.raises(ValueError, match="Sequences"):
+        MarkovChain().fit(sp.csr_matrix(np.eye(3)))
+    with pytest.raises(ValueError, match="smoothing"):
+        MarkovChain(smoothing=-1).fit(build_sequences(EVENTS))
+    with pytest.raises(ValueError, match="not fitted"):
+        MarkovChain().score(build_sequences(EVENTS))
+
+
+def test_markov_chain_matches_hand_computed_probabilities():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    counts = transition_counts(seqs).toarray()
+    # transitions: 0->1, 1->2, 2->3 (user 1); 0->1, 1->2 (user 2)
+    expected = np.zeros((4, 4))
+    expected[0, 1], expected[1, 2], expected[2, 3] = 2, 2, 1
+    assert np.array_equal(counts, expected)
+    within = transition_counts(seqs, within_sessions=True).toarray()
+    expected[2, 3] = 0
+    assert np.array_equal(within, expected)
+
+    model = MarkovChain(smoothing=2.0).fit(seqs)
+    popularity = np.array([2, 2, 2, 1]) / 7
+    # last items: user 1 -> 3 (never a predecessor: pure popularity), user 2 -> 2
+    scores = model.score(seqs)
+    assert np.allclose(scores[0], popularity)
+    assert np.allclose(scores[1], (np.array([0, 0, 0, 1]) + 2 * popularity) / (1 + 2))
+    assert np.allclose(scores.sum(axis=1), 1.0)  # rows normalized over next items
+
+
+def test_last_n_item_knn_weights_recent_items_more():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    model = LastNItemKNN(n_last=2, decay=0.5, neighbors=None, shrink=0.0).fit(seqs)
+    S = model.similarity_.toarray()
+    scores = model.score(seqs)
+    assert np.allclose(scores[0], S[3] + 0.5 * S[2])
+    assert np.allclose(scores[1], S[2] + 0.5 * S[1])
+
+
+def test_session_knn_matches_hand_computed_votes():
+    # training sessions: {0,1,2}, {3}, {0,1}; query = user 2's last session {0, 1}
+    frame = _frame([(1, 10, 0), (1, 11, 1), (1, 12, 2), (1, 13, 300), (2, 10, 0), (2, 11, 1)])
+    seqs = build_sequences(frame, session_gap="1h")
+    model = SessionKNN(neighbors=2).fit(seqs)
+    scores = model.score(seqs, rows=[1])
+    # sims: {0,1,2}: 2 / sqrt(2 * 3); {3}: 0; {0,1}: 2 / sqrt(2 * 2) = 1; two nearest kept
+    s = 2 / np.sqrt(6)
+    assert np.allclose(scores[0], [s + 1, s + 1, s, 0])
+    items, _ = model.recommend(seqs, k=1, rows=[1])
+    assert items.tolist() == [[2]]  # seen items 0 and 1 removed
+
+
+def test_session_knn_decay_weights_the_query():
+    frame = _frame([(1, 10, 0), (1, 11, 1), (2, 10, 0), (3, 11, 0)])
+    seqs = build_sequences(frame, session_gap="1h")
+    model = SessionKNN(neighbors=1, decay=0.5).fit(seqs)
+    # user 1's session: item 11 most recent (weight 1), item 10 weight 0.5;
+    # the session {11} of user 3 (cos 1 / |w|) beats {10} (0.5 / |w|), after itself.
+    model2 = SessionKNN(neighbors=2, decay=0.5).fit(seqs)
+    scores = model2.score(seqs, rows=[0])[0]
+    w = np.sqrt(1.25)
+    # neighbours: itself (1.5 / (w * sqrt 2)) and {11} (1 / w)
+    assert np.allclose(scores, [1.5 / (w * np.sqrt(2)), 1.5 / (w * np.sqrt(2)) + 1 / w])
+    assert model.score(seqs, rows=[0]).shape == (1, 2)
+
+
+def test_blend_interpolates_between_its_parts():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    short = MarkovChain(smoothing=1.0)
+    blend = ShortLongBlend(Popularity(), short, weight=0.0).fit(seqs)
+    long_only = MatrixModel(Popularity()).fit(seqs).score(seqs)
+    spread = long_only.max(1, keepdims=True) - long_only.min(1, keepdims=True)
+    assert np.allclose(blend.score(seqs), (long_only - long_only.min(1, keepdims=True)) / spread)
+    blend.weight = 1.0
+    markov = short.score(seqs)
+    low, high = markov.min(1, keepdims=True), markov.max(1, keepdims=True)
+    assert np.allclose(blend.score(seqs), (markov - low) / (high - low))
+
+
+def test_evaluate_next_item_full_ranking_metrics():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    history, targets, _ = next_item_split(seqs)
+    model = MarkovChain(smoothing=1.0).fit(history)
+    # with seen items kept: user 1's last item (2) was never a predecessor in the history,
+    # so popularity [2, 2, 2, 0] / 6 ranks item 0 first (lowest index) -> miss of target 3;
+    # user 2's last item 1 was followed by 2 twice -> hit of target 2.
+    table = evaluate_next_item(model, history, targets, k=1, exclude_seen=False)
+    assert table["hit_rate@1"].tolist() == [0.0, 1.0]
+    assert table["mrr@1"].tolist() == [0.0, 1.0]
+    # with seen items removed only item 3 is left for user 1: a hit at rank 1
+    table = evaluate_next_item(model, history, targets, k=2)
+    assert table["hit_rate@2"].tolist() == [1.0, 1.0]
+
+
+def test_choose_blend_weight_picks_the_best_validation_weight():
+    rng = np.random.default_rng(0)
+    # every user watches a chain 0 -> 1 -> ... in order: the Markov chain is perfect
+    rows = [(u, 10 + i, i) for u in range(1, 30) for i in range(rng.integers(3, 8))]
+    rows += [(u, 19, 0) for u in range(30, 80)]  # the most popular item is never next
+    seqs = build_sequences(_frame(rows))
+    history, _, _ = next_item_split(seqs)
+    blend = ShortLongBlend(Popularity(), MarkovChain(smoothing=0.0))
+    table = choose_blend_weight(blend, history, weights=[0.0, 0.5, 1.0], k=1, metric="hit_rate")
+    assert table["hit_rate@1"].tolist()[0] == 0.0  # popularity alone always proposes item 19
+    assert table["hit_rate@1"].tolist()[-1] == 1.0
+    best = table["weight"][table["hit_rate@1"].idxmax()]
+    assert blend.weight == best == 1.0  # the first weight reaching the best score
+
+
+def test_bootstrap_intervals_cover_the_mean_and_pair_users():
+    values = np.r_[np.zeros(50), np.ones(50)]
+    mean, low, high = bootstrap_interval(values, seed=1)
+    assert mean == 0.5 and 0.38 < low < 0.5 < high < 0.62
+    a = np.linspace(0, 1, 200)
+    mean, low, high = paired_bootstrap(a + 0.01, a)
+    assert np.isclose(mean, 0.01) and np.isclose(low, 0.01) and np.isclose(high, 0.01)
+    with pytest.raises(ValueError, match="same users"):
+        paired_bootstrap(a, a[:10])
+
+
+def test_largest_per_row_keeps_the_top_values_lower_column_on_ties():
+    from recsys_lessons.models.sequential import largest_per_row
+
+    matrix = sp.csr_matrix(
+        np.array([[0.5, 0.0, 0.9, 0.5], [0.0, 0.0, 0.0, 0.0], [0.1, 0.2, 0.3, 0.4]])
+    )
+    kept = largest_per_row(matrix, 2).toarray()
+    assert kept.tolist() == [[0.5, 0.0, 0.9, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.3, 0.4]]
