@@ -64,6 +64,8 @@ from recsys_lessons.models.base import Recommender, top_k_indices
 __all__ = [
     "LOG_COLUMNS",
     "WEEKEND_PEAK",
+    "as_policy",
+    "call_policy",
     "DayContext",
     "ModelPolicy",
     "OnlineEnvironment",
@@ -397,7 +399,7 @@ class OnlineEnvironment:
         return np.array([0.0 if (is_ab and a == 0) else self.novelty for a in range(len(names))])
 
     def _serve(self, policy, users, day):
-        answer = _call(policy, users, self.k)
+        answer = call_policy(policy, users, self.k)
         if isinstance(answer, tuple):
             items, propensity = answer
             propensity = np.asarray(propensity, dtype=np.float64)
@@ -620,8 +622,8 @@ class ShadowPolicy:
     """
 
     def __init__(self, production, candidate) -> None:
-        self.production = _as_policy(production)
-        self.candidate = _as_policy(candidate)
+        self.production = as_policy(production)
+        self.candidate = as_policy(candidate)
         self._day = None
         self._rows: list[pd.DataFrame] = []
         self.candidate_items: list[np.ndarray] = []
@@ -638,11 +640,11 @@ class ShadowPolicy:
                 policy.update(log, day)
 
     def recommend(self, users, k: int):
-        shown = _call(self.production, users, k)
+        shown = call_policy(self.production, users, k)
         items = shown[0] if isinstance(shown, tuple) else shown
         begin = time.perf_counter()
         try:
-            answer = _call(self.candidate, users, k)
+            answer = call_policy(self.candidate, users, k)
             candidate = np.asarray(answer[0] if isinstance(answer, tuple) else answer)
             if candidate.shape != (len(users), k):
                 raise ValueError(f"candidate returned shape {candidate.shape}")
@@ -678,7 +680,9 @@ class ShadowPolicy:
 # --------------------------------------------------------------------------------------
 
 
-def _as_policy(policy):
+def as_policy(policy):
+    """A policy object for ``policy``: a Recommender is wrapped in :class:`ModelPolicy`;
+    objects with ``recommend`` and plain functions ``f(users, k)`` are kept as they are."""
     if isinstance(policy, Recommender):
         return ModelPolicy(policy)
     if hasattr(policy, "recommend") or callable(policy):
@@ -689,7 +693,8 @@ def _as_policy(policy):
     )
 
 
-def _call(policy, users, k):
+def call_policy(policy, users, k):
+    """``policy.recommend(users, k)``, or ``policy(users, k)`` for a function."""
     if hasattr(policy, "recommend"):
         return policy.recommend(users, k)
     return policy(users, k)
@@ -699,8 +704,8 @@ def _as_arms(policy) -> dict:
     if isinstance(policy, dict):
         if not policy:
             raise ValueError("the dict of arms is empty; pass {'A': policy_a, 'B': policy_b}.")
-        return {str(name): _as_policy(p) for name, p in policy.items()}
-    return {"policy": _as_policy(policy)}
+        return {str(name): as_policy(p) for name, p in policy.items()}
+    return {"policy": as_policy(policy)}
 
 
 def _check_novelty(novelty):
