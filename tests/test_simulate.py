@@ -321,3 +321,14 @@ def test_shadow_mode_serves_production_and_records_the_candidate(catalogue):
     failing = ShadowPolicy(PopularityPolicy(), broken)
     OnlineEnvironment.from_dataset(catalogue, seed=16, k=10).run(failing, n_days=1)
     assert failing.shadow_log["error"].str.contains("timeout").all()
+
+    def fails_for_some(users, k):
+        if (users % 3 == 0).any():
+            raise IndexError("user missing from the embedding table")
+        return np.tile(np.arange(k), (len(users), 1))
+
+    partly = ShadowPolicy(PopularityPolicy(), fails_for_some)
+    OnlineEnvironment.from_dataset(catalogue, seed=16, k=10).run(partly, n_days=2)
+    record = partly.shadow_log
+    assert np.array_equal(record["error"] != "", record["user"] % 3 == 0)
+    assert (np.concatenate(partly.candidate_items)[record["user"] % 3 != 0] >= 0).all()
