@@ -47,6 +47,16 @@ too. Optional hooks, called by the environment:
 
 :class:`ModelPolicy` wraps any course :class:`~recsys_lessons.models.base.Recommender`;
 :class:`RandomPolicy`, :class:`PopularityPolicy` and :class:`ShadowPolicy` are provided.
+
+Example
+-------
+::
+
+    data = load_dataset("synthetic", seed=42)
+    env = OnlineEnvironment.from_dataset(data, seed=0, k=10)    # history = data's interactions
+    log = env.run(ModelPolicy(EASE(), retrain_every=7), n_days=14)
+    ab = env.run({"A": PopularityPolicy(), "B": EASE()}, n_days=14)  # continues at day 14
+    arm = env.assign(2)                                          # each user's arm (0 = "A")
 """
 
 from __future__ import annotations
