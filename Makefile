@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.retrieval
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.sequences
+	$(BIN)/python -m benchmarks.online
 
 wheelhouse:
 	$(PYTHON) -m pip wheel --quiet -r requirements.lock -w $(WHEELS)
