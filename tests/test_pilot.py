@@ -203,3 +203,25 @@ def test_choice_prefers_a_simpler_tied_model():
     assert tied["model"] == "simple" and tied["best_ndcg_model"] == "complex"
     clear = choose(rows, {"simple": base, "complex": base + 0.2}, seed=0)
     assert clear["model"] == "complex"
+
+
+def test_chooser_reads_its_numbers_from_the_results_files(tmp_path):
+    from recsys_lessons.pilot.chooser import algorithm_chooser
+
+    row = {"ndcg@10_95ci_bootstrap_users": [0.1, 0.3], "fit_seconds": 2.0}
+    models = ("Popularity", "Random", "ContentBased", "ItemKNN", "EASE", "ALS")
+    data = {
+        "rows": [{**row, "model": name, "ndcg@10": 0.111 * (i + 1)} for i, name in enumerate(models)],
+        "best_two_difference": {"models": ["ALS", "EASE"], "ndcg@10_difference": 0.0123,
+                                "95ci_paired_bootstrap_users": [-0.01, 0.03]},
+    }  # fmt: skip
+    (tmp_path / "movielens_100k.json").write_text(json.dumps(data))
+    table = algorithm_chooser(tmp_path)
+    evidence = table["measured evidence"]
+    assert "Popularity 0.111 [0.100, 0.300] vs Random 0.222" in evidence.iloc[0]
+    assert "+0.0123" in evidence.loc["two strong models tied offline"]
+    # retrieval.json is missing here: the cell says which benchmark to run
+    assert (
+        "run `python -m benchmarks.retrieval`" in evidence.loc["huge catalogue (millions of items)"]
+    )
+    assert "lesson 07" in evidence.loc["session-driven consumption (what next, now)"]
