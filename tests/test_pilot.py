@@ -132,7 +132,7 @@ def test_item_metadata_maps_text_to_description(tmp_path):
 def _shop_log(tmp_path) -> tuple[Path, Path]:
     shop = generate_shop(seed=3, n_customers=150, n_baskets=1200)
     log = shop.interactions[["user_id", "item_id", "timestamp"]].copy()
-    log["timestamp"] = log["timestamp"].astype("int64") // 10**9
+    log["timestamp"] = log["timestamp"].astype("datetime64[s]").astype("int64")
     log_path = tmp_path / "shop.csv"
     log.to_csv(log_path, index=False)
     items = shop.items.reset_index()[["item_id", "title", "genres"]]
