@@ -137,7 +137,10 @@ def _profile_rows(profile: dict) -> dict:
     shown["sparsity"] = f"{1 - profile['density']:.4%}"
     shown["density"] = f"{profile['density']:.4%}"
     shown["top_20pct_items_share"] = f"{profile['top_20pct_items_share']:.1%}"
-    return {name.replace("_", " "): str(value) for name, value in shown.items()}
+    return {
+        name.replace("_", " "): f"{value:,.4g}" if isinstance(value, float) else str(value)
+        for name, value in shown.items()
+    }
 
 
 def _accuracy_frame(compared, choice, k) -> pd.DataFrame:
