@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -102,7 +103,11 @@ def run_pilot(
             rows.append({**row, "status": "skipped", "reason": reason})
             bar.update(1)
             continue
-        params, trials = tune(spec, context, protocol.validation, k, budget)
+        with tqdm(
+            total=len(spec.candidates()), desc=f"tuning {spec.name}", unit="fit", leave=False,
+            disable=not progress,
+        ) as tuning:  # fmt: skip
+            params, trials = tune(spec, context, protocol.validation, k, budget, tuning)
         scored = fit_and_score(spec.factory(params, context), protocol.test, k, True)
         lists[spec.name] = scored.recommended
         per_user[spec.name] = scored.ndcg
@@ -132,6 +137,8 @@ def run_pilot(
     choice = choose(rows, per_user, seed)
     chosen = next(spec for spec in specs if spec.name == choice["model"])
     chosen_params = next(row["params"] for row in rows if row["model"] == chosen.name)
+    if progress:
+        print(f"refitting {chosen.name} on the whole log for recommendations.csv", file=sys.stderr)
     recs = recommendations(chosen.factory(chosen_params, context), protocol, top_n)
     results = {
         "input": {
