@@ -225,3 +225,21 @@ def test_chooser_reads_its_numbers_from_the_results_files(tmp_path):
         "run `python -m benchmarks.retrieval`" in evidence.loc["huge catalogue (millions of items)"]
     )
     assert "lesson 07" in evidence.loc["session-driven consumption (what next, now)"]
+
+
+def test_cold_item_recall_counts_only_items_new_in_test():
+    import scipy.sparse as sp
+
+    from recsys_lessons.pilot.protocol import Fold
+    from recsys_lessons.pilot.run import cold_item_recall
+
+    # items 0, 1 have training history; items 2, 3 are new in test
+    train = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0]], dtype=float))
+    test = sp.csr_matrix(np.array([[0, 0, 1, 1], [0, 1, 1, 0], [1, 0, 0, 0]], dtype=float))
+    fold = Fold(train, test, np.array([0, 1, 2]))
+    recommended = np.array([[2, 0], [1, 3], [2, 3]])
+    # user 0: new items {2, 3}, found 2 -> 1/2; user 1: new {2}, found none -> 0; user 2: none
+    assert cold_item_recall(recommended, fold, k=2) == pytest.approx(0.25)
+    warm = Fold(train, sp.csr_matrix(np.array([[0] * 4, [0, 1, 0, 0], [1, 0, 0, 0]], float)),
+                np.array([1, 2]))  # fmt: skip
+    assert cold_item_recall(recommended[1:], warm, k=2) is None

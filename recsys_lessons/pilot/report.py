@@ -82,6 +82,9 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
         f"Paired differences with the best model ({_e(choice['best_ndcg_model'])}) decide "
         "whether a gap is beyond noise.</p>",
         _table(_accuracy_frame(compared, choice, k)),
+        f"<p>New-item recall@{k}: recall on the test items nobody had interacted with in "
+        "training (the cold-start row; empty when the test holds no such item). Only models "
+        "that read item metadata can find them.</p>",
         _figure(_accuracy_plot(compared, k), f"nDCG@{k} per model with 95% intervals."),
         _section(SECTIONS[4]),
         f"<p>Source: {_e(results['audit_source'])}.</p>",
@@ -152,6 +155,7 @@ def _accuracy_frame(compared, choice, k) -> pd.DataFrame:
             "nDCG 95% interval": f"{row['ndcg']['low']:.4f} to {row['ndcg']['high']:.4f}",
             f"recall@{k}": row["recall"]["estimate"],
             "recall 95% interval": f"{row['recall']['low']:.4f} to {row['recall']['high']:.4f}",
+            f"new-item recall@{k}": row.get("cold_item_recall"),
             "difference vs best (95%)": "best"
             if gap is None
             else f"{-gap['estimate']:+.4f} ({-gap['high']:+.4f} to {-gap['low']:+.4f})",
