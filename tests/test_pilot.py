@@ -168,6 +168,8 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
         assert f">{section}</h2>" in page.replace("&amp;", "&")
     assert "http://" not in page and "https://" not in page  # nothing fetched from a network
     assert page.count('src="data:image/png;base64,') == 4
+    assert not any(row["budget_cut"] for row in one["models"] if row["status"] == "compared")
+    assert "Every grid was tried in full" in page
 
 
 def _without_timings(results: dict) -> dict:
@@ -243,3 +245,12 @@ def test_cold_item_recall_counts_only_items_new_in_test():
     warm = Fold(train, sp.csr_matrix(np.array([[0] * 4, [0, 1, 0, 0], [1, 0, 0, 0]], float)),
                 np.array([1, 2]))  # fmt: skip
     assert cold_item_recall(recommended[1:], warm, k=2) is None
+
+
+def test_a_grid_cut_by_the_time_budget_is_recorded_and_reported():
+    log = load_log(GOLDEN)
+    results, *_ = run_pilot(log, models=["item_knn"], k=2, time_budget=1e-9, progress=False)
+    row = results["models"][0]
+    assert len(row["trials"]) == 1 and row["grid_size"] == 6 and row["budget_cut"]
+    assert row["params"] == {"neighbors": 100, "shrink": 0.0}  # the defaults come first
+    assert "cut the grid of item_knn (1 of 6)" in render_report(results, log.interactions)

@@ -9,7 +9,9 @@ lessons add rows with :func:`register`; the lesson 06 hybrid is looked up in
 Tuning: for each row, the grid points are fitted on the validation fold's train part and
 scored by nDCG@k on its held-out part, in grid order; the first point is always tried, and
 further points only while the row's share of ``time_budget`` seconds is not spent. The
-winner is refitted on the full training set for the test comparison.
+winner is refitted on the full training set for the test comparison. A run is
+deterministic for a seed when no grid is cut by the budget; the report names the rows
+whose grid was cut (their tuned parameters can change with the machine's speed).
 """
 
 from __future__ import annotations

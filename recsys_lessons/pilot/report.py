@@ -104,6 +104,7 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
         f"{settings['time_budget'] / max(1, len(results['models'])):.0f} s per model "
         f"(--time-budget {settings['time_budget']:g} s); the best validation nDCG@{k} was kept.</p>",
         _table(_tuning_frame(compared, k)),
+        _budget_note(compared),
         _section(SECTIONS[7]),
         _list([f"{row['model']}: {row['reason']}" for row in skipped] or ["none"]),
         _section(SECTIONS[8]),
@@ -190,6 +191,18 @@ def _tuning_frame(compared, k) -> pd.DataFrame:
             for t in row["trials"]
         ]
     ).set_index("model")
+
+
+def _budget_note(compared) -> str:
+    cut = [f"{row['model']} ({len(row['trials'])} of {row['grid_size']})" for row in compared
+           if row["budget_cut"]]  # fmt: skip
+    if not cut:
+        return "<p>Every grid was tried in full: the run is deterministic for its seed.</p>"
+    return (
+        f"<p><strong>The time budget cut the grid of {_e(', '.join(cut))}</strong>: their tuned "
+        "parameters can change with the machine's speed. Raise --time-budget for a run that "
+        "is reproducible for its seed.</p>"
+    )
 
 
 def _figure(png: bytes, caption: str) -> str:

@@ -120,6 +120,8 @@ def run_pilot(
                 "status": "compared",
                 "params": params,
                 "trials": trials,
+                "grid_size": len(spec.candidates()),
+                "budget_cut": len(trials) < len(spec.candidates()),
                 "ndcg": _interval(ndcg),
                 "recall": _interval(recall),
                 "cold_item_recall": cold_item_recall(scored.recommended, protocol.test, k),
