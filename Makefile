@@ -17,7 +17,7 @@ PIP_SOURCES := $(if $(wildcard $(WHEELS)/*),--no-index --find-links $(WHEELS),)
 
 NOTEBOOK_TESTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: setup lab course test lint unit notebooks render exercises bench wheelhouse clean help
+.PHONY: setup lab course test lint unit notebooks render exercises bench site wheelhouse clean help
 
 help:
 	@echo "make setup      create .venv with the pinned packages (runs automatically when needed)"
@@ -27,6 +27,7 @@ help:
 	@echo "make render     re-execute lessons and solutions in place on MovieLens 100K"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make bench      run the benchmarks (tables printed, JSON in benchmarks/results/)"
+	@echo "make site       build the browsable course site (offline) into build/site/"
 	@echo "make wheelhouse download every pinned package for an offline classroom"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -74,6 +75,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.sequences
 	$(BIN)/python -m benchmarks.online
+
+site: $(STAMP)
+	$(BIN)/python -m tools.build_site
 
 wheelhouse:
 	$(PYTHON) -m pip wheel --quiet -r requirements.lock -w $(WHEELS)

@@ -1,0 +1,26 @@
+"""The pilot kit: your own interaction log to an honest comparison and audit report.
+
+Lesson 11 (``notebooks/11_capstone_pilot.ipynb``). One module per job:
+
+- :mod:`~recsys_lessons.pilot.io`: read and validate the log and item metadata;
+- :mod:`~recsys_lessons.pilot.protocol`: the split (temporal or user-stratified) and folds;
+- :mod:`~recsys_lessons.pilot.models`: the registry of model rows and tuning under a budget;
+- :mod:`~recsys_lessons.pilot.beyond`: beyond-accuracy and audit columns;
+- :mod:`~recsys_lessons.pilot.run`: the whole run, the choice rule, the output files;
+- :mod:`~recsys_lessons.pilot.report`: the self-contained ``report.html``;
+- :mod:`~recsys_lessons.pilot.cli`: the ``recsys-pilot`` command.
+"""
+
+from recsys_lessons.pilot.io import PilotInputError, load_items, load_log
+from recsys_lessons.pilot.models import REGISTRY, ModelSpec, register
+from recsys_lessons.pilot.run import run_pilot
+
+__all__ = [
+    "REGISTRY",
+    "ModelSpec",
+    "PilotInputError",
+    "load_items",
+    "load_log",
+    "register",
+    "run_pilot",
+]

@@ -1,0 +1,183 @@
+"""The pilot's model rows: a registry of candidates, tuned on validation under a time budget.
+
+Each :class:`ModelSpec` is one row of the report: a name, the lesson that teaches it, a
+factory building the model from hyperparameters, a small grid (tried in order, the
+defaults first) and a reason to skip it on this log (``None`` when it applies). Later
+lessons add rows with :func:`register`; the lesson 06 hybrid is looked up in
+``recsys_lessons.hybrid`` and skipped with a stated reason while that module is absent.
+
+Tuning: for each row, the grid points are fitted on the validation fold's train part and
+scored by nDCG@k on its held-out part, in grid order; the first point is always tried, and
+further points only while the row's share of ``time_budget`` seconds is not spent. The
+winner is refitted on the full training set for the test comparison. A run is
+deterministic for a seed when no grid is cut by the budget; the report names the rows
+whose grid was cut (their tuned parameters can change with the machine's speed).
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from recsys_lessons import metrics
+from recsys_lessons.models import ALS, BPR, EASE, ContentBased, ItemKNN, Popularity
+
+#: EASE keeps about three n_items x n_items float64 matrices while it inverts the Gram matrix.
+EASE_WORKING_COPIES = 3
+
+
+@dataclass
+class Context:
+    """What a factory or a skip rule may look at."""
+
+    n_users: int
+    n_items: int
+    items: pd.DataFrame | None  # metadata aligned with the item columns, or None
+    memory_limit_mb: float
+    seed: int
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    lesson: str
+    factory: Callable[[dict, Context], object]
+    grid: dict[str, list] = field(default_factory=dict)
+    skip: Callable[[Context], str | None] = lambda context: None
+
+    def candidates(self) -> list[dict]:
+        """Grid points in order; the first holds every default."""
+        keys = list(self.grid)
+        return [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*self.grid.values())
+        ]
+
+
+def _needs_metadata(context: Context) -> str | None:
+    if context.items is None:
+        return "no item metadata given (--items): content-based rows need titles/genres/tags."
+    return None
+
+
+def _ease_skip(context: Context) -> str | None:
+    need = EASE_WORKING_COPIES * context.n_items**2 * 8 / 2**20
+    if need > context.memory_limit_mb:
+        return (
+            f"{context.n_items:,} items: the Gram matrix and its inverse need about {need:,.0f} MB, "
+            f"above --memory-limit-mb {context.memory_limit_mb:,.0f}; raise the limit or "
+            "--min-item-count."
+        )
+    return None
+
+
+def _hybrid_factory(params: dict, context: Context):
+    hybrid = importlib.import_module("recsys_lessons.hybrid")
+    return hybrid.pilot_model(params, items=context.items, seed=context.seed)
+
+
+def _hybrid_skip(context: Context) -> str | None:
+    reason = _needs_metadata(context)
+    if reason:
+        return reason
+    try:
+        hybrid = importlib.import_module("recsys_lessons.hybrid")
+    except ImportError:
+        return "the lesson 06 hybrid (recsys_lessons.hybrid) is not installed in this version."
+    if not hasattr(hybrid, "pilot_model"):
+        return "recsys_lessons.hybrid has no pilot_model(params, items, seed) entry point yet."
+    return None
+
+
+REGISTRY: list[ModelSpec] = [
+    ModelSpec("popularity", "01", lambda p, c: Popularity()),
+    ModelSpec(
+        "item_knn",
+        "03",
+        lambda p, c: ItemKNN(binarize=True, **p),
+        {"neighbors": [100, 50, 200], "shrink": [0.0, 10.0]},
+    ),
+    ModelSpec("ease", "04", lambda p, c: EASE(**p), {"l2": [500.0, 100.0, 2000.0]}, _ease_skip),
+    ModelSpec(
+        "als",
+        "04",
+        lambda p, c: ALS(seed=c.seed, **p),
+        {"regularization": [30.0, 10.0, 100.0], "factors": [32, 64]},
+    ),
+    ModelSpec(
+        "bpr",
+        "04",
+        lambda p, c: BPR(seed=c.seed, **p),
+        {"learning_rate": [0.01, 0.05], "factors": [64, 32]},
+    ),
+    ModelSpec(
+        "content_based",
+        "02",
+        lambda p, c: ContentBased(c.items, **p),
+        {"center": [False, True]},
+        _needs_metadata,
+    ),
+    ModelSpec("hybrid", "06", _hybrid_factory, {}, _hybrid_skip),
+]
+
+
+def register(spec: ModelSpec) -> None:
+    """Add (or replace, by name) a row of the comparison."""
+    REGISTRY[:] = [row for row in REGISTRY if row.name != spec.name] + [spec]
+
+
+@dataclass
+class Scored:
+    """One fitted model scored on one fold."""
+
+    recommended: np.ndarray
+    ndcg: np.ndarray  # per scored user
+    recall: np.ndarray
+    fit_seconds: float
+    recommend_seconds: float
+    peak_memory_mb: float
+
+
+def fit_and_score(model, fold, k: int, measure_memory: bool = False) -> Scored:
+    """Fit on ``fold.train`` and score the top-``k`` of ``fold.users`` against ``fold.test``."""
+    if measure_memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    model.fit(fold.train)
+    fitted = time.perf_counter()
+    if measure_memory:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    recommended = np.asarray(model.recommend(fold.users, k=k, exclude_seen=True)[0])
+    finished = time.perf_counter()
+    relevant = fold.relevant
+    return Scored(
+        recommended,
+        metrics.ndcg_at_k(recommended, relevant, k=k, per_user=True),
+        metrics.recall_at_k(recommended, relevant, k=k, per_user=True),
+        fitted - started,
+        finished - fitted,
+        peak if measure_memory else float("nan"),
+    )
+
+
+def tune(spec: ModelSpec, context: Context, fold, k: int, budget_seconds: float, progress=None):
+    """Try ``spec``'s grid on the validation ``fold``; return ``(best_params, trials)``."""
+    trials = []
+    started = time.perf_counter()
+    for params in spec.candidates():
+        if trials and time.perf_counter() - started > budget_seconds:
+            break
+        scored = fit_and_score(spec.factory(params, context), fold, k)
+        trials.append({"params": params, "validation_ndcg": float(np.mean(scored.ndcg))})
+        if progress is not None:
+            progress.update(1)
+    best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie
+    return best["params"], trials

@@ -1,0 +1,256 @@
+"""The pilot kit: a golden small log, every validation error, determinism, the outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys_lessons.pilot import PilotInputError, load_items, load_log, run_pilot
+from recsys_lessons.pilot.cli import main
+from recsys_lessons.pilot.report import SECTIONS, render_report
+from recsys_lessons.shop import generate_shop
+
+GOLDEN = Path(__file__).parent / "data" / "pilot_golden.csv"
+FAST = "popularity,item_knn"
+
+
+def test_golden_log_profile_protocol_and_popularity_lists():
+    log = load_log(GOLDEN)
+    assert log.columns == {"user_id": "userId", "item_id": "movieId", "rating": "rating",
+                           "timestamp": "timestamp"}  # fmt: skip
+    results, lists, protocol, recs = run_pilot(
+        log, models=["popularity", "item_knn"], k=2, top_n=2, progress=False, time_budget=5
+    )
+    profile = results["profile"]
+    assert (profile["interactions"], profile["users"], profile["items"]) == (19, 6, 5)
+    assert profile["density"] == pytest.approx(19 / 30)
+    # item counts a=6 b=5 c=4 d=2 e=2: the top 20% (one item) holds 6 of 19 events
+    assert profile["top_20pct_items_share"] == pytest.approx(6 / 19)
+    # 19 events, test = round(0.2 * 19) = 4 latest: timestamps 200, 201, 202, 203
+    assert protocol.name == "temporal"
+    assert protocol.test.test.nnz == 4
+    assert [protocol.user_ids[u] for u in protocol.test.users] == ["u3", "u4", "u5", "u6"]
+    # popularity in train (a=5, b=4, c=4, d=2, e=0), ties by lower index: a, b, c, d, e
+    popularity = lists["popularity"]
+    items = protocol.item_ids
+    assert [[items[i] for i in row] for row in popularity] == [
+        ["b", "d"],  # u3 has a, c
+        ["a", "d"],  # u4 has b, c (its a is in test)
+        ["b", "c"],  # u5 has a, d (its b is in test); b and c tie at 4, b has the lower index
+        ["d", "e"],  # u6 has c, b, a
+    ]
+    assert results["choice"]["model"] in {"popularity", "item_knn"}
+    # recommendations.csv: refitted on the whole log (a=6 b=5 c=4 d=2 e=2), unseen items only
+    u1 = recs[recs["user_id"] == "u1"]
+    assert u1["item_id"].tolist() == ["d", "e"] and u1["rank"].tolist() == [1, 2]
+    assert recs.groupby("user_id").size().max() == 2
+
+
+def _write(tmp_path, text: str, name: str = "log.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "line 1: the file is empty"),
+        ("user_id,item_id\n", "line 2: the file has a header but no rows"),
+        ("customer,rating\nu1,4\n", "no item_id column in the header"),
+        ("user_id,user,item_id\nu1,u1,a\n", "columns ['user_id', 'user'] could each be the user_id"),
+        ("user_id,item_id,rating\nu1,a,4\nu2,b,great\n", "column 'rating', line 3: value ('great') is not a number"),
+        ("user_id,item_id,timestamp\nu1,a,2024-01-02\nu2,b,yesterday\n", "column 'timestamp', line 3: value ('yesterday') is neither epoch seconds nor an ISO date"),
+        ("user_id,item_id\nu1,a\nu1,b\n", "column 'user_id', line 2: every row has the same user 'u1'"),
+        ("user_id,item_id\nu1,a\nu2,a\n", "column 'item_id', line 2: every row has the same item 'a'"),
+        ("user_id,item_id\nu1,a\n,b\n", "column 'user_id', line 3: value is empty"),
+    ],
+)  # fmt: skip
+def test_each_validation_error_names_column_and_line_exits_2_writes_nothing(
+    tmp_path, capsys, text, expected
+):
+    path = _write(tmp_path, text)
+    output = tmp_path / "out"
+    code = main([str(path), "-o", str(output), "--quiet", "--min-user-count", "1",
+                 "--min-item-count", "1"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2
+    assert expected in captured.err
+    assert captured.err.startswith("error: ") and "Traceback" not in captured.err
+    assert not output.exists()
+
+
+def test_minimum_counts_and_duplicates_are_dropped_with_notices(tmp_path):
+    text = "user,item,timestamp\nu1,a,1\nu1,a,5\nu1,b,2\nu2,a,3\nu2,b,4\nu3,c,6\n"
+    log = load_log(_write(tmp_path, text), min_user_count=2, min_item_count=2)
+    assert log.notices == [
+        "dropped 1 duplicate (user, item) rows, keeping each pair's last event.",
+        "dropped 1 items with fewer than 2 interactions (1 rows).",
+    ]
+    frame = log.interactions.sort_values(["user_id", "item_id"])
+    assert frame["user_id"].tolist() == ["u1", "u1", "u2", "u2"]
+    # the duplicate pair keeps its latest event (timestamp 5)
+    assert frame["timestamp"].iloc[0] == pd.Timestamp(5, unit="s")
+
+
+def test_too_few_users_left_after_minimum_counts(tmp_path):
+    path = _write(tmp_path, "user_id,item_id\nu1,a\nu1,b\nu2,a\n")
+    with pytest.raises(PilotInputError, match="fewer than 2 users are left"):
+        load_log(path, min_user_count=2)
+
+
+def test_implicit_log_without_timestamps_uses_a_stratified_split(tmp_path):
+    rows = [f"c{u},p{(u * 3 + j) % 7}" for u in range(12) for j in range(4)]
+    path = _write(tmp_path, "customer_id,product_id\n" + "\n".join(rows) + "\n")
+    log = load_log(path)
+    assert not log.has_ratings and not log.has_timestamps
+    results, *_ = run_pilot(log, models=["popularity"], k=3, progress=False)
+    assert results["protocol"]["split"] == "user-stratified random"
+
+
+def test_iso_dates_and_column_flags(tmp_path):
+    path = _write(tmp_path, "who,what,when\nu1,a,2024-01-02\nu2,b,2024-01-03T10:00:00Z\n")
+    columns = {"user_id": "who", "item_id": "what", "timestamp": "when"}
+    log = load_log(path, columns)
+    assert log.interactions["timestamp"].tolist() == [
+        pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-03 10:00")
+    ]  # fmt: skip
+
+
+def test_item_metadata_maps_text_to_description(tmp_path):
+    path = _write(tmp_path, "item_id,title,genres,text\na,Boots,Hike|Walk,warm\nb,Socks,,\n",
+                  "items.csv")  # fmt: skip
+    items = load_items(path)
+    assert list(items.columns) == ["title", "genres", "description"]
+    assert items.loc["a", "genres"] == "Hike|Walk" and pd.isna(items.loc["b", "genres"])
+
+
+def _shop_log(tmp_path) -> tuple[Path, Path]:
+    shop = generate_shop(seed=3, n_customers=150, n_baskets=1200)
+    log = shop.interactions[["user_id", "item_id", "timestamp"]].copy()
+    log["timestamp"] = log["timestamp"].astype("datetime64[s]").astype("int64")
+    log_path = tmp_path / "shop.csv"
+    log.to_csv(log_path, index=False)
+    items = shop.items.reset_index()[["item_id", "title", "genres"]]
+    items["genres"] = items["genres"].str.join("|")
+    items_path = tmp_path / "products.csv"
+    items.to_csv(items_path, index=False)
+    return log_path, items_path
+
+
+def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
+    log_path, items_path = _shop_log(tmp_path)
+    outputs = []
+    for run in ("one", "two"):
+        out = tmp_path / run
+        args = [str(log_path), "--items", str(items_path), "-o", str(out), "--quiet",
+                "--models", "popularity,item_knn,als,content_based", "--min-user-count", "2",
+                "--min-item-count", "2", "--time-budget", "1000"]  # fmt: skip
+        assert main(args) == 0
+        outputs.append(out)
+    one, two = (json.loads((out / "results.json").read_text()) for out in outputs)
+    assert _without_timings(one) == _without_timings(two)
+    assert (outputs[0] / "recommendations.csv").read_bytes() == (
+        outputs[1] / "recommendations.csv"
+    ).read_bytes()
+    recs = pd.read_csv(outputs[0] / "recommendations.csv")
+    assert list(recs.columns) == ["user_id", "rank", "item_id", "score"]
+    assert recs["rank"].max() == 10
+    statuses = {row["model"]: row["status"] for row in one["models"]}
+    assert statuses == {"popularity": "compared", "item_knn": "compared", "als": "compared",
+                        "content_based": "compared"}  # fmt: skip
+    page = (outputs[0] / "report.html").read_text()
+    for section in SECTIONS:
+        assert f">{section}</h2>" in page.replace("&amp;", "&")
+    assert "http://" not in page and "https://" not in page  # nothing fetched from a network
+    assert page.count('src="data:image/png;base64,') == 4
+    assert not any(row["budget_cut"] for row in one["models"] if row["status"] == "compared")
+    assert "Every grid was tried in full" in page
+
+
+def _without_timings(results: dict) -> dict:
+    results = json.loads(json.dumps(results))
+    results.pop("run_seconds")
+    for row in results["models"]:
+        for key in ("fit_seconds", "recommend_seconds", "peak_fit_memory_mb"):
+            row.pop(key, None)
+    return results
+
+
+def test_ease_is_skipped_above_the_memory_limit(tmp_path):
+    log = load_log(GOLDEN)
+    results, *_ = run_pilot(
+        log, models=["popularity", "ease"], k=2, memory_limit_mb=1e-6, progress=False
+    )
+    ease = next(row for row in results["models"] if row["model"] == "ease")
+    assert ease["status"] == "skipped" and "--memory-limit-mb" in ease["reason"]
+    content = render_report(results, log.interactions)
+    assert "ease: 5 items" in content
+
+
+def test_choice_prefers_a_simpler_tied_model():
+    from recsys_lessons.pilot.run import choose
+
+    rows = [
+        {"model": "simple", "status": "compared", "ndcg": {"estimate": 0.3, "low": 0, "high": 1}},
+        {"model": "complex", "status": "compared", "ndcg": {"estimate": 0.31, "low": 0, "high": 1}},
+    ]
+    rng = np.random.default_rng(0)
+    base = rng.random(200)
+    tied = choose(rows, {"simple": base, "complex": base + rng.normal(0, 0.2, 200)}, seed=0)
+    assert tied["model"] == "simple" and tied["best_ndcg_model"] == "complex"
+    clear = choose(rows, {"simple": base, "complex": base + 0.2}, seed=0)
+    assert clear["model"] == "complex"
+
+
+def test_chooser_reads_its_numbers_from_the_results_files(tmp_path):
+    from recsys_lessons.pilot.chooser import algorithm_chooser
+
+    row = {"ndcg@10_95ci_bootstrap_users": [0.1, 0.3], "fit_seconds": 2.0}
+    models = ("Popularity", "Random", "ContentBased", "ItemKNN", "EASE", "ALS")
+    data = {
+        "rows": [{**row, "model": name, "ndcg@10": 0.111 * (i + 1)} for i, name in enumerate(models)],
+        "best_two_difference": {"models": ["ALS", "EASE"], "ndcg@10_difference": 0.0123,
+                                "95ci_paired_bootstrap_users": [-0.01, 0.03]},
+    }  # fmt: skip
+    (tmp_path / "movielens_100k.json").write_text(json.dumps(data))
+    table = algorithm_chooser(tmp_path)
+    evidence = table["measured evidence"]
+    assert "Popularity 0.111 [0.100, 0.300] vs Random 0.222" in evidence.iloc[0]
+    assert "+0.0123" in evidence.loc["two strong models tied offline"]
+    # retrieval.json is missing here: the cell says which benchmark to run
+    assert (
+        "run `python -m benchmarks.retrieval`" in evidence.loc["huge catalogue (millions of items)"]
+    )
+    assert "lesson 07" in evidence.loc["session-driven consumption (what next, now)"]
+
+
+def test_cold_item_recall_counts_only_items_new_in_test():
+    import scipy.sparse as sp
+
+    from recsys_lessons.pilot.protocol import Fold
+    from recsys_lessons.pilot.run import cold_item_recall
+
+    # items 0, 1 have training history; items 2, 3 are new in test
+    train = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0]], dtype=float))
+    test = sp.csr_matrix(np.array([[0, 0, 1, 1], [0, 1, 1, 0], [1, 0, 0, 0]], dtype=float))
+    fold = Fold(train, test, np.array([0, 1, 2]))
+    recommended = np.array([[2, 0], [1, 3], [2, 3]])
+    # user 0: new items {2, 3}, found 2 -> 1/2; user 1: new {2}, found none -> 0; user 2: none
+    assert cold_item_recall(recommended, fold, k=2) == pytest.approx(0.25)
+    warm = Fold(train, sp.csr_matrix(np.array([[0] * 4, [0, 1, 0, 0], [1, 0, 0, 0]], float)),
+                np.array([1, 2]))  # fmt: skip
+    assert cold_item_recall(recommended[1:], warm, k=2) is None
+
+
+def test_a_grid_cut_by_the_time_budget_is_recorded_and_reported():
+    log = load_log(GOLDEN)
+    results, *_ = run_pilot(log, models=["item_knn"], k=2, time_budget=1e-9, progress=False)
+    row = results["models"][0]
+    assert len(row["trials"]) == 1 and row["grid_size"] == 6 and row["budget_cut"]
+    assert row["params"] == {"neighbors": 100, "shrink": 0.0}  # the defaults come first
+    assert "cut the grid of item_knn (1 of 6)" in render_report(results, log.interactions)
