@@ -239,8 +239,8 @@ def item_knn_speed(train, repeats: int = 5) -> list[dict]:
 def main() -> dict:
     started = time.perf_counter()
     data = load_dataset("movielens-100k")
-    train_frame, test_frame = stratified_split(data.interactions, by="item", ratio=0.75, seed=SEED)
-    fit_frame, validation_frame = stratified_split(train_frame, by="item", ratio=0.75, seed=SEED)
+    train_frame, test_frame = stratified_split(data.interactions, by="item", test_ratio=0.25, seed=SEED)
+    fit_frame, validation_frame = stratified_split(train_frame, by="item", test_ratio=0.25, seed=SEED)
     full = interaction_matrix(data.interactions)
     train, test = full.like(train_frame).X, full.like(test_frame).X
     validation_pair = (full.like(fit_frame).X, full.like(validation_frame).X)

@@ -28,10 +28,14 @@ Lesson 00 (``notebooks/00_welcome_and_data.ipynb``) tours the data.
 from __future__ import annotations
 
 import hashlib
+import inspect
+import numbers
 import os
 import sys
 import zipfile
 from pathlib import Path
+
+import pandas as pd
 
 from recsys_lessons import movielens
 from recsys_lessons.dataset import Dataset
@@ -110,9 +114,12 @@ def load_dataset(
         A MovieLens dataset asked for by name cannot be found or downloaded; the message
         lists every place tried and the fix.
     ValueError
-        Unknown name, or sizes given for a MovieLens dataset.
+        Unknown name, sizes given for a MovieLens dataset, or an argument of the wrong kind
+        (a seed that is not a whole number >= 0, a size that is not a positive whole number,
+        a ``start`` that is not a date, a ``data_dir`` that is not a path).
     """
     requested = _dataset_name(name)
+    _check_arguments(seed, data_dir, synthetic_sizes)
     if requested in movielens.RELEASES and synthetic_sizes:
         raise ValueError(
             f"sizes {sorted(synthetic_sizes)} only apply to the simulated catalogue; "
@@ -183,6 +190,41 @@ def _dataset_name(name: str, source: str = "") -> str:
     return normalised
 
 
+def _check_arguments(seed, data_dir, sizes: dict) -> None:
+    """Refuse arguments of the wrong kind before anything is read or generated."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0 such as 42; got {seed!r}.")
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise ValueError(
+            f"data_dir must be a folder path (a str or pathlib.Path); got {data_dir!r}."
+        )
+    from recsys_lessons.synthetic import generate_catalogue
+
+    parameters = inspect.signature(generate_catalogue).parameters
+    for key, value in sizes.items():
+        if key not in parameters or key == "seed":
+            known = [n for n in parameters if n != "seed"]
+            raise ValueError(
+                f"unknown argument {key}={value!r}; the simulated catalogue takes {known}."
+            )
+        default = parameters[key].default
+        if isinstance(default, int) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(
+                    f"{key} must be a positive whole number such as {default}; got {value!r}."
+                )
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
+                raise ValueError(f"{key} must be a number such as {default}; got {value!r}.")
+        elif key == "start":
+            try:
+                pd.Timestamp(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"start must be a date such as '2021-01-01'; got {value!r}."
+                ) from None
+
+
 def _auto_target() -> str:
     """What ``"auto"`` means here: the name in ``RECSYS_LESSONS_DATASET``, else ``"auto"``."""
     value = os.environ.get("RECSYS_LESSONS_DATASET", "").strip()
@@ -200,11 +242,25 @@ def _synthetic(seed: int, sizes: dict) -> Dataset:
 
 
 def _read(release: movielens.Release, data_dir, offline: bool | None) -> Dataset:
+    """Read the release found by :func:`_locate`; a damaged file is reported, never loaded.
+
+    A folder is checked against the official facts (row counts, rating values, first and
+    last times) after reading; a zip was already verified by its SHA-256.
+    """
     source = _locate(release, data_dir, offline)
-    if source.suffix != ".zip":
-        return release.reader(source)
-    with zipfile.ZipFile(source) as archive:
-        return release.reader(zipfile.Path(archive, at=f"{release.folder}/"))
+    try:
+        if source.suffix != ".zip":
+            dataset = release.reader(source)
+            if release.facts is not None:
+                movielens.check_official(dataset, release.facts, source)
+            return dataset
+        with zipfile.ZipFile(source) as archive:
+            return release.reader(zipfile.Path(archive, at=f"{release.folder}/"))
+    except movielens.DataFileError as error:
+        tried = [f"{source}: found but damaged ({error})"]
+        raise DatasetUnavailableError(
+            f"{release.title} ({release.name!r}) was found but cannot be used: {error}", tried
+        ) from None
 
 
 def _locate(release: movielens.Release, data_dir, offline: bool | None) -> Path:
@@ -235,7 +291,21 @@ def _locate(release: movielens.Release, data_dir, offline: bool | None) -> Path:
 
 
 def _find_in(root: Path, release: movielens.Release, tried: list[str], label: str) -> Path | None:
-    """The complete release folder or a verified archive in ``root``; else note why not."""
+    """The complete release folder or a verified archive in ``root``; else note why not.
+
+    A folder that cannot be read (no permission, a broken disk...) is noted as such.
+    """
+    try:
+        return _look_in(root, release, tried, label)
+    except OSError as error:
+        tried.append(
+            f"{label} {root}: cannot be read ({type(error).__name__}: {error.strerror or error}); "
+            "check its permissions"
+        )
+        return None
+
+
+def _look_in(root: Path, release: movielens.Release, tried: list[str], label: str) -> Path | None:
     if not root.is_dir():
         tried.append(f"{label} {root}: no such folder")
         return None

@@ -7,7 +7,9 @@ size and SHA-256 of.
 
 - :func:`download_verified` streams a URL into a temporary file next to the destination,
   checks its size and SHA-256, then renames it into place with :func:`os.replace` (atomic on
-  one file system). On any failure the temporary file is deleted.
+  one file system). On any failure the temporary file is deleted; a ``*.part`` file left
+  by a download that was killed (so could not clean up) is deleted by the next download of
+  the same file once it is an hour old.
 - :func:`safe_extract` refuses archive members that would land outside the target folder
   ("zip slip": ``../`` or absolute paths), extracts into a temporary folder, then renames
   each top-level entry into place.
@@ -17,11 +19,15 @@ Lesson 00 (``notebooks/00_welcome_and_data.ipynb``) shows where the data comes f
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import http.client
+import numbers
 import os
+import re
 import shutil
 import tempfile
+import time
 import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -29,6 +35,9 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from tqdm import tqdm
 
 CHUNK_BYTES = 1 << 16
+
+#: A temporary ``*.part`` file untouched for this long belongs to a killed download.
+STALE_PART_SECONDS = 3600
 
 
 class DownloadError(OSError):
@@ -74,8 +83,24 @@ def download_verified(
     DownloadError
         On a network error, an HTTP error, a truncated or oversized transfer, or a checksum
         mismatch. The temporary file is removed, so the folder is left as it was.
+    ValueError
+        If ``size`` or ``sha256`` is not a valid expectation, or ``dest``'s folder does not
+        exist (nothing is downloaded).
     """
     dest = Path(dest)
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(f"size must be the expected length in bytes (an int >= 1); got {size!r}.")
+    if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise ValueError(
+            f"sha256 must be the expected SHA-256 as 64 hexadecimal digits; got {sha256!r}. "
+            "A download is only kept when it can be verified."
+        )
+    if not dest.parent.is_dir():
+        raise ValueError(
+            f"cannot download into {dest.parent}: no such folder. Create it first, e.g. "
+            f"Path({str(dest.parent)!r}).mkdir(parents=True)."
+        )
+    _remove_stale_parts(dest)
     handle = tempfile.NamedTemporaryFile(
         dir=dest.parent, prefix=f".{dest.name}.", suffix=".part", delete=False
     )
@@ -97,6 +122,20 @@ def download_verified(
             raise DownloadError(f"could not download {url}: {error}") from error
         raise
     return dest
+
+
+def _remove_stale_parts(dest: Path) -> None:
+    """Delete ``.<name>.*.part`` files of killed downloads of ``dest`` (older than an hour).
+
+    Younger ones may belong to a download running in another process and are left alone.
+    """
+    cutoff = time.time() - STALE_PART_SECONDS
+    for part in dest.parent.glob(f".{glob.escape(dest.name)}.*.part"):
+        try:
+            if part.is_file() and part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            pass  # vanished meanwhile or not ours to delete: not worth failing a download
 
 
 def _stream(url: str, handle, *, size: int, timeout: float, progress: bool) -> str:
@@ -159,14 +198,21 @@ def safe_extract(zip_path, target_dir) -> list[Path]:
     Raises
     ------
     ValueError
-        If a member would land outside ``target_dir``; nothing is extracted.
+        If ``zip_path`` is not a readable zip archive, or a member would land outside
+        ``target_dir``; nothing is extracted and ``target_dir`` is not created.
     FileExistsError
         If a top-level entry of the archive already exists in ``target_dir``; nothing is
         overwritten. Delete it first if you want a fresh copy.
     """
     target = Path(target_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zip_path) as archive:
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ValueError(
+            f"{zip_path} is not a readable zip archive ({type(error).__name__}: {error}); "
+            "download it again. Nothing was extracted."
+        ) from None
+    with archive:
         names = archive.namelist()
         unsafe = [name for name in names if not _is_safe_member(name)]
         if unsafe:
@@ -181,6 +227,7 @@ def safe_extract(zip_path, target_dir) -> list[Path]:
                 f"cannot extract {zip_path}: {[str(p) for p in existing]} already exist(s). "
                 "Delete them first to extract a fresh copy."
             )
+        target.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target, prefix=".extracting-"))
         moved: list[Path] = []
         try:

@@ -61,10 +61,14 @@ def evaluate(
         are fitted here (in place).
     train, test : scipy.sparse matrix, InteractionMatrix or pandas.DataFrame
         Same shape (users x items). DataFrames are turned into matrices over the union of
-        their ids, with ratings as values. Non-zero test cells are the relevant items.
+        their ids, with ratings as values; two InteractionMatrix objects must share their
+        ids in the same order. Non-zero test cells are the relevant items. No interaction
+        may be in both: ``recommend`` removes training items, so a test item the user
+        already has in train could never be hit (split the data first, see
+        :mod:`recsys_lessons.split`).
     k : int
         Length of each recommendation list.
-    metrics : sequence of str
+    metrics : str or sequence of str
         Names from ``ACCURACY_METRICS`` (``precision``, ``recall``, ``ndcg``, ``map``,
         ``mrr``, ``hit_rate``; reported as ``<name>@k``) and ``CATALOGUE_METRICS``
         (``coverage``, ``novelty``, ``popularity``, ``gini``).
@@ -80,8 +84,9 @@ def evaluate(
     pandas.DataFrame, only when ``per_user=True``
         Columns ``model``, ``user`` (0-based row index) and one per accuracy metric.
     """
-    if not models:
-        raise ValueError("models is empty; pass a dict such as {'popularity': Popularity()}.")
+    _check_models(models)
+    if isinstance(metrics, str):  # metrics="ndcg" means the one metric, not n, d, c, g
+        metrics = (metrics,)
     unknown = [
         name for name in metrics if name not in ACCURACY_METRICS and name not in CATALOGUE_METRICS
     ]
@@ -97,7 +102,7 @@ def evaluate(
         started = time.perf_counter()
         model.fit(train)
         fitted = time.perf_counter()
-        recommended, _ = model.recommend(users, k=k, exclude_seen=True)
+        recommended = _recommended_items(name, model.recommend(users, k=k, exclude_seen=True))
         finished = time.perf_counter()
 
         row = {"model": name}
@@ -120,7 +125,45 @@ def evaluate(
     return summary
 
 
+def _check_models(models) -> None:
+    if not isinstance(models, Mapping):
+        raise ValueError(
+            f"models must be a dict of name -> model, such as {{'popularity': Popularity()}}; "
+            f"got a {type(models).__name__}. The names label the rows of the result."
+        )
+    if not models:
+        raise ValueError("models is empty; pass a dict such as {'popularity': Popularity()}.")
+    for name, model in models.items():
+        if isinstance(model, type) or not all(
+            callable(getattr(model, method, None)) for method in ("fit", "recommend")
+        ):
+            advice = f"an instance, {model.__name__}()" if isinstance(model, type) else "a model"
+            raise ValueError(
+                f"models[{name!r}] is {model!r}, not a model with fit and recommend methods; "
+                f"pass {advice} (see recsys_lessons.models)."
+            )
+
+
+def _recommended_items(name: str, result) -> np.ndarray:
+    """The item lists out of ``recommend``'s ``(items, scores)``, or say what is wrong."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise ValueError(
+            f"models[{name!r}].recommend must return a pair (items, scores) of arrays of shape "
+            f"(n_users, k), as Recommender.recommend does; it returned a "
+            f"{type(result).__name__}. Return both, e.g. `return items, scores`."
+        )
+    return result[0]
+
+
 def _as_matrices(train, test) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    if isinstance(train, InteractionMatrix) and isinstance(test, InteractionMatrix):
+        for kind in ("user", "item"):
+            if not getattr(train, f"{kind}_ids").equals(getattr(test, f"{kind}_ids")):
+                raise ValueError(
+                    f"train and test list their {kind} ids differently, so row/column j would "
+                    f"mean different {kind}s. Build test on train's ids: "
+                    "test = train.like(test_frame) (or both from one full matrix with .like)."
+                )
     if isinstance(train, pd.DataFrame) and isinstance(test, pd.DataFrame):
         both = pd.concat([train, test])
         full = interaction_matrix(both)
@@ -137,6 +180,20 @@ def _as_matrices(train, test) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     test.eliminate_zeros()
     if test.nnz == 0:
         raise ValueError("test has no interactions; nothing to evaluate against.")
+    seen = sp.csr_matrix(  # every stored training entry counts as seen, 0.0 included
+        (np.ones(train.nnz, np.float32), train.indices, train.indptr), shape=train.shape
+    )
+    overlap = sp.csr_matrix(test.multiply(seen))
+    overlap.eliminate_zeros()
+    if overlap.nnz:
+        user, item = (int(a[0]) for a in overlap.nonzero())
+        raise ValueError(
+            f"{overlap.nnz} of the {test.nnz} test interactions are also in train (e.g. user "
+            f"{user}, item {item}){'; all of them: is test the training data?' if overlap.nnz == test.nnz else ''}. "
+            "recommend removes training items, so these could never be hit and every metric "
+            "would be lowered. Split the interactions first (recsys_lessons.split) so each "
+            "one is on one side only."
+        )
     return train, test
 
 

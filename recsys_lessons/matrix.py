@@ -2,6 +2,12 @@
 
 Inside models, users and items are 0-based row and column indices; raw ids only appear at
 the edges (loading and display). :class:`InteractionMatrix` keeps both worlds together.
+
+"Seen" has one definition everywhere in the course: a (user, item) pair is seen when the
+matrix *stores* an entry for it, whatever the value, so an explicit rating of 0.0 is an
+interaction. :class:`~recsys_lessons.models.baselines.Popularity` counts it and
+``recommend(exclude_seen=True)`` removes it. An empty cell means "no interaction"; use
+``X.eliminate_zeros()`` first if your zeros mean "not seen".
 """
 
 from __future__ import annotations
@@ -63,7 +69,9 @@ def interaction_matrix(
     Parameters
     ----------
     interactions : pandas.DataFrame
-        Needs ``user_id`` and ``item_id`` columns, plus the ``value`` column if one is named.
+        Needs ``user_id`` and ``item_id`` columns (no missing ids; all integers or all
+        strings, not a mix), plus the ``value`` column if one is named (numbers or booleans,
+        no missing values).
     user_ids, item_ids : array-like, optional
         The rows and columns to use, in order. Default: the sorted distinct ids of the frame.
         Pass the full dataset's ids to build train and test matrices of the same shape.
@@ -75,17 +83,24 @@ def interaction_matrix(
     -------
     InteractionMatrix
         When a (user, item) pair occurs several times, the last row wins for ratings and the
-        cell stays 1.0 for implicit data.
+        cell stays 1.0 for implicit data. Every row is stored, a rating of 0.0 included (see
+        the module docstring: a stored entry is a seen item).
     """
+    if not isinstance(interactions, pd.DataFrame):
+        raise ValueError(
+            f"interactions must be a pandas DataFrame with user_id and item_id columns; got a "
+            f"{type(interactions).__name__}. Pass dataset.interactions, or build one with "
+            "pandas.DataFrame({'user_id': ..., 'item_id': ..., 'rating': ...})."
+        )
     for column in ("user_id", "item_id") + ((value,) if value else ()):
         if column not in interactions.columns:
             raise ValueError(
                 f"interactions need a {column!r} column; found {list(interactions.columns)}."
             )
-    if value and interactions[value].isna().any():
-        raise ValueError(
-            f"the {value!r} column has missing values; drop or fill them before building a matrix."
-        )
+    for column in ("user_id", "item_id"):
+        _check_ids(interactions[column], column)
+    if value:
+        _check_values(interactions[value], value)
     users = pd.Index(
         np.sort(interactions["user_id"].unique()) if user_ids is None else user_ids, name="user_id"
     )
@@ -104,6 +119,45 @@ def interaction_matrix(
     X = sp.csr_matrix((data, (rows, cols)), shape=(len(users), len(items)), dtype=np.float32)
     X.sort_indices()
     return InteractionMatrix(X=X, user_ids=users, item_ids=items)
+
+
+def _check_ids(ids: pd.Series, column: str) -> None:
+    """Ids must be present and of one kind, so they sort and match the same way everywhere."""
+    missing = ids.isna()
+    if missing.any():
+        raise ValueError(
+            f"the {column!r} column has {int(missing.sum())} missing id(s) (first at row "
+            f"{ids.index[missing.to_numpy()][0]!r}); drop those rows first, e.g. "
+            f"interactions.dropna(subset=[{column!r}])."
+        )
+    kind = pd.api.types.infer_dtype(ids, skipna=False)
+    if kind not in ("integer", "string", "floating", "categorical", "empty"):
+        examples = sorted({type(v).__name__ for v in ids.head(10_000)})
+        raise ValueError(
+            f"the {column!r} column mixes kinds of ids ({kind}: {examples}); the same user or "
+            f"item would get two rows or columns. Make them one kind first, e.g. "
+            f"interactions[{column!r}].astype(str)."
+        )
+
+
+def _check_values(values: pd.Series, column: str) -> None:
+    """Cell values must be numbers (or booleans) without gaps; datetimes are refused."""
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+        raise ValueError(
+            f"the {column!r} column holds dates or durations ({values.dtype}), not cell values: "
+            "they would be cast to huge integers. Use value='rating', value=None for 1.0 per "
+            "interaction, or convert the column to numbers you mean first."
+        )
+    if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+        raise ValueError(
+            f"the {column!r} column must hold numbers, not {values.dtype} (e.g. "
+            f"{values.iloc[0]!r}); convert it with pandas.to_numeric, or pass value=None for "
+            "1.0 per interaction."
+        )
+    if values.isna().any():
+        raise ValueError(
+            f"the {column!r} column has missing values; drop or fill them before building a matrix."
+        )
 
 
 def _positions(index: pd.Index, ids, kind: str) -> np.ndarray:

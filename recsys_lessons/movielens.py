@@ -99,18 +99,17 @@ def read_ml100k(folder) -> Dataset:
     """
     folder = _as_folder(folder)
     _require_files(folder, ("u.data", "u.item", "u.genre", "u.user"), "MovieLens 100K")
-    with (folder / "u.data").open("rb") as handle:
-        ratings = pd.read_csv(
-            handle,
-            sep="\t",
-            names=["user_id", "item_id", "rating", "timestamp"],
-            dtype={
-                "user_id": "int64",
-                "item_id": "int64",
-                "rating": "float64",
-                "timestamp": "int64",
-            },
-        )
+    ratings = _read_table(
+        folder / "u.data",
+        sep="\t",
+        names=["user_id", "item_id", "rating", "timestamp"],
+        dtype={
+            "user_id": "int64",
+            "item_id": "int64",
+            "rating": "float64",
+            "timestamp": "int64",
+        },
+    )
     return Dataset(
         name="movielens-100k",
         interactions=_tidy_interactions(ratings),
@@ -122,21 +121,31 @@ def read_ml100k(folder) -> Dataset:
 
 
 def _ml100k_items(folder) -> pd.DataFrame:
-    with (folder / "u.genre").open("rb") as handle:
-        genre_table = pd.read_csv(handle, sep="|", names=["genre", "flag"], encoding="latin-1")
+    genre_table = _read_table(
+        folder / "u.genre",
+        sep="|",
+        names=["genre", "flag"],
+        encoding="latin-1",
+        dtype={"genre": "str", "flag": "int64"},
+    )
     genre_names = genre_table.sort_values("flag")["genre"].to_numpy(dtype=object)
-    with (folder / "u.item").open("rb") as handle:
-        raw = pd.read_csv(
-            handle,
-            sep="|",
-            names=_ML100K_ITEM_FIELDS + list(genre_names),
-            encoding="latin-1",
-            quoting=csv.QUOTE_NONE,
-            dtype={"item_id": "int64", "title": "str", "release_date": "str", "imdb_url": "str"},
-        )
+    raw = _read_table(
+        folder / "u.item",
+        sep="|",
+        names=_ML100K_ITEM_FIELDS + list(genre_names),
+        encoding="latin-1",
+        quoting=csv.QUOTE_NONE,
+        dtype={
+            "item_id": "int64",
+            "title": "str",
+            "release_date": "str",
+            "imdb_url": "str",
+            **{genre: "int64" for genre in genre_names},
+        },
+    )
     flags = raw[list(genre_names)].to_numpy(dtype=bool)
     flags[:, genre_names == NO_GENRE["movielens-100k"]] = False
-    release_date = pd.to_datetime(raw["release_date"], format="%d-%b-%Y")
+    release_date = _dates(raw["release_date"], "%d-%b-%Y", folder / "u.item")
     year = release_date.dt.year.astype("Int64").fillna(_year_from_title(raw["title"]))
     items = pd.DataFrame(
         {
@@ -152,20 +161,19 @@ def _ml100k_items(folder) -> pd.DataFrame:
 
 
 def _ml100k_users(folder) -> pd.DataFrame:
-    with (folder / "u.user").open("rb") as handle:
-        users = pd.read_csv(
-            handle,
-            sep="|",
-            names=["user_id", "age", "gender", "occupation", "zip_code"],
-            dtype={
-                "user_id": "int64",
-                "age": "int64",
-                "gender": "str",
-                "occupation": "str",
-                "zip_code": "str",
-            },
-            skip_blank_lines=True,
-        )
+    users = _read_table(
+        folder / "u.user",
+        sep="|",
+        names=["user_id", "age", "gender", "occupation", "zip_code"],
+        dtype={
+            "user_id": "int64",
+            "age": "int64",
+            "gender": "str",
+            "occupation": "str",
+            "zip_code": "str",
+        },
+        skip_blank_lines=True,
+    )
     return users.set_index("user_id")
 
 
@@ -194,20 +202,19 @@ def read_ml_latest_small(folder) -> Dataset:
     files = ("ratings.csv", "movies.csv", "tags.csv", "links.csv")
     _require_files(folder, files, "MovieLens Latest Small")
     columns = {"userId": "user_id", "movieId": "item_id"}
-    with (folder / "ratings.csv").open("rb") as handle:
-        ratings = pd.read_csv(
-            handle,
-            dtype={
-                "userId": "int64",
-                "movieId": "int64",
-                "rating": "float64",
-                "timestamp": "int64",
-            },
-        ).rename(columns=columns)
-    with (folder / "tags.csv").open("rb") as handle:
-        tags = pd.read_csv(
-            handle, dtype={"userId": "int64", "movieId": "int64", "tag": "str"}
-        ).rename(columns=columns)
+    ratings = _read_table(
+        folder / "ratings.csv",
+        header=0,
+        dtype={
+            "userId": "int64",
+            "movieId": "int64",
+            "rating": "float64",
+            "timestamp": "int64",
+        },
+    ).rename(columns=columns)
+    tags = _read_table(
+        folder / "tags.csv", header=0, dtype={"userId": "int64", "movieId": "int64", "tag": "str"}
+    ).rename(columns=columns)
     user_ids = np.union1d(ratings["user_id"].unique(), tags["user_id"].unique())
     return Dataset(
         name="movielens-latest-small",
@@ -220,10 +227,14 @@ def read_ml_latest_small(folder) -> Dataset:
 
 
 def _latest_small_items(folder, tags: pd.DataFrame) -> pd.DataFrame:
-    with (folder / "movies.csv").open("rb") as handle:
-        movies = pd.read_csv(handle, dtype={"movieId": "int64", "title": "str", "genres": "str"})
-    with (folder / "links.csv").open("rb") as handle:
-        links = pd.read_csv(handle, dtype={"movieId": "int64", "imdbId": "str", "tmdbId": "Int64"})
+    movies = _read_table(
+        folder / "movies.csv", header=0, dtype={"movieId": "int64", "title": "str", "genres": "str"}
+    )
+    links = _read_table(
+        folder / "links.csv",
+        header=0,
+        dtype={"movieId": "int64", "imdbId": "str", "tmdbId": "Int64"},
+    )
     no_genre = NO_GENRE["movielens-latest-small"]
     items = pd.DataFrame(
         {
@@ -264,6 +275,72 @@ def _lists_per_row(flags: np.ndarray, names: np.ndarray) -> list[list[str]]:
     return [part.tolist() for part in np.split(names[columns], bounds)]
 
 
+class DataFileError(ValueError):
+    """A file of a MovieLens release cannot be parsed, or differs from the official release.
+
+    The message names the file (and the line, when one line is at fault) and the fix.
+    """
+
+
+_REPLACE_ADVICE = (
+    "The file is damaged (a cut-off copy or download?) or not from the official release: "
+    "replace the release folder with a fresh copy of the official archive, or delete it "
+    "and let load_dataset download it again."
+)
+
+
+def _read_table(path, header=None, **options) -> pd.DataFrame:
+    """``pandas.read_csv`` of one release file; a parse failure names the file and line."""
+    try:
+        with path.open("rb") as handle:
+            return pd.read_csv(handle, header=header, **options)
+    except ValueError as error:  # ParserError, UnicodeDecodeError and bad numbers alike
+        raise DataFileError(
+            f"{_diagnose(path, header, options, error)} {_REPLACE_ADVICE}"
+        ) from None
+
+
+def _diagnose(path, header, options: dict, error: ValueError) -> str:
+    """Re-read ``path`` as text to find the first line whose numbers do not parse."""
+    loose = {key: value for key, value in options.items() if key != "dtype"}
+    try:
+        with path.open("rb") as handle:
+            text = pd.read_csv(handle, header=header, dtype=str, **loose)
+    except ValueError as second:
+        return f"{path} cannot be read as a MovieLens file ({type(second).__name__}: {second})."
+    first_line = 1 if header is None else 2
+    for column, dtype in options.get("dtype", {}).items():
+        if dtype not in ("int64", "Int64", "float64") or column not in text.columns:
+            continue
+        values = text[column]
+        numbers = pd.to_numeric(values.str.strip(), errors="coerce")
+        whole = "nt" in dtype  # int64 or Int64
+        bad = (values.notna() & numbers.isna()) | (whole & numbers.notna() & (numbers % 1 != 0))
+        if dtype != "Int64":
+            bad |= values.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            wanted = "a whole number" if whole else "a number"
+            return (
+                f"{path}, line {row + first_line}: the {column!r} field is "
+                f"{values.iloc[row]!r}, not {wanted}."
+            )
+    return f"{path} cannot be read as a MovieLens file ({type(error).__name__}: {error})."
+
+
+def _dates(texts: pd.Series, date_format: str, path) -> pd.Series:
+    """Parse dates; an unparsable one (not an empty field) names its file and line."""
+    dates = pd.to_datetime(texts, format=date_format, errors="coerce")
+    bad = texts.notna() & dates.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataFileError(
+            f"{path}, line {row + 1}: {texts.iloc[row]!r} is not a date like 01-Jan-1995. "
+            + _REPLACE_ADVICE
+        )
+    return dates
+
+
 def _as_folder(folder):
     return folder if isinstance(folder, zipfile.Path) else Path(folder)
 
@@ -278,11 +355,82 @@ def _require_files(folder, names: tuple[str, ...], release: str) -> None:
 
 
 @dataclass(frozen=True)
+class OfficialFacts:
+    """What the official files of a release hold; :func:`check_official` compares a read.
+
+    A copy cut off at a line boundary loads without a parse error, and one cut inside the
+    last line can even load with a 1970 timestamp: the row counts and the exact first and
+    last times catch both.
+    """
+
+    ratings_file: str
+    n_ratings: int
+    n_raters: int
+    rating_values: tuple[float, ...]
+    first_time: str
+    last_time: str
+    items_file: str
+    n_items: int
+    users_file: str
+    n_users: int
+
+
+def check_official(dataset: Dataset, facts: OfficialFacts, folder) -> None:
+    """Raise :class:`DataFileError` naming the file when ``dataset`` differs from ``facts``."""
+    ratings = dataset.interactions
+    problems = []
+    if len(ratings) != facts.n_ratings:
+        problems.append(
+            (facts.ratings_file, f"{len(ratings):,} ratings instead of {facts.n_ratings:,}")
+        )
+    elif ratings["user_id"].nunique() != facts.n_raters:
+        problems.append(
+            (
+                facts.ratings_file,
+                f"{ratings['user_id'].nunique():,} users instead of {facts.n_raters:,}",
+            )
+        )
+    odd = ~ratings["rating"].isin(facts.rating_values)
+    if odd.any():
+        problems.append(
+            (
+                facts.ratings_file,
+                f"rating {ratings['rating'][odd].iloc[0]!r} is not one of {facts.rating_values}",
+            )
+        )
+    if len(ratings) and (
+        ratings["timestamp"].iloc[0] != pd.Timestamp(facts.first_time)
+        or ratings["timestamp"].iloc[-1] != pd.Timestamp(facts.last_time)
+    ):
+        problems.append(
+            (
+                facts.ratings_file,
+                f"ratings run from {ratings['timestamp'].iloc[0]} to {ratings['timestamp'].iloc[-1]}, "
+                f"not from {facts.first_time} to {facts.last_time}",
+            )
+        )
+    if len(dataset.items) != facts.n_items:
+        problems.append(
+            (facts.items_file, f"{len(dataset.items):,} movies instead of {facts.n_items:,}")
+        )
+    if len(dataset.users) != facts.n_users:
+        problems.append(
+            (facts.users_file, f"{len(dataset.users):,} users instead of {facts.n_users:,}")
+        )
+    if problems:
+        file, what = problems[0]
+        raise DataFileError(
+            f"{folder / file} does not match the official release: {what}. {_REPLACE_ADVICE}"
+        )
+
+
+@dataclass(frozen=True)
 class Release:
     """Where a MovieLens release comes from and how to check and read it.
 
     ``size`` and ``sha256`` describe the official zip archive; the data layer verifies a
-    download (and a zip found on disk) against them before using it.
+    download (and a zip found on disk) against them before using it, and checks an
+    extracted folder against ``facts`` after reading it (``None``: no check).
     """
 
     name: str
@@ -293,6 +441,7 @@ class Release:
     sha256: str
     files: tuple[str, ...]
     reader: Callable[[object], Dataset]
+    facts: OfficialFacts | None = None
 
 
 #: The official archives, keyed by dataset name (values from GroupLens' published files).
@@ -306,6 +455,18 @@ RELEASES: dict[str, Release] = {
         sha256="50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
         files=("u.data", "u.item", "u.genre", "u.user"),
         reader=read_ml100k,
+        facts=OfficialFacts(
+            ratings_file="u.data",
+            n_ratings=100_000,
+            n_raters=943,
+            rating_values=(1.0, 2.0, 3.0, 4.0, 5.0),
+            first_time="1997-09-20 03:05:10",
+            last_time="1998-04-22 23:10:38",
+            items_file="u.item",
+            n_items=1_682,
+            users_file="u.user",
+            n_users=943,
+        ),
     ),
     "movielens-latest-small": Release(
         name="movielens-latest-small",
@@ -316,5 +477,17 @@ RELEASES: dict[str, Release] = {
         sha256="696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
         files=("ratings.csv", "movies.csv", "tags.csv", "links.csv"),
         reader=read_ml_latest_small,
+        facts=OfficialFacts(
+            ratings_file="ratings.csv",
+            n_ratings=100_836,
+            n_raters=610,
+            rating_values=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0),
+            first_time="1996-03-29 18:36:55",
+            last_time="2018-09-24 14:27:30",
+            items_file="movies.csv",
+            n_items=9_742,
+            users_file="ratings.csv",  # users are everyone who rated or tagged
+            n_users=610,
+        ),
     ),
 }

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +161,7 @@ class ExactIndex(_VectorIndex):
         """Write the vectors and settings to one ``.npz`` file (``path`` gets that suffix)."""
         self._check_built()
         settings = {**self._metadata(), "batch_size": self.batch_size, "dtype": self.dtype}
+        _check_folder(path)
         np.savez(
             _with_suffix(path, ".npz"),
             vectors=self.vectors_,
@@ -176,15 +178,20 @@ class ExactIndex(_VectorIndex):
         path = _with_suffix(path, ".npz")
         if not path.is_file():
             raise ValueError(f"no saved ExactIndex at {path}; save one with ExactIndex.save first.")
-        with np.load(path) as stored:
-            metadata = json.loads(str(stored["metadata"]))
-            _check_metadata(metadata, cls, path, dimension, metric)
-            index = cls(
-                metric=metadata["metric"],
-                batch_size=metadata["batch_size"],
-                dtype=metadata["dtype"],
-            )
-            return index.build(stored["vectors"])
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                metadata = json.loads(str(stored["metadata"]))
+                _check_metadata(metadata, cls, path, dimension, metric)
+                index = cls(
+                    metric=metadata["metric"],
+                    batch_size=metadata["batch_size"],
+                    dtype=metadata["dtype"],
+                )
+                return index.build(stored["vectors"])
+        except _IndexFileError:
+            raise
+        except _DAMAGED as error:
+            raise ValueError(_damaged(path, "ExactIndex", error)) from None
 
 
 class ApproximateIndex(_VectorIndex):
@@ -234,14 +241,7 @@ class ApproximateIndex(_VectorIndex):
         self._check_metric()
         if isinstance(n_trees, bool) or not isinstance(n_trees, (int, np.integer)) or n_trees < 1:
             raise ValueError(f"n_trees must be a positive integer; got {n_trees!r}.")
-        if (
-            isinstance(search_k, bool)
-            or not isinstance(search_k, (int, np.integer))
-            or (search_k < 1 and search_k != -1)
-        ):
-            raise ValueError(
-                f"search_k must be -1 (annoy's default) or a positive integer; got {search_k!r}."
-            )
+        _check_search_k(search_k)
 
     def build(self, vectors) -> ApproximateIndex:
         """Add every vector (row ``j`` gets id ``j``) and build the forest; returns ``self``."""
@@ -276,7 +276,7 @@ class ApproximateIndex(_VectorIndex):
         searched = queries.tolist()
         if self.metric == "dot":  # the query's extra coordinate is 0
             searched = [query + [0.0] for query in searched]
-        search_k = int(self.search_k)
+        search_k = _check_search_k(self.search_k)
         ids = np.full((len(queries), k), -1, dtype=np.int64)
         distances = np.full((len(queries), k), np.nan)
         for row, query in enumerate(searched):
@@ -311,6 +311,7 @@ class ApproximateIndex(_VectorIndex):
         """Write the annoy file at ``path`` and its settings beside it (``path + ".json"``)."""
         self._check_built()
         path = Path(path)
+        _check_folder(path)
         self._annoy.save(str(path))
         metadata = {
             **self._metadata(),
@@ -344,17 +345,22 @@ class ApproximateIndex(_VectorIndex):
                 f"{path} has no settings file {meta_path.name} beside it, so its dimension and metric "
                 "are unknown; save indexes with ApproximateIndex.save (which writes both files)."
             )
-        metadata = json.loads(meta_path.read_text())
-        _check_metadata(metadata, cls, path, dimension, metric)
-        index = cls(
-            n_trees=metadata["n_trees"],
-            metric=metadata["metric"],
-            search_k=metadata["search_k"],
-            seed=metadata["seed"],
-        )
-        index.n_items_, index.dimension_ = metadata["n_items"], metadata["dimension"]
-        if index.metric == "dot":
-            index.max_norm_ = metadata["max_norm"]
+        try:
+            metadata = json.loads(meta_path.read_text())
+            _check_metadata(metadata, cls, path, dimension, metric)
+            index = cls(
+                n_trees=metadata["n_trees"],
+                metric=metadata["metric"],
+                search_k=metadata["search_k"],
+                seed=metadata["seed"],
+            )
+            index.n_items_, index.dimension_ = metadata["n_items"], metadata["dimension"]
+            if index.metric == "dot":
+                index.max_norm_ = metadata["max_norm"]
+        except _IndexFileError:
+            raise
+        except _DAMAGED as error:
+            raise ValueError(_damaged(meta_path, "ApproximateIndex", error)) from None
         index._annoy = index._empty_annoy()
         try:
             index._annoy.load(str(path))
@@ -378,6 +384,12 @@ def retrieval_recall(approximate_ids: np.ndarray, exact_ids: np.ndarray) -> floa
     shape ``(n_queries, k)`` (padding ids ``-1`` never count as found).
     """
     approximate_ids, exact_ids = np.asarray(approximate_ids), np.asarray(exact_ids)
+    for name, ids in (("approximate_ids", approximate_ids), ("exact_ids", exact_ids)):
+        if ids.ndim != 2:
+            raise ValueError(
+                f"{name} must be a 2-D array of shape (n_queries, k); got shape {ids.shape}. "
+                "For a single query wrap its ids in a list: [ids] (or ids[None, :])."
+            )
     if approximate_ids.shape != exact_ids.shape:
         raise ValueError(
             f"approximate and exact ids must have the same shape; got {approximate_ids.shape} and "
@@ -437,6 +449,8 @@ def recall_speed_sweep(
     """
     vectors = _as_vectors(vectors, "vectors")
     queries = _as_vectors(queries, "queries")
+    for value in search_k:  # before any index is built: fail fast, not after minutes
+        _check_search_k(value)
     exact = ExactIndex(metric=metric).build(vectors)
     exact_ids, exact_seconds = _one_query_at_a_time(exact, queries, k, repeat)
     exact_batch_seconds = min(_seconds(exact.query, queries, k) for _ in range(repeat))
@@ -528,23 +542,69 @@ def _as_vectors(vectors, name: str, allow_1d: bool = False) -> np.ndarray:
     return array
 
 
+def _check_search_k(search_k) -> int:
+    if (
+        isinstance(search_k, bool)
+        or not isinstance(search_k, (int, np.integer))
+        or (search_k < 1 and search_k != -1)
+    ):
+        raise ValueError(
+            f"search_k must be -1 (annoy's default) or a positive integer; got {search_k!r}."
+        )
+    return int(search_k)
+
+
+def _check_folder(path) -> None:
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise ValueError(
+            f"cannot save into {folder}: no such folder. Create it first, e.g. "
+            f"Path({str(folder)!r}).mkdir(parents=True)."
+        )
+
+
+class _IndexFileError(ValueError):
+    """A saved index that was read but belongs to another kind, version, model or metric."""
+
+
+#: What reading a damaged or incomplete saved index raises, besides our own checks.
+_DAMAGED = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    EOFError,
+    zipfile.BadZipFile,
+)
+
+
+def _damaged(path: Path, kind: str, error: BaseException) -> str:
+    """A message for an unreadable saved index that never passes on numpy's advice."""
+    what = f"missing field {error}" if isinstance(error, KeyError) else type(error).__name__
+    return (
+        f"{path} is not a complete index saved by {kind}.save ({what}): the file is damaged, "
+        f"incomplete or of another kind. Rebuild the index and save it again."
+    )
+
+
 def _check_metadata(metadata: dict, cls, path: Path, dimension, metric) -> None:
     if metadata.get("kind") != cls.kind:
-        raise ValueError(
+        raise _IndexFileError(
             f"{path} was not saved by this kind of index (expected {cls.kind!r}); load it with the class that saved it."
         )
     if metadata.get("format_version") != cls.format_version:
-        raise ValueError(
+        raise _IndexFileError(
             f"{path} was saved in format {metadata.get('format_version')!r} by another version of "
             f"recsys_lessons; this version reads format {cls.format_version}. Rebuild and save the index again."
         )
     if dimension is not None and dimension != metadata["dimension"]:
-        raise ValueError(
+        raise _IndexFileError(
             f"{path} holds {metadata['dimension']}-dimensional vectors, not {dimension}; it was built "
             "from another model's embeddings. Rebuild the index from the current vectors."
         )
     if metric is not None and metric != metadata["metric"]:
-        raise ValueError(
+        raise _IndexFileError(
             f"{path} was built with metric {metadata['metric']!r}, not {metric!r}; rebuild it with "
             "the metric you need."
         )

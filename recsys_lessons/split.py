@@ -13,13 +13,25 @@ How you hold data out decides what an offline score means:
 
 Every function takes a frame with ``user_id``, ``item_id`` (and ``timestamp`` where time
 matters) and returns ``(train, test)``: two frames holding every input row exactly once,
-each keeping the input's row order and index, so a row can be traced back. Lesson 01
+each keeping the input's row order and index, so a row can be traced back. The ratio
+splits all take ``test_ratio``, the share held out for testing (default 0.25). Lesson 01
 (``notebooks/01_baselines_and_evaluation.ipynb``) compares them.
+
+Every function refuses, with a ``ValueError`` that says what to do:
+
+- a (user, item) pair that occurs in several rows: the copies could land on both sides,
+  so the test set would hold interactions the model trained on (leakage). Keep one row per
+  pair first, e.g. ``interactions.drop_duplicates(["user_id", "item_id"], keep="last")``
+  (the row :func:`recsys_lessons.matrix.interaction_matrix` would keep) or aggregate them;
+- a split that leaves the train or the test side empty (too few rows per user for the
+  ratio, every user with at most ``n`` events...);
+- a seed that is not a whole number >= 0.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -42,7 +54,8 @@ def random_split(
     test_ratio : float
         Share of rows in the test set, strictly between 0 and 1 (default 0.25).
     seed : int
-        Seed of the random permutation: the same seed gives the same split.
+        Seed of the random permutation (a whole number >= 0): the same seed gives the same
+        split.
 
     Returns
     -------
@@ -51,6 +64,7 @@ def random_split(
     """
     _check_frame(interactions, ("user_id", "item_id"))
     _check_ratio(test_ratio, "test_ratio")
+    _check_seed(seed)
     n = len(interactions)
     n_test = round(test_ratio * n)
     if not 0 < n_test < n:
@@ -64,43 +78,72 @@ def random_split(
 
 
 def stratified_split(
-    interactions: pd.DataFrame, by: str = "user", ratio: float = 0.75, seed: int = 42
+    interactions: pd.DataFrame,
+    by: str = "user",
+    *,
+    test_ratio: float = 0.25,
+    seed: int = 42,
+    ratio: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep the share ``ratio`` of every user's (or item's) rows in train, chosen at random.
+    """Hold out the share ``test_ratio`` of every user's (or item's) rows, chosen at random.
 
-    Each group of ``n`` rows keeps ``round(ratio * n)`` of them in train (Python's
-    ``round``: halves go to the even number, so 0.75 * 2 = 1.5 keeps 2) and the rest go to
-    test; a user with a single row stays in train whenever ``ratio >= 0.5``.
+    Each group of ``n`` rows keeps ``round((1 - test_ratio) * n)`` of them in train
+    (Python's ``round``: halves go to the even number, so 0.75 * 2 = 1.5 keeps 2) and the
+    rest go to test; a user with a single row stays in train whenever ``test_ratio <= 0.5``.
 
-    The rows kept are chosen as in Microsoft Recommenders' ``python_stratified_split``:
-    every row draws a uniform key from ``numpy.random.RandomState(seed)`` (the same numbers
-    as their ``np.random.seed(seed); np.random.rand(n)``), rows are ordered by key within
-    their group, and the first rows in that order go to train. One difference: they keep
-    the rows whose position / n <= ratio, i.e. ``floor(ratio * n)`` per group, where this
-    function keeps ``round(ratio * n)``. With the same seed and row order, their train set
-    is therefore contained in ours and equal to it in every group where ``ratio * n``
-    does not round up (for example whenever it is a whole number).
+    The rows kept are chosen as in Microsoft Recommenders' ``python_stratified_split``
+    (whose ``ratio`` is the train share, ``1 - test_ratio``): every row draws a uniform key
+    from ``numpy.random.RandomState(seed)`` (the same numbers as their
+    ``np.random.seed(seed); np.random.rand(n)``), rows are ordered by key within their
+    group, and the first rows in that order go to train. One difference: they keep the rows
+    whose position / n <= 1 - test_ratio, i.e. ``floor((1 - test_ratio) * n)`` per group,
+    where this function keeps ``round((1 - test_ratio) * n)``. With the same seed and row
+    order, their train set is therefore contained in ours and equal to it in every group
+    where ``(1 - test_ratio) * n`` does not round up (for example whenever it is a whole
+    number).
 
     Parameters
     ----------
     interactions : pandas.DataFrame
-        Needs ``user_id`` and ``item_id``.
+        Needs ``user_id`` and ``item_id``, one row per (user, item) pair.
     by : {"user", "item"}
         Stratify per user (default: every user appears in test in proportion) or per item.
-    ratio : float
-        Share of each group kept in train, strictly between 0 and 1 (default 0.75).
-    seed : int
-        Seed of the random keys: the same seed gives the same split.
+    test_ratio : float, keyword-only
+        Share of each group held out for testing, strictly between 0 and 1 (default 0.25),
+        as in :func:`random_split` and :func:`temporal_split`.
+    seed : int, keyword-only
+        Seed of the random keys (a whole number >= 0): the same seed gives the same split.
+    ratio : float, optional, deprecated
+        The old keyword: the share kept in TRAIN, i.e. ``1 - test_ratio``. Still accepted
+        (the split is the same) with a ``DeprecationWarning``; pass ``test_ratio`` instead.
 
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
         ``(train, test)``.
     """
+    if ratio is not None:
+        if test_ratio != 0.25:
+            raise ValueError(
+                f"pass test_ratio (the share held out) or the deprecated ratio (the share kept "
+                f"in train), not both; got test_ratio={test_ratio!r} and ratio={ratio!r}."
+            )
+        _check_ratio(ratio, "ratio")
+        warnings.warn(
+            f"stratified_split(ratio={ratio!r}) is deprecated: ratio was the share kept in "
+            f"TRAIN, while every split now takes test_ratio, the share held out. Write "
+            f"stratified_split(..., test_ratio={1 - ratio:.10g}) (test_ratio = 1 - ratio); "
+            "the split is the same.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     if by not in _GROUP_COLUMNS:
         raise ValueError(f"by must be 'user' or 'item', not {by!r}.")
     _check_frame(interactions, ("user_id", "item_id"))
-    _check_ratio(ratio, "ratio")
+    if ratio is None:
+        _check_ratio(test_ratio, "test_ratio")
+    _check_seed(seed)
+    train_share = ratio if ratio is not None else 1 - test_ratio
     groups = pd.factorize(interactions[_GROUP_COLUMNS[by]])[0]
     keys = np.random.RandomState(seed).random_sample(len(interactions))
     order = np.lexsort((keys, groups))
@@ -108,9 +151,15 @@ def stratified_split(
     sorted_groups = groups[order]
     group_starts = np.concatenate(([0], np.cumsum(group_sizes)[:-1]))
     position_in_group = np.arange(len(order)) - group_starts[sorted_groups]
-    n_train = np.rint(ratio * group_sizes)
+    n_train = np.rint(train_share * group_sizes)
     in_test = np.empty(len(order), dtype=bool)
     in_test[order] = position_in_group >= n_train[sorted_groups]
+    _check_sides(
+        in_test,
+        f"test_ratio={1 - train_share:.10g} per {by} (each {by} with n rows keeps "
+        f"round({train_share:.10g} * n) in train; the largest {by} has {group_sizes.max()} rows)",
+        f"choose test_ratio nearer 0.5, use random_split, or give each {by} more rows",
+    )
     return _split(interactions, in_test)
 
 
@@ -183,11 +232,24 @@ def leave_last_out(interactions: pd.DataFrame, n: int = 1) -> tuple[pd.DataFrame
     history_length = np.bincount(users)[users_in_time]
     in_test = np.empty(len(users), dtype=bool)
     in_test[in_time_order] = (events_after < n) & (history_length > n)
+    _check_sides(
+        in_test,
+        f"n={n} (a user needs more than {n} event(s) to lend any to test; the longest history "
+        f"has {np.bincount(users).max()})",
+        "lower n, or use users with longer histories",
+    )
     return _split(interactions, in_test)
 
 
 def _split(interactions: pd.DataFrame, in_test: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     return interactions[~in_test], interactions[in_test]
+
+
+def _check_sides(in_test: np.ndarray, setting: str, advice: str) -> None:
+    """Refuse a split with an empty train or test side, naming the setting that caused it."""
+    if in_test.all() or not in_test.any():
+        empty = "train" if in_test.all() else "test"
+        raise ValueError(f"the {empty} set would be empty: {setting}. To fix: {advice}.")
 
 
 def _check_frame(interactions, columns: tuple[str, ...]) -> None:
@@ -207,6 +269,21 @@ def _check_frame(interactions, columns: tuple[str, ...]) -> None:
     ids = [c for c in ("user_id", "item_id") if c in columns]
     if interactions[ids].isna().any().any():
         raise ValueError("some user or item ids are missing; drop those rows before splitting.")
+    repeated = interactions.duplicated(["user_id", "item_id"], keep=False)
+    if repeated.any():
+        first = interactions.loc[repeated, ["user_id", "item_id"]].iloc[0]
+        raise ValueError(
+            f"{int(repeated.sum())} rows repeat a (user, item) pair (e.g. user "
+            f"{first['user_id']!r}, item {first['item_id']!r}); their copies could land in both "
+            "train and test, and the model would be tested on what it trained on. Keep one row "
+            "per pair first, e.g. interactions.drop_duplicates(['user_id', 'item_id'], "
+            "keep='last'), or aggregate the repeats."
+        )
+
+
+def _check_seed(seed) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0 such as 42; got {seed!r}.")
 
 
 def _check_ratio(value, name: str) -> None:

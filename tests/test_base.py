@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -159,3 +160,26 @@ def test_top_k_equals_a_stable_full_sort_and_nests_across_k(scores, k):
     reference = np.lexsort((np.broadcast_to(np.arange(12), scores.shape), -scores), axis=1)
     np.testing.assert_array_equal(top_k_indices(scores, k), reference[:, :k])
     np.testing.assert_array_equal(top_k_indices(scores, k + 1)[:, :k], top_k_indices(scores, k))
+
+
+# ---------------------------------------------------------------- one definition of "seen"
+
+
+def test_a_stored_zero_rating_is_seen_by_popularity_and_recommend_alike():
+    # user 1 rated item 0 with an explicit 0.0: an interaction, not an empty cell
+    frame = pd.DataFrame(
+        {"user_id": [1, 1, 2, 3], "item_id": [0, 1, 0, 2], "rating": [0.0, 4.0, 5.0, 3.0]}
+    )
+    matrix = interaction_matrix(frame)
+    assert matrix.X.nnz == 4  # the 0.0 is stored
+    model = Popularity().fit(matrix)
+    assert model.item_counts_.tolist() == [2.0, 1.0, 1.0]  # counted by Popularity...
+    items, scores = model.recommend([0], k=3)
+    # ...and removed as seen: user 1's unseen item 2 first, then the seen ones as padding
+    assert items[0, 0] == 2 and np.isneginf(scores[0, 1:]).all()
+    assert sorted(items[0, 1:].tolist()) == [0, 1]
+
+
+def test_top_k_indices_explains_1d_input():
+    with pytest.raises(ValueError, match=r"2-D.*scores\[None, :\]"):
+        top_k_indices(np.array([0.3, 0.1, 0.2]), 2)

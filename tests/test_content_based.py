@@ -328,3 +328,18 @@ def test_every_block_on_the_synthetic_catalogue():
     assert (scores[:, 0] > 0).all()
     why = model.explain(0, int(recommended[0, 0]))
     assert why.text.count("shared") >= 2
+
+
+def test_items_without_any_metadata_column_say_which_columns_were_looked_for():
+    with pytest.raises(ValueError, match="none of the metadata columns.*genres, tags, title"):
+        build_item_features(pd.DataFrame({"name": ["a", "b"], "year": [1995, 1996]}))
+
+
+def test_genres_written_as_one_pipe_separated_string_are_split():
+    as_strings = pd.DataFrame({"genres": ["Drama|Comedy", "Comedy", "Drama"]})
+    as_lists = pd.DataFrame({"genres": [["Drama", "Comedy"], ["Comedy"], ["Drama"]]})
+    features = build_item_features(as_strings)
+    assert features.names.tolist() == ["Comedy", "Drama"]
+    np.testing.assert_array_equal(
+        features.matrix.toarray(), build_item_features(as_lists).matrix.toarray()
+    )

@@ -121,6 +121,14 @@ def trust_archive(monkeypatch, name: str, archive: Path) -> None:
 
 
 @pytest.fixture
+def tiny_releases(monkeypatch):
+    """Read tiny release folders through load_dataset: no comparison with the official counts."""
+    for name in movielens.RELEASES:
+        release = dataclasses.replace(movielens.RELEASES[name], facts=None)
+        monkeypatch.setitem(movielens.RELEASES, name, release)
+
+
+@pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     """No course variables, offline, and an empty private cache: nothing leaks in."""
     for name in ENV_VARS:
@@ -296,7 +304,7 @@ def test_real_ml100k_through_load_dataset_is_fast_path(ml100k_dir, clean_env, mo
 # ---------------------------------------------------------------- resolution order
 
 
-def test_environment_folder_wins_over_the_cache(tmp_path, clean_env, monkeypatch):
+def test_environment_folder_wins_over_the_cache(tmp_path, clean_env, monkeypatch, tiny_releases):
     shared = tmp_path / "shared"
     write_folder(shared, "ml-100k", tiny_ml100k_files("From Shared (1995)"))
     write_folder(clean_env, "ml-100k", tiny_ml100k_files("From Cache (1995)"))
@@ -306,7 +314,7 @@ def test_environment_folder_wins_over_the_cache(tmp_path, clean_env, monkeypatch
     assert load_dataset("movielens-100k").items.loc[1, "title"] == "From Cache (1995)"
 
 
-def test_data_dir_argument_overrides_the_cache_variable(tmp_path, clean_env):
+def test_data_dir_argument_overrides_the_cache_variable(tmp_path, clean_env, tiny_releases):
     mine = tmp_path / "mine"
     write_folder(mine, "ml-100k", tiny_ml100k_files("Mine (1995)"))
     assert load_dataset("movielens-100k", data_dir=mine).items.loc[1, "title"] == "Mine (1995)"
@@ -387,7 +395,7 @@ def test_auto_falls_back_to_the_simulated_catalogue_with_one_notice(clean_env, c
     assert capsys.readouterr().out == ""
 
 
-def test_auto_uses_movielens_when_found(tmp_path, clean_env, monkeypatch, capsys):
+def test_auto_uses_movielens_when_found(tmp_path, clean_env, monkeypatch, capsys, tiny_releases):
     write_folder(tmp_path / "shared", "ml-100k", tiny_ml100k_files())
     monkeypatch.setenv("RECSYS_LESSONS_DATA", str(tmp_path / "shared"))
     assert resolve_auto() == "movielens-100k"
@@ -423,3 +431,156 @@ def test_names_are_validated(clean_env):
         load_dataset("ml-1m")
     with pytest.raises(ValueError, match="only apply to the simulated catalogue"):
         load_dataset("movielens-100k", n_users=10)
+
+
+# ---------------------------------------------------------------- damaged files are named, not loaded
+
+TINY_FACTS = movielens.OfficialFacts(
+    ratings_file="u.data",
+    n_ratings=5,
+    n_raters=3,
+    rating_values=(1.0, 2.0, 3.0, 4.0, 5.0),
+    first_time="1970-01-01 00:01:40",
+    last_time="1970-01-01 00:06:40",
+    items_file="u.item",
+    n_items=5,
+    users_file="u.user",
+    n_users=3,
+)
+
+
+@pytest.fixture
+def tiny_official(monkeypatch):
+    """The tiny ML-100K folder plays the official release: these are its facts."""
+    release = dataclasses.replace(movielens.RELEASES["movielens-100k"], facts=TINY_FACTS)
+    monkeypatch.setitem(movielens.RELEASES, "movielens-100k", release)
+
+
+def shared_tiny(tmp_path, monkeypatch, **changes: bytes) -> Path:
+    files = {**tiny_ml100k_files(), **changes}
+    write_folder(tmp_path / "shared", "ml-100k", files)
+    monkeypatch.setenv("RECSYS_LESSONS_DATA", str(tmp_path / "shared"))
+    return tmp_path / "shared" / "ml-100k"
+
+
+def test_the_intact_tiny_release_matches_its_facts(tmp_path, clean_env, monkeypatch, tiny_official):
+    shared_tiny(tmp_path, monkeypatch)
+    assert len(load_dataset("movielens-100k").interactions) == 5
+
+
+def test_u_data_cut_inside_the_last_line_is_not_loaded_with_a_1970_time(
+    tmp_path, clean_env, monkeypatch, tiny_official, capsys
+):
+    ratings = tiny_ml100k_files()["u.data"]
+    folder = shared_tiny(
+        tmp_path, monkeypatch, **{"u.data": ratings[:-3]}
+    )  # "...\t2\t200" -> "...\t2\t2"
+    with pytest.raises(
+        DatasetUnavailableError, match="u.data does not match the official"
+    ) as caught:
+        load_dataset("movielens-100k")
+    assert str(folder / "u.data") in str(caught.value) and "download it again" in str(caught.value)
+    # auto falls back with its notice, which names the file
+    assert load_dataset("auto", n_users=50, n_items=80, n_interactions=500).name == "synthetic"
+    notice = capsys.readouterr().out
+    assert notice.startswith("Notice: MovieLens 100K is not available") and "u.data" in notice
+
+
+def test_u_data_cut_at_a_line_boundary_is_not_loaded(
+    tmp_path, clean_env, monkeypatch, tiny_official
+):
+    lines = tiny_ml100k_files()["u.data"].splitlines(keepends=True)
+    shared_tiny(tmp_path, monkeypatch, **{"u.data": b"".join(lines[:-2])})
+    with pytest.raises(DatasetUnavailableError, match="3 ratings instead of 5"):
+        load_dataset("movielens-100k")
+
+
+def test_real_u_data_truncated_mid_line_is_refused(ml100k_dir, tmp_path, clean_env, monkeypatch):
+    copy = tmp_path / "shared" / "ml-100k"
+    copy.mkdir(parents=True)
+    for name in ("u.item", "u.genre", "u.user"):
+        (copy / name).write_bytes((ml100k_dir / name).read_bytes())
+    content = (ml100k_dir / "u.data").read_bytes()
+    (copy / "u.data").write_bytes(content[: len(content) - 6])  # inside the last timestamp
+    monkeypatch.setenv("RECSYS_LESSONS_DATA", str(tmp_path / "shared"))
+    with pytest.raises(DatasetUnavailableError, match="u.data does not match the official release"):
+        load_dataset("movielens-100k")
+    (copy / "u.data").write_bytes(content[: content.index(b"\n", len(content) // 2) + 1])
+    with pytest.raises(DatasetUnavailableError, match="ratings instead of 100,000"):
+        load_dataset("movielens-100k")
+
+
+def test_random_bytes_name_the_file(tmp_path):
+    files = {
+        **tiny_ml100k_files(),
+        "u.data": bytes(np.random.default_rng(0).integers(0, 256, 400, dtype=np.uint8)),
+    }
+    with pytest.raises(movielens.DataFileError, match=r"u\.data.*download it again"):
+        read_ml100k(write_folder(tmp_path, "ml-100k", files))
+
+
+def test_a_rating_that_is_not_a_number_names_file_and_line(tmp_path):
+    ratings = b"2\t5\t3\t400\n1\t1\t5\t300\n3\t2\tx\t100\n"
+    folder = write_folder(tmp_path, "ml-100k", {**tiny_ml100k_files(), "u.data": ratings})
+    with pytest.raises(
+        movielens.DataFileError, match=r"u\.data, line 3: the 'rating' field is 'x'"
+    ):
+        read_ml100k(folder)
+
+
+def test_a_bad_release_date_names_file_and_line(tmp_path):
+    files = tiny_ml100k_files()
+    files["u.item"] = files["u.item"].replace(b"01-Jan-1995||http://x", b"32-Foo-1995||http://x")
+    folder = write_folder(tmp_path, "ml-100k", files)
+    with pytest.raises(
+        movielens.DataFileError, match=r"u\.item, line 2: '32-Foo-1995' is not a date"
+    ):
+        read_ml100k(folder)
+
+
+def test_latest_small_bad_value_counts_the_header_line(tmp_path):
+    files = tiny_latest_small_files()
+    files["ratings.csv"] = files["ratings.csv"].replace(b"1,3,0.5,", b"1,3,half,")
+    folder = write_folder(tmp_path, "ml-latest-small", files)
+    with pytest.raises(movielens.DataFileError, match=r"ratings\.csv, line 3: the 'rating' field"):
+        read_ml_latest_small(folder)
+
+
+def test_an_unreadable_data_folder_is_listed_and_auto_falls_back(
+    tmp_path, clean_env, monkeypatch, capsys
+):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    original = Path.is_dir
+
+    def is_dir(self):
+        if self == locked or locked in self.parents:
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    monkeypatch.setenv("RECSYS_LESSONS_DATA", str(locked))
+    with pytest.raises(DatasetUnavailableError) as caught:
+        load_dataset("movielens-100k")
+    assert f"RECSYS_LESSONS_DATA {locked}: cannot be read" in str(caught.value)
+    assert "check its permissions" in str(caught.value)
+    assert load_dataset("auto", n_users=50, n_items=80, n_interactions=500).name == "synthetic"
+    assert "cannot be read" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"n_users": 100.5}, "n_users must be a positive whole number"),
+        ({"n_users": "100"}, "n_users must be a positive whole number"),
+        ({"n_items": 0}, "n_items must be a positive whole number"),
+        ({"seed": "abc"}, "seed must be a whole number >= 0"),
+        ({"seed": -1}, "seed must be a whole number >= 0"),
+        ({"start": "not a date"}, "start must be a date"),
+        ({"data_dir": 123}, "data_dir must be a folder path"),
+        ({"n_user": 10}, "unknown argument n_user=10"),
+    ],
+)
+def test_load_dataset_arguments_are_validated(clean_env, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        load_dataset("synthetic", **arguments)

@@ -65,5 +65,17 @@ def test_larger_l2_shrinks_the_weights():
 
 @pytest.mark.parametrize("l2", [0, -1.0, "big", True])
 def test_l2_must_be_a_positive_number(l2):
-    with pytest.raises(ValueError, match="l2 must be a positive number"):
+    with pytest.raises(ValueError, match="l2 must be a positive, finite number"):
         EASE(l2=l2).fit(TINY)
+
+
+def test_infinite_l2_is_refused_instead_of_nan_scores():
+    with pytest.raises(ValueError, match="l2 must be a positive, finite number"):
+        EASE(l2=float("inf")).fit(TINY)
+
+
+def test_a_singular_gram_matrix_says_increase_l2():
+    # two identical columns: X^T X is singular, and l2=1e-20 is lost next to counts of 1..4
+    X = np.array([[1, 1, 0], [1, 1, 1], [0, 0, 1], [1, 1, 0]], dtype=np.float32)
+    with pytest.raises(ValueError, match="Increase l2"):
+        EASE(l2=1e-20).fit(X)

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from recsys_lessons import metrics
 from recsys_lessons.evaluate import evaluate
+from recsys_lessons.matrix import interaction_matrix
 from recsys_lessons.models import Popularity, Random
 
 TRAIN = sp.csr_matrix(
@@ -97,3 +98,58 @@ def test_bad_arguments_are_refused_with_a_reason(kwargs, message):
     arguments = {"models": {"pop": Popularity()}, "train": TRAIN, "test": TEST, **kwargs}
     with pytest.raises(ValueError, match=message):
         evaluate(**arguments)
+
+
+# ---------------------------------------------------------------- silent wrong answers refused
+
+
+def test_test_equal_to_train_is_refused_not_scored_zero():
+    with pytest.raises(ValueError, match="all of them: is test the training data"):
+        evaluate({"pop": Popularity()}, TRAIN, TRAIN, k=2)
+
+
+def test_test_overlapping_train_is_refused():
+    overlapping = TEST.tolil()
+    overlapping[0, 0] = 1.0  # user 0 already has item 0 in train
+    with pytest.raises(
+        ValueError, match=r"1 of the 5 test interactions are also in train \(e.g. user 0, item 0\)"
+    ):
+        evaluate({"pop": Popularity()}, TRAIN, overlapping.tocsr(), k=2)
+
+
+def test_matrices_with_different_id_orders_are_refused():
+    frame = pd.DataFrame({"user_id": [1, 2, 3], "item_id": [10, 20, 30], "rating": 1.0})
+    train = interaction_matrix(frame.iloc[:2], user_ids=[1, 2, 3], item_ids=[10, 20, 30])
+    test = interaction_matrix(frame.iloc[2:], user_ids=[3, 2, 1], item_ids=[10, 20, 30])
+    with pytest.raises(ValueError, match="list their user ids differently.*train.like"):
+        evaluate({"pop": Popularity()}, train, test, k=1)
+
+
+class ItemsOnly(Popularity):
+    def recommend(self, users=None, k=10, exclude_seen=True):
+        return super().recommend(users, k, exclude_seen)[0]
+
+
+def test_a_recommend_that_returns_only_items_is_explained():
+    with pytest.raises(ValueError, match=r"recommend must return a pair \(items, scores\)"):
+        evaluate({"mine": ItemsOnly()}, TRAIN, TEST, k=2)
+
+
+@pytest.mark.parametrize(
+    "models, message",
+    [
+        ([Popularity()], "models must be a dict of name -> model"),
+        ({"pop": Popularity}, r"pass an instance, Popularity\(\)"),
+        ({"pop": "popularity"}, "not a model with fit and recommend"),
+    ],
+)
+def test_models_must_be_a_dict_of_models(models, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate(models, TRAIN, TEST, k=2)
+
+
+def test_a_single_metric_name_is_one_metric():
+    table = evaluate({"pop": Popularity()}, TRAIN, TEST, k=2, metrics="ndcg")
+    expected = evaluate({"pop": Popularity()}, TRAIN, TEST, k=2, metrics=["ndcg"])
+    assert list(table.columns[:1]) == ["ndcg@2"]
+    assert table["ndcg@2"].equals(expected["ndcg@2"])

@@ -166,7 +166,7 @@ def test_bad_input_raises_value_errors(planted, fitted):
         FunkSVD(n_factors=0).fit(planted["train"])
     with pytest.raises(ValueError, match="lr must be a positive"):
         FunkSVD(lr=0).fit(planted["train"])
-    with pytest.raises(ValueError, match="reg must be a number, zero or positive"):
+    with pytest.raises(ValueError, match="reg must be a finite number, zero or positive"):
         FunkSVD(reg=-1.0).fit(planted["train"])
     with pytest.raises(ValueError, match="pair up one to one"):
         fitted.predict([0, 1], [0])
@@ -201,3 +201,27 @@ def test_beats_the_bias_only_baseline_on_the_simulated_catalogue():
     model = FunkSVD(n_factors=16, n_epochs=40, reg=0.08, seed=0).fit(train_matrix)
     # Measured: 0.912 against 0.922 (the same held-out ratings for both, so the gap is real).
     assert model.rmse(test_matrix) < bias_only_rmse(cells) - 0.005
+
+
+@pytest.mark.parametrize(
+    "settings, culprit, innocent",
+    [
+        ({"reg_bias": 1000.0}, "reg_bias is 1000.0", "lr is"),
+        ({"init_std": 1000.0}, "init_std is 1000.0", "reg is"),
+        ({"lr": 50.0}, "lr is 50.0", "reg is"),
+        ({"reg": 500.0}, "reg is 500.0", "init_std is"),
+    ],
+)
+def test_divergence_names_the_hyperparameter_that_caused_it(settings, culprit, innocent):
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix(rng.integers(1, 6, size=(30, 20)).astype(np.float32))
+    with pytest.raises(ValueError, match="diverged") as caught:
+        FunkSVD(n_factors=4, n_epochs=5, seed=0, **settings).fit(X)
+    assert culprit in str(caught.value) and innocent not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["lr", "reg", "reg_bias", "init_std"])
+def test_infinite_hyperparameters_are_refused(name):
+    X = sp.csr_matrix(np.array([[1.0, 2.0], [3.0, 0.0]], dtype=np.float32))
+    with pytest.raises(ValueError, match=f"{name} must be a finite"):
+        FunkSVD(n_epochs=1, **{name: float("inf")}).fit(X)

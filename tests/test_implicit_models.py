@@ -112,14 +112,34 @@ def test_bad_input_raises_value_errors(name, two_tastes):
         MODELS[name]().fit(sp.csr_matrix(np.array([[1.0, -1.0], [0.0, 1.0]])))
     with pytest.raises(ValueError, match="factors must be a positive integer"):
         type(MODELS[name]())(factors=0).fit(two_tastes)
-    with pytest.raises(ValueError, match="regularization must be zero or positive"):
+    with pytest.raises(
+        ValueError, match="regularization must be zero or a positive, finite number"
+    ):
         type(MODELS[name]())(regularization=-0.1).fit(two_tastes)
     with pytest.raises(ValueError, match="num_threads must be 0"):
         type(MODELS[name]())(num_threads=-2).fit(two_tastes)
 
 
 def test_specific_hyperparameters_are_checked(two_tastes):
-    with pytest.raises(ValueError, match="alpha must be zero or positive"):
+    with pytest.raises(ValueError, match="alpha must be zero or a positive, finite number"):
         ALS(alpha=-1.0).fit(two_tastes)
-    with pytest.raises(ValueError, match="learning_rate must be positive"):
+    with pytest.raises(ValueError, match="learning_rate must be a positive, finite number"):
         BPR(learning_rate=0).fit(two_tastes)
+
+
+@pytest.mark.parametrize(
+    "model, named",
+    [
+        (lambda: ALS(factors=4, alpha=1e40, iterations=2), "Lower alpha"),
+        (lambda: BPR(factors=4, learning_rate=1e6, iterations=3), "Lower learning_rate"),
+    ],
+)
+def test_divergence_names_our_parameter(two_tastes, model, named):
+    with pytest.raises(ValueError, match=named):
+        model().fit(two_tastes)
+
+
+@pytest.mark.parametrize("name", ["ALS", "BPR"])
+def test_infinite_regularization_is_refused(two_tastes, name):
+    with pytest.raises(ValueError, match="regularization must be zero or a positive, finite"):
+        type(MODELS[name]())(regularization=float("inf")).fit(two_tastes)

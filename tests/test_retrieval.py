@@ -260,3 +260,59 @@ def test_bad_input_raises_value_errors(vectors):
         with pytest.raises(ValueError, match="larger than the index"):
             index.query(vectors[:2], 2001)
         assert index.query(vectors[0], 3)[0].shape == (1, 3)  # a single vector is one query
+
+
+# ---------------------------------------------------------------- bad inputs and damaged files
+
+
+def test_sweep_validates_search_k_before_building(vectors, queries):
+    with pytest.raises(ValueError, match="search_k must be -1"):
+        recall_speed_sweep(vectors, queries[:3], n_trees=(2,), search_k=(0,))
+    with pytest.raises(ValueError, match="search_k must be -1"):
+        recall_speed_sweep(vectors, queries[:3], n_trees=(2,), search_k=(100, -5))
+    index = ApproximateIndex(n_trees=2).build(vectors)
+    index.search_k = 0  # set after construction: still refused at query time
+    with pytest.raises(ValueError, match="search_k must be -1"):
+        index.query(queries[:1], k=5)
+
+
+def test_retrieval_recall_explains_1d_input():
+    with pytest.raises(ValueError, match=r"2-D array of shape \(n_queries, k\).*ids\[None, :\]"):
+        retrieval_recall(np.array([1, 2, 3]), np.array([1, 2, 4]))
+
+
+def test_saving_into_a_missing_folder_says_create_it(tmp_path, vectors):
+    for index, name in ((ExactIndex(), "items"), (ApproximateIndex(n_trees=2), "items.ann")):
+        with pytest.raises(ValueError, match="no such folder. Create it first"):
+            index.build(vectors).save(tmp_path / "nope" / name)
+    assert not (tmp_path / "nope").exists()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(b"not an npz at all"),
+        lambda path: path.write_bytes(path.read_bytes()[:200]),
+        lambda path: np.savez(path, vectors=np.ones((3, 2))),  # no settings saved
+        lambda path: np.savez(path, vectors=np.ones((3, 2)), metadata=np.array("{not json")),
+    ],
+)
+def test_a_damaged_exact_index_file_is_explained_without_pickle_advice(tmp_path, vectors, damage):
+    path = tmp_path / "items.npz"
+    ExactIndex().build(vectors).save(path)
+    damage(path)
+    with pytest.raises(ValueError, match="not a complete index saved by ExactIndex.save") as caught:
+        ExactIndex.load(path)
+    assert "pickle" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "settings_text",
+    ['{"kind": "annoy", "format_version": 2', '{"kind": "annoy", "format_version": 2}', "[1, 2]"],
+)
+def test_a_damaged_annoy_settings_file_is_explained(tmp_path, vectors, settings_text):
+    path = tmp_path / "items.ann"
+    ApproximateIndex(n_trees=2).build(vectors).save(path)
+    (tmp_path / "items.ann.json").write_text(settings_text)
+    with pytest.raises(ValueError, match="not a complete index saved by ApproximateIndex.save"):
+        ApproximateIndex.load(path)

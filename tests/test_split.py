@@ -14,7 +14,8 @@ from recsys_lessons.split import leave_last_out, random_split, stratified_split,
 def make_interactions(n_users=40, max_events=25, seed=0, tie_every=1) -> pd.DataFrame:
     """Users with 1..max_events events at random times (coarse times create ties).
 
-    The index is a shuffled, non-default one so tests can see that it is preserved.
+    One row per (user, item) pair, as the splits require. The index is a shuffled,
+    non-default one so tests can see that it is preserved.
     """
     rng = np.random.default_rng(seed)
     counts = rng.integers(1, max_events + 1, size=n_users)
@@ -28,8 +29,8 @@ def make_interactions(n_users=40, max_events=25, seed=0, tie_every=1) -> pd.Data
             "rating": rng.integers(1, 6, size=n).astype(float),
             "timestamp": pd.to_datetime(seconds, unit="s"),
         }
-    )
-    frame.index = rng.permutation(n) + 1000
+    ).drop_duplicates(["user_id", "item_id"], ignore_index=True)
+    frame.index = rng.permutation(len(frame)) + 1000
     return frame
 
 
@@ -77,13 +78,13 @@ def test_random_split_draws_every_row_with_equal_chance():
 
 
 @pytest.mark.parametrize("by, column", [("user", "user_id"), ("item", "item_id")])
-@pytest.mark.parametrize("ratio", [0.5, 0.75, 0.8])
-def test_stratified_split_keeps_round_ratio_of_each_group(interactions, by, column, ratio):
-    train, test = stratified_split(interactions, by=by, ratio=ratio, seed=3)
+@pytest.mark.parametrize("test_ratio", [0.5, 0.25, 0.2])
+def test_stratified_split_keeps_round_ratio_of_each_group(interactions, by, column, test_ratio):
+    train, test = stratified_split(interactions, by=by, test_ratio=test_ratio, seed=3)
     assert_partition(interactions, train, test)
     sizes = interactions[column].value_counts()
     kept = train[column].value_counts().reindex(sizes.index, fill_value=0)
-    expected = sizes.map(lambda n: round(ratio * n))
+    expected = sizes.map(lambda n: round((1 - test_ratio) * n))
     pd.testing.assert_series_equal(kept, expected, check_names=False)
 
 
@@ -92,7 +93,7 @@ def test_stratified_split_hand_computed_counts():
     frame = pd.DataFrame(
         {"user_id": np.repeat([1, 2, 3, 4], [1, 2, 4, 10]), "item_id": np.arange(17)}
     )
-    train, test = stratified_split(frame, ratio=0.75, seed=0)
+    train, test = stratified_split(frame, test_ratio=0.25, seed=0)
     assert train["user_id"].value_counts().sort_index().tolist() == [1, 2, 3, 8]
     assert test["user_id"].value_counts().sort_index().tolist() == [1, 2]
     assert sorted(test["user_id"].unique()) == [3, 4]
@@ -120,9 +121,10 @@ def microsoft_stratified_train(data: pd.DataFrame, ratio: float, seed: int, colu
     return ordered.index[rank <= ratio], ordered
 
 
-@pytest.mark.parametrize("ratio", [0.5, 0.7, 0.75])
-def test_stratified_split_matches_microsoft_recommenders_up_to_rounding(interactions, ratio):
-    ours = stratified_split(interactions, by="user", ratio=ratio, seed=42)[0].index
+@pytest.mark.parametrize("test_ratio", [0.5, 0.3, 0.25])
+def test_stratified_split_matches_microsoft_recommenders_up_to_rounding(interactions, test_ratio):
+    ratio = 1 - test_ratio  # their ratio is the train share
+    ours = stratified_split(interactions, by="user", test_ratio=test_ratio, seed=42)[0].index
     theirs, their_order = microsoft_stratified_train(interactions, ratio, 42, "user_id")
     assert set(theirs) <= set(ours)
     for user, rows in their_order.groupby("user_id"):
@@ -138,19 +140,24 @@ def test_stratified_split_matches_microsoft_recommenders_up_to_rounding(interact
 
 @given(
     sizes=st.lists(st.integers(1, 30), min_size=1, max_size=12),
-    ratio=st.floats(0.05, 0.95),
+    test_ratio=st.floats(0.05, 0.95),
     seed=st.integers(0, 2**31 - 1),
 )
 @settings(max_examples=60, deadline=None)
-def test_stratified_split_counts_property(sizes, ratio, seed):
+def test_stratified_split_counts_property(sizes, test_ratio, seed):
     frame = pd.DataFrame(
         {"user_id": np.repeat(np.arange(len(sizes)), sizes), "item_id": np.arange(sum(sizes))}
     )
     frame = frame.sample(frac=1.0, random_state=seed % 1000)  # groups not contiguous
-    train, test = stratified_split(frame, ratio=ratio, seed=seed)
+    expected = [round((1 - test_ratio) * n) for n in sizes]
+    if sum(expected) in (0, sum(sizes)):  # one side would be empty
+        with pytest.raises(ValueError, match="set would be empty"):
+            stratified_split(frame, test_ratio=test_ratio, seed=seed)
+        return
+    train, test = stratified_split(frame, test_ratio=test_ratio, seed=seed)
     assert_partition(frame, train, test)
     kept = train["user_id"].value_counts().reindex(range(len(sizes)), fill_value=0)
-    assert kept.tolist() == [round(ratio * n) for n in sizes]
+    assert kept.tolist() == expected
 
 
 def test_stratified_split_rejects_unknown_group(interactions):
@@ -270,6 +277,10 @@ def test_leave_last_out_property(counts, n, seed):
             "timestamp": pd.to_datetime(rng.integers(0, 5, size=sum(counts)), unit="s"),
         }
     ).sample(frac=1.0, random_state=seed)
+    if max(counts) <= n:  # nobody has an event to spare: the test set would be empty
+        with pytest.raises(ValueError, match="test set would be empty"):
+            leave_last_out(frame, n=n)
+        return
     train, test = leave_last_out(frame, n=n)
     assert_partition(frame, train, test)
     per_user = test["user_id"].value_counts()
@@ -325,7 +336,7 @@ def test_bad_ratios_are_refused(interactions, ratio):
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         random_split(interactions, test_ratio=ratio)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
-        stratified_split(interactions, ratio=ratio)
+        stratified_split(interactions, test_ratio=ratio)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         temporal_split(interactions, test_ratio=ratio)
 
@@ -354,3 +365,73 @@ def test_random_split_refuses_too_few_rows():
     frame = pd.DataFrame({"user_id": [1], "item_id": [1]})
     with pytest.raises(ValueError, match="both sides"):
         random_split(frame)
+
+
+# ---------------------------------------------------------------- test_ratio everywhere
+
+
+@pytest.mark.parametrize("train_share", [0.75, 0.5, 0.8, 0.7])
+def test_stratified_split_old_ratio_keyword_warns_and_gives_the_same_split(
+    interactions, train_share
+):
+    with pytest.warns(DeprecationWarning, match=r"test_ratio=.*1 - ratio") as caught:
+        old = stratified_split(interactions, ratio=train_share, seed=5)
+    assert f"test_ratio={1 - train_share:.10g}" in str(caught[0].message)
+    new = stratified_split(interactions, test_ratio=1 - train_share, seed=5)
+    if train_share in (0.75, 0.5):  # 1 - (1 - r) == r exactly: identical rows
+        assert old[0].index.equals(new[0].index) and old[1].index.equals(new[1].index)
+    # test_ratio is the share held out, as in random_split: about a quarter of the rows
+    assert abs(len(new[1]) / len(interactions) - (1 - train_share)) < 0.1
+
+
+def test_stratified_split_takes_test_ratio_like_the_other_splits(interactions):
+    frame = pd.DataFrame({"user_id": np.repeat([1, 2], 8), "item_id": np.arange(16)})
+    for split_test in (
+        stratified_split(frame, test_ratio=0.25)[1],
+        random_split(frame, test_ratio=0.25)[1],
+    ):
+        assert len(split_test) == 4
+    with pytest.raises(TypeError):  # a positional third argument is no longer a ratio
+        stratified_split(frame, "user", 0.75)
+
+
+def test_stratified_split_refuses_both_keywords(interactions):
+    with pytest.raises(ValueError, match="not both"):
+        stratified_split(interactions, test_ratio=0.3, ratio=0.7)
+
+
+# ---------------------------------------------------------------- silent wrong answers refused
+
+
+def test_one_row_per_user_gives_no_silently_empty_test_set():
+    frame = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3],
+            "item_id": [7, 8, 9],
+            "timestamp": pd.to_datetime([1, 2, 3], unit="s"),
+        }
+    )
+    with pytest.raises(ValueError, match="test set would be empty.*test_ratio=0.25 per user"):
+        stratified_split(frame, test_ratio=0.25)
+    with pytest.raises(ValueError, match="test set would be empty.*lower n"):
+        leave_last_out(frame)
+
+
+def test_a_large_test_ratio_gives_no_silently_empty_train_set():
+    frame = pd.DataFrame({"user_id": [1, 2, 3], "item_id": [7, 8, 9]})
+    with pytest.raises(ValueError, match="train set would be empty.*nearer 0.5"):
+        stratified_split(frame, test_ratio=0.7)
+
+
+@pytest.mark.parametrize("split", [random_split, stratified_split, temporal_split, leave_last_out])
+def test_duplicated_pairs_are_refused_before_they_leak(interactions, split):
+    repeated = pd.concat([interactions, interactions.iloc[[0, 3]]])
+    with pytest.raises(ValueError, match=r"4 rows repeat a \(user, item\) pair.*drop_duplicates"):
+        split(repeated)
+
+
+@pytest.mark.parametrize("seed", [-1, "abc", 1.5, True, None])
+def test_bad_seeds_are_refused(interactions, seed):
+    for split in (random_split, stratified_split):
+        with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
+            split(interactions, seed=seed)

@@ -53,7 +53,10 @@ class Recommender:
     Attributes
     ----------
     X_ : scipy.sparse.csr_matrix
-        The training matrix; its non-zeros are the "seen" items removed by ``recommend``.
+        The training matrix; its stored entries are the "seen" items removed by
+        ``recommend``, whatever their value: an explicit 0.0 rating counts as seen, as it
+        counts for :class:`~recsys_lessons.models.baselines.Popularity` (one definition of
+        "seen" everywhere, see :mod:`recsys_lessons.matrix`).
     n_users_, n_items_ : int
         Shape of the training matrix.
     """
@@ -82,7 +85,8 @@ class Recommender:
         k : int
             List length, ``1 <= k <= n_items``.
         exclude_seen : bool
-            Remove the items each user interacted with in the training matrix.
+            Remove the items each user interacted with in the training matrix: its stored
+            entries, an explicit 0.0 included.
 
         Returns
         -------
@@ -100,7 +104,8 @@ class Recommender:
             batch_scores = np.array(self._score(batch), dtype=np.float64)
             if exclude_seen:
                 seen = self.X_[batch]
-                batch_scores[seen.nonzero()] = -np.inf
+                rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
+                batch_scores[rows, seen.indices] = -np.inf
             top = top_k_indices(batch_scores, k)
             items[start : start + len(batch)] = top
             scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
@@ -178,6 +183,11 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     Only the ``k`` survivors are sorted.
     """
     scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2:
+        raise ValueError(
+            f"scores must be a 2-D array, one row of item scores per user; got shape "
+            f"{scores.shape}. For a single user pass scores[None, :] (and take row 0)."
+        )
     k = _check_k(k, scores.shape[1])
     if np.isnan(scores).any():
         scores = np.where(np.isnan(scores), -np.inf, scores)

@@ -13,8 +13,9 @@ from recsys_lessons.models.base import Recommender
 class Popularity(Recommender):
     """Recommend the items most users interacted with, the same list for everybody.
 
-    ``score(u, i) = |{v : X[v, i] != 0}|``, the number of users who interacted with item
-    ``i`` in the training data (ratings are ignored: a watched 1-star film still counts).
+    ``score(u, i) = |{v : X stores an entry at (v, i)}|``, the number of users who
+    interacted with item ``i`` in the training data (ratings are ignored: a watched 1-star
+    film still counts, and so does a stored 0.0, which ``recommend`` also treats as seen).
     """
 
     def _fit(self, X) -> None:

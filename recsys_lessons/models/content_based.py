@@ -79,6 +79,9 @@ def build_item_features(items: pd.DataFrame, weights=None, min_df: int = 2) -> I
     - ``"title"`` and ``"description"``: scikit-learn ``TfidfVectorizer`` over the words
       (two letters or more, no digits, English stop words removed).
 
+    A genres or tags cell is a list of labels, or one string of ``|``-separated labels as in
+    MovieLens' ``movies.csv`` (``"Drama|Comedy"`` is the two labels Drama and Comedy).
+
     ``TF-IDF(t, i) = count(t, i) * (ln((1 + n_items) / (1 + df(t))) + 1)``, scikit-learn's
     smoothed IDF, where ``df(t)`` is the number of items holding term ``t``. Tags and words
     held by fewer than ``min_df`` items are dropped: an item cannot share them with another.
@@ -148,6 +151,13 @@ def _check_weights(items, weights) -> dict:
         raise ValueError("items is empty; pass the item table (one row per item).")
     if weights is None:
         weights = {block: 1.0 for block in FEATURE_BLOCKS if block in items.columns}
+        if not weights:
+            raise ValueError(
+                f"items has none of the metadata columns content features are built from "
+                f"({', '.join(FEATURE_BLOCKS)}); its columns are {list(items.columns)}. Pass "
+                "the item table with at least one of them (e.g. dataset.items), or rename "
+                "your column."
+            )
     weights = dict(weights)
     unknown = sorted(set(weights) - set(FEATURE_BLOCKS))
     if unknown:
@@ -169,11 +179,14 @@ def _check_weights(items, weights) -> dict:
 
 
 def _as_labels(value) -> list[str]:
-    """A cell of a genres/tags column as a clean list of labels (NaN or None gives [])."""
+    """A cell of a genres/tags column as a clean list of labels (NaN or None gives []).
+
+    A single string is split on ``|`` (``"Drama|Comedy"`` -> ``["Drama", "Comedy"]``).
+    """
     if value is None or (np.ndim(value) == 0 and pd.isna(value)):
         return []
     if isinstance(value, str):
-        value = [value]
+        value = value.split("|")
     return [str(label).strip() for label in value if str(label).strip()]
 
 

@@ -140,13 +140,18 @@ class FunkSVD(Recommender):
                 for start in range(0, len(order), self.batch_size):
                     batch = order[start : start + self.batch_size]
                     self._sgd_step(users[batch], items[batch], ratings[batch])
-            if not (
-                np.isfinite(self.user_factors_).all() and np.isfinite(self.item_factors_).all()
+            if not all(
+                np.isfinite(values).all()
+                for values in (
+                    self.user_factors_,
+                    self.item_factors_,
+                    self.user_bias_,
+                    self.item_bias_,
+                )
             ):
                 raise ValueError(
-                    f"training diverged in epoch {epoch} (the factors overflowed): the steps are too "
-                    f"large. Lower lr (now {self.lr}) or reg (now {self.reg}); lr * reg should stay "
-                    "well below 1."
+                    f"training diverged in epoch {epoch} (the parameters overflowed): "
+                    f"{self._divergence_cause()}"
                 )
             val_rmse = np.nan if self.X_val_ is None else self.rmse(self.X_val_)
             history.append((epoch, self.rmse(X), val_rmse))
@@ -222,6 +227,32 @@ class FunkSVD(Recommender):
             + self.user_factors_[users] @ self.item_factors_.T
         )
 
+    def _divergence_cause(self) -> str:
+        """Name the hyperparameter(s) outside their usual range that made the steps too large."""
+        causes = []
+        if self.lr > 0.1:
+            causes.append(f"lr is {self.lr!r}; lower it (0.005 to 0.05 is usual)")
+        for name in ("reg", "reg_bias"):
+            value = getattr(self, name)
+            if value > 1.0 and self.lr * value >= 0.5:
+                causes.append(
+                    f"{name} is {value!r}, so lr * {name} = {self.lr * value:g}: each step scales "
+                    f"a parameter by 1 - lr * {name}, which must stay near 1; lower {name} "
+                    "(0.001 to 0.1 is usual)"
+                )
+        if self.init_std > 1.0:
+            causes.append(
+                f"init_std is {self.init_std!r}: factors that large make huge first "
+                "predictions and errors; start them small (0.01 to 0.1)"
+            )
+        if not causes:
+            causes.append(
+                f"the steps are too large for these ratings; lower lr (now {self.lr!r}), "
+                f"reg (now {self.reg!r}) or reg_bias (now {self.reg_bias!r}): lr * reg and "
+                "lr * reg_bias must stay well below 1"
+            )
+        return "; ".join(causes) + "."
+
     def _check_hyperparameters(self) -> None:
         for name in ("n_factors", "n_epochs", "batch_size"):
             value = getattr(self, name)
@@ -229,10 +260,14 @@ class FunkSVD(Recommender):
                 raise ValueError(f"{name} must be a positive integer; got {value!r}.")
         if not _is_number(self.lr) or not self.lr > 0:
             raise ValueError(f"lr must be a positive step size such as 0.01; got {self.lr!r}.")
+        if not self.lr < np.inf:
+            raise ValueError(f"lr must be a finite step size such as 0.01; got {self.lr!r}.")
         for name in ("reg", "reg_bias", "init_std"):
             value = getattr(self, name)
-            if not _is_number(value) or not value >= 0:
-                raise ValueError(f"{name} must be a number, zero or positive; got {value!r}.")
+            if not _is_number(value) or not 0 <= value < np.inf:
+                raise ValueError(
+                    f"{name} must be a finite number, zero or positive; got {value!r}."
+                )
 
 
 def _observed(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

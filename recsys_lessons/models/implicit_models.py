@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from implicit.cpu.bpr import BayesianPersonalizedRanking
+from implicit.recommender_base import ModelFitError
 from threadpoolctl import threadpool_limits
 
 from recsys_lessons.models.base import Recommender
@@ -34,9 +35,19 @@ class _ImplicitFactorization(Recommender):
         # construction and the fit run inside the limit.
         with threadpool_limits(1, "blas"):
             model = self._implicit_model()
-            model.fit(self._training_matrix(X), show_progress=False)
+            training = self._training_matrix(X)
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    model.fit(training, show_progress=False)
+            except ModelFitError as error:
+                raise ValueError(self._diverged(f"implicit says: {error}")) from None
         self.user_factors_ = np.asarray(model.user_factors)
         self.item_factors_ = np.asarray(model.item_factors)
+        if not (np.isfinite(self.user_factors_).all() and np.isfinite(self.item_factors_).all()):
+            raise ValueError(self._diverged("the factors hold NaN or infinite values"))
+
+    def _diverged(self, what: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T
@@ -46,9 +57,10 @@ class _ImplicitFactorization(Recommender):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        if not _is_number(self.regularization) or not self.regularization >= 0:
+        if not _is_number(self.regularization) or not 0 <= self.regularization < np.inf:
             raise ValueError(
-                f"regularization must be zero or positive; got {self.regularization!r}."
+                f"regularization must be zero or a positive, finite number; got "
+                f"{self.regularization!r}."
             )
         threads = self.num_threads
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 0:
@@ -129,8 +141,10 @@ class ALS(_ImplicitFactorization):
 
     def _implicit_model(self) -> AlternatingLeastSquares:
         self._check_common(("factors", "iterations"))
-        if not _is_number(self.alpha) or not self.alpha >= 0:
-            raise ValueError(f"alpha must be zero or positive; got {self.alpha!r}.")
+        if not _is_number(self.alpha) or not 0 <= self.alpha < np.inf:
+            raise ValueError(
+                f"alpha must be zero or a positive, finite number; got {self.alpha!r}."
+            )
         return AlternatingLeastSquares(
             factors=self.factors,
             regularization=self.regularization,
@@ -142,8 +156,22 @@ class ALS(_ImplicitFactorization):
 
     def _training_matrix(self, X: sp.csr_matrix) -> sp.csr_matrix:
         confidence = X.copy()
-        confidence.data = (1.0 + self.alpha * X.data).astype(np.float32)
+        with np.errstate(over="ignore"):
+            confidence.data = (1.0 + self.alpha * X.data).astype(np.float32)
+        if not np.isfinite(confidence.data).all():
+            raise ValueError(
+                f"alpha={self.alpha!r} times the largest value in X ({X.data.max():g}) overflows "
+                "the confidence weights 1 + alpha * X (float32). Lower alpha (values of 1 to "
+                "100 are usual) or scale X down."
+            )
         return confidence
+
+    def _diverged(self, what: str) -> str:
+        return (
+            f"ALS training diverged ({what}). Lower alpha (now {self.alpha!r}; confidence "
+            f"1 + alpha * X must stay moderate) or change regularization (now "
+            f"{self.regularization!r}); very large values of X need scaling down too."
+        )
 
 
 class BPR(_ImplicitFactorization):
@@ -207,8 +235,10 @@ class BPR(_ImplicitFactorization):
 
     def _implicit_model(self) -> BayesianPersonalizedRanking:
         self._check_common(("factors", "iterations"))
-        if not _is_number(self.learning_rate) or not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive; got {self.learning_rate!r}.")
+        if not _is_number(self.learning_rate) or not 0 < self.learning_rate < np.inf:
+            raise ValueError(
+                f"learning_rate must be a positive, finite number; got {self.learning_rate!r}."
+            )
         return BayesianPersonalizedRanking(
             factors=self.factors,
             learning_rate=self.learning_rate,
@@ -220,6 +250,13 @@ class BPR(_ImplicitFactorization):
 
     def _training_matrix(self, X: sp.csr_matrix) -> sp.csr_matrix:
         return X
+
+    def _diverged(self, what: str) -> str:
+        return (
+            f"BPR training diverged ({what}): the SGD steps are too large. Lower "
+            f"learning_rate (now {self.learning_rate!r}; 0.01 to 0.1 is usual), or "
+            f"regularization (now {self.regularization!r})."
+        )
 
 
 def _is_number(value) -> bool:
