@@ -819,3 +819,169 @@ def test_hint_numbers_are_validated(level):
         ValueError, match=r"qd.hint\(\) takes a hint number 1, 2, ... \(this question has 2\)"
     ):
         make_double_question().hint(level)
+
+
+# Lessons 03 and 04: graded hints, learner-style mistakes, answers returned as lists
+# --------------------------------------------------------------------------------------
+
+lesson03 = importlib.import_module("recsys_lessons.checks.lesson03")
+lesson04 = importlib.import_module("recsys_lessons.checks.lesson04")
+LATER_QUESTIONS = [
+    (f"{module.__name__.rsplit('.', 1)[-1]}.{label}", getattr(module, label))
+    for module in (lesson03, lesson04)
+    for label in module.__all__
+]
+
+
+def _code_lines(solution):
+    """The statements of a solution, without comments, blank, def, import or return lines."""
+    lines = (line.split("#", 1)[0].strip() for line in solution.splitlines())
+    return [
+        "".join(line.split())
+        for line in lines
+        if line and not line.startswith(("def ", "import ", "from ", "return "))
+    ]
+
+
+@pytest.mark.parametrize(
+    "question", [q for _, q in LATER_QUESTIONS], ids=[name for name, _ in LATER_QUESTIONS]
+)
+def test_hints_are_graded_and_never_the_whole_answer(question, capsys):
+    """A nudge, then an approach that names the steps, then solution(): no hint holds code."""
+    assert len(question.hints) >= 2
+    for hint in question.hints:
+        squashed = "".join(hint.split())
+        assert "return np" not in hint and "return (" not in hint
+        assert not any(line in squashed for line in _code_lines(question.solution_code)), hint
+    assert f"{question.label}.solution()" in question.hints[-1]
+    question.hint(2)
+    assert capsys.readouterr().out.startswith(f"• Hint 2 of {len(question.hints)}: ")
+
+
+def _hint_of(question, answer):
+    result = question.grade(answer, namespace={})
+    assert result.status is Status.MISTAKE, result.message
+    return result.hint
+
+
+def l1_norm_similarity(X, shrink=0.0):
+    dots = (X.T @ X).toarray()
+    norms = np.asarray(abs(X).sum(axis=0)).ravel()  # the L1 norm
+    S = np.divide(dots, np.outer(norms, norms) + shrink, where=dots > 0, out=np.zeros_like(dots))
+    np.fill_diagonal(S, 0)
+    return S
+
+
+def sqrt_of_sum_similarity(X, shrink=0.0):
+    dots = (X.T @ X).toarray()
+    norms = np.sqrt(np.asarray(X.sum(axis=0)).ravel())  # the squares forgotten
+    S = np.divide(dots, np.outer(norms, norms) + shrink, where=dots > 0, out=np.zeros_like(dots))
+    np.fill_diagonal(S, 0)
+    return S
+
+
+def multiplicative_shrink_similarity(X, shrink=0.0):
+    dots = (X.T @ X).toarray()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=0)).ravel())
+    both = ((X > 0).astype(float).T @ (X > 0).astype(float)).toarray()  # users of both items
+    cosine = np.divide(dots, np.outer(norms, norms), where=dots > 0, out=np.zeros_like(dots))
+    S = cosine * np.divide(both, both + shrink, where=both > 0, out=np.zeros_like(both))
+    np.fill_diagonal(S, 0)
+    return S
+
+
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (l1_norm_similarity, "L1 norm"),
+        (sqrt_of_sum_similarity, "L1 norm"),
+        (multiplicative_shrink_similarity, "MULTIPLYING the cosine"),
+    ],
+)
+def test_lesson03_q1_recognises_norm_and_shrinkage_mistakes(answer, phrase):
+    assert phrase in _hint_of(lesson03.q1, answer)
+
+
+def recommend_partition_only(X, S, user, n):
+    scores = np.asarray(X[user] @ S).ravel()
+    scores[X[user].indices] = -np.inf
+    return np.argpartition(-scores, n - 1)[:n]
+
+
+def top_k_partition_only(item_vectors, query, k, exclude=()):
+    scores = item_vectors @ query
+    scores[list(exclude)] = -np.inf
+    return np.argpartition(-scores, k)[:k]
+
+
+def test_argpartition_without_a_final_sort_gets_its_own_hint():
+    for question, answer in (
+        (lesson03.q2, recommend_partition_only),
+        (lesson04.q2, top_k_partition_only),
+    ):
+        assert "np.argpartition only promises" in _hint_of(question, answer)
+
+
+def test_argpartition_cases_are_not_returned_sorted():
+    """The large cases must tell an unsorted partition from a ranking on this NumPy build."""
+    for question, partition in (
+        (lesson03.q2, lesson03._recommend_partition_unsorted),
+        (lesson04.q2, lesson04._top_k_partition_unsorted),
+    ):
+        large = [c for c in question.cases if "1,000 items" in c.note]
+        assert large
+        assert any(
+            not np.array_equal(
+                partition(*c.args, **c.kwargs), question.reference(*c.args, **c.kwargs)
+            )
+            for c in large
+        )
+
+
+def sgd_step_with_factor_two(mu, b_u, b_i, p_u, q_i, r, lr, reg):
+    e = r - (mu + b_u + b_i + p_u @ q_i)
+    return (
+        b_u + lr * (2 * e - 2 * reg * b_u),
+        b_i + lr * (2 * e - 2 * reg * b_i),
+        p_u + lr * (2 * e * q_i - 2 * reg * p_u),
+        q_i + lr * (2 * e * p_u - 2 * reg * q_i),
+    )
+
+
+def sgd_step_clipped(mu, b_u, b_i, p_u, q_i, r, lr, reg):
+    e = r - min(max(mu + b_u + b_i + p_u @ q_i, 1), 5)
+    return (
+        b_u + lr * (e - reg * b_u),
+        b_i + lr * (e - reg * b_i),
+        p_u + lr * (e * q_i - reg * p_u),
+        q_i + lr * (e * p_u - reg * q_i),
+    )
+
+
+def test_lesson04_q1_recognises_the_factor_two_and_the_clipped_prediction():
+    assert "factor 2" in _hint_of(lesson04.q1, sgd_step_with_factor_two)
+    assert "clipped the prediction" in _hint_of(lesson04.q1, sgd_step_clipped)
+
+
+def test_lesson04_q1_has_predictions_outside_the_scale():
+    predictions = [
+        c.args[0] + c.args[1] + c.args[2] + c.args[3] @ c.args[4] for c in lesson04.q1.cases
+    ]
+    assert max(predictions) > 5 and min(predictions) < 1
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        (lesson03.q1, lambda X, shrink=0.0: lesson03.q1.reference(X, shrink).tolist()),
+        (lesson03.q2, lambda X, S, user, n: lesson03.q2.reference(X, S, user, n).tolist()),
+        (
+            lesson04.q1,
+            lambda *args: [list(v) if np.ndim(v) else v for v in lesson04.q1.reference(*args)],
+        ),
+        (lesson04.q2, lambda *args, **kw: lesson04.q2.reference(*args, **kw).tolist()),
+    ],
+    ids=["lesson03.q1", "lesson03.q2", "lesson04.q1", "lesson04.q2"],
+)
+def test_correct_answers_returned_as_python_lists_pass(question, answer):
+    assert question.grade(answer, namespace={}).passed

@@ -123,6 +123,48 @@ def _similarity_one_squared_norm(X, shrink=0.0):
     return _divide(dots, np.outer(norms**2, np.ones_like(norms)) + shrink)
 
 
+def _similarity_l1_norms(X, shrink=0.0):
+    # The L1 norm (sum of the values) instead of the Euclidean one.
+    dots, _ = _dots_and_norms(X)
+    sums = np.asarray(abs(sp.csr_matrix(X, dtype=np.float64)).sum(axis=0)).ravel()
+    return _divide(dots, np.outer(sums, sums) + shrink)
+
+
+def _similarity_sqrt_of_l1_norms(X, shrink=0.0):
+    # sqrt(sum of the values): the square forgotten inside the square root.
+    dots, _ = _dots_and_norms(X)
+    sums = np.asarray(abs(sp.csr_matrix(X, dtype=np.float64)).sum(axis=0)).ravel()
+    return _divide(dots, np.sqrt(np.outer(sums, sums)) + shrink)
+
+
+def _co_counts(X):
+    """How many users have both items (the support of each pair), as a dense array."""
+    B = sp.csr_matrix(X, dtype=np.float64)
+    B.data = (B.data != 0).astype(np.float64)
+    return (B.T @ B).toarray()
+
+
+def _shrink_multiplicative(X, shrink=0.0):
+    # Koren-style shrinkage: cosine * n_ij / (n_ij + shrink), n_ij the users of both items.
+    dots, norms = _dots_and_norms(X)
+    cosine = _divide(dots, np.outer(norms, norms))
+    support = _co_counts(X)
+    return cosine * _divide(support, support + shrink)
+
+
+def _shrink_multiplicative_by_dot(X, shrink=0.0):
+    # The same idea with the dot product as the support: cosine * dot / (dot + shrink).
+    dots, norms = _dots_and_norms(X)
+    cosine = _divide(dots, np.outer(norms, norms))
+    return cosine * _divide(dots, dots + shrink)
+
+
+def _shrink_divides_cosine(X, shrink=0.0):
+    # cosine / (1 + shrink): every pair shrunk by the same factor.
+    dots, norms = _dots_and_norms(X)
+    return _divide(dots, np.outer(norms, norms)) / (1.0 + shrink)
+
+
 def _similarity_not_normalized(X, shrink=0.0):
     dots, _ = _dots_and_norms(X)
     np.fill_diagonal(dots, 0.0)
@@ -226,6 +268,25 @@ q1 = FunctionQuestion(
             _similarity_of_binarized,
         ),
         Mistake(
+            "Your norms add up the values (the L1 norm, X.sum(axis=0)) or take the square root of "
+            "that sum. The cosine uses the Euclidean (L2) norm, the square root of the sum of the "
+            "SQUARED values: norm_i = sqrt(sum over users of X[u, i]**2). On 0/1 data the "
+            "square root of the sum happens to agree; with ratings (5 + 3 versus 5**2 + 3**2) "
+            "it does not.",
+            _similarity_l1_norms,
+            _similarity_sqrt_of_l1_norms,
+        ),
+        Mistake(
+            "You shrank by MULTIPLYING the cosine by a factor, e.g. n_ij / (n_ij + shrink) with "
+            "n_ij the users of both items (the form in some of Koren's papers), or by "
+            "1 / (1 + shrink). That is a fine idea, but not this formula: here shrink is ADDED "
+            "to the cosine's denominator, dot(i, j) / (norm_i * norm_j + shrink), which pulls "
+            "pairs with small norms towards 0 much more than pairs with large ones.",
+            _shrink_multiplicative,
+            _shrink_multiplicative_by_dot,
+            _shrink_divides_cosine,
+        ),
+        Mistake(
             "You divided by the norm of only one of the two items, so S is not symmetric "
             "(that is a confidence, P(j | i), not a cosine). Divide by the product of BOTH "
             "norms: np.outer(norms, norms) + shrink.",
@@ -246,13 +307,15 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Three ingredients: the dot products of all pairs of item columns, X.T @ X; the norm of "
-        "every column, sqrt(sum over users of X[u, i]**2); and the denominator "
-        "norm_i * norm_j + shrink for every pair, np.outer(norms, norms) + shrink. Divide, "
-        "then set the diagonal to 0.",
-        "dots = (X.T @ X).toarray(); norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=0))"
-        ".ravel()); denominator = np.outer(norms, norms) + shrink; S = np.divide(dots, "
-        "denominator, out=np.zeros_like(dots), where=denominator > 0); np.fill_diagonal(S, 0.0).",
+        "Every entry needs three things: the dot product of two item COLUMNS of X, the length "
+        "(Euclidean norm) of each column, and shrink. One sparse matrix product gives all the "
+        "dot products at once.",
+        "Build it in four steps: (1) all dot products with X.T @ X, made dense; (2) the norm of "
+        "every column, the square root of the column sums of the squared entries "
+        "(X.multiply(X) squares a sparse matrix); (3) the denominator of every pair with "
+        "np.outer of the norms, plus shrink; (4) divide with np.divide and its `where=` "
+        "argument so that a zero denominator gives 0, then zero the diagonal with "
+        "np.fill_diagonal. q1.solution() shows the code.",
     ],
     solution="""
         import numpy as np
@@ -330,6 +393,18 @@ def _recommend_not_flattened(X, S, user, n):
     return np.argsort(-scores)[:n]
 
 
+def _recommend_partition_unsorted(X, S, user, n):
+    scores = _user_scores(X, S, user)
+    scores[sp.csr_matrix(X)[user].indices] = -np.inf
+    return np.argpartition(-scores, n - 1)[:n]  # the n best, in no particular order
+
+
+def _recommend_partition_unsorted_kth_n(X, S, user, n):
+    scores = _user_scores(X, S, user)
+    scores[sp.csr_matrix(X)[user].indices] = -np.inf
+    return np.argpartition(-scores, n)[:n]
+
+
 def _recommend_unweighted(X, S, user, n):
     B = sp.csr_matrix(X, dtype=np.float64)
     B.data = (B.data != 0).astype(np.float64)
@@ -361,6 +436,20 @@ _HISTORIES = sp.csr_matrix(
 )
 _HISTORY_SIMILARITY = _item_similarity(_HISTORIES, shrink=1.0)
 
+# A catalogue of 1,000 items and a list of 200: long enough that np.argpartition does not hand
+# the n best back in sorted order (on small arrays some NumPy builds sort them anyway). The
+# similarities are random numbers, so no two scores tie.
+_rng = np.random.default_rng(3)
+_LARGE_HISTORIES = sp.random(
+    20,
+    1000,
+    density=0.03,
+    format="csr",
+    random_state=_rng,
+    data_rvs=lambda size: _rng.integers(1, 6, size),
+).astype(np.float64)
+_LARGE_SIMILARITY = _rng.uniform(0.0, 1.0, size=(1000, 1000))
+
 q2 = FunctionQuestion(
     label="q2",
     name="recommend_for_user",
@@ -384,6 +473,8 @@ q2 = FunctionQuestion(
             note="every item the user does not have, one scoring 0, between the user's items",
         ),
         case(_HISTORIES, _HISTORY_SIMILARITY, 3, 2, note="only two items left to recommend"),
+        case(_LARGE_HISTORIES, _LARGE_SIMILARITY, 1, 200, note="1,000 items, the 200 best"),
+        case(_LARGE_HISTORIES, _LARGE_SIMILARITY, 7, 300, note="1,000 items, the 300 best"),
     ],
     mistakes=[
         Mistake(
@@ -402,6 +493,15 @@ q2 = FunctionQuestion(
             "Your list is in the wrong order: the best item must come first. Sort by decreasing "
             "score, e.g. np.argsort(-scores)[:n].",
             _recommend_worst_first,
+        ),
+        Mistake(
+            "You have the right n items, but not best first: np.argpartition only promises that "
+            "the n best come before the rest, in no particular order (on a small catalogue it "
+            "may look sorted by luck; on 1,000 items it is not). Sort those n by their scores "
+            "afterwards: top = np.argpartition(-scores, n - 1)[:n]; "
+            "top[np.argsort(-scores[top])].",
+            _recommend_partition_unsorted,
+            _recommend_partition_unsorted_kth_n,
         ),
         Mistake(
             "Your answer is 2-D, shape (1, n_items): X[user] @ S is a 1 x n_items matrix, so "
@@ -428,11 +528,14 @@ q2 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Three steps: the user's scores are their row of X times S (X[user] @ S, turned into a "
-        "flat array); give the items they already have the score -inf; return the indices of "
-        "the n largest scores, largest first.",
-        "scores = np.asarray(X[user] @ S).ravel(); scores[X[user].indices] = -np.inf; "
-        "return np.argsort(-scores)[:n].",
+        "Each item of the user's history votes for its neighbours with the user's value for it: "
+        "that is one row of X times S. Then the items the user already has must never win, and "
+        "what you return are positions (indices), not scores.",
+        "Three steps: (1) the user's row X[user] times S is a 1 x n_items matrix: flatten it "
+        "with np.asarray(...).ravel(); (2) the user's items are X[user].indices: give them a "
+        "score nothing can tie with, minus infinity; (3) rank the indices by decreasing score "
+        "with np.argsort on the negated scores and keep the first n. q2.solution() shows the "
+        "code.",
     ],
     solution="""
         import numpy as np

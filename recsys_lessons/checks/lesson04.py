@@ -181,6 +181,31 @@ def _step_own_vector_gradient(mu, b_u, b_i, p_u, q_i, r, lr, reg):
     )
 
 
+def _step_factor_two_everywhere(mu, b_u, b_i, p_u, q_i, r, lr, reg):
+    # The 2 of the derivative of the square kept on the whole step.
+    p_u, q_i = _vectors(p_u, q_i)
+    e = _error(mu, b_u, b_i, p_u, q_i, r)
+    return _step_with_error(b_u, b_i, p_u, q_i, e, 2 * lr, reg)
+
+
+def _step_factor_two_on_error(mu, b_u, b_i, p_u, q_i, r, lr, reg):
+    p_u, q_i = _vectors(p_u, q_i)
+    e = _error(mu, b_u, b_i, p_u, q_i, r)
+    return _step_with_error(b_u, b_i, p_u, q_i, 2 * e, lr, reg)
+
+
+def _step_factor_two_on_regularization(mu, b_u, b_i, p_u, q_i, r, lr, reg):
+    p_u, q_i = _vectors(p_u, q_i)
+    e = _error(mu, b_u, b_i, p_u, q_i, r)
+    return _step_with_error(b_u, b_i, p_u, q_i, e, lr, 2 * reg)
+
+
+def _step_clipped_prediction(mu, b_u, b_i, p_u, q_i, r, lr, reg):
+    p_u, q_i = _vectors(p_u, q_i)
+    e = r - np.clip(mu + b_u + b_i + p_u @ q_i, 1.0, 5.0)
+    return _step_with_error(b_u, b_i, p_u, q_i, e, lr, reg)
+
+
 def _step_biases_not_updated(mu, b_u, b_i, p_u, q_i, r, lr, reg):
     p_u, q_i = _vectors(p_u, q_i)
     e = _error(mu, b_u, b_i, p_u, q_i, r)
@@ -247,6 +272,28 @@ q1 = FunctionQuestion(
             0.05,
             note="five factors, small learning rate",
         ),
+        case(
+            4.0,
+            0.8,
+            0.6,
+            np.array([0.5, 0.4]),
+            np.array([0.6, 0.5]),
+            5.0,
+            0.1,
+            0.1,
+            note="a prediction of 5.9, above the 1-5 scale, for a 5-star rating",
+        ),
+        case(
+            2.0,
+            -0.7,
+            -0.6,
+            np.array([0.5, -0.4]),
+            np.array([-0.3, 0.5]),
+            1.0,
+            0.1,
+            0.1,
+            note="a prediction of 0.35, below the 1-5 scale, for a 1-star rating",
+        ),
     ],
     mistakes=[
         Mistake(
@@ -292,18 +339,37 @@ q1 = FunctionQuestion(
             _step_own_vector_gradient,
         ),
         Mistake(
+            "You kept the factor 2 from the derivative of the square. The derivative of "
+            "e**2 + reg * |p_u|**2 with respect to p_u is -2 * (e * q_i - reg * p_u), but the "
+            "update rule folds that 2 into the learning rate: p_u + lr * (e * q_i - reg * p_u), "
+            "and the same for every parameter (as in the lesson, FunkSVD and Funk's blog post). "
+            "Drop the 2, on the error and on reg.",
+            _step_factor_two_everywhere,
+            _step_factor_two_on_error,
+            _step_factor_two_on_regularization,
+        ),
+        Mistake(
+            "You clipped the prediction to the 1-5 scale before computing the error. Clip only "
+            "predictions you SHOW; inside training the error must use the raw "
+            "r_hat = mu + b_u + b_i + p_u @ q_i. Otherwise a prediction of 5.9 for a 5-star "
+            "rating has error 0, and the model is never told it overshoots.",
+            _step_clipped_prediction,
+        ),
+        Mistake(
             "You returned the biases unchanged. They learn too: b_u + lr * (e - reg * b_u) and "
             "b_i + lr * (e - reg * b_i).",
             _step_biases_not_updated,
         ),
     ],
     hint=[
-        "First the error of the current model on this rating: e = r - (mu + b_u + b_i + "
-        "p_u @ q_i). Then move every parameter a step of size lr along its gradient, minus "
-        "reg times itself, all computed from the values before the step.",
-        "e = r - (mu + b_u + b_i + p_u @ q_i); return (b_u + lr * (e - reg * b_u), "
-        "b_i + lr * (e - reg * b_i), p_u + lr * (e * q_i - reg * p_u), "
-        "q_i + lr * (e * p_u - reg * q_i)).",
+        "Start from the error of the current model on this one rating: the rating minus the "
+        "full prediction (global mean, both biases and the dot product). Every parameter then "
+        "moves a small step downhill, and the penalty pulls each one towards zero.",
+        "Compute e once, from the values before the step. Each parameter moves by lr times "
+        "(how much it would reduce the error minus reg times itself): for a bias that is just "
+        "e; for p_u it is e times the OTHER vector, q_i; for q_i, e times the old p_u. Keep "
+        "the old p_u until q_i's new value is computed (compute all four, then return them). "
+        "q1.solution() shows the code.",
     ],
     solution="""
         def sgd_step(mu, b_u, b_i, p_u, q_i, r, lr, reg):
@@ -373,6 +439,18 @@ def _top_k_deletes_positions(item_vectors, query, k, exclude=()):
     return np.delete(order, list(exclude))[:k]
 
 
+def _top_k_partition_unsorted(item_vectors, query, k, exclude=()):
+    scores = _dot_scores(item_vectors, query)
+    scores[list(exclude)] = -np.inf
+    return np.argpartition(-scores, k - 1)[:k]  # the k best, in no particular order
+
+
+def _top_k_partition_unsorted_kth_k(item_vectors, query, k, exclude=()):
+    scores = _dot_scores(item_vectors, query)
+    scores[list(exclude)] = -np.inf
+    return np.argpartition(-scores, k)[:k]
+
+
 def _top_k_scores(item_vectors, query, k, exclude=()):
     scores = _dot_scores(item_vectors, query)
     scores[list(exclude)] = -np.inf
@@ -400,6 +478,11 @@ _ITEMS = np.array(
     ]
 )
 _QUERY = np.array([0.8, 0.3, 0.1])  # scores: 0.85, 0.62, 1.73, -0.25, 0.99, -0.16, 0.36, 0.76
+# A catalogue of 1,000 random vectors and a top-300: long enough that np.argpartition does not
+# hand the k best back in sorted order (on small arrays some NumPy builds sort them anyway).
+_rng = np.random.default_rng(4)
+_LARGE_ITEMS = _rng.normal(size=(1000, 8))
+_LARGE_QUERY = _rng.normal(size=8)
 _NEGATIVE_QUERY = np.array([-0.5, -0.2, -0.3])  # every score but item 3's is negative
 _NORMS_MATTER = np.array(
     [
@@ -428,12 +511,22 @@ q2 = FunctionQuestion(
             note="every remaining score is negative",
         ),
         case(_NORMS_MATTER, np.array([1.0, 0.0]), 2, note="vectors of very different lengths"),
+        case(_LARGE_ITEMS, _LARGE_QUERY, 300, exclude=[5, 17], note="1,000 items, the 300 best"),
     ],
     mistakes=[
         Mistake(
             "You returned the items with the LOWEST scores. The best match has the largest "
             "dot product: sort by decreasing score, e.g. np.argsort(-scores)[:k].",
             _top_k_lowest,
+        ),
+        Mistake(
+            "You have the right k items, but not best first: np.argpartition only promises that "
+            "the k best come before the rest, in no particular order (on a small catalogue it "
+            "may look sorted by luck; on 1,000 items it is not). Sort those k by their scores "
+            "afterwards, as the lesson's exact_top_k does: top = np.argpartition(-scores, "
+            "k - 1)[:k]; top[np.argsort(-scores[top])].",
+            _top_k_partition_unsorted,
+            _top_k_partition_unsorted_kth_k,
         ),
         Mistake(
             "You found the right k items but in increasing order (worst of them first). Return "
@@ -475,11 +568,12 @@ q2 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Score every item at once with one matrix-vector product, item_vectors @ query; give "
-        "the excluded items the score -np.inf; return the ids of the k largest scores, "
-        "largest first.",
-        "scores = item_vectors @ query; scores[list(exclude)] = -np.inf; "
-        "return np.argsort(-scores)[:k].",
+        "An item's score is the dot product of its row with the query, and one matrix-vector "
+        "product gives all of them. What you return are row numbers (ids), best first.",
+        "Three steps: (1) score every item with item_vectors @ query; (2) give the ids in "
+        "`exclude` a score that nothing can tie with, minus infinity (index with a list); "
+        "(3) rank the ids by decreasing score with np.argsort on the negated scores and keep "
+        "the first k (or np.argpartition, then sort those k). q2.solution() shows the code.",
     ],
     solution="""
         import numpy as np
@@ -645,10 +739,12 @@ q3 = FunctionQuestion(
         ),
     ],
     hint=[
-        "For each query (each row), count the items that appear in both approx[:k] and "
-        "exact[:k] (sets make this easy), divide by k, then average over the queries.",
-        "return np.mean([len(set(a[:k]) & set(e[:k])) / k for a, e in "
-        "zip(approximate_ids, exact_ids)]).",
+        "Recall is computed per query (per row) and then averaged: for one query, what share "
+        "of the exact top-k also appears in the approximate top-k, in any position?",
+        "Loop over the two arrays row by row (zip); for each pair of rows, cut both to their "
+        "first k entries, count the ids they have in common (Python sets have an intersection, "
+        "&), and divide by k with / (not //). The answer is the mean of those fractions, one "
+        "number. q3.solution() shows the code.",
     ],
     solution="""
         import numpy as np
