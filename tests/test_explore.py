@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from scipy import stats
 
 from recsys_lessons.explore import (
@@ -24,6 +25,7 @@ from recsys_lessons.explore import (
     simulate_bandit,
     snips_estimate,
 )
+from recsys_lessons.simulate import DayContext
 
 
 def _log(day, users, items, clicked):
@@ -169,7 +171,7 @@ def test_thompson_and_ucb_learn_the_best_arm_greedy_does_not():
         )
         for name, make in {
             "greedy": lambda s: EpsilonGreedy(5, 0.0, seed=s),
-            "thompson": lambda s: ThompsonSampling(5, seed=s),
+            "thompson": lambda s: ThompsonSampling(5, n_propensity_draws=0, seed=s),
             "ucb": lambda s: UCB1(5, seed=s),
         }.items()
     }
@@ -218,23 +220,38 @@ def test_linucb_is_ridge_regression_with_the_closed_form_width():
     np.testing.assert_array_equal(propensities, np.ones((2, 2)))
 
 
-def test_linucb_respects_available_items():
+def _context(available, history):
+    return DayContext(0, pd.Timestamp("2023-01-01"), np.asarray(available), sp.csr_matrix(history))
+
+
+def test_policies_show_only_released_unwatched_items():
     rng = np.random.default_rng(1)
-    mask = np.zeros(8, dtype=bool)
-    mask[[2, 5, 6]] = True
-    policy = LinUCB(rng.normal(size=(3, 2)), rng.normal(size=(8, 2)), available=mask)
-    items, _ = policy.recommend(np.arange(3), k=3)
-    assert set(items.ravel()) <= {2, 5, 6}
+    available = np.zeros(30, dtype=bool)
+    available[5:] = True
+    history = np.zeros((3, 30))
+    history[0, 5:15] = 1  # user 0 watched items 5..14
+    policies = [
+        LinUCB(rng.normal(size=(3, 2)), rng.normal(size=(30, 2))),
+        EpsilonGreedy(30, epsilon=0.5),
+        UCB1(30),
+        ThompsonSampling(30, n_propensity_draws=50),
+        ExploringPolicy(lambda users, k: np.tile(np.arange(20, 20 + k), (len(users), 1)), 30),
+    ]
+    for policy in policies:
+        policy.begin_day(_context(available, history))
+        for _ in range(5):
+            items, propensities = policy.recommend(np.array([0, 1, 2]), k=4)
+            assert available[items].all(), policy
+            assert not np.isin(items[0], np.arange(5, 15)).any(), policy
+            assert all(len(set(row)) == 4 for row in items)
+            assert ((propensities > 0) & (propensities <= 1)).all()
 
 
 def test_exploring_policy_keeps_the_base_slate_and_reports_propensities():
     def base(users, k):
         return np.tile(np.arange(k), (len(users), 1))
 
-    class Base:
-        recommend = staticmethod(base)
-
-    policy = ExploringPolicy(Base(), n_items=50, epsilon=0.2, seed=0)
+    policy = ExploringPolicy(base, n_items=50, epsilon=0.2, seed=0)
     items, propensities = policy.recommend(np.arange(2000), k=5)
     kept = ~policy.last_explored_
     np.testing.assert_array_equal(items[kept], np.tile(np.arange(5), (2000, 1))[kept])
@@ -259,11 +276,13 @@ def test_under_exposed_exploration_shows_the_least_shown_items():
     np.testing.assert_allclose(propensities, 1.0 / 8)
 
 
-def test_exploring_policy_refuses_a_bare_model():
+def test_exploring_policy_wraps_a_course_model():
     from recsys_lessons.models import Popularity
+    from recsys_lessons.simulate import ModelPolicy
 
-    with pytest.raises(ValueError, match="ModelPolicy"):
-        ExploringPolicy(Popularity(), n_items=10)
+    assert isinstance(ExploringPolicy(Popularity(), n_items=10).base, ModelPolicy)
+    with pytest.raises(ValueError, match="recommend"):
+        ExploringPolicy(object(), n_items=10)
 
 
 # --------------------------------------------------------------------------------------

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys_lessons.explore.slates import SlatePolicy, epsilon_slates
+from recsys_lessons.explore.slates import (
+    SlatePolicy,
+    epsilon_slates,
+    first_unblocked,
+    first_unblocked_cross,
+)
 
 __all__ = ["UCB1", "EpsilonGreedy", "ThompsonSampling", "simulate_bandit"]
 
@@ -30,8 +35,8 @@ __all__ = ["UCB1", "EpsilonGreedy", "ThompsonSampling", "simulate_bandit"]
 class _ItemArms(SlatePolicy):
     """Per-item impression and reward counts, and a global ranking with random tie-breaks."""
 
-    def __init__(self, n_items, reward="clicked", seed=0):
-        super().__init__(n_items, reward, seed)
+    def __init__(self, n_items, reward="clicked", seed=0, exclude_seen=True):
+        super().__init__(n_items, reward, seed, exclude_seen)
         self.impressions_ = np.zeros(self.n_items)
         self.rewards_ = np.zeros(self.n_items)
         # Ties (e.g. every never-shown item) are broken by a fixed random order of the items.
@@ -75,19 +80,17 @@ class EpsilonGreedy(_ItemArms):
     ``last_explored_`` records which slots of the last call explored.
     """
 
-    def __init__(self, n_items, epsilon=0.1, reward="clicked", seed=0):
+    def __init__(self, n_items, epsilon=0.1, reward="clicked", seed=0, exclude_seen=True):
         if not 0.0 <= epsilon <= 1.0:
             raise ValueError(f"epsilon must lie in [0, 1] (a share of slots); got {epsilon}.")
-        super().__init__(n_items, reward, seed)
+        super().__init__(n_items, reward, seed, exclude_seen)
         self.epsilon = epsilon
 
     def _slates(self, users, k):
-        greedy = np.tile(self._ranking(self.mean_reward_)[:k], (len(users), 1))
-        if k == self.n_items:
-            return greedy, np.ones(greedy.shape)
-        pool = np.ones(self.n_items, dtype=bool)
+        blocked = self.blocked(users)
+        greedy = first_unblocked(self._ranking(self.mean_reward_), blocked, k)
         items, propensities, self.last_explored_ = epsilon_slates(
-            self._rng, greedy, pool, self.epsilon
+            self._rng, greedy, ~blocked, self.epsilon
         )
         return items, propensities
 
@@ -103,10 +106,10 @@ class UCB1(_ItemArms):
     UCB1 for rewards in [0, 1]; smaller ``c`` explores less.
     """
 
-    def __init__(self, n_items, c=1.0, reward="clicked", seed=0):
+    def __init__(self, n_items, c=1.0, reward="clicked", seed=0, exclude_seen=True):
         if c < 0:
             raise ValueError(f"c must be >= 0 (the width of the confidence bonus); got {c}.")
-        super().__init__(n_items, reward, seed)
+        super().__init__(n_items, reward, seed, exclude_seen)
         self.c = c
 
     def upper_bounds(self) -> np.ndarray:
@@ -119,8 +122,8 @@ class UCB1(_ItemArms):
         return np.where(shown, self.mean_reward_ + self.c * np.sqrt(bonus), np.inf)
 
     def _slates(self, users, k):
-        slate = self._ranking(self.upper_bounds())[:k]
-        return np.tile(slate, (len(users), 1)), np.ones((len(users), k))
+        items = first_unblocked(self._ranking(self.upper_bounds()), self.blocked(users), k)
+        return items, np.ones(items.shape)
 
     def _describe(self):
         return f"n_items={self.n_items}, c={self.c}"
@@ -136,8 +139,10 @@ class ThompsonSampling(_ItemArms):
     bad ones stop being shown.
 
     The probability that an item lands at a position has no closed form; it is estimated
-    from ``n_propensity_draws`` extra posterior draws plus the users' own (so it is never 0
-    for a shown item): ``propensity = #draws placing the item there / #draws``.
+    from ``n_propensity_draws`` extra posterior draws plus the user's own (so it is never 0
+    for a shown item, and at least ``1 / (1 + n_propensity_draws)``):
+    ``propensity = #draws placing the item there / #draws``. With ``n_propensity_draws=0``
+    it returns the slates alone (no propensities, faster).
 
     Parameters
     ----------
@@ -145,18 +150,26 @@ class ThompsonSampling(_ItemArms):
     prior : tuple of float
         ``(a, b)`` of the Beta prior, both positive (default: uniform).
     n_propensity_draws : int
-        Extra draws used to estimate propensities.
+        Extra draws used to estimate propensities (0: report none).
     reward : str
         A 0/1 log column (default ``"clicked"``).
     seed : int
     """
 
-    def __init__(self, n_items, prior=(1.0, 1.0), n_propensity_draws=200, reward="clicked", seed=0):
+    def __init__(
+        self,
+        n_items,
+        prior=(1.0, 1.0),
+        n_propensity_draws=100,
+        reward="clicked",
+        seed=0,
+        exclude_seen=True,
+    ):
         if len(prior) != 2 or min(prior) <= 0:
             raise ValueError(f"prior must be two positive numbers (a, b) of a Beta; got {prior}.")
         if n_propensity_draws < 0:
             raise ValueError(f"n_propensity_draws must be >= 0; got {n_propensity_draws}.")
-        super().__init__(n_items, reward, seed)
+        super().__init__(n_items, reward, seed, exclude_seen)
         self.prior = tuple(prior)
         self.n_propensity_draws = n_propensity_draws
 
@@ -184,17 +197,31 @@ class ThompsonSampling(_ItemArms):
         return self._rng.beta(self.alpha_, self.beta_, size=(n_draws, self.n_items))
 
     def _slates(self, users, k):
-        draws = self.sample(len(users) + self.n_propensity_draws)
-        top = np.argpartition(-draws, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(draws, top, axis=1), axis=1, kind="stable")
-        slates = np.take_along_axis(top, order, axis=1)
-        counts = np.zeros((self.n_items, k))
-        np.add.at(counts, (slates, np.arange(k)), 1.0)
-        items = slates[: len(users)]
-        return items, counts[items, np.arange(k)] / len(slates)
+        n = len(users)
+        blocked = self.blocked(users)
+        draws = self.sample(n + self.n_propensity_draws)
+        order = _leading_order(draws, k + int(blocked.sum(axis=1).max()))
+        items = first_unblocked(order[:n], blocked, k)
+        # Propensity: share of draws (the user's own plus the extra ones) that put the item
+        # there, each draw ranked with the same user's blocked items removed.
+        if not self.n_propensity_draws:
+            return items
+        others = first_unblocked_cross(order[n:], blocked, k)  # (n, draws, k)
+        hits = 1.0 + (others == items[:, None, :]).sum(axis=1)
+        return items, hits / (1 + self.n_propensity_draws)
 
     def _describe(self):
         return f"n_items={self.n_items}, prior={self.prior}"
+
+
+def _leading_order(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Column indices of each row's ``depth`` largest scores, best first (all when
+    ``depth >= n_columns``): enough of the ranking to skip ``depth - k`` blocked items."""
+    if depth >= scores.shape[1]:
+        return np.argsort(-scores, axis=1)
+    top = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+    inner = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
+    return np.take_along_axis(top, inner, axis=1)
 
 
 def simulate_bandit(policy, arm_means, n_rounds: int, seed: int = 0) -> np.ndarray:
@@ -222,7 +249,8 @@ def simulate_bandit(policy, arm_means, n_rounds: int, seed: int = 0) -> np.ndarr
     position = np.ones(1, dtype=np.int64)
     arms = np.empty(n_rounds, dtype=np.int64)
     for t in range(n_rounds):
-        arm = policy.recommend(user, 1)[0][0]
+        answer = policy.recommend(user, 1)
+        arm = (answer[0] if isinstance(answer, tuple) else answer)[0]
         reward = np.array([float(rng.random() < means[arm[0]])])
         policy.learn(user, arm, position, reward)
         arms[t] = arm[0]

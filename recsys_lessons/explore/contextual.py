@@ -17,21 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_lessons.explore.slates import SlatePolicy, epsilon_slates
-from recsys_lessons.models.base import top_k_indices
+from recsys_lessons.models.base import Recommender, top_k_indices
 
 __all__ = ["ExploringPolicy", "LinUCB"]
-
-
-def _mask_of(available, n_items: int, day: int) -> np.ndarray:
-    """The boolean mask of items that may be shown on ``day``: all when ``available`` is None."""
-    if available is None:
-        return np.ones(n_items, dtype=bool)
-    mask = np.asarray(available(day) if callable(available) else available, dtype=bool)
-    if mask.shape != (n_items,):
-        raise ValueError(
-            f"available must give one boolean per item ({n_items}); got shape {mask.shape}."
-        )
-    return mask
 
 
 class LinUCB(SlatePolicy):
@@ -43,8 +31,9 @@ class LinUCB(SlatePolicy):
         A = ridge * I + sum_t phi_t phi_t^T,   b = sum_t r_t phi_t,   theta = A^-1 b
         ucb(u, i) = theta . phi(u, i) + alpha * sqrt(phi(u, i)^T A^-1 phi(u, i))
 
-    and each user gets the ``k`` items of highest ``ucb`` (ties to the lower index):
-    deterministic, so every propensity is 1. ``alpha = 0`` is the greedy ridge regression.
+    and each user gets the ``k`` items of highest ``ucb`` among released, unwatched items
+    (ties to the lower index): deterministic, so every propensity is 1. ``alpha = 0`` is
+    the greedy ridge regression.
     Include a constant 1 among both feature sets so the model has user and item terms.
 
     Parameters
@@ -55,15 +44,20 @@ class LinUCB(SlatePolicy):
         Width of the exploration bonus.
     ridge : float > 0
         Prior precision (``A`` starts at ``ridge * I``).
-    available : callable or ndarray of bool, optional
-        ``available(day)`` gives the items that may be shown on that day (e.g. released
-        ones); default all.
     reward : str
         Log column used as the reward.
+    exclude_seen : bool
+        Never show users what they already watched.
     """
 
     def __init__(
-        self, user_features, item_features, alpha=1.0, ridge=1.0, available=None, reward="clicked"
+        self,
+        user_features,
+        item_features,
+        alpha=1.0,
+        ridge=1.0,
+        reward="clicked",
+        exclude_seen=True,
     ):
         X = np.asarray(user_features, dtype=np.float64)
         Z = np.asarray(item_features, dtype=np.float64)
@@ -73,13 +67,12 @@ class LinUCB(SlatePolicy):
             )
         if alpha < 0 or ridge <= 0:
             raise ValueError(f"alpha must be >= 0 and ridge > 0; got {alpha} and {ridge}.")
-        super().__init__(len(Z), reward, seed=0)
+        super().__init__(len(Z), reward, seed=0, exclude_seen=exclude_seen)
         self.user_features, self.item_features = X, Z
-        self.alpha, self.ridge, self.available = alpha, ridge, available
+        self.alpha, self.ridge = alpha, ridge
         dim = X.shape[1] * Z.shape[1]
         self.A_ = ridge * np.eye(dim)
         self.b_ = np.zeros(dim)
-        self.day_ = 0
 
     def _joint(self, users, items) -> np.ndarray:
         """``phi(u, i)`` for pairs, shape ``(n, d_user * d_item)``."""
@@ -92,10 +85,11 @@ class LinUCB(SlatePolicy):
         X, Z = self.user_features[users], self.item_features
         theta = np.linalg.solve(self.A_, self.b_).reshape(du, di)
         mean = (X @ theta) @ Z.T
-        A_inv = np.linalg.inv(self.A_).reshape(du, di, du, di)
         # phi^T A^-1 phi = z^T M_u z with M_u[b, d] = sum_{a,c} x_a x_c A^-1[(a,b),(c,d)]
-        M = np.einsum("na,abcd,nc->nbd", X, A_inv, X, optimize=True)
-        variance = np.einsum("ib,nbd,id->ni", Z, M, Z, optimize=True)
+        A_inv = np.linalg.inv(self.A_).reshape(du, di, du, di).transpose(0, 2, 1, 3)
+        outer = (X[:, :, None] * X[:, None, :]).reshape(len(users), du * du)
+        M = (outer @ A_inv.reshape(du * du, di * di)).reshape(len(users), di, di)
+        variance = np.einsum("nbi,ib->ni", M @ Z.T, Z)
         return mean + self.alpha * np.sqrt(np.maximum(variance, 0.0))
 
     def learn(self, users, items, positions, rewards) -> None:
@@ -104,15 +98,11 @@ class LinUCB(SlatePolicy):
         self.A_ += phi.T @ phi
         self.b_ += phi.T @ np.asarray(rewards, dtype=np.float64)
 
-    def update(self, log, day) -> None:
-        super().update(log, day)
-        self.day_ = day + 1
-
     def _slates(self, users, k):
         if users.min() < 0 or users.max() >= len(self.user_features):
             raise ValueError(f"user indices must lie in 0..{len(self.user_features) - 1}.")
         scores = self.upper_bounds(users)
-        scores[:, ~_mask_of(self.available, self.n_items, self.day_)] = -np.inf
+        scores[self.blocked(users)] = -np.inf
         return top_k_indices(scores, k), np.ones((len(users), k))
 
     def _describe(self):
@@ -123,26 +113,27 @@ class ExploringPolicy(SlatePolicy):
     """Epsilon-greedy around any policy: keep its slate, explore a share ``epsilon`` of slots.
 
     Each slot keeps the base policy's item with probability ``1 - epsilon``, otherwise shows
-    an item drawn uniformly from the exploration pool minus the base slate, see
-    :func:`~recsys_lessons.explore.slates.epsilon_slates`. Propensities are exact when the
-    base policy is deterministic (as a course model is): ``1 - epsilon`` for kept slots,
-    ``epsilon / |pool_u|`` for explored ones.
+    an item drawn uniformly from the exploration pool minus the base slate (and minus what
+    the user watched), see :func:`~recsys_lessons.explore.slates.epsilon_slates`.
+    Propensities are exact when the base policy is deterministic (as a course model is):
+    ``1 - epsilon`` for kept slots, ``epsilon / |pool_u|`` for explored ones.
 
     Parameters
     ----------
-    base : policy
-        Anything with ``recommend(users, k)`` returning items or ``(items, propensities)``,
-        and optionally ``update(log, day)`` (passed on). Wrap a course ``Recommender`` in
-        ``recsys_lessons.simulate.ModelPolicy`` first.
+    base : policy, function or Recommender
+        Anything with ``recommend(users, k)`` (or a function ``f(users, k)``) returning
+        items or ``(items, propensities)``,
+        with optional ``begin_day``/``update`` hooks (passed on). A course ``Recommender``
+        is wrapped in ``recsys_lessons.simulate.ModelPolicy`` (refitted every morning).
     n_items : int
     epsilon : float in [0, 1]
     explore : {"random", "under_exposed"}
-        Pool: every available item, or the ``under_exposed_share`` of available items shown
+        Pool: every released item, or the ``under_exposed_share`` of released items shown
         least so far (ties in a fixed random order).
     under_exposed_share : float in (0, 1]
-    available : callable or ndarray of bool, optional
-        ``available(day)``: items that may be shown on that day (default all).
     seed : int
+    exclude_seen : bool
+        Never explore with an item the user already watched.
     """
 
     def __init__(
@@ -152,18 +143,17 @@ class ExploringPolicy(SlatePolicy):
         epsilon=0.1,
         explore="random",
         under_exposed_share=0.2,
-        available=None,
         seed=0,
+        exclude_seen=True,
     ):
-        if not callable(getattr(base, "recommend", None)):
+        if isinstance(base, Recommender):
+            from recsys_lessons.simulate import ModelPolicy  # lazy: simulate imports pandas
+
+            base = ModelPolicy(base)
+        if not (callable(getattr(base, "recommend", None)) or callable(base)):
             raise ValueError(
-                "base must be a policy with recommend(users, k); wrap a course model in "
-                "recsys_lessons.simulate.ModelPolicy(model) first."
-            )
-        if hasattr(base, "fit") and hasattr(base, "score"):
-            raise ValueError(
-                "base is a course Recommender, which recommends from a fixed matrix; wrap it "
-                "in recsys_lessons.simulate.ModelPolicy(model) so it retrains on the log."
+                "base must be a policy with recommend(users, k), a function f(users, k) or a "
+                f"course Recommender; got {type(base).__name__}."
             )
         if not 0.0 <= epsilon <= 1.0:
             raise ValueError(f"epsilon must lie in [0, 1] (a share of slots); got {epsilon}.")
@@ -171,16 +161,25 @@ class ExploringPolicy(SlatePolicy):
             raise ValueError(f"explore must be 'random' or 'under_exposed'; got {explore!r}.")
         if not 0.0 < under_exposed_share <= 1.0:
             raise ValueError(f"under_exposed_share must lie in (0, 1]; got {under_exposed_share}.")
-        super().__init__(n_items, seed=seed)
+        super().__init__(n_items, seed=seed, exclude_seen=exclude_seen)
         self.base, self.epsilon, self.explore = base, epsilon, explore
-        self.under_exposed_share, self.available = under_exposed_share, available
+        self.under_exposed_share = under_exposed_share
         self.impressions_ = np.zeros(self.n_items)
         self._priority = self._rng.permutation(self.n_items)
-        self.day_ = 0
+
+    def begin_day(self, context) -> None:
+        super().begin_day(context)
+        if callable(getattr(self.base, "begin_day", None)):
+            self.base.begin_day(context)
 
     def exploration_pool(self) -> np.ndarray:
-        """Boolean mask of the items exploration may show today."""
-        available = _mask_of(self.available, self.n_items, self.day_)
+        """Boolean mask of the items exploration may show today (before removing each
+        user's slate and watched items)."""
+        available = (
+            np.ones(self.n_items, dtype=bool)
+            if self.context_ is None
+            else np.asarray(self.context_.available, dtype=bool)
+        )
         if self.explore == "random":
             return available
         candidates = np.flatnonzero(available)
@@ -191,7 +190,8 @@ class ExploringPolicy(SlatePolicy):
         return pool
 
     def _slates(self, users, k):
-        answer = self.base.recommend(users, k)
+        recommend = getattr(self.base, "recommend", self.base)
+        answer = recommend(users, k)
         greedy, base_propensity = answer if isinstance(answer, tuple) else (answer, None)
         greedy = np.asarray(greedy, dtype=np.int64)
         base_propensity = (
@@ -199,21 +199,21 @@ class ExploringPolicy(SlatePolicy):
             if base_propensity is None
             else np.nan_to_num(np.asarray(base_propensity, dtype=np.float64), nan=1.0)
         )
+        pool = self.exploration_pool() & ~self.blocked(users)
         items, propensities, self.last_explored_ = epsilon_slates(
-            self._rng, greedy, self.exploration_pool(), self.epsilon
+            self._rng, greedy, pool, self.epsilon
         )
         propensities = np.where(self.last_explored_, propensities, propensities * base_propensity)
         return items, propensities
 
     def update(self, log, day) -> None:
         """Count the day's impressions (for the under-exposed pool) and update the base."""
-        today = log[log["day"].to_numpy() == day]
-        self.impressions_ += np.bincount(today["item"].to_numpy(), minlength=self.n_items)
+        super().update(log, day)
         if callable(getattr(self.base, "update", None)):
             self.base.update(log, day)
-        self.day_ = day + 1
 
     def learn(self, users, items, positions, rewards) -> None:
+        """Count impressions per item (what "under-exposed" is measured by)."""
         self.impressions_ += np.bincount(np.asarray(items), minlength=self.n_items)
 
     def _describe(self):
