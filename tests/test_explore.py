@@ -20,6 +20,7 @@ from recsys_lessons.explore import (
     direct_method_estimate,
     doubly_robust_estimate,
     epsilon_slates,
+    first_unblocked,
     ips_estimate,
     replay_estimate,
     simulate_bandit,
@@ -427,3 +428,36 @@ def test_bootstrap_interval_covers_the_estimate_and_narrows_with_data():
     assert widths[1] < widths[0] / 3  # about sqrt(25) = 5 times narrower
     with pytest.raises(ValueError, match="equal lengths"):
         bootstrap_interval(ips_estimate, [1.0, 0.0], [0.5], [0.5, 0.5])
+
+
+def test_thompson_propensities_with_watched_items_match_frequencies():
+    policy = ThompsonSampling(6, n_propensity_draws=500, seed=2)
+    policy.learn([0] * 12, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5], [1] * 12, [1, 1, 1, 0] + [0] * 8)
+    history = np.zeros((2, 6))
+    history[0, [0, 3]] = 1  # user 0 watched items 0 and 3
+    policy.begin_day(_context(np.ones(6, dtype=bool), history))
+    users = np.array([0, 1])
+    counts = {u: {} for u in users}
+    n_calls = 2000
+    reported = {}
+    for _ in range(n_calls):
+        items, propensities = policy.recommend(users, k=2)
+        for row, u in enumerate(users):
+            for slot in range(2):
+                key = (int(items[row, slot]), slot)
+                counts[u][key] = counts[u].get(key, 0) + 1
+                reported.setdefault((u, key), []).append(propensities[row, slot])
+    assert all(item not in (0, 3) for item, _ in counts[0])
+    for (u, key), values in reported.items():
+        frequency = counts[u][key] / n_calls
+        if frequency > 0.05:  # 4 standard errors of the frequency (the estimates are averaged)
+            assert np.mean(values) == pytest.approx(frequency, abs=4 * np.sqrt(0.25 / n_calls))
+
+
+def test_first_unblocked_skips_blocked_items_in_order():
+    order = np.array([4, 2, 0, 1, 3])
+    blocked = np.zeros((2, 5), dtype=bool)
+    blocked[1, [4, 0]] = True
+    np.testing.assert_array_equal(first_unblocked(order, blocked, 3), [[4, 2, 0], [2, 1, 3]])
+    with pytest.raises(ValueError, match="fewer than k"):
+        first_unblocked(order, np.ones((1, 5), dtype=bool), 1)

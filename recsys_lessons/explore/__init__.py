@@ -22,7 +22,12 @@ from recsys_lessons.explore.offpolicy import (
     replay_estimate,
     snips_estimate,
 )
-from recsys_lessons.explore.slates import SlatePolicy, epsilon_slates
+from recsys_lessons.explore.slates import (
+    SlatePolicy,
+    epsilon_slates,
+    first_unblocked,
+    first_unblocked_cross,
+)
 
 __all__ = [
     "UCB1",
@@ -35,6 +40,8 @@ __all__ = [
     "direct_method_estimate",
     "doubly_robust_estimate",
     "epsilon_slates",
+    "first_unblocked",
+    "first_unblocked_cross",
     "importance_weights",
     "ips_estimate",
     "replay_estimate",
