@@ -8,7 +8,8 @@ every policy), reported as a mean with a 95% t-interval over seeds:
 2. **Catalogue, 60 simulated days** (``OnlineEnvironment``, k = 10, return rate 0.1, so about
    100 visitors a day out of 1,000). Policies: lesson 04's ALS refitted weekly on the watch
    history, wrapped in ``ExploringPolicy`` with epsilon in 0..0.3; Thompson sampling over
-   titles (prior Beta(1, 20)); LinUCB on metadata features. Two services: **young** (starts
+   titles (prior Beta(1, 20)); LinUCB on metadata features; and on the young service ALS
+   exploring among the 20 % least-shown titles ("under-exposed") instead of all titles. Two services: **young** (starts
    60 days after the catalogue's first interaction: thin history) and **mature** (starts 90
    days before its last interaction: long history). Measures: total watch hours, catalogue
    coverage, how many of the 10 truly best titles released during the run were clicked.
@@ -160,6 +161,16 @@ def catalogue_policies(kind, epsilons, with_bandits):
         for e in epsilons
     }
     if with_bandits:
+        for e in (0.1, 0.2):
+            policies[f"ALS epsilon {e:g} under-exposed"] = (
+                "ExploringPolicy(ModelPolicy(ALS), explore='under_exposed')",
+                {
+                    "epsilon": e,
+                    "under_exposed_share": 0.2,
+                    "als": ALS_PARAMS,
+                    "retrain_every": RETRAIN_EVERY,
+                },
+            )
         policies["Thompson (titles)"] = ("ThompsonSampling", {"prior": THOMPSON_PRIOR})
         policies["LinUCB (metadata)"] = ("LinUCB", {"alpha": LINUCB_ALPHA})
     return policies
@@ -167,9 +178,10 @@ def catalogue_policies(kind, epsilons, with_bandits):
 
 def build(name, seed, world, features):
     if name.startswith("ALS"):
-        epsilon = float(name.rsplit(" ", 1)[1])
+        epsilon = float(name.split(" ")[2])
+        explore = "under_exposed" if name.endswith("under-exposed") else "random"
         model = ModelPolicy(ALS(**ALS_PARAMS, seed=seed), retrain_every=RETRAIN_EVERY)
-        return ExploringPolicy(model, world.n_items, epsilon=epsilon, seed=seed)
+        return ExploringPolicy(model, world.n_items, epsilon=epsilon, explore=explore, seed=seed)
     if name.startswith("Thompson"):
         return ThompsonSampling(
             world.n_items, prior=THOMPSON_PRIOR, n_propensity_draws=0, seed=seed
