@@ -75,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.sequences
 	$(BIN)/python -m benchmarks.online
+	$(BIN)/python -m benchmarks.exploration
 
 site: $(STAMP)
 	$(BIN)/python -m tools.build_site

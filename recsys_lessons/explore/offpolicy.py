@@ -1,0 +1,259 @@
+"""Off-policy evaluation: how a new policy would do, estimated from logs of the old one.
+
+The logs only show rewards of what the *logging* policy chose. Each estimator below
+reweights or models those rewards to estimate the mean reward per logged impression under a
+*target* policy. Every function takes one entry per logged impression (arrays of equal
+length) and returns a float; :func:`bootstrap_interval` gives a percentile interval for any
+of them. Lesson 09 (``notebooks/09_exploration.ipynb``, part 4) compares them against the
+truth on the simulated catalogue.
+
+For a slate (several positions per request) the same formulas apply per impression when
+the propensities are *item-at-position* probabilities and a click at one position depends
+only on the item there and the position (the position-based click model of the simulated
+world): the value is then the mean reward per slot.
+
+Notation: ``r`` reward, ``p`` logging propensity (probability the logging policy showed the
+logged item there), ``q`` target propensity (probability the target policy would show it
+there), ``w = q / p`` the importance weight, ``rhat`` a reward model's prediction for the
+logged item, ``vhat`` the same model's expected reward under the target policy for that
+round (``sum over items a of q(a) * rhat(a)``).
+
+References: Li, Chu, Langford, Wang, "Unbiased offline evaluation of contextual-bandit-based
+news article recommendation algorithms", WSDM 2011 (replay); Horvitz & Thompson 1952 (IPS);
+Swaminathan & Joachims, NeurIPS 2015 (self-normalized); Dudik, Langford, Li, ICML 2011
+(doubly robust); Saito et al., "Open Bandit Dataset and Pipeline", 2021.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "bootstrap_interval",
+    "direct_method_estimate",
+    "doubly_robust_estimate",
+    "importance_weights",
+    "ips_estimate",
+    "replay_estimate",
+    "snips_estimate",
+]
+
+
+def replay_estimate(logged_items, rewards, target_items) -> float:
+    """Replay (Li et al. 2011): the mean reward over rounds where the target picks the logged item.
+
+    ``V = sum over t of r_t * [target_t == logged_t] / #{t : target_t == logged_t}``
+
+    Only unbiased when the logging policy chose **uniformly at random** (every item equally
+    likely in every round): then the matched rounds are a fair sample of the target's
+    choices. Under any other logging policy use :func:`ips_estimate` with its propensities.
+
+    Parameters
+    ----------
+    logged_items : array-like of int, shape ``(n,)``
+        Item the logging policy showed in each round.
+    rewards : array-like of float, shape ``(n,)``
+        Observed reward of that item.
+    target_items : array-like of int, shape ``(n,)``
+        Item the target policy would have shown in the same round.
+    """
+    logged = _as_vector(logged_items, "logged_items", integer=True)
+    rewards = _as_vector(rewards, "rewards")
+    target = _as_vector(target_items, "target_items", integer=True)
+    _check_lengths(logged_items=logged, rewards=rewards, target_items=target)
+    matched = logged == target
+    if not matched.any():
+        raise ValueError(
+            "the target policy never picks the logged item, so replay has no round to "
+            "average; log more rounds (replay keeps only about 1 in n_items of them)."
+        )
+    return float(rewards[matched].mean())
+
+
+def importance_weights(logging_propensities, target_propensities, max_weight=None) -> np.ndarray:
+    """``w = q / p`` per impression, optionally clipped at ``max_weight``.
+
+    Raises ``ValueError`` when a logging propensity is missing (NaN), zero or outside
+    (0, 1], or a target propensity is outside [0, 1]: a zero or missing logging propensity
+    means the logs cannot say how often the item would have been shown, so no reweighting is
+    possible.
+    """
+    p = _as_vector(logging_propensities, "logging_propensities", allow_nan=True)
+    q = _as_vector(target_propensities, "target_propensities", allow_nan=True)
+    _check_lengths(logging_propensities=p, target_propensities=q)
+    if np.isnan(p).any():
+        raise ValueError(
+            f"logging_propensities has {int(np.isnan(p).sum())} missing (NaN) values: the "
+            "logging policy did not record how likely its choices were. Log propensities "
+            "(every policy of recsys_lessons.explore reports them) or use the direct method."
+        )
+    if (p <= 0).any() or (p > 1).any():
+        raise ValueError(
+            "logging_propensities must lie in (0, 1] (a probability of something that was "
+            f"shown); got values from {p.min()} to {p.max()}."
+        )
+    if np.isnan(q).any() or (q < 0).any() or (q > 1).any():
+        raise ValueError(
+            "target_propensities must be probabilities in [0, 1] without NaN (0 when the "
+            f"target would never show the logged item); got values from {np.nanmin(q)} to "
+            f"{np.nanmax(q)}."
+        )
+    w = q / p
+    if max_weight is not None:
+        if not max_weight > 0:
+            raise ValueError(f"max_weight must be positive (or None); got {max_weight}.")
+        w = np.minimum(w, max_weight)
+    return w
+
+
+def ips_estimate(rewards, logging_propensities, target_propensities, *, max_weight=None) -> float:
+    """Inverse propensity scoring: ``V = mean(r * q / p)``.
+
+    Unbiased whenever the logging policy gives a positive probability to everything the
+    target would show; its variance grows with the weights ``q / p``. ``max_weight`` clips
+    the weights (less variance, some downward bias).
+    """
+    r = _as_vector(rewards, "rewards")
+    w = importance_weights(logging_propensities, target_propensities, max_weight)
+    _check_lengths(rewards=r, propensities=w)
+    return float(np.mean(r * w))
+
+
+def snips_estimate(rewards, logging_propensities, target_propensities, *, max_weight=None) -> float:
+    """Self-normalized IPS: ``V = sum(r * w) / sum(w)`` with ``w = q / p``.
+
+    Divides by the weights' sum instead of ``n``: equal to IPS when the weights average 1
+    (which they do in expectation), far less variable when they do not, slightly biased.
+    """
+    r = _as_vector(rewards, "rewards")
+    w = importance_weights(logging_propensities, target_propensities, max_weight)
+    _check_lengths(rewards=r, propensities=w)
+    if w.sum() <= 0:
+        raise ValueError(
+            "every importance weight is 0 (the target never shows a logged item), so the "
+            "self-normalized estimate is undefined; log with more exploration."
+        )
+    return float(np.sum(r * w) / np.sum(w))
+
+
+def direct_method_estimate(expected_predicted_reward) -> float:
+    """Direct method (DM): ``V = mean(vhat)``, the reward model's value of the target policy.
+
+    No propensities at all: low variance, but as biased as the reward model.
+    """
+    return float(np.mean(_as_vector(expected_predicted_reward, "expected_predicted_reward")))
+
+
+def doubly_robust_estimate(
+    rewards,
+    logging_propensities,
+    target_propensities,
+    predicted_rewards,
+    expected_predicted_reward,
+    *,
+    max_weight=None,
+) -> float:
+    """Doubly robust (Dudik et al. 2011): ``V = mean(vhat + w * (r - rhat))``.
+
+    The direct method plus an IPS correction of the reward model's error on the logged
+    item: unbiased if either the propensities or the reward model are right, and of lower
+    variance than IPS when the model is good. With ``w = 0`` it is the direct method; with a
+    zero reward model it is IPS.
+
+    Parameters
+    ----------
+    rewards, logging_propensities, target_propensities : array-like, shape ``(n,)``
+        As for :func:`ips_estimate`.
+    predicted_rewards : array-like, shape ``(n,)``
+        A reward model's prediction ``rhat`` for the logged item in each round.
+    expected_predicted_reward : array-like, shape ``(n,)``
+        That model's expected reward ``vhat`` under the target policy in the same round.
+    max_weight : float, optional
+        Clip the importance weights.
+    """
+    r = _as_vector(rewards, "rewards")
+    w = importance_weights(logging_propensities, target_propensities, max_weight)
+    rhat = _as_vector(predicted_rewards, "predicted_rewards")
+    vhat = _as_vector(expected_predicted_reward, "expected_predicted_reward")
+    _check_lengths(
+        rewards=r, propensities=w, predicted_rewards=rhat, expected_predicted_reward=vhat
+    )
+    return float(np.mean(vhat + w * (r - rhat)))
+
+
+def bootstrap_interval(
+    estimator: Callable[..., float],
+    *arrays,
+    n_resamples: int = 500,
+    confidence: float = 0.95,
+    seed: int = 0,
+    **options,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``estimator(*arrays, **options)`` over impressions.
+
+    Resamples the rows (the same rows of every array) ``n_resamples`` times with
+    replacement and returns the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
+    quantiles of the re-computed estimates. Example::
+
+        low, high = bootstrap_interval(ips_estimate, rewards, p_log, p_target)
+
+    Rounds are treated as independent; rows of one slate are not (use it per slate if that
+    matters).
+    """
+    if not callable(estimator):
+        raise ValueError("estimator must be a function such as ips_estimate.")
+    if not arrays:
+        raise ValueError("pass the estimator's arrays after it, e.g. (ips_estimate, r, p, q).")
+    if n_resamples < 2 or not 0 < confidence < 1:
+        raise ValueError(
+            f"n_resamples must be at least 2 and confidence in (0, 1); got {n_resamples} "
+            f"and {confidence}."
+        )
+    columns = [np.asarray(a) for a in arrays]
+    _check_lengths(**{f"array {j}": c for j, c in enumerate(columns)})
+    rng = np.random.default_rng(seed)
+    n = len(columns[0])
+    estimates = np.empty(n_resamples)
+    for b in range(n_resamples):
+        rows = rng.integers(0, n, size=n)
+        estimates[b] = estimator(*(c[rows] for c in columns), **options)
+    low, high = np.quantile(estimates, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)
+
+
+def _as_vector(values, name: str, integer: bool = False, allow_nan: bool = False) -> np.ndarray:
+    if values is None:
+        raise ValueError(f"{name} is missing; pass one value per logged impression.")
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D array with one value per logged impression; got shape "
+            f"{array.shape}."
+        )
+    if array.size == 0:
+        raise ValueError(f"{name} is empty; an estimate needs at least one logged impression.")
+    if integer:
+        if not np.issubdtype(array.dtype, np.integer):
+            raise ValueError(f"{name} must hold integer item indices; got dtype {array.dtype}.")
+        return array
+    try:
+        array = array.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold numbers; got dtype {array.dtype}.") from None
+    if not allow_nan and not np.isfinite(array).all():
+        raise ValueError(
+            f"{name} holds {int((~np.isfinite(array)).sum())} missing or infinite values; "
+            "drop those impressions or fill them before estimating."
+        )
+    return array
+
+
+def _check_lengths(**arrays) -> None:
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        described = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+        raise ValueError(
+            f"the arrays must have one entry per logged impression (equal lengths); got {described}."
+        )
