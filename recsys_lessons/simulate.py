@@ -47,6 +47,16 @@ too. Optional hooks, called by the environment:
 
 :class:`ModelPolicy` wraps any course :class:`~recsys_lessons.models.base.Recommender`;
 :class:`RandomPolicy`, :class:`PopularityPolicy` and :class:`ShadowPolicy` are provided.
+
+Example
+-------
+::
+
+    data = load_dataset("synthetic", seed=42)
+    env = OnlineEnvironment.from_dataset(data, seed=0, k=10)    # history = data's interactions
+    log = env.run(ModelPolicy(EASE(), retrain_every=7), n_days=14)
+    ab = env.run({"A": PopularityPolicy(), "B": EASE()}, n_days=14)  # continues at day 14
+    arm = env.assign(2)                                          # each user's arm (0 = "A")
 """
 
 from __future__ import annotations
@@ -616,7 +626,8 @@ class ShadowPolicy:
 
     For each request the candidate's list, its latency and any error are recorded in
     :attr:`shadow_log` (``day``, ``user``, ``overlap`` = shared items / k, ``latency_ms``
-    per batch, ``error``), and :attr:`candidate_items` keeps its lists. Nobody sees the
+    of the candidate's call for the day's batch of requests, ``error``: "" or the
+    exception of that user's request), and :attr:`candidate_items` keeps its lists. Nobody sees the
     candidate's items, so shadow mode measures agreement, speed and robustness, never
     clicks (lesson 09 estimates those off-policy).
     """
@@ -643,15 +654,7 @@ class ShadowPolicy:
         shown = call_policy(self.production, users, k)
         items = shown[0] if isinstance(shown, tuple) else shown
         begin = time.perf_counter()
-        try:
-            answer = call_policy(self.candidate, users, k)
-            candidate = np.asarray(answer[0] if isinstance(answer, tuple) else answer)
-            if candidate.shape != (len(users), k):
-                raise ValueError(f"candidate returned shape {candidate.shape}")
-            error = ""
-        except Exception as exc:  # shadow mode exists to catch these without harming users
-            candidate = np.full((len(users), k), -1)
-            error = f"{type(exc).__name__}: {exc}"
+        candidate, error = self._candidate_lists(users, k)
         latency = (time.perf_counter() - begin) * 1000.0
         overlap = (np.asarray(items)[:, :, None] == candidate[:, None, :]).any(axis=2).mean(axis=1)
         self.candidate_items.append(candidate)
@@ -667,6 +670,31 @@ class ShadowPolicy:
             )
         )
         return shown
+
+    def _candidate_lists(self, users, k):
+        """The candidate's lists and an error message per user ("" when it answered).
+
+        One call for the whole batch; if it fails, one call per user, so a bug that hits
+        some users is logged for those users only.
+        """
+        try:
+            return self._ask_candidate(users, k), np.full(len(users), "", dtype=object)
+        except Exception:  # shadow mode exists to catch failures without harming users
+            lists = np.full((len(users), k), -1)
+            errors = np.full(len(users), "", dtype=object)
+            for row in range(len(users)):
+                try:
+                    lists[row] = self._ask_candidate(users[row : row + 1], k)[0]
+                except Exception as exc:
+                    errors[row] = f"{type(exc).__name__}: {exc}"
+            return lists, errors
+
+    def _ask_candidate(self, users, k):
+        answer = call_policy(self.candidate, users, k)
+        lists = np.asarray(answer[0] if isinstance(answer, tuple) else answer)
+        if lists.shape != (len(users), k):
+            raise ValueError(f"candidate returned shape {lists.shape}, expected {(len(users), k)}")
+        return lists
 
     @property
     def shadow_log(self) -> pd.DataFrame:

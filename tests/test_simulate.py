@@ -3,6 +3,8 @@ a seed reproduces a run, policies never see the future, and every option does wh
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +20,7 @@ from recsys_lessons.simulate import (
     RandomPolicy,
     ShadowPolicy,
 )
-from recsys_lessons.synthetic import generate_catalogue
+from recsys_lessons.synthetic import SimulatedWorld, generate_catalogue
 
 
 @pytest.fixture(scope="module")
@@ -321,3 +323,38 @@ def test_shadow_mode_serves_production_and_records_the_candidate(catalogue):
     failing = ShadowPolicy(PopularityPolicy(), broken)
     OnlineEnvironment.from_dataset(catalogue, seed=16, k=10).run(failing, n_days=1)
     assert failing.shadow_log["error"].str.contains("timeout").all()
+
+    def fails_for_some(users, k):
+        if (users % 3 == 0).any():
+            raise IndexError("user missing from the embedding table")
+        return np.tile(np.arange(k), (len(users), 1))
+
+    partly = ShadowPolicy(PopularityPolicy(), fails_for_some)
+    OnlineEnvironment.from_dataset(catalogue, seed=16, k=10).run(partly, n_days=2)
+    record = partly.shadow_log
+    assert np.array_equal(record["error"] != "", record["user"] % 3 == 0)
+    assert (np.concatenate(partly.candidate_items)[record["user"] % 3 != 0] >= 0).all()
+
+
+def test_the_worlds_own_click_model_decides_so_world_options_flow_through(world):
+    """A world whose click model changes (as clickbait titles do in lesson 07) changes the log:
+    the environment calls the world's methods instead of re-implementing them."""
+
+    class AlwaysClickFirstItem(SimulatedWorld):
+        def click_probability(self, users, recommended):
+            probability = super().click_probability(users, recommended)
+            return np.where(np.asarray(recommended) == 0, 1.0, probability)
+
+    changed = AlwaysClickFirstItem(
+        **{f.name: getattr(world, f.name) for f in dataclasses.fields(world)}
+    )
+
+    def item_zero_first(users, k):
+        return np.tile(np.arange(k), (len(users), 1))
+
+    log = OnlineEnvironment(changed, seed=17, k=5).run(item_zero_first, n_days=2)
+    first = log[log["item"] == 0]
+    assert first["clicked"].all() and (first["click_probability"] == 1.0).all()
+    assert (first["watch_seconds"] > 0).all()
+    plain = OnlineEnvironment(world, seed=17, k=5).run(item_zero_first, n_days=2)
+    assert not plain.loc[plain["item"] == 0, "clicked"].all()
