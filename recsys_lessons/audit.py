@@ -48,6 +48,7 @@ __all__ = [
     "homogenization",
     "long_tail_exposure",
     "mainstream_groups",
+    "plot_report",
     "popularity_lift",
     "popularity_miscalibration",
     "position_attention",
@@ -579,3 +580,31 @@ def _user_mismatch(n_lists, n_history) -> str:
         f"recommended has {n_lists} lists but the histories have {n_history} users; pass "
         "both for the same users in the same order."
     )
+
+
+def plot_report(report: pd.DataFrame, metrics_shown=("ndcg@10", "aplt", "gini", "calibration_kl")):
+    """One bar chart per metric of an :func:`audit_report` table, models side by side.
+
+    Overall figures only (``grouping == "all"``); error bars where the report has an
+    interval. Returns the matplotlib ``Figure``.
+    """
+    import matplotlib.pyplot as plt  # lazy: the audit itself needs no plotting library
+
+    overall = report[report["grouping"] == "all"]
+    missing = sorted(set(metrics_shown) - set(overall["metric"]))
+    if missing:
+        raise ValueError(
+            f"the report has no overall {missing}; pick from {sorted(set(overall['metric']))}."
+        )
+    fig, axes = plt.subplots(1, len(metrics_shown), figsize=(3.2 * len(metrics_shown), 3.2))
+    for ax, metric in zip(np.atleast_1d(axes), metrics_shown, strict=True):
+        rows = overall[overall["metric"] == metric]
+        errors = np.vstack([rows["value"] - rows["low"], rows["high"] - rows["value"]])
+        ax.barh(rows["model"], rows["value"], xerr=np.nan_to_num(errors), color="tab:blue")
+        ax.set_xlabel(metric)
+        ax.invert_yaxis()
+    for ax in np.atleast_1d(axes)[1:]:
+        ax.set_yticklabels([])
+    fig.suptitle("Audit report (95 % bootstrap intervals where available)")
+    fig.tight_layout()
+    return fig

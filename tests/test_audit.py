@@ -173,3 +173,47 @@ def test_audit_report_is_tidy_and_consistent_with_the_helpers():
     shares = report[report["metric"] == "exposure_share"]["value"]
     assert shares.sum() == pytest.approx(1.0)
     assert isinstance(report, pd.DataFrame)
+
+
+def test_plot_report_draws_one_panel_per_metric_and_refuses_unknown_metrics():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    train = sp.random(30, 20, density=0.3, random_state=3, format="csr")
+    test = sp.random(30, 20, density=0.1, random_state=4, format="csr")
+    lists = np.argsort(np.random.default_rng(5).random((30, 20)), axis=1)[:, :2]
+    report = audit.audit_report(
+        {"m": lists, "n": lists[:, ::-1]}, train, test, k=2, n_resamples=100
+    )
+    fig = audit.plot_report(report, ("ndcg@2", "gini"))
+    assert len(fig.axes) == 2 and fig.axes[0].get_xlabel() == "ndcg@2"
+    with pytest.raises(ValueError, match="no overall"):
+        audit.plot_report(report, ("calibration_kl",))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: audit.head_items([3, 1, 2], 1.5), "head_share"),
+        (lambda: audit.average_percentage_long_tail([[0, 1]], [1, 0, 0], k=2), "boolean mask"),
+        (
+            lambda: audit.exposure_by_group([[0, 5]], np.array(["a", "b"]), k=2),
+            "catalogue has only",
+        ),
+        (
+            lambda: audit.calibration_kl([[0]], csr([[0]], 1), np.ones((1, 1)), alpha=0.0, k=1),
+            "alpha",
+        ),
+        (lambda: audit.popularity_lift([[0, 1]], np.eye(2), [1, 2], k=2), "sparse"),
+        (lambda: audit.homogenization([[0, 1]], k=2), "two lists"),
+        (
+            lambda: audit.mainstream_groups(
+                csr([[0], [1]], 2), np.array([True, False]), (0.6, 0.5)
+            ),
+            "shares",
+        ),
+    ],
+)
+def test_bad_input_raises_a_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

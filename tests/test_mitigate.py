@@ -121,3 +121,35 @@ def test_inverse_popularity_weights():
     np.testing.assert_allclose(np.asarray(weighted.sum(axis=0)).ravel(), [2.0, 2.0, 2.0])
     with pytest.raises(ValueError, match="power"):
         mitigate.inverse_popularity_weights(X, 2.0)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: mitigate.calibrated_rerank(
+                np.ones((1, 5)), sp.csr_matrix(np.eye(1, 5)), GENRES, lam=2.0, k=2, n_candidates=5
+            ),
+            "lam",
+        ),
+        (
+            lambda: mitigate.calibrated_rerank(
+                np.ones((1, 5)), sp.csr_matrix(np.eye(1, 5)), GENRES, k=3, n_candidates=2
+            ),
+            "n_candidates",
+        ),
+        (
+            lambda: mitigate.xquad_rerank(
+                np.ones((1, 5)), np.array(["a", "b"]), [[0.5, 0.5]], k=2, n_candidates=5
+            ),
+            "one label per item",
+        ),
+        (
+            lambda: mitigate.group_preference(sp.csr_matrix((1, 2)), np.array(["a", "b"])),
+            "empty history",
+        ),
+    ],
+)
+def test_bad_input_raises_a_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

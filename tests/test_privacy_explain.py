@@ -74,3 +74,14 @@ def test_explanations_refuse_models_without_item_contributions():
     model = Popularity().fit(_random_matrix())
     with pytest.raises(ValueError, match="ItemKNN or EASE"):
         because_you_watched(model, 0, 1)
+
+
+def test_bad_privacy_and_explanation_input_raises_clear_errors():
+    X = _random_matrix()
+    with pytest.raises(ValueError, match="max_items"):
+        bound_contributions(X, 0)
+    with pytest.raises(ValueError, match="epsilon"):
+        private_item_counts(X, -1.0)
+    model = ItemKNN(neighbors=5).fit(X)
+    with pytest.raises(ValueError, match="out of range"):
+        because_you_watched(model, 0, 999)
