@@ -50,6 +50,7 @@ LOOP_SIZES = {"n_users": 500, "n_items": 600, "n_interactions": 20_000}
 LOOP_DAYS = 30
 
 #: (class name in recsys_lessons.models, constructor arguments); ContentBased also gets items.
+#: FunkSVD is left out: it models rating values, and the audit trains on "watched" (all 1.0).
 MODELS = [
     ("Popularity", {}),
     ("Random", {"seed": 42}),
