@@ -76,6 +76,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sequences
 	$(BIN)/python -m benchmarks.online
 	$(BIN)/python -m benchmarks.exploration
+	$(BIN)/python -m benchmarks.audit
 
 site: $(STAMP)
 	$(BIN)/python -m tools.build_site

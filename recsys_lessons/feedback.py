@@ -1,0 +1,212 @@
+"""Feedback loops: a recommender retrained on its own logs, and two ways to loosen the loop.
+
+A model learns from what users watched; users watch what the model showed. Retrained day
+after day on its own logs, a recommender can drift towards fewer, more popular items and
+towards giving everybody the same list (Chaney, Stewart & Engelhardt, "How Algorithmic
+Confounding in Recommendation Systems Increases Homogeneity and Decreases Utility",
+RecSys 2018). On the :class:`~recsys_lessons.simulate.OnlineEnvironment` we know every
+user's true taste, so :func:`loop_metrics` can measure per day:
+
+- ``gini``: Gini index of the day's exposure over the released catalogue;
+- ``homogenization``: mean overlap of two different users' slates
+  (:func:`recsys_lessons.audit.homogenization`);
+- ``expected_clicks``: the world's expected clicks per visit (sum of true click
+  probabilities of the slate), per user segment, and ``regret``: the expected clicks of the
+  ideal slate (each visitor's ``k`` unwatched items of highest true affinity) minus those.
+
+Two policies loosen the loop: :class:`EpsilonGreedyPolicy` (exploration: random swaps, as in
+lesson 09) and :class:`CalibratedPolicy` (Steck's calibrated re-ranking,
+:func:`recsys_lessons.mitigate.calibrated_rerank`). Lesson 10
+(``notebooks/10_responsible_personalization.ipynb``) compares the three over 30+ days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recsys_lessons.audit import homogenization
+from recsys_lessons.metrics import gini_index
+from recsys_lessons.mitigate import calibrated_rerank
+from recsys_lessons.models.base import top_k_indices
+from recsys_lessons.simulate import ModelPolicy, as_policy, call_policy
+
+__all__ = ["CalibratedPolicy", "EpsilonGreedyPolicy", "loop_metrics"]
+
+
+class EpsilonGreedyPolicy:
+    """Show ``policy``'s slate, but replace each slot with probability ``epsilon`` by a
+    uniformly random released item the user has not watched (and the slate does not hold).
+
+    Parameters
+    ----------
+    policy : policy or Recommender
+        The exploiting policy (a course model is wrapped in a ModelPolicy).
+    epsilon : float in [0, 1]
+        Share of slots explored.
+    seed : int
+    """
+
+    def __init__(self, policy, epsilon: float = 0.1, seed: int = 0) -> None:
+        if not 0 <= epsilon <= 1:
+            raise ValueError(f"epsilon must lie in [0, 1]; got {epsilon!r}.")
+        self.policy = as_policy(policy)
+        self.epsilon = float(epsilon)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._context = None
+
+    def begin_day(self, context) -> None:
+        self._context = context
+        if hasattr(self.policy, "begin_day"):
+            self.policy.begin_day(context)
+
+    def update(self, log, day: int) -> None:
+        if hasattr(self.policy, "update"):
+            self.policy.update(log, day)
+
+    def recommend(self, users, k: int):
+        if self._context is None:
+            raise ValueError(
+                "EpsilonGreedyPolicy needs begin_day(context); run it in an environment."
+            )
+        answer = call_policy(self.policy, users, k)
+        items = np.array(answer[0] if isinstance(answer, tuple) else answer, dtype=np.int64)
+        # random keys: -1 for items that may not be drawn, so they sort last
+        keys = self._rng.random((len(users), self._context.available.size))
+        keys[:, ~self._context.available] = -1.0
+        rows, cols = self._context.history[users].nonzero()
+        keys[rows, cols] = -1.0
+        np.put_along_axis(keys, items, -1.0, axis=1)
+        fresh = top_k_indices(keys, k)  # k random allowed items per user, none in the slate
+        explore = self._rng.random(items.shape) < self.epsilon
+        return np.where(explore, fresh, items)
+
+    def __repr__(self) -> str:
+        return f"EpsilonGreedyPolicy({self.policy!r}, epsilon={self.epsilon})"
+
+
+class CalibratedPolicy:
+    """A course model served online with Steck's calibrated re-ranking of its candidates.
+
+    Fitted like :class:`~recsys_lessons.simulate.ModelPolicy` (on the watch history before
+    each day); each visitor's ``n_candidates`` best unwatched released items are re-ranked by
+    :func:`~recsys_lessons.mitigate.calibrated_rerank` towards the genre mix of their
+    history. Visitors without history get the model's plain ranking.
+    """
+
+    def __init__(
+        self, model, item_genres, lam: float = 0.5, n_candidates: int = 100, retrain_every: int = 1
+    ) -> None:
+        self.inner = ModelPolicy(model, retrain_every=retrain_every)
+        self.item_genres = item_genres
+        self.lam = lam
+        self.n_candidates = n_candidates
+        self._context = None
+
+    def begin_day(self, context) -> None:
+        self._context = context
+        self.inner.begin_day(context)
+
+    def recommend(self, users, k: int):
+        if self._context is None:
+            raise ValueError("CalibratedPolicy needs begin_day(context); run it in an environment.")
+        users = np.asarray(users)
+        scores = np.array(self.inner.model.score(users), dtype=np.float64)
+        scores[:, ~self._context.available] = -np.inf
+        history = self._context.history[users]
+        rows, cols = history.nonzero()
+        scores[rows, cols] = -np.inf
+        items = top_k_indices(scores, k)
+        has_history = history.getnnz(axis=1) > 0
+        if has_history.any():
+            items[has_history] = calibrated_rerank(
+                scores[has_history],
+                history[has_history],
+                self.item_genres,
+                lam=self.lam,
+                k=k,
+                n_candidates=self.n_candidates,
+            )
+        return items
+
+    def __repr__(self) -> str:
+        return f"CalibratedPolicy({self.inner.model!r}, lam={self.lam})"
+
+
+def loop_metrics(log: pd.DataFrame, world, user_groups, pre_period=None) -> pd.DataFrame:
+    """Per-day concentration, homogenization and true utility of an impression log.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        An :class:`~recsys_lessons.simulate.OnlineEnvironment` log (one policy).
+    world : SimulatedWorld
+        The ground truth.
+    user_groups : array-like, shape (world.n_users,)
+        A label per world user (e.g. the segment); utility is reported per label.
+    pre_period : scipy.sparse matrix (n_users, n_items), optional
+        What users had watched before day 0, excluded from the ideal slate together with
+        everything clicked in the log before each day.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (day, group): ``day, group, visits, expected_clicks, ideal_clicks,
+        regret`` plus the day's ``gini`` and ``homogenization`` (the same on every row of a
+        day).
+    """
+    labels = np.asarray(user_groups)
+    if labels.shape != (world.n_users,):
+        raise ValueError(f"user_groups needs one label per world user ({world.n_users}).")
+    required = {"day", "user", "position", "item", "click_probability", "clicked"}
+    if not required <= set(log.columns):
+        raise ValueError(f"log lacks columns {sorted(required - set(log.columns))}.")
+    watched = (
+        sp.csr_matrix(pre_period, dtype=np.float64)
+        if pre_period is not None
+        else sp.csr_matrix((world.n_users, world.n_items))
+    )
+    rows = []
+    for day, day_log in log.groupby("day", sort=True):
+        ordered = day_log.sort_values(["user", "position"])
+        k = int(ordered["position"].max())
+        slates = ordered["item"].to_numpy().reshape(-1, k)
+        users = ordered["user"].to_numpy()[::k]
+        expected = ordered["click_probability"].to_numpy().reshape(-1, k).sum(axis=1)
+        ideal_items, _ = world.ideal_top_k(users, k=k, exclude=watched)
+        ideal = world.click_probability(users, ideal_items).sum(axis=1)
+        gini = gini_index(slates, world.n_items, k=k)
+        homogeneity = homogenization(slates, k=k) if len(users) > 1 else np.nan
+        frame = pd.DataFrame({"group": labels[users], "expected": expected, "ideal": ideal})
+        for group, part in frame.groupby("group", sort=True):
+            rows.append(
+                (
+                    day,
+                    group,
+                    len(part),
+                    part["expected"].mean(),
+                    part["ideal"].mean(),
+                    gini,
+                    homogeneity,
+                )
+            )
+        clicked = day_log[day_log["clicked"].to_numpy()]
+        watched = watched + sp.csr_matrix(
+            (np.ones(len(clicked)), (clicked["user"], clicked["item"])), shape=watched.shape
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "day",
+            "group",
+            "visits",
+            "expected_clicks",
+            "ideal_clicks",
+            "gini",
+            "homogenization",
+        ],
+    )
+    table["regret"] = table["ideal_clicks"] - table["expected_clicks"]
+    return table

@@ -1,0 +1,220 @@
+"""Mitigating bias: calibrated and exposure-aware re-ranking, and inverse-popularity training.
+
+Two places to act on a biased recommender (lesson 10,
+``notebooks/10_responsible_personalization.ipynb``, measures what each costs in nDCG):
+
+- **after** the model (re-ranking its candidates): :func:`calibrated_rerank` (Steck 2018)
+  makes each list's genre mix match the user's history; :func:`xquad_rerank`
+  (Abdollahpouri et al. 2019) gives item groups (long tail, independent providers) a share
+  of each list in proportion to the user's own taste for them;
+- **inside** training: :func:`inverse_popularity_weights` down-weights interactions with
+  popular items, so the model itself learns less popularity.
+
+Both re-rankers are greedy: ``k`` steps, each choosing, for all users at once, the candidate
+that most improves ``(1 - lam) * relevance + lam * objective``. Candidates are each user's
+``n_candidates`` best-scored items; their scores are min-max scaled to [0, 1] per user so
+that ``lam`` means the same trade-off for every model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys_lessons.audit import _genre_rows, _pattern, genre_distribution
+from recsys_lessons.models.base import top_k_indices
+
+__all__ = [
+    "calibrated_rerank",
+    "group_preference",
+    "inverse_popularity_weights",
+    "xquad_rerank",
+]
+
+
+def calibrated_rerank(
+    scores,
+    histories,
+    item_genres,
+    lam: float = 0.5,
+    k: int = 10,
+    n_candidates: int = 100,
+    alpha: float = 0.01,
+) -> np.ndarray:
+    """Steck's greedy calibrated re-ranking.
+
+    Builds each list item by item, adding the candidate ``i`` that maximises
+
+    ``(1 - lam) * sum over j in S + i of s(j)  -  lam * KL(p(.|u) || q~(.|u, S + i))``
+
+    where ``s`` is the scaled score, ``p`` the genre mix of the history, ``q`` that of the
+    list ``S + i`` and ``q~ = (1 - alpha) q + alpha p`` (as in
+    :func:`recsys_lessons.audit.calibration_kl`). ``lam = 0`` keeps the model's ranking;
+    ``lam = 1`` only calibrates. Steck, "Calibrated Recommendations", RecSys 2018.
+
+    Parameters
+    ----------
+    scores : ndarray, shape (n_users, n_items)
+        Model scores; ``-inf`` for items that must not be shown (seen items).
+    histories : sparse matrix (n_users, n_items)
+        The training interactions (the genre mix to match).
+    item_genres : items x genres 0/1 matrix
+    lam : float in [0, 1]
+        Weight of calibration against relevance.
+    k, n_candidates : int
+        List length, and how many of the best-scored items are considered.
+    alpha : float in (0, 1)
+        Smoothing of ``q``.
+
+    Returns
+    -------
+    ndarray of int, shape (n_users, k)
+    """
+    candidates, relevance, available = _candidates(scores, k, n_candidates, lam)
+    p = genre_distribution(histories, item_genres)
+    if p.shape[0] != candidates.shape[0]:
+        raise ValueError("scores and histories must have the same users (rows) in the same order.")
+    genres = _genre_rows(item_genres)[candidates]  # users x candidates x genres
+    users = np.arange(candidates.shape[0])
+    chosen_mass = np.zeros_like(p)
+    lists = np.empty((candidates.shape[0], k), dtype=np.int64)
+    log_p = np.log(np.where(p > 0, p, 1.0))
+    for step in range(k):
+        q = (chosen_mass[:, None, :] + genres) / (step + 1)
+        smoothed = (1 - alpha) * q + alpha * p[:, None, :]
+        log_smoothed = np.log(np.where(p[:, None, :] > 0, smoothed, 1.0))
+        kl = (p[:, None, :] * (log_p[:, None, :] - log_smoothed)).sum(axis=2)
+        objective = np.where(available, (1 - lam) * relevance - lam * kl, -np.inf)
+        best = np.argmax(objective, axis=1)
+        lists[:, step] = candidates[users, best]
+        chosen_mass += genres[users, best]
+        available[users, best] = False
+    return lists
+
+
+def group_preference(histories, item_groups) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's share of each item group in their history, ``P(c | u)``.
+
+    Returns
+    -------
+    names : ndarray, shape (n_groups,)
+        Group labels, sorted.
+    preference : ndarray, shape (n_users, n_groups)
+        Rows sum to 1.
+    """
+    labels = np.asarray(item_groups)
+    history = _pattern(histories, "histories", n_items=labels.size)
+    names, codes = np.unique(labels, return_inverse=True)
+    one_hot = sp.csr_matrix(
+        (np.ones(labels.size), (np.arange(labels.size), codes)), shape=(labels.size, names.size)
+    )
+    counts = np.asarray((history @ one_hot).todense())
+    sizes = counts.sum(axis=1, keepdims=True)
+    if (sizes == 0).any():
+        raise ValueError("a user has an empty history; drop users without training data first.")
+    return names, counts / sizes
+
+
+def xquad_rerank(
+    scores,
+    item_groups,
+    preference,
+    lam: float = 0.5,
+    k: int = 10,
+    n_candidates: int = 100,
+) -> np.ndarray:
+    """Exposure-aware re-ranking for item groups (smooth xQuAD).
+
+    Adds, step by step, the candidate ``i`` of group ``c(i)`` maximising
+
+    ``(1 - lam) * s(i) + lam * P(c(i) | u) * (1 - share of c(i) in the list so far)``
+
+    so a group the user likes but the list does not yet hold gets a bonus that fades as the
+    group fills its part (Abdollahpouri, Burke, Mobasher, "Managing Popularity Bias in
+    Recommender Systems with Personalized Re-ranking", FLAIRS 2019; groups = head / long
+    tail there, providers here too). The share is 0 for the empty list.
+
+    Parameters
+    ----------
+    scores : ndarray, shape (n_users, n_items)
+        Model scores; ``-inf`` for items that must not be shown.
+    item_groups : array-like, shape (n_items,)
+        Group label per item (e.g. ``np.where(head, "head", "tail")`` or the provider).
+    preference : ndarray, shape (n_users, n_groups)
+        ``P(c | u)`` over the sorted group labels, from :func:`group_preference` (personalized)
+        or a fixed target such as ``[[0.5, 0.5]]`` broadcast to all users.
+    lam : float in [0, 1]
+
+    Returns
+    -------
+    ndarray of int, shape (n_users, k)
+    """
+    candidates, relevance, available = _candidates(scores, k, n_candidates, lam)
+    labels = np.asarray(item_groups)
+    names, codes = np.unique(labels, return_inverse=True)
+    if codes.size != np.shape(scores)[1]:
+        raise ValueError("item_groups needs one label per item (column of scores).")
+    preference = np.broadcast_to(
+        np.asarray(preference, dtype=np.float64), (len(candidates), names.size)
+    )
+    candidate_groups = codes[candidates]
+    users = np.arange(candidates.shape[0])
+    in_list = np.zeros((candidates.shape[0], names.size))
+    lists = np.empty((candidates.shape[0], k), dtype=np.int64)
+    for step in range(k):
+        share = in_list / max(step, 1)
+        bonus = np.take_along_axis(preference * (1 - share), candidate_groups, axis=1)
+        objective = np.where(available, (1 - lam) * relevance + lam * bonus, -np.inf)
+        best = np.argmax(objective, axis=1)
+        lists[:, step] = candidates[users, best]
+        in_list[users, candidate_groups[users, best]] += 1
+        available[users, best] = False
+    return lists
+
+
+def inverse_popularity_weights(X, power: float = 0.5) -> sp.csr_matrix:
+    """Training matrix with each interaction weighted by ``(1 / popularity_i) ** power``.
+
+    ``X'[u, i] = X[u, i] * w_i``, ``w_i = n_i ** -power / mean over interactions of
+    n_j ** -power`` (``n_i`` the item's interaction count), so the average weight stays 1.
+    ``power = 0`` is the original matrix; ``power = 1`` is inverse-propensity weighting
+    with propensity proportional to popularity (every item then weighs as much in total).
+    Fit a model that reads values (EASE, ``ItemKNN(binarize=False)``) on it: it learns from
+    the long tail as much as the data allow, an in-processing mitigation.
+    """
+    matrix = sp.csr_matrix(X, dtype=np.float64, copy=True)
+    if not 0 <= power <= 1:
+        raise ValueError(f"power must lie in [0, 1]; got {power!r}.")
+    if matrix.nnz == 0:
+        raise ValueError("X holds no interactions.")
+    counts = matrix.getnnz(axis=0).astype(np.float64)
+    weights = np.divide(1.0, counts, out=np.zeros_like(counts), where=counts > 0) ** power
+    weights /= weights[matrix.indices].mean()
+    matrix.data *= weights[matrix.indices]
+    return matrix
+
+
+def _candidates(scores, k, n_candidates, lam):
+    """The ``n_candidates`` best items per user, their scores scaled to [0, 1] (0 where not
+    finite) and a mask of the candidates that may be shown (finite score)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2:
+        raise ValueError("scores must be a 2-D users x items array.")
+    if not 0 <= lam <= 1:
+        raise ValueError(f"lam must lie in [0, 1]; got {lam!r}.")
+    if not k <= n_candidates <= scores.shape[1]:
+        raise ValueError(
+            f"n_candidates must lie between k={k} and the number of items {scores.shape[1]}; "
+            f"got {n_candidates}."
+        )
+    candidates = top_k_indices(scores, n_candidates)
+    relevance = np.take_along_axis(scores, candidates, axis=1)
+    finite = np.isfinite(relevance)
+    if (finite.sum(axis=1) < k).any():
+        raise ValueError(
+            f"a user has fewer than k={k} candidates with a finite score; lower k or show seen items."
+        )
+    low = np.where(finite, relevance, np.inf).min(axis=1, keepdims=True)
+    high = np.where(finite, relevance, -np.inf).max(axis=1, keepdims=True)
+    scaled = (relevance - low) / np.where(high > low, high - low, 1.0)
+    return candidates, np.where(finite, scaled, 0.0), finite
