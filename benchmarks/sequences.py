@@ -33,13 +33,8 @@ from scipy import stats
 from recsys_lessons import models
 from recsys_lessons.data import load_dataset
 from recsys_lessons.models import sequential
-from recsys_lessons.sequences import (
-    bootstrap_interval,
-    build_sequences,
-    evaluate_next_item,
-    next_item_split,
-    paired_bootstrap,
-)
+from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
+from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval
 from recsys_lessons.synthetic import generate_catalogue
 
 K = 10
@@ -112,8 +107,8 @@ def run_catalogue(sequences, description: dict) -> tuple[list[dict], dict[str, p
             "fit_seconds": round(fit_seconds, 3),
         }
         for metric in METRICS:
-            mean, low, high = bootstrap_interval(table[metric], n_boot=N_BOOT, seed=SEED)
-            row[metric] = {"mean": mean, "ci95": [low, high]}
+            interval = bootstrap_interval(table[metric], n_resamples=N_BOOT, seed=SEED)
+            row[metric] = {"mean": interval.estimate, "ci95": [interval.low, interval.high]}
         rows.append(row)
     return rows, per_user
 
@@ -133,10 +128,13 @@ def comparisons(per_user, pairs) -> list[dict]:
     for a, b in pairs:
         entry = {"a": a, "b": b}
         for metric in METRICS[:2]:
-            mean, low, high = paired_bootstrap(
-                per_user[a][metric], per_user[b][metric], n_boot=N_BOOT, seed=SEED
+            interval = paired_bootstrap_interval(
+                per_user[a][metric], per_user[b][metric], n_resamples=N_BOOT, seed=SEED
             )
-            entry[metric] = {"mean_difference": mean, "ci95": [low, high]}
+            entry[metric] = {
+                "mean_difference": interval.estimate,
+                "ci95": [interval.low, interval.high],
+            }
         out.append(entry)
     return out
 
