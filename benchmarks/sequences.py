@@ -28,13 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from recsys_lessons import models
 from recsys_lessons.data import load_dataset
 from recsys_lessons.models import sequential
 from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
-from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval
+from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval, seed_interval
 from recsys_lessons.synthetic import generate_catalogue
 
 K = 10
@@ -219,12 +218,12 @@ def simulated(seeds, focus: float) -> dict:
 
 
 def mean_and_t_interval(values) -> dict:
-    values = np.asarray(values, dtype=float)
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.stats.seed_interval`)."""
+    interval = seed_interval(values)
     return {
-        "mean": float(values.mean()),
-        "ci95": [float(values.mean() - half), float(values.mean() + half)],
-        "values": values.tolist(),
+        "mean": interval.estimate,
+        "ci95": [interval.low, interval.high],
+        "values": np.asarray(values, dtype=float).tolist(),
     }
 
 
