@@ -53,7 +53,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from recsys_lessons.coldstart import (
@@ -72,6 +71,7 @@ from recsys_lessons.evaluate import evaluate_cold_items, evaluate_cold_users
 from recsys_lessons.matrix import interaction_matrix
 from recsys_lessons.models import ALS, EASE, ContentBased, Popularity, Random
 from recsys_lessons.split import cold_item_split, cold_user_split
+from recsys_lessons.stats import seed_interval
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cold_start.json"
 COLD_FRACTION = 0.2
@@ -93,11 +93,9 @@ BASES = {"ALS(factors=64)": lambda: ALS(factors=64), "EASE(l2=500.0)": lambda: E
 
 
 def interval(values) -> tuple[float, float, float]:
-    """Mean and 95% t interval over split seeds."""
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return mean, mean - half, mean + half
+    """Mean and 95% t interval over split seeds (:func:`recsys_lessons.stats.seed_interval`)."""
+    result = seed_interval(values)
+    return result.estimate, result.low, result.high
 
 
 # --------------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
@@ -58,6 +57,7 @@ from recsys_lessons.explore import (
 from recsys_lessons.models import ALS
 from recsys_lessons.models.base import top_k_indices
 from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
+from recsys_lessons.stats import seed_interval
 
 RESULTS = Path(__file__).resolve().parent / "results" / "exploration.json"
 K = 10
@@ -74,13 +74,19 @@ ESTIMATORS = ("replay", "IPS", "SNIPS", "DM", "DR")
 
 
 def interval(values) -> dict:
-    """Mean and 95% t-interval over seeds."""
+    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.stats.seed_interval`).
+
+    One seed gives a zero-width interval; a NaN value (an estimator with no answer on some
+    seed) gives a NaN mean and bounds, recorded as such in the results.
+    """
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
     if len(values) < 2:
         return {"mean": mean, "low": mean, "high": mean, "n": len(values)}
-    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": len(values)}
+    if not np.isfinite(values).all():
+        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": len(values)}
+    result = seed_interval(values)
+    return {"mean": result.estimate, "low": result.low, "high": result.high, "n": len(values)}
 
 
 # --------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ from recsys_lessons.experiment import (
 from recsys_lessons.models import ALS, BPR, EASE, ContentBased, ItemKNN, Popularity, Random, UserKNN
 from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
 from recsys_lessons.split import temporal_split
+from recsys_lessons.stats import seed_interval
 
 RESULTS = Path(__file__).resolve().parent / "results" / "online.json"
 SETTINGS = {
@@ -225,21 +226,25 @@ def run_seed(seed, repetitions, names, replications):
 
 
 def interval(values, log=False):
+    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.stats.seed_interval`).
+
+    Non-finite values are dropped. With ``log`` the interval is taken on the logarithms and
+    mapped back with ``exp`` (a geometric mean and its interval). One value gives NaN bounds.
+    """
     values = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
     if len(values) == 0:
         return {"mean": None, "low": None, "high": None, "n": 0}
     data = np.log(values) if log else values
-    mean = data.mean()
-    half = (
-        stats.t.ppf(0.975, len(data) - 1) * data.std(ddof=1) / np.sqrt(len(data))
-        if len(data) > 1
-        else float("nan")
-    )
+    if len(data) > 1:
+        result = seed_interval(data)
+        mean, low, high = result.estimate, result.low, result.high
+    else:
+        mean, low, high = data.mean(), float("nan"), float("nan")
     transform = np.exp if log else float
     return {
         "mean": float(transform(mean)),
-        "low": float(transform(mean - half)),
-        "high": float(transform(mean + half)),
+        "low": float(transform(low)),
+        "high": float(transform(high)),
         "n": int(len(data)),
     }
 

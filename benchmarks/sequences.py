@@ -28,18 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from recsys_lessons import models
 from recsys_lessons.data import load_dataset
 from recsys_lessons.models import sequential
-from recsys_lessons.sequences import (
-    bootstrap_interval,
-    build_sequences,
-    evaluate_next_item,
-    next_item_split,
-    paired_bootstrap,
-)
+from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
+from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval, seed_interval
 from recsys_lessons.synthetic import generate_catalogue
 
 K = 10
@@ -112,8 +106,8 @@ def run_catalogue(sequences, description: dict) -> tuple[list[dict], dict[str, p
             "fit_seconds": round(fit_seconds, 3),
         }
         for metric in METRICS:
-            mean, low, high = bootstrap_interval(table[metric], n_boot=N_BOOT, seed=SEED)
-            row[metric] = {"mean": mean, "ci95": [low, high]}
+            interval = bootstrap_interval(table[metric], n_resamples=N_BOOT, seed=SEED)
+            row[metric] = {"mean": interval.estimate, "ci95": [interval.low, interval.high]}
         rows.append(row)
     return rows, per_user
 
@@ -133,10 +127,13 @@ def comparisons(per_user, pairs) -> list[dict]:
     for a, b in pairs:
         entry = {"a": a, "b": b}
         for metric in METRICS[:2]:
-            mean, low, high = paired_bootstrap(
-                per_user[a][metric], per_user[b][metric], n_boot=N_BOOT, seed=SEED
+            interval = paired_bootstrap_interval(
+                per_user[a][metric], per_user[b][metric], n_resamples=N_BOOT, seed=SEED
             )
-            entry[metric] = {"mean_difference": mean, "ci95": [low, high]}
+            entry[metric] = {
+                "mean_difference": interval.estimate,
+                "ci95": [interval.low, interval.high],
+            }
         out.append(entry)
     return out
 
@@ -221,12 +218,12 @@ def simulated(seeds, focus: float) -> dict:
 
 
 def mean_and_t_interval(values) -> dict:
-    values = np.asarray(values, dtype=float)
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.stats.seed_interval`)."""
+    interval = seed_interval(values)
     return {
-        "mean": float(values.mean()),
-        "ci95": [float(values.mean() - half), float(values.mean() + half)],
-        "values": values.tolist(),
+        "mean": interval.estimate,
+        "ci95": [interval.low, interval.high],
+        "values": np.asarray(values, dtype=float).tolist(),
     }
 
 

@@ -10,8 +10,9 @@ lessons 01-04 throws away. This module keeps it. Lesson 07
   before it, the target is the event itself (leave-last-out).
 - :func:`evaluate_next_item` ranks the **full** catalogue for every history (no sampled
   negatives) and scores the rank of the target with HitRate@k, MRR@k and nDCG@k.
-- :func:`bootstrap_interval` and :func:`paired_bootstrap` put a 95 % interval over users
-  around a mean and around a difference of two models.
+
+The 95 % intervals over users around these per-user metrics (and around the difference of
+two models) come from :mod:`recsys_lessons.stats`, the course's one place for intervals.
 
 Tie-breaking (documented, deterministic)
 ----------------------------------------
@@ -37,11 +38,9 @@ from recsys_lessons import metrics
 
 __all__ = [
     "Sequences",
-    "bootstrap_interval",
     "build_sequences",
     "evaluate_next_item",
     "next_item_split",
-    "paired_bootstrap",
 ]
 
 
@@ -317,43 +316,6 @@ def evaluate_next_item(model, history: Sequences, targets, k: int = 10, exclude_
     for name, metric in NEXT_ITEM_METRICS.items():
         table[f"{name}@{k}"] = metric(recommended, relevant, k=k, per_user=True)
     return pd.DataFrame(table)
-
-
-def bootstrap_interval(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0):
-    """Mean of per-user values and its percentile-bootstrap interval over users.
-
-    Resample users with replacement ``n_boot`` times; the interval holds the middle
-    ``level`` share of the resampled means.
-
-    Returns
-    -------
-    (float, float, float)
-        ``(mean, low, high)``.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1 or values.size < 2:
-        raise ValueError("values must be a 1-D array with at least two users.")
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1; got {level}.")
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(values.size, np.full(values.size, 1 / values.size), size=n_boot)
-    means = counts @ values / values.size
-    tail = (1 - level) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return float(values.mean()), float(low), float(high)
-
-
-def paired_bootstrap(a, b, n_boot: int = 2000, level: float = 0.95, seed: int = 0):
-    """Mean of ``a - b`` over the same users, with its bootstrap interval.
-
-    Pairing (resampling users, keeping both models' values of a user together) removes the
-    user-to-user spread that both models share: the interval of the difference is much
-    narrower than the two separate intervals suggest. An interval above 0 means ``a`` wins.
-    """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must hold the same users; got shapes {a.shape} and {b.shape}.")
-    return bootstrap_interval(a - b, n_boot=n_boot, level=level, seed=seed)
 
 
 def _positions(index: pd.Index, ids: pd.Series, kind: str) -> np.ndarray:

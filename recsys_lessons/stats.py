@@ -115,7 +115,7 @@ def seed_interval(values, confidence: float = 0.95) -> Interval:
     _check_options(100, confidence)
     mean = float(values.mean())
     half = stats.t.ppf((1 + confidence) / 2, values.size - 1) * values.std(ddof=1)
-    half /= np.sqrt(values.size)
+    half = float(half / np.sqrt(values.size))
     return Interval(mean, mean - half, mean + half, confidence)
 
 

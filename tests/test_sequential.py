@@ -15,13 +15,8 @@ from recsys_lessons.models.sequential import (
     choose_blend_weight,
     transition_counts,
 )
-from recsys_lessons.sequences import (
-    bootstrap_interval,
-    build_sequences,
-    evaluate_next_item,
-    next_item_split,
-    paired_bootstrap,
-)
+from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
+from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval
 
 T0 = pd.Timestamp("2024-01-01 20:00")
 
@@ -208,13 +203,13 @@ def test_choose_blend_weight_picks_the_best_validation_weight():
 
 def test_bootstrap_intervals_cover_the_mean_and_pair_users():
     values = np.r_[np.zeros(50), np.ones(50)]
-    mean, low, high = bootstrap_interval(values, seed=1)
-    assert mean == 0.5 and 0.38 < low < 0.5 < high < 0.62
+    interval = bootstrap_interval(values, seed=1)
+    assert interval.estimate == 0.5 and 0.38 < interval.low < 0.5 < interval.high < 0.62
     a = np.linspace(0, 1, 200)
-    mean, low, high = paired_bootstrap(a + 0.01, a)
-    assert np.isclose(mean, 0.01) and np.isclose(low, 0.01) and np.isclose(high, 0.01)
-    with pytest.raises(ValueError, match="same users"):
-        paired_bootstrap(a, a[:10])
+    interval = paired_bootstrap_interval(a + 0.01, a)
+    assert np.isclose([interval.estimate, interval.low, interval.high], 0.01).all()
+    with pytest.raises(ValueError, match="same user order"):
+        paired_bootstrap_interval(a, a[:10])
 
 
 def test_largest_per_row_keeps_the_top_values_lower_column_on_ties():

@@ -46,6 +46,7 @@ def test_seed_interval_is_the_student_t_interval():
     half = scipy_stats.t.ppf(0.975, 4) * values.std(ddof=1) / np.sqrt(5)
     assert interval.low == pytest.approx(values.mean() - half)
     assert interval.high == pytest.approx(values.mean() + half)
+    assert all(type(x) is float for x in (interval.estimate, interval.low, interval.high))
 
 
 def test_same_seed_same_interval_and_large_inputs_stay_bounded():
