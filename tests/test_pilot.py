@@ -119,9 +119,8 @@ def test_the_protocol_switch_is_printed_and_described(capsys):
     log = load_log(GOLDEN)
     results, *_ = run_pilot(log, models=["popularity"], k=2, progress=False)
     printed = capsys.readouterr().out
-    assert "protocol: per-user temporal split; the global temporal cut" in printed
+    assert printed.startswith("notice: protocol: switched to a per-user temporal split because")
     assert "leaves 4 of 6 users with both training history and test events: too few" in printed
-    assert "notice: protocol: switched to a per-user temporal split" in printed
     protocol = results["protocol"]
     assert protocol["split"] == "per-user temporal" and protocol["test_users"] == 6
     assert "at least 100 users" in protocol["rule"]
@@ -204,6 +203,9 @@ def test_implicit_log_without_timestamps_uses_a_stratified_split(tmp_path):
     results, *_ = run_pilot(log, models=["popularity"], k=3, progress=False)
     assert results["protocol"]["split"] == "user-stratified random"
     assert "no timestamps" in results["protocol"]["reason"]
+    assert results["protocol"]["notices"][0] == (
+        "protocol: user-stratified random split, because the log has no timestamps."
+    )
 
 
 def test_iso_dates_and_column_flags(tmp_path):
@@ -348,3 +350,19 @@ def test_a_grid_cut_by_the_time_budget_is_recorded_and_reported():
     assert len(row["trials"]) == 1 and row["grid_size"] == 6 and row["budget_cut"]
     assert row["params"] == {"neighbors": 100, "shrink": 0.0}  # the defaults come first
     assert "cut the grid of item_knn (1 of 6)" in render_report(results, log.interactions)
+
+
+def test_a_global_cut_that_scores_enough_users_is_kept_and_said():
+    from recsys_lessons.pilot.protocol import make_protocol
+    from recsys_lessons.split import temporal_split
+
+    log = generate_shop(seed=42).interactions[["user_id", "item_id", "timestamp"]]
+    log = log.drop_duplicates(["user_id", "item_id"], keep="last")
+    protocol = make_protocol(log)
+    scored = protocol.test.users.size
+    assert protocol.name == "global temporal"
+    assert scored >= 100 and scored >= 0.1 * len(protocol.user_ids)
+    assert protocol.notices[0].startswith("protocol: global temporal split, because the global")
+    assert f"leaves {scored:,} of {len(protocol.user_ids):,} users" in protocol.notices[0]
+    # the test set is the global cut: the latest 20% of all events
+    assert protocol.test.test.nnz == len(temporal_split(log, test_ratio=0.2)[1])

@@ -181,6 +181,8 @@ def make_protocol(interactions: pd.DataFrame, k: int = 10, test_ratio: float = 0
             "scored on their own latest events; the price is that training holds other users' "
             "later events."
         )
+    else:
+        notices.append(f"protocol: {name} split, because {reason}")
     if validation_name != name:
         notices.append(
             f"validation: {validation_name} split of the training events, because "

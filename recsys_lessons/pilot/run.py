@@ -88,7 +88,6 @@ def run_pilot(
             f"choose k < {n_items} (--k)."
         )
     protocol = make_protocol(interactions, k=k, test_ratio=test_ratio, seed=seed)
-    print(f"protocol: {protocol.name} split; {protocol.reason}")
     for notice in protocol.notices:
         print(f"notice: {notice}")
     aligned = None if items is None else items.reindex(protocol.item_ids)
