@@ -108,8 +108,8 @@ def test_the_global_cut_is_kept_only_when_it_scores_enough_users(n_users, n_late
 
     log = _two_period_log(n_users, n_late)
     # the cut holds out exactly the n_late late events, so n_late users are scorable
-    _, test, name, reason = choose_split(log, n_late / len(log), seed=0)
-    assert name == expected
+    _, test, name, reason, scored = choose_split(log, n_late / len(log), seed=0)
+    assert name == expected and scored == n_late
     assert f"leaves {n_late} of {n_users:,} users with both training history" in reason
     if name == "global temporal":
         assert (test["item_id"] == "b").all() and len(test) == n_late
@@ -123,6 +123,7 @@ def test_the_protocol_switch_is_printed_and_described(capsys):
     assert "leaves 4 of 6 users with both training history and test events: too few" in printed
     protocol = results["protocol"]
     assert protocol["split"] == "per-user temporal" and protocol["test_users"] == 6
+    assert protocol["global_cut_test_users"] == 4
     assert "at least 100 users" in protocol["rule"]
     assert "leakage from the future" in protocol["description"]
     page = render_report(results, log.interactions)

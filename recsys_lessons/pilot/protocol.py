@@ -60,6 +60,7 @@ class Protocol:
     name: str
     description: str
     reason: str
+    global_cut_users: int | None
     test_ratio: float
     seed: int
     k: int
@@ -75,6 +76,7 @@ class Protocol:
             "split": self.name,
             "description": self.description,
             "reason": self.reason,
+            "global_cut_test_users": self.global_cut_users,
             "rule": RULE,
             "test_ratio": self.test_ratio,
             "seed": self.seed,
@@ -138,18 +140,21 @@ def scorable_users(train: pd.DataFrame, test: pd.DataFrame) -> int:
 
 
 def choose_split(interactions: pd.DataFrame, test_ratio: float, seed: int, per_user: bool = False):
-    """``(train, test, name, reason)`` by the rule of the module docstring.
+    """``(train, test, name, reason, global_cut_users)`` by the rule of the module docstring.
+
+    ``global_cut_users`` is how many users the global temporal cut would score (``None``
+    when it was not tried).
 
     ``per_user=True`` skips the global cut (a validation split carved from a per-user
     temporal train set is per-user as well).
     """
     if "timestamp" not in interactions.columns:
         train, test = stratified_split(interactions, by="user", test_ratio=test_ratio, seed=seed)
-        return train, test, "user-stratified random", "the log has no timestamps."
+        return train, test, "user-stratified random", "the log has no timestamps.", None
     n_users = interactions["user_id"].nunique()
     if per_user:
         train, test = per_user_temporal_split(interactions, test_ratio)
-        return train, test, "per-user temporal", "the test split is per-user temporal."
+        return train, test, "per-user temporal", "the test split is per-user temporal.", None
     train, test = temporal_split(interactions, test_ratio=test_ratio)
     scored = scorable_users(train, test)
     enough = scored >= MIN_TEST_USERS and scored >= MIN_TEST_SHARE * n_users
@@ -160,18 +165,18 @@ def choose_split(interactions: pd.DataFrame, test_ratio: float, seed: int, per_u
     )
     needed = f"the rule asks for at least {MIN_TEST_USERS} users and {MIN_TEST_SHARE:.0%} of users"
     if enough:
-        return train, test, "global temporal", f"{seen} ({needed})."
+        return train, test, "global temporal", f"{seen} ({needed}).", scored
     train, test = per_user_temporal_split(interactions, test_ratio)
-    return train, test, "per-user temporal", f"{seen}: too few, {needed}."
+    return train, test, "per-user temporal", f"{seen}: too few, {needed}.", scored
 
 
 def make_protocol(interactions: pd.DataFrame, k: int = 10, test_ratio: float = 0.2, seed: int = 42):
     """Split the log into validation and test folds (see the module docstring)."""
     user_ids = pd.Index(np.sort(interactions["user_id"].unique()), name="user_id")
     item_ids = pd.Index(np.sort(interactions["item_id"].unique()), name="item_id")
-    train, test, name, reason = choose_split(interactions, test_ratio, seed)
+    train, test, name, reason, global_cut_users = choose_split(interactions, test_ratio, seed)
     per_user = name == "per-user temporal"
-    fit_part, validation, validation_name, validation_reason = choose_split(
+    fit_part, validation, validation_name, validation_reason, _ = choose_split(
         train, test_ratio, seed + 1, per_user=per_user
     )
     notices: list[str] = []
@@ -223,7 +228,7 @@ def make_protocol(interactions: pd.DataFrame, k: int = 10, test_ratio: float = 0
         "relevant (binary feedback)."
     )
     return Protocol(
-        name, description, reason, test_ratio, seed, k, user_ids, item_ids,
+        name, description, reason, global_cut_users, test_ratio, seed, k, user_ids, item_ids,
         validation_fold, test_fold, full, notices,
     )  # fmt: skip
 
