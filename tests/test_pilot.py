@@ -30,17 +30,30 @@ def test_golden_log_profile_protocol_and_popularity_lists():
     assert profile["density"] == pytest.approx(19 / 30)
     # item counts a=6 b=5 c=4 d=2 e=2: the top 20% (one item) holds 6 of 19 events
     assert profile["top_20pct_items_share"] == pytest.approx(6 / 19)
-    # 19 events, test = round(0.2 * 19) = 4 latest: timestamps 200, 201, 202, 203
-    assert protocol.name == "temporal"
-    assert protocol.test.test.nnz == 4
-    assert [protocol.user_ids[u] for u in protocol.test.users] == ["u3", "u4", "u5", "u6"]
-    # popularity in train (a=5, b=4, c=4, d=2, e=0), ties by lower index: a, b, c, d, e
+    # the global cut (latest round(0.2 * 19) = 4 events, t >= 200) scores 4 of 6 users, below
+    # the rule's 100, so each user's own latest round(0.2 * 3) = 1 event (u6: round(0.8) = 1)
+    # is the test set: u1 c, u2 d, u3 e, u4 a, u5 b, u6 e
+    assert protocol.name == "per-user temporal"
+    assert protocol.test.test.nnz == 6
+    assert [protocol.user_ids[u] for u in protocol.test.users] == [
+        "u1",
+        "u2",
+        "u3",
+        "u4",
+        "u5",
+        "u6",
+    ]
+    # validation: 2 training events round to 0 held out, only u6 (3) lends its latest, b
+    assert [protocol.user_ids[u] for u in protocol.validation.users] == ["u6"]
+    # popularity in train (a=5, b=4, c=3, d=1, e=0), ties by lower index
     popularity = lists["popularity"]
     items = protocol.item_ids
     assert [[items[i] for i in row] for row in popularity] == [
+        ["c", "d"],  # u1 has a, b
+        ["c", "d"],  # u2 has a, b
         ["b", "d"],  # u3 has a, c
-        ["a", "d"],  # u4 has b, c (its a is in test)
-        ["b", "c"],  # u5 has a, d (its b is in test); b and c tie at 4, b has the lower index
+        ["a", "d"],  # u4 has b, c
+        ["b", "c"],  # u5 has a, d
         ["d", "e"],  # u6 has c, b, a
     ]
     assert results["choice"]["model"] in {"popularity", "item_knn"}
@@ -48,6 +61,86 @@ def test_golden_log_profile_protocol_and_popularity_lists():
     u1 = recs[recs["user_id"] == "u1"]
     assert u1["item_id"].tolist() == ["d", "e"] and u1["rank"].tolist() == [1, 2]
     assert recs.groupby("user_id").size().max() == 2
+
+
+def test_per_user_temporal_split_holds_out_each_users_latest_events():
+    from recsys_lessons.pilot.protocol import per_user_temporal_split
+
+    log = pd.DataFrame(
+        {
+            "user_id": ["u1"] * 5 + ["u2"] * 2 + ["u3"] * 8,
+            "item_id": list("abcde") + list("ab") + list("abcdefgh"),
+            # u1: c and d tie at the latest time 3 -> the tie goes by item id, d is "later"
+            "timestamp": [1, 2, 3, 3, 0] + [5, 6] + [8, 7, 6, 5, 4, 3, 2, 1],
+        }
+    )
+    train, test = per_user_temporal_split(log, test_ratio=0.2)
+    # u1: round(0.2 * 5) = 1 -> d; u2: round(0.4) = 0, stays in train; u3: round(1.6) = 2,
+    # its two latest events a (8) and b (7)
+    assert sorted(zip(test["user_id"], test["item_id"], strict=True)) == [
+        ("u1", "d"), ("u3", "a"), ("u3", "b")
+    ]  # fmt: skip
+    assert len(train) + len(test) == len(log)
+    # the row order of the file does not matter
+    shuffled = log.sample(frac=1, random_state=0)
+    assert per_user_temporal_split(shuffled, 0.2)[1].sort_index().equals(test.sort_index())
+
+
+def _two_period_log(n_users: int, n_late: int) -> pd.DataFrame:
+    """Every user rates "a" early; the first n_late users also rate "b" after everybody."""
+    early = pd.DataFrame({"user_id": np.arange(n_users), "item_id": "a",
+                          "timestamp": np.arange(n_users)})  # fmt: skip
+    late = pd.DataFrame({"user_id": np.arange(n_late), "item_id": "b",
+                         "timestamp": 10_000 + np.arange(n_late)})  # fmt: skip
+    return pd.concat([early, late], ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("n_users", "n_late", "expected"),
+    [
+        (1000, 100, "global temporal"),  # 100 scorable users, 10% of 1000: both met
+        (1000, 99, "per-user temporal"),  # 99 < 100 users
+        (1001, 100, "per-user temporal"),  # 100 < 10% of 1001 users
+    ],
+)
+def test_the_global_cut_is_kept_only_when_it_scores_enough_users(n_users, n_late, expected):
+    from recsys_lessons.pilot.protocol import choose_split
+
+    log = _two_period_log(n_users, n_late)
+    # the cut holds out exactly the n_late late events, so n_late users are scorable
+    _, test, name, reason, scored = choose_split(log, n_late / len(log), seed=0)
+    assert name == expected and scored == n_late
+    assert f"leaves {n_late} of {n_users:,} users with both training history" in reason
+    if name == "global temporal":
+        assert (test["item_id"] == "b").all() and len(test) == n_late
+
+
+def test_the_protocol_switch_is_printed_and_described(capsys):
+    log = load_log(GOLDEN)
+    results, *_ = run_pilot(log, models=["popularity"], k=2, progress=False)
+    printed = capsys.readouterr().out
+    assert printed.startswith("notice: protocol: switched to a per-user temporal split because")
+    assert "leaves 4 of 6 users with both training history and test events: too few" in printed
+    protocol = results["protocol"]
+    assert protocol["split"] == "per-user temporal" and protocol["test_users"] == 6
+    assert protocol["global_cut_test_users"] == 4
+    assert "at least 100 users" in protocol["rule"]
+    assert "leakage from the future" in protocol["description"]
+    page = render_report(results, log.interactions)
+    assert "per-user temporal split" in page and "switched to a per-user" in page
+
+
+def test_protocol_is_deterministic_and_ignores_row_order():
+    from recsys_lessons.pilot.protocol import make_protocol
+
+    log = load_log(GOLDEN).interactions
+    one = make_protocol(log, k=2)
+    two = make_protocol(log.sample(frac=1, random_state=1), k=2)
+    for fold in ("test", "validation"):
+        a, b = getattr(one, fold), getattr(two, fold)
+        assert (a.train != b.train).nnz == 0 and (a.test != b.test).nnz == 0
+        assert np.array_equal(a.users, b.users)
+    assert one.as_dict() == two.as_dict()
 
 
 def _write(tmp_path, text: str, name: str = "log.csv") -> Path:
@@ -110,6 +203,10 @@ def test_implicit_log_without_timestamps_uses_a_stratified_split(tmp_path):
     assert not log.has_ratings and not log.has_timestamps
     results, *_ = run_pilot(log, models=["popularity"], k=3, progress=False)
     assert results["protocol"]["split"] == "user-stratified random"
+    assert "no timestamps" in results["protocol"]["reason"]
+    assert results["protocol"]["notices"][0] == (
+        "protocol: user-stratified random split, because the log has no timestamps."
+    )
 
 
 def test_iso_dates_and_column_flags(tmp_path):
@@ -254,3 +351,19 @@ def test_a_grid_cut_by_the_time_budget_is_recorded_and_reported():
     assert len(row["trials"]) == 1 and row["grid_size"] == 6 and row["budget_cut"]
     assert row["params"] == {"neighbors": 100, "shrink": 0.0}  # the defaults come first
     assert "cut the grid of item_knn (1 of 6)" in render_report(results, log.interactions)
+
+
+def test_a_global_cut_that_scores_enough_users_is_kept_and_said():
+    from recsys_lessons.pilot.protocol import make_protocol
+    from recsys_lessons.split import temporal_split
+
+    log = generate_shop(seed=42).interactions[["user_id", "item_id", "timestamp"]]
+    log = log.drop_duplicates(["user_id", "item_id"], keep="last")
+    protocol = make_protocol(log)
+    scored = protocol.test.users.size
+    assert protocol.name == "global temporal"
+    assert scored >= 100 and scored >= 0.1 * len(protocol.user_ids)
+    assert protocol.notices[0].startswith("protocol: global temporal split, because the global")
+    assert f"leaves {scored:,} of {len(protocol.user_ids):,} users" in protocol.notices[0]
+    # the test set is the global cut: the latest 20% of all events
+    assert protocol.test.test.nnz == len(temporal_split(log, test_ratio=0.2)[1])

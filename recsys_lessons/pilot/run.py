@@ -88,6 +88,8 @@ def run_pilot(
             f"choose k < {n_items} (--k)."
         )
     protocol = make_protocol(interactions, k=k, test_ratio=test_ratio, seed=seed)
+    for notice in protocol.notices:
+        print(f"notice: {notice}")
     aligned = None if items is None else items.reindex(protocol.item_ids)
     context = Context(
         len(protocol.user_ids), len(protocol.item_ids), aligned, memory_limit_mb, seed
