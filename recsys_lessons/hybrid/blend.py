@@ -61,7 +61,7 @@ class LinearBlend(Recommender):
             weight = float(self.weights.get(name, 0.0))
             if weight == 0.0:
                 continue
-            scores = model.score(users)
+            scores = np.array(model.score(users))
             scores[seen] = -np.inf
             normalized = normalize_scores(scores, self.normalization)
             normalized[seen] = 0.0
@@ -73,7 +73,7 @@ class LinearBlend(Recommender):
 def normalized_unseen_scores(model: Recommender, users, method: str = "zscore") -> np.ndarray:
     """A fitted model's scores for ``users``, seen items ``-inf``, normalized per user."""
     users = np.asarray(users)
-    scores = model.score(users)
+    scores = np.array(model.score(users))
     scores[model.X_[users].nonzero()] = -np.inf
     return normalize_scores(scores, method)
 

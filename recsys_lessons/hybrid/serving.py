@@ -96,13 +96,17 @@ class RealTimeRecommender:
 
     def recommend(self, history, k: int = 10) -> np.ndarray:
         """Top-``k`` unseen items for one request whose user watched ``history``."""
+        return self.recommend_with_scores(history, k)[0]
+
+    def recommend_with_scores(self, history, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`recommend` with the dot-product scores (for a ranker's features)."""
         history = np.asarray(history, dtype=np.int64)
         seen = sp.csr_matrix(
             (np.ones(len(history)), (np.zeros(len(history), dtype=np.int64), history)),
             shape=(1, len(self.item_factors)),
         )
-        items, _ = self.retriever.query(self.user_vector(history)[None, :], seen, k)
-        return items[0]
+        items, scores = self.retriever.query(self.user_vector(history)[None, :], seen, k)
+        return items[0], scores[0]
 
 
 def latency_ms(request, arguments, repeats: int = 1) -> dict:
