@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.metric_speed
 	$(BIN)/python -m benchmarks.funk_svd_folds
 	$(BIN)/python -m benchmarks.retrieval
+	$(BIN)/python -m benchmarks.hybrid
 
 wheelhouse:
 	$(PYTHON) -m pip wheel --quiet -r requirements.lock -w $(WHEELS)

@@ -310,6 +310,16 @@ def main(quick: bool = False) -> dict:
     print(pd.DataFrame(summary).T.round(4).to_string())
     print(f"blend minus best component, per seed: {np.round(gain, 4).tolist()} -> {interval(gain)}")
 
+    partial = {
+        "components": params,
+        "per_seed": per_seed,
+        "ndcg@10_summary": summary,
+        "partial": True,
+    }
+    RESULTS.with_suffix(".partial.json").write_text(
+        json.dumps(partial, indent=2, default=float) + "\n"
+    )
+
     ranking = learned_rankers(data, params)
     print("\nLearned rankers (seed 42, trees chosen on held-out validation users):")
     for kind, row in ranking["rankers"].items():
@@ -384,6 +394,7 @@ def main(quick: bool = False) -> dict:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    RESULTS.with_suffix(".partial.json").unlink(missing_ok=True)
     print(f"\nwritten {RESULTS.name} ({result['total_seconds']:.0f} s)")
     return result
 
