@@ -5,9 +5,9 @@ relevant (as ``benchmarks/movielens_100k.py``, whose split and tuning helpers th
 reuses). Everything a hybrid learns is chosen on a **validation split carved from train**
 (the same stratified split of train, same seed); the test split is touched once.
 
-- Components (ALS, EASE, UserKNN, ItemKNN): hyperparameters tuned once with
-  ``benchmarks.movielens_100k.tune`` on the seed-42 validation split (``--quick`` reads the
-  configurations already chosen in ``benchmarks/results/movielens_100k.json``), then kept
+- Components (ALS, EASE, UserKNN, ItemKNN): the configurations ``benchmarks.movielens_100k``
+  chose with its ``tune`` helper on the seed-42 validation split, read from
+  ``benchmarks/results/movielens_100k.json`` (``--tune`` re-runs that tuning here), then kept
   fixed for every split seed.
 - Blend: per-user z-scores of the components' unseen-item scores, weights on the 0.1 simplex
   grid chosen on each seed's validation split.
@@ -18,7 +18,7 @@ reuses). Everything a hybrid learns is chosen on a **validation split carved fro
 - Real-time latency (ALS fold-in + annoy lookup + LightGBM ranker on 200 candidates) on the
   simulated catalogue at lesson 04's largest size (100,000 items, 64 factors), one thread.
 
-Run ``python -m benchmarks.hybrid`` (``--quick``: no component tuning, 3 seeds). Writes
+Run ``python -m benchmarks.hybrid`` (``--quick``: 3 split seeds instead of 5). Writes
 ``benchmarks/results/hybrid.json``, including a ``movielens_100k_row`` for the best hybrid
 in the format of ``benchmarks/results/movielens_100k.json`` rows.
 """
@@ -85,9 +85,9 @@ def splits(data, seed: int):
     return full, [full.like(frame).X for frame in (train, test, fit, validation)]
 
 
-def component_params(quick: bool, validation_pair, items) -> dict:
+def component_params(retune: bool, validation_pair, items) -> dict:
     """Constructor arguments of every component, tuned on seed-42 validation (or read back)."""
-    if quick:
+    if not retune:
         rows = {
             row["model"]: row["params"] for row in json.loads(MOVIELENS_RESULTS.read_text())["rows"]
         }
@@ -235,7 +235,8 @@ def realtime_latency(seed: int = 42) -> dict:
     catalogue = generate_catalogue(
         seed, n_users=500, n_items=100_000, n_interactions=20_000, n_factors=64
     )
-    matrix = interaction_matrix(catalogue.interactions, value=None)
+    # every title of the catalogue gets a column (and a vector in the index), watched or not
+    matrix = interaction_matrix(catalogue.interactions, item_ids=catalogue.items.index, value=None)
     X = matrix.X
     model = models.ALS(factors=64, regularization=1.0, iterations=10, seed=seed).fit(X)
     server = RealTimeRecommender(model, ApproximateIndex(n_trees=25, search_k=5_000, seed=seed))
@@ -278,15 +279,22 @@ def realtime_latency(seed: int = 42) -> dict:
     }
 
 
-def main(quick: bool = False) -> dict:
+def main(quick: bool = False, retune: bool = False, resume: bool = False) -> dict:
     started = time.perf_counter()
     data = load_dataset("movielens-100k")
     _, (_, _, fit42, val42) = splits(data, 42)
     full = interaction_matrix(data.interactions)
-    params = component_params(quick, (fit42, val42), data.items.reindex(full.item_ids))
+    params = component_params(retune, (fit42, val42), data.items.reindex(full.item_ids))
     seeds = SEEDS[:3] if quick else SEEDS
     per_seed = []
-    for seed in seeds:
+    if resume:  # per-seed rows of an interrupted run with the same components
+        saved = json.loads(RESULTS.with_suffix(".partial.json").read_text())
+        if saved["components"] != params:
+            raise ValueError(
+                "the partial results were computed with other components; run without --resume."
+            )
+        per_seed = [row for row in saved["per_seed"] if row["seed"] in seeds]
+    for seed in seeds[len(per_seed) :]:
         per_seed.append(one_seed(data, seed, params))
         print(
             f"seed {seed}: blend {per_seed[-1]['Blend']['ndcg@10']:.4f} weights {per_seed[-1]['blend_weights']}",
@@ -373,6 +381,7 @@ def main(quick: bool = False) -> dict:
             "exclude_seen": True,
             "tuning": "validation = stratified-by-item 75/25 split of train (same seed); criterion nDCG@10",
             "quick": quick,
+            "components_retuned_here": retune,
         },
         "components": {
             name: {"class": f"recsys_lessons.models.{name}", "params": params[name]}
@@ -401,5 +410,10 @@ def main(quick: bool = False) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="read component settings, 3 seeds")
-    main(parser.parse_args().quick)
+    parser.add_argument("--quick", action="store_true", help="3 split seeds instead of 5")
+    parser.add_argument("--tune", action="store_true", help="re-tune the components here")
+    parser.add_argument(
+        "--resume", action="store_true", help="reuse the per-seed rows of an interrupted run"
+    )
+    arguments = parser.parse_args()
+    main(arguments.quick, arguments.tune, arguments.resume)
