@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.online
 	$(BIN)/python -m benchmarks.exploration
 	$(BIN)/python -m benchmarks.audit
+	$(BIN)/python -m benchmarks.hybrid
 
 site: $(STAMP)
 	$(BIN)/python -m tools.build_site

@@ -1,0 +1,177 @@
+"""A learned ranker over the candidate feature table: listwise LightGBM or a pointwise classifier.
+
+- ``kind="lambdarank"``: LightGBM's ``LGBMRanker`` (Burges 2010, LambdaMART), trained
+  per user (one query group per user) to order relevant candidates above the others,
+  with gradients weighted by how much swapping two items changes nDCG. The industry
+  standard for the final ranking stage.
+- ``kind="pointwise"``: scikit-learn's ``HistGradientBoostingClassifier``, predicting
+  ``P(relevant | features)`` for every candidate independently and ranking by it.
+
+Labels must come from a validation split carved from the training data (never the test
+split): fit the retrievers on the rest of train, generate candidates, label those in the
+validation split 1. Lesson 06 (``notebooks/06_hybrid_ranking.ipynb``) compares the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KINDS = ("lambdarank", "pointwise")
+
+
+class LearnedRanker:
+    """Gradient-boosted trees scoring (user, item) candidates from their features.
+
+    Parameters
+    ----------
+    kind : {"lambdarank", "pointwise"}
+    n_estimators : int
+        Boosting rounds (trees).
+    learning_rate : float
+    num_leaves : int
+        Leaves per tree (``max_leaf_nodes`` for the scikit-learn model).
+    min_child_samples : int
+        Fewest rows in a leaf (``min_samples_leaf`` for scikit-learn).
+    seed : int
+        Seeds the trees' random choices.
+
+    Attributes
+    ----------
+    features_ : list of str
+        The feature columns, in training order.
+    model_ : lightgbm.LGBMRanker or sklearn HistGradientBoostingClassifier
+    """
+
+    def __init__(
+        self,
+        kind: str = "lambdarank",
+        n_estimators: int = 200,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 20,
+        seed: int = 42,
+    ):
+        self.kind = kind
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.seed = seed
+
+    def get_params(self) -> dict:
+        """Constructor arguments (for benchmark rows)."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "kind",
+                "n_estimators",
+                "learning_rate",
+                "num_leaves",
+                "min_child_samples",
+                "seed",
+            )
+        }
+
+    def fit(self, features: pd.DataFrame, labels, feature_names) -> LearnedRanker:
+        """Learn from a feature frame with a ``user`` column (the query groups) and 0/1 labels."""
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}.")
+        labels = np.asarray(labels)
+        if labels.shape != (len(features),):
+            raise ValueError(
+                f"labels need one value per feature row ({len(features)}); got shape {labels.shape}."
+            )
+        if not labels.any():
+            raise ValueError(
+                "no candidate is labelled relevant; the ranker has nothing to learn. Check the validation split."
+            )
+        user = features["user"].to_numpy()
+        if (np.diff(user) < 0).any():
+            raise ValueError(
+                "features must be sorted by user (one contiguous group per user), as generate_candidates returns them."
+            )
+        self.features_ = list(feature_names)
+        table = features[self.features_].to_numpy(dtype=np.float64)
+        if self.kind == "lambdarank":
+            from lightgbm import LGBMRanker
+
+            self.model_ = LGBMRanker(
+                objective="lambdarank",
+                n_estimators=self.n_estimators,
+                learning_rate=self.learning_rate,
+                num_leaves=self.num_leaves,
+                min_child_samples=self.min_child_samples,
+                random_state=self.seed,
+                n_jobs=1,
+                verbose=-1,
+            )
+            _, group_sizes = np.unique(user, return_counts=True)
+            self.model_.fit(table, labels, group=group_sizes)
+        else:
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            self.model_ = HistGradientBoostingClassifier(
+                max_iter=self.n_estimators,
+                learning_rate=self.learning_rate,
+                max_leaf_nodes=self.num_leaves,
+                min_samples_leaf=self.min_child_samples,
+                early_stopping=False,
+                random_state=self.seed,
+            )
+            self.model_.fit(table, labels)
+        return self
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """One score per row, higher = rank higher (within a user)."""
+        table = self._table(features)
+        if self.kind == "lambdarank":
+            return np.asarray(self.model_.predict(table), dtype=np.float64)
+        return self.model_.predict_proba(table)[:, 1]
+
+    def feature_importances(self) -> pd.Series:
+        """Total gain of the splits on each feature, as a share of all gain (LightGBM only)."""
+        self._require_lightgbm("feature importances")
+        gain = self.model_.booster_.feature_importance(importance_type="gain")
+        return pd.Series(gain / gain.sum(), index=self.features_, name="gain share").sort_values(
+            ascending=False
+        )
+
+    def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """How much each feature moved each row's score (TreeSHAP, LightGBM only).
+
+        Each row's contributions plus the ``bias`` column add up to its score.
+        """
+        self._require_lightgbm("per-feature contributions")
+        values = self.model_.predict(self._table(features), pred_contrib=True)
+        return pd.DataFrame(values, columns=[*self.features_, "bias"], index=features.index)
+
+    def _table(self, features: pd.DataFrame) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise ValueError(
+                "LearnedRanker is not fitted yet; call .fit(features, labels, feature_names) first."
+            )
+        missing = [c for c in self.features_ if c not in features.columns]
+        if missing:
+            raise ValueError(
+                f"features lack the columns {missing} the ranker was trained on; build them the same way."
+            )
+        return features[self.features_].to_numpy(dtype=np.float64)
+
+    def _require_lightgbm(self, what: str) -> None:
+        if not hasattr(self, "model_"):
+            raise ValueError("LearnedRanker is not fitted yet; call .fit first.")
+        if self.kind != "lambdarank":
+            raise ValueError(f"{what} come from LightGBM's trees; fit with kind='lambdarank'.")
+
+
+def label_candidates(candidates: pd.DataFrame, relevant) -> np.ndarray:
+    """1 for candidates that are non-zero in the users x items matrix ``relevant``, else 0."""
+    import scipy.sparse as sp
+
+    relevant = sp.csr_matrix(relevant)
+    hit = relevant[candidates["user"].to_numpy(), candidates["item"].to_numpy()]
+    return (np.asarray(hit).ravel() != 0).astype(np.int64)
+
+
+__all__ = ["LearnedRanker", "label_candidates"]

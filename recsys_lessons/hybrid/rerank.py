@@ -1,0 +1,121 @@
+"""Re-ranking a ranked candidate list: MMR diversity and simple business rules.
+
+- Maximal Marginal Relevance (Carbonell & Goldstein 1998) builds the list greedily; at each
+  position it takes the candidate maximising
+  ``lambda * relevance(i) - (1 - lambda) * max over already chosen j of sim(i, j)``,
+  never an item already chosen. ``lambda = 1`` keeps the ranker's order; lower values trade
+  accuracy for diversity. Relevance is min-max normalized per user to [0, 1] so that it and
+  the cosine similarity live on comparable scales.
+- Business rules: pinned items first (a promoted title), then at most ``max_per_group``
+  items of any one group (genre, provider) in the row.
+
+Both loop over the positions of a row (10 or so), vectorised across users. Lesson 06
+(``notebooks/06_hybrid_ranking.ipynb``) draws the accuracy-diversity trade-off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recsys_lessons.hybrid.normalize import normalize_scores
+
+
+def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5) -> np.ndarray:
+    """Choose ``k`` of each user's candidates by Maximal Marginal Relevance.
+
+    Parameters
+    ----------
+    items : ndarray of int, shape (n_users, n_candidates)
+        Each user's candidate items.
+    relevance : ndarray, same shape
+        The ranker's scores of those candidates (higher is better).
+    item_vectors : ndarray (n_items, d)
+        Item representations; similarity is the cosine of two rows (e.g. genre vectors).
+    k : int
+        Items to choose per user, at most ``n_candidates``.
+    lambda_ : float in [0, 1]
+        Weight of relevance against novelty with respect to the chosen items.
+
+    Returns
+    -------
+    ndarray of int, shape (n_users, k): the chosen items in order.
+    """
+    items = np.asarray(items)
+    relevance = np.asarray(relevance, dtype=np.float64)
+    if items.ndim != 2 or relevance.shape != items.shape:
+        raise ValueError(
+            f"items and relevance must be 2-D arrays of the same shape; got {items.shape} and {relevance.shape}."
+        )
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= items.shape[1]:
+        raise ValueError(
+            f"k must be an integer between 1 and the number of candidates ({items.shape[1]}); got {k!r}."
+        )
+    if not 0 <= lambda_ <= 1:
+        raise ValueError(f"lambda_ must lie in [0, 1]; got {lambda_!r}.")
+    vectors = np.asarray(item_vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = (vectors / np.where(norms > 0, norms, 1.0))[items]  # (users, candidates, d)
+    relevance = normalize_scores(relevance, "minmax")
+    rows = np.arange(len(items))
+    closest = np.zeros(items.shape)  # max similarity to anything chosen so far
+    available = np.ones(items.shape, dtype=bool)
+    chosen = np.empty((len(items), k), dtype=items.dtype)
+    for position in range(k):
+        value = lambda_ * relevance - (1 - lambda_) * closest
+        value = np.where(available, value, -np.inf)
+        pick = np.argmax(value, axis=1)
+        chosen[:, position] = items[rows, pick]
+        available[rows, pick] = False
+        similarity = np.einsum("ucd,ud->uc", unit, unit[rows, pick])
+        closest = np.maximum(closest, similarity)
+    return chosen
+
+
+def apply_business_rules(
+    items, item_groups, k: int = 10, max_per_group: int | None = None, pinned=()
+) -> np.ndarray:
+    """Fill a row of ``k`` from ranked candidates under simple editorial rules.
+
+    Pinned items come first, in the given order (and are not repeated later); then the
+    candidates in rank order, skipping any whose group already has ``max_per_group`` items
+    in the row. Rows that run out of candidates are padded with ``-1``.
+
+    Parameters
+    ----------
+    items : ndarray of int, shape (n_users, n_candidates), ranked best first
+    item_groups : ndarray of int, shape (n_items,)
+        Group label of every item (primary genre, provider...).
+    k : int
+    max_per_group : int, optional
+        Cap per group (pinned items count towards it); ``None`` = no cap.
+    pinned : sequence of int
+        Items shown first to every user.
+    """
+    items = np.asarray(items)
+    groups = np.asarray(item_groups)
+    pinned = np.asarray(pinned, dtype=items.dtype).ravel()
+    if items.ndim != 2:
+        raise ValueError(
+            f"items must be a 2-D users x candidates array; got {items.ndim} dimensions."
+        )
+    if len(pinned) > k:
+        raise ValueError(f"{len(pinned)} pinned items do not fit a row of k={k}.")
+    if max_per_group is not None and max_per_group < 1:
+        raise ValueError(f"max_per_group must be at least 1 (or None); got {max_per_group!r}.")
+    n_users = len(items)
+    rows = np.arange(n_users)
+    row = np.full((n_users, k), -1, dtype=items.dtype)
+    row[:, : len(pinned)] = pinned
+    filled = np.full(n_users, len(pinned))
+    counts = np.zeros((n_users, groups.max() + 1), dtype=np.int64)
+    np.add.at(counts, (np.repeat(rows, len(pinned)), np.tile(groups[pinned], n_users)), 1)
+    cap = np.inf if max_per_group is None else max_per_group
+    for column in items.T:
+        accept = (filled < k) & ~np.isin(column, pinned) & (counts[rows, groups[column]] < cap)
+        row[rows[accept], filled[accept]] = column[accept]
+        counts[rows[accept], groups[column[accept]]] += 1
+        filled += accept
+    return row
+
+
+__all__ = ["apply_business_rules", "mmr_rerank"]
