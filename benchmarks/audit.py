@@ -36,7 +36,8 @@ from threadpoolctl import threadpool_limits
 
 from recsys_lessons import audit, metrics, mitigate, models
 from recsys_lessons.data import interaction_matrix, load_dataset
-from recsys_lessons.feedback import CalibratedPolicy, EpsilonGreedyPolicy, loop_metrics
+from recsys_lessons.explore import ExploringPolicy
+from recsys_lessons.feedback import CalibratedPolicy, loop_metrics
 from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
 from recsys_lessons.split import stratified_split
 from recsys_lessons.stats import seed_interval
@@ -196,8 +197,8 @@ def loop_run(seed):
     )
     policies = {
         "closed_loop": lambda: ModelPolicy(models.EASE(l2=50.0)),
-        "epsilon_greedy_0.2": lambda: EpsilonGreedyPolicy(
-            ModelPolicy(models.EASE(l2=50.0)), 0.2, seed=seed
+        "epsilon_greedy_0.2": lambda: ExploringPolicy(
+            ModelPolicy(models.EASE(l2=50.0)), world.n_items, 0.2, seed=seed
         ),
         "calibrated_0.5": lambda: CalibratedPolicy(
             models.EASE(l2=50.0), genres, lam=0.5, n_candidates=50

@@ -14,9 +14,9 @@ user's true taste, so :func:`loop_metrics` can measure per day:
   probabilities of the slate), per user segment, and ``regret``: the expected clicks of the
   ideal slate (each visitor's ``k`` unwatched items of highest true affinity) minus those.
 
-Two policies loosen the loop: :class:`EpsilonGreedyPolicy` (exploration: random swaps, as in
-lesson 09) and :class:`CalibratedPolicy` (Steck's calibrated re-ranking,
-:func:`recsys_lessons.mitigate.calibrated_rerank`). Lesson 10
+Two policies loosen the loop: lesson 09's :class:`recsys_lessons.explore.ExploringPolicy`
+(exploration: epsilon-greedy random swaps of unwatched items) and :class:`CalibratedPolicy`
+(Steck's calibrated re-ranking, :func:`recsys_lessons.mitigate.calibrated_rerank`). Lesson 10
 (``notebooks/10_responsible_personalization.ipynb``) compares the three over 30+ days.
 """
 
@@ -30,61 +30,9 @@ from recsys_lessons.audit import homogenization
 from recsys_lessons.metrics import gini_index
 from recsys_lessons.mitigate import calibrated_rerank
 from recsys_lessons.models.base import top_k_indices
-from recsys_lessons.simulate import ModelPolicy, as_policy, call_policy
+from recsys_lessons.simulate import ModelPolicy
 
-__all__ = ["CalibratedPolicy", "EpsilonGreedyPolicy", "loop_metrics"]
-
-
-class EpsilonGreedyPolicy:
-    """Show ``policy``'s slate, but replace each slot with probability ``epsilon`` by a
-    uniformly random released item the user has not watched (and the slate does not hold).
-
-    Parameters
-    ----------
-    policy : policy or Recommender
-        The exploiting policy (a course model is wrapped in a ModelPolicy).
-    epsilon : float in [0, 1]
-        Share of slots explored.
-    seed : int
-    """
-
-    def __init__(self, policy, epsilon: float = 0.1, seed: int = 0) -> None:
-        if not 0 <= epsilon <= 1:
-            raise ValueError(f"epsilon must lie in [0, 1]; got {epsilon!r}.")
-        self.policy = as_policy(policy)
-        self.epsilon = float(epsilon)
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
-        self._context = None
-
-    def begin_day(self, context) -> None:
-        self._context = context
-        if hasattr(self.policy, "begin_day"):
-            self.policy.begin_day(context)
-
-    def update(self, log, day: int) -> None:
-        if hasattr(self.policy, "update"):
-            self.policy.update(log, day)
-
-    def recommend(self, users, k: int):
-        if self._context is None:
-            raise ValueError(
-                "EpsilonGreedyPolicy needs begin_day(context); run it in an environment."
-            )
-        answer = call_policy(self.policy, users, k)
-        items = np.array(answer[0] if isinstance(answer, tuple) else answer, dtype=np.int64)
-        # random keys: -1 for items that may not be drawn, so they sort last
-        keys = self._rng.random((len(users), self._context.available.size))
-        keys[:, ~self._context.available] = -1.0
-        rows, cols = self._context.history[users].nonzero()
-        keys[rows, cols] = -1.0
-        np.put_along_axis(keys, items, -1.0, axis=1)
-        fresh = top_k_indices(keys, k)  # k random allowed items per user, none in the slate
-        explore = self._rng.random(items.shape) < self.epsilon
-        return np.where(explore, fresh, items)
-
-    def __repr__(self) -> str:
-        return f"EpsilonGreedyPolicy({self.policy!r}, epsilon={self.epsilon})"
+__all__ = ["CalibratedPolicy", "loop_metrics"]
 
 
 class CalibratedPolicy:

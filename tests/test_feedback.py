@@ -6,7 +6,8 @@ import pytest
 
 from recsys_lessons.audit import homogenization
 from recsys_lessons.data import load_dataset
-from recsys_lessons.feedback import CalibratedPolicy, EpsilonGreedyPolicy, loop_metrics
+from recsys_lessons.explore import ExploringPolicy
+from recsys_lessons.feedback import CalibratedPolicy, loop_metrics
 from recsys_lessons.metrics import gini_index
 from recsys_lessons.models import ItemKNN
 from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
@@ -32,15 +33,18 @@ def _run(ds, policy, n_days=3):
 def test_epsilon_zero_is_the_inner_policy_and_epsilon_one_only_fresh_items(small):
     ds, world, _ = small
     plain, _ = _run(ds, ModelPolicy(ItemKNN(neighbors=10)))
-    same, _ = _run(ds, EpsilonGreedyPolicy(ModelPolicy(ItemKNN(neighbors=10)), 0.0))
-    pd.testing.assert_frame_equal(plain, same)
-    explored, pre = _run(ds, EpsilonGreedyPolicy(ModelPolicy(ItemKNN(neighbors=10)), 1.0, seed=2))
+    same, _ = _run(ds, ExploringPolicy(ModelPolicy(ItemKNN(neighbors=10)), world.n_items, 0.0))
+    columns = plain.columns.drop("propensity")  # the exploring policy reports its own
+    pd.testing.assert_frame_equal(plain[columns], same[columns])
+    explored, pre = _run(
+        ds, ExploringPolicy(ModelPolicy(ItemKNN(neighbors=10)), world.n_items, 1.0, seed=2)
+    )
     day0 = explored[explored["day"] == 0]
     assert not (plain[plain["day"] == 0]["item"].to_numpy() == day0["item"].to_numpy()).all()
     watched_before = pre[day0["user"].to_numpy(), day0["item"].to_numpy()]
     assert np.asarray(watched_before).sum() == 0  # never an item the user watched
     with pytest.raises(ValueError, match="epsilon"):
-        EpsilonGreedyPolicy(ModelPolicy(ItemKNN()), 1.5)
+        ExploringPolicy(ModelPolicy(ItemKNN()), world.n_items, 1.5)
 
 
 def test_calibrated_policy_with_lambda_zero_serves_the_model_ranking(small):
