@@ -11,7 +11,9 @@ providers) beside its share of relevant items. Every figure is a mean with a 95%
 interval over the split seeds (:func:`recsys_lessons.stats.seed_interval`).
 
 Trade-off sweeps re-rank EASE (calibrated re-ranking and xQuAD for the long tail at several
-lambdas, inverse-popularity training at several powers). The feedback loops run lesson 10's
+lambdas; lesson 06's MMR over EASE's 100 best candidates with genre vectors, at
+``lambda_ = 1 - strength`` so that strength 0 is EASE's own list; inverse-popularity training
+at several powers), each with nDCG@10, calibration KL, APLT, Gini and intra-list diversity. The feedback loops run lesson 10's
 three policies (closed loop, epsilon-greedy exploration, calibrated) for 30 days on a
 500 x 600 simulated world, one world and environment seed per run, and record per-day
 trajectories.
@@ -38,6 +40,8 @@ from recsys_lessons import audit, metrics, mitigate, models
 from recsys_lessons.data import interaction_matrix, load_dataset
 from recsys_lessons.explore import ExploringPolicy
 from recsys_lessons.feedback import CalibratedPolicy, loop_metrics
+from recsys_lessons.hybrid import mmr_rerank
+from recsys_lessons.models.base import top_k_indices
 from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
 from recsys_lessons.split import stratified_split
 from recsys_lessons.stats import seed_interval
@@ -47,6 +51,7 @@ RESULT = Path(__file__).resolve().parent / "results" / "audit.json"
 TRAINING_MATRIX = "interaction_matrix(dataset.interactions, value=None).like(train, value=None).X"
 LAMBDAS = (0.0, 0.25, 0.5, 0.75)
 POWERS = (0.0, 0.25, 0.5)
+N_CANDIDATES = 100  # EASE candidates every re-ranker chooses from
 LOOP_SIZES = {"n_users": 500, "n_items": 600, "n_interactions": 20_000}
 LOOP_DAYS = 30
 
@@ -141,11 +146,19 @@ def offline_run(dataset, seed, model_specs):
     if "EASE" in lists:
         tail = np.where(head, "head", "tail")
         _, preference = mitigate.group_preference(train_X, tail)
+        candidates = top_k_indices(ease_scores, N_CANDIDATES)
+        relevance = np.take_along_axis(ease_scores, candidates, axis=1)
         for lam in LAMBDAS:
             for method, reranked in (
                 (
                     "calibrated",
-                    mitigate.calibrated_rerank(ease_scores, train_X, genres, lam=lam, k=K),
+                    mitigate.calibrated_rerank(
+                        ease_scores, train_X, genres, lam=lam, k=K, n_candidates=N_CANDIDATES
+                    ),
+                ),
+                (
+                    "mmr_genres",  # lesson 06's MMR; lambda_ weighs relevance, so 1 - lam
+                    mmr_rerank(candidates, relevance, genres, k=K, lambda_=1 - lam),
                 ),
                 (
                     "xquad_long_tail",
@@ -183,6 +196,7 @@ def _tradeoff(method, strength, lists, train_X, test_X, genres, head, seed):
         "calibration_kl": float(audit.calibration_kl(lists, train_X, genres, k=K).mean()),
         "aplt": audit.average_percentage_long_tail(lists, head, k=K),
         "gini": metrics.gini_index(lists, train_X.shape[1], k=K),
+        "intra_list_diversity": metrics.intra_list_diversity(lists, genres, k=K),
     }
 
 
@@ -275,6 +289,8 @@ def main(argv=None):
             "training_matrix": TRAINING_MATRIX,
             "head": "audit.head_items(train popularity, head_share=0.2)",
             "intervals": "seed_interval (Student-t, 95%) over split seeds",
+            "mmr_genres": "hybrid.mmr_rerank(EASE's top-100 candidates, their EASE scores, "
+                          "genre vectors, lambda_=1 - strength)",
             "loop": {"sizes": LOOP_SIZES, "days": LOOP_DAYS, "pre_period": "5% sample of the "
                      "world's interactions", "return_rate": 0.5, "seeds": list(range(n_seeds))},
         },
@@ -295,7 +311,7 @@ def main(argv=None):
             tradeoff = summarize(
                 pd.DataFrame(tradeoff_rows),
                 ["method", "strength"],
-                ["ndcg@10", "calibration_kl", "aplt", "gini"],
+                ["ndcg@10", "calibration_kl", "aplt", "gini", "intra_list_diversity"],
             )
             print(f"\n== {dataset.name}: audit, mean over {n_seeds} split seeds ==")
             shown = ["model", "ndcg@10", "ndcg@10_low", "ndcg@10_high", "arp", "aplt", "gini", "popularity_lift",
@@ -312,6 +328,7 @@ def main(argv=None):
                         "ndcg@10_high",
                         "calibration_kl",
                         "aplt",
+                        "intra_list_diversity",
                     ]
                 ]
                 .round(4)
