@@ -245,7 +245,7 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
     for run in ("one", "two"):
         out = tmp_path / run
         args = [str(log_path), "--items", str(items_path), "-o", str(out), "--quiet",
-                "--models", "popularity,item_knn,als,content_based", "--min-user-count", "2",
+                "--models", "popularity,item_knn,als,content_based,hybrid", "--min-user-count", "2",
                 "--min-item-count", "2", "--time-budget", "1000"]  # fmt: skip
         assert main(args) == 0
         outputs.append(out)
@@ -259,7 +259,10 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
     assert recs["rank"].max() == 10
     statuses = {row["model"]: row["status"] for row in one["models"]}
     assert statuses == {"popularity": "compared", "item_knn": "compared", "als": "compared",
-                        "content_based": "compared"}  # fmt: skip
+                        "content_based": "compared", "hybrid": "compared"}  # fmt: skip
+    # the audit table is lesson 10's, and results.json says so
+    assert one["audit_source"].startswith("recsys_lessons.audit.audit_report (lesson 10)")
+    assert "ndcg_gap_blockbuster" in one["models"][0]["audit"]
     page = (outputs[0] / "report.html").read_text()
     for section in SECTIONS:
         assert f">{section}</h2>" in page.replace("&amp;", "&")
@@ -367,3 +370,102 @@ def test_a_global_cut_that_scores_enough_users_is_kept_and_said():
     assert f"leaves {scored:,} of {len(protocol.user_ids):,} users" in protocol.notices[0]
     # the test set is the global cut: the latest 20% of all events
     assert protocol.test.test.nnz == len(temporal_split(log, test_ratio=0.2)[1])
+
+
+def test_hybrid_row_is_compared_on_the_golden_log_and_the_audit_says_why_it_falls_back():
+    log = load_log(GOLDEN)
+    results, lists, protocol, _ = run_pilot(
+        log, models=["popularity", "item_knn", "hybrid"], k=2, progress=False, time_budget=100
+    )
+    hybrid = results["models"][2]
+    assert hybrid["status"] == "compared" and hybrid["lesson"] == "06"
+    # both rows tie on validation (nDCG 1): registry order; the simplex in steps of 0.25
+    # with the most even weighting first
+    assert [trial["params"] for trial in hybrid["trials"]] == [
+        {"popularity": 0.5, "item_knn": 0.5},
+        {"popularity": 0.25, "item_knn": 0.75},
+        {"popularity": 0.75, "item_knn": 0.25},
+        {"popularity": 0.0, "item_knn": 1.0},
+        {"popularity": 1.0, "item_knn": 0.0},
+    ]
+    assert hybrid["grid_size"] == 5 and not hybrid["budget_cut"]
+    assert lists["hybrid"].shape == (protocol.test.users.size, 2)
+    # 6 users: the niche and blockbuster groups hold 1 user each (20% of 6, rounded)
+    assert results["audit"] is None
+    assert results["audit_source"].endswith(
+        "needs at least 2 test users in each niche / diverse / blockbuster group and this log "
+        "has niche 1, diverse 4, blockbuster 1"
+    )
+    assert set(hybrid["audit"]) == {"coverage", "novelty", "gini", "avg_popularity"}
+    assert "this log has niche 1" in render_report(results, log.interactions)
+
+
+def test_hybrid_needs_two_compared_rows():
+    results, *_ = run_pilot(load_log(GOLDEN), models=["popularity", "hybrid"], k=2, progress=False)
+    hybrid = results["models"][1]
+    assert hybrid["status"] == "skipped"
+    assert "at least two compared rows; only ['popularity']" in hybrid["reason"]
+
+
+def test_hybrid_is_the_lesson_06_blend_of_the_best_rows_and_the_audit_is_lesson_10s(tmp_path):
+    from recsys_lessons.hybrid import LinearBlend
+    from recsys_lessons.pilot.beyond import genre_matrix
+    from recsys_lessons.pilot.models import REGISTRY, Context
+
+    log_path, items_path = _shop_log(tmp_path)
+    log = load_log(log_path, min_user_count=2, min_item_count=2)
+    items = load_items(items_path)
+    names = ["popularity", "item_knn", "als", "content_based", "hybrid"]
+    results, lists, protocol, _ = run_pilot(
+        log, items, models=names, progress=False, time_budget=1000
+    )
+    rows = {row["model"]: row for row in results["models"]}
+    best = {name: max(t["validation_ndcg"] for t in rows[name]["trials"]) for name in names[:4]}
+    two_best = sorted(names[:3], key=lambda name: -best[name])[:2]
+    weights = rows["hybrid"]["params"]
+    assert list(weights) == [*two_best, "content_based"]
+    assert sum(weights.values()) == pytest.approx(1.0) and rows["hybrid"]["grid_size"] == 15
+    # a corner of the simplex ranks as its component alone (z-scores keep each user's order)
+    for trial in rows["hybrid"]["trials"]:
+        corner = [name for name, weight in trial["params"].items() if weight == 1.0]
+        if corner:
+            assert trial["validation_ndcg"] == pytest.approx(best[corner[0]], abs=1e-12)
+    # the test row is LinearBlend of the components with their tuned parameters
+    aligned = items.reindex(protocol.item_ids)
+    specs = {spec.name: spec for spec in REGISTRY}
+    context = Context(len(protocol.user_ids), len(protocol.item_ids), aligned, 1024.0, 42)
+    blend = LinearBlend(
+        {name: specs[name].factory(rows[name]["params"], context) for name in weights}, weights
+    ).fit(protocol.test.train)
+    expected = blend.recommend(protocol.test.users, k=10)[0]
+    assert np.array_equal(lists["hybrid"], expected)
+    # the audit table: lesson 10's overall figures per model plus the mainstream nDCG gaps
+    assert results["audit_source"].startswith("recsys_lessons.audit.audit_report (lesson 10)")
+    assert "genres from the item metadata" in results["audit_source"]
+    tidy = pd.DataFrame(results["audit"])
+    assert set(tidy["model"]) == set(names)
+    columns = ["ndcg@k", "arp", "aplt", "long_tail_exposure", "coverage", "gini",
+               "popularity_lift", "popularity_miscalibration", "calibration_kl",
+               "ndcg_gap_niche", "ndcg_gap_diverse", "ndcg_gap_blockbuster"]  # fmt: skip
+    for name in names:
+        row = rows[name]["audit"]
+        assert list(row) == columns
+        figures = tidy[tidy["model"] == name]
+        overall = figures[figures["grouping"] == "all"].set_index("metric")["value"]
+        assert row["coverage"] == overall["coverage"] and row["ndcg@k"] == overall["ndcg@10"]
+        gaps = figures[figures["metric"] == "ndcg_gap"].set_index("group")["value"]
+        assert row["ndcg_gap_niche"] == gaps["niche"] and max(gaps) == 0.0
+    # every user has training history here, so the audit's nDCG is the accuracy table's
+    assert rows["als"]["audit"]["ndcg@k"] == pytest.approx(rows["als"]["ndcg"]["estimate"])
+    genres = genre_matrix(aligned)
+    assert genres.shape[0] == len(protocol.item_ids) and (genres.getnnz(axis=1) >= 1).all()
+
+
+def test_genre_matrix_labels_items_without_genres_unknown():
+    from recsys_lessons.pilot.beyond import genre_matrix
+
+    items = pd.DataFrame({"genres": ["Drama|Comedy", np.nan, "", "Drama"]})
+    genres = genre_matrix(items)
+    # columns sorted: (unknown), Comedy, Drama
+    assert genres.toarray().tolist() == [[0, 1, 1], [1, 0, 0], [1, 0, 0], [0, 0, 1]]
+    assert genre_matrix(pd.DataFrame({"title": ["x"]})) is None and genre_matrix(None) is None

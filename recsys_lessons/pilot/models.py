@@ -3,8 +3,15 @@
 Each :class:`ModelSpec` is one row of the report: a name, the lesson that teaches it, a
 factory building the model from hyperparameters, a small grid (tried in order, the
 defaults first) and a reason to skip it on this log (``None`` when it applies). Later
-lessons add rows with :func:`register`; the lesson 06 hybrid is looked up in
-``recsys_lessons.hybrid`` and skipped with a stated reason while that module is absent.
+lessons add rows with :func:`register`.
+
+The last row is the lesson 06 hybrid: a :class:`~recsys_lessons.hybrid.LinearBlend` of
+per-user z-scored scores of the rows already tuned, namely the two with the best validation
+nDCG (content-based aside) plus content-based when item metadata is given, each with its own
+tuned parameters (recorded in its row). Its grid is the weight simplex in steps of
+:data:`BLEND_STEP`, the most even weighting first; the components are fitted once on the
+validation fold and every weighting is scored on their normalized scores
+(:func:`~recsys_lessons.hybrid.tune_weights`), within the row's share of the budget.
 
 Tuning: for each row, the grid points are fitted on the validation fold's train part and
 scored by nDCG@k on its held-out part, in grid order; the first point is always tried, and
@@ -16,7 +23,6 @@ whose grid was cut (their tuned parameters can change with the machine's speed).
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import time
 import tracemalloc
@@ -27,10 +33,13 @@ import numpy as np
 import pandas as pd
 
 from recsys_lessons import metrics
+from recsys_lessons.hybrid import LinearBlend, normalized_unseen_scores, tune_weights, weight_grid
 from recsys_lessons.models import ALS, BPR, EASE, ContentBased, ItemKNN, Popularity
 
 #: EASE keeps about three n_items x n_items float64 matrices while it inverts the Gram matrix.
 EASE_WORKING_COPIES = 3
+#: Step of the hybrid's weight simplex (two components: 5 weightings, three: 15).
+BLEND_STEP = 0.25
 
 
 @dataclass
@@ -42,6 +51,8 @@ class Context:
     items: pd.DataFrame | None  # metadata aligned with the item columns, or None
     memory_limit_mb: float
     seed: int
+    #: name -> {"params", "validation_ndcg"} of the rows tuned so far (filled by the run)
+    tuned: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,11 +60,15 @@ class ModelSpec:
     name: str
     lesson: str
     factory: Callable[[dict, Context], object]
-    grid: dict[str, list] = field(default_factory=dict)
+    grid: dict[str, list] | Callable[[Context], list[dict]] = field(default_factory=dict)
     skip: Callable[[Context], str | None] = lambda context: None
+    #: scores the grid itself: (points, context, fold, k, budget, progress) -> (params, trials)
+    tuner: Callable | None = None
 
-    def candidates(self) -> list[dict]:
+    def candidates(self, context: Context) -> list[dict]:
         """Grid points in order; the first holds every default."""
+        if callable(self.grid):
+            return self.grid(context)
         keys = list(self.grid)
         return [
             dict(zip(keys, values, strict=True))
@@ -78,22 +93,61 @@ def _ease_skip(context: Context) -> str | None:
     return None
 
 
-def _hybrid_factory(params: dict, context: Context):
-    hybrid = importlib.import_module("recsys_lessons.hybrid")
-    return hybrid.pilot_model(params, items=context.items, seed=context.seed)
+def blend_components(context: Context) -> list[str]:
+    """The hybrid's components: the two best tuned rows by validation nDCG (registry order
+    on a tie), content-based aside, then content-based when it was tuned."""
+    others = [name for name in context.tuned if name not in ("content_based", "hybrid")]
+    best = sorted(others, key=lambda name: -context.tuned[name]["validation_ndcg"])[:2]
+    return best + (["content_based"] if "content_based" in context.tuned else [])
+
+
+def _blend_grid(context: Context) -> list[dict]:
+    grid = weight_grid(blend_components(context), step=BLEND_STEP)
+    return sorted(grid, key=lambda weights: max(weights.values()))  # most even first
+
+
+def _hybrid_factory(params: dict, context: Context) -> LinearBlend:
+    models = {name: _spec(name).factory(context.tuned[name]["params"], context) for name in params}
+    return LinearBlend(models, params, normalization="zscore")
 
 
 def _hybrid_skip(context: Context) -> str | None:
-    reason = _needs_metadata(context)
-    if reason:
-        return reason
-    try:
-        hybrid = importlib.import_module("recsys_lessons.hybrid")
-    except ImportError:
-        return "the lesson 06 hybrid (recsys_lessons.hybrid) is not installed in this version."
-    if not hasattr(hybrid, "pilot_model"):
-        return "recsys_lessons.hybrid has no pilot_model(params, items, seed) entry point yet."
+    names = blend_components(context)
+    if len(names) < 2:
+        return (
+            f"the hybrid blends at least two compared rows; only {names or 'none'} was "
+            "compared before it (--models)."
+        )
+    need = (len(names) + 2) * context.n_users * context.n_items * 8 / 2**20
+    if need > context.memory_limit_mb:
+        return (
+            f"tuning the blend keeps {len(names)} dense users x items score matrices "
+            f"(about {need:,.0f} MB), above --memory-limit-mb {context.memory_limit_mb:,.0f}."
+        )
     return None
+
+
+def _tune_blend(points, context: Context, fold, k: int, budget_seconds: float, progress=None):
+    """Fit each component once on ``fold.train``, then score the weightings in order."""
+    started = time.perf_counter()
+    normalized = {
+        name: normalized_unseen_scores(
+            _spec(name).factory(context.tuned[name]["params"], context).fit(fold.train),
+            fold.users,
+            "zscore",
+        )
+        for name in points[0]
+    }
+    trials = []
+    for weights in points:
+        if trials and time.perf_counter() - started > budget_seconds:
+            break
+        ndcg = tune_weights(normalized, fold.relevant, [weights], k=k)[1][0][1]
+        trials.append({"params": weights, "validation_ndcg": ndcg})
+        if progress is not None:
+            progress.update(1)
+    best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie
+    return best["params"], trials
 
 
 REGISTRY: list[ModelSpec] = [
@@ -124,8 +178,12 @@ REGISTRY: list[ModelSpec] = [
         {"center": [False, True]},
         _needs_metadata,
     ),
-    ModelSpec("hybrid", "06", _hybrid_factory, {}, _hybrid_skip),
+    ModelSpec("hybrid", "06", _hybrid_factory, _blend_grid, _hybrid_skip, _tune_blend),
 ]
+
+
+def _spec(name: str) -> ModelSpec:
+    return next(spec for spec in REGISTRY if spec.name == name)
 
 
 def register(spec: ModelSpec) -> None:
@@ -170,9 +228,11 @@ def fit_and_score(model, fold, k: int, measure_memory: bool = False) -> Scored:
 
 def tune(spec: ModelSpec, context: Context, fold, k: int, budget_seconds: float, progress=None):
     """Try ``spec``'s grid on the validation ``fold``; return ``(best_params, trials)``."""
+    if spec.tuner is not None:
+        return spec.tuner(spec.candidates(context), context, fold, k, budget_seconds, progress)
     trials = []
     started = time.perf_counter()
-    for params in spec.candidates():
+    for params in spec.candidates(context):
         if trials and time.perf_counter() - started > budget_seconds:
             break
         scored = fit_and_score(spec.factory(params, context), fold, k)

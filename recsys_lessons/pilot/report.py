@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from recsys_lessons.pilot.beyond import BEYOND_ACCURACY  # noqa: E402
+from recsys_lessons.pilot.beyond import AUDIT_COLUMNS, BEYOND_ACCURACY  # noqa: E402
 
 SECTIONS = (
     "Recommendation",
@@ -91,9 +91,7 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
         _table(
             pd.DataFrame({row["model"]: row["audit"] for row in compared}).T.rename_axis("model")
         ),
-        "<ul>"
-        + "".join(f"<li><b>{name}</b>: {_e(text)}</li>" for name, text in BEYOND_ACCURACY.items())
-        + "</ul>",
+        _column_notes(compared),
         _figure(_tradeoff_plot(compared, k), f"Accuracy (nDCG@{k}) against catalogue coverage."),
         _section(SECTIONS[5]),
         "<p>Measured on this machine for the final fit on the training split; peak memory is "
@@ -134,6 +132,18 @@ def _table(frame: pd.DataFrame) -> str:
 
 def _list(lines) -> str:
     return "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"
+
+
+def _column_notes(compared) -> str:
+    """What each column of the audit table means (the audit's or the fallback's)."""
+    shown = set(compared[0]["audit"]) if compared else set()
+    notes = {**BEYOND_ACCURACY, **AUDIT_COLUMNS}
+    lines = [
+        f"<li><b>{name}</b>: {_e(text)}</li>"
+        for name, text in notes.items()
+        if name in shown or (name == "ndcg_gap_<group>" and "ndcg_gap_niche" in shown)
+    ]
+    return "<ul>" + "".join(lines) + "</ul>"
 
 
 def _profile_rows(profile: dict) -> dict:

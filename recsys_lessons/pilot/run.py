@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from recsys_lessons import metrics
-from recsys_lessons.pilot.beyond import audit_table
+from recsys_lessons.pilot.beyond import audit_table, genre_matrix
 from recsys_lessons.pilot.io import InteractionLog
 from recsys_lessons.pilot.models import REGISTRY, Context, fit_and_score, tune
 from recsys_lessons.pilot.protocol import make_protocol
@@ -95,7 +95,8 @@ def run_pilot(
         len(protocol.user_ids), len(protocol.item_ids), aligned, memory_limit_mb, seed
     )
     specs = [spec for spec in REGISTRY if models is None or spec.name in models]
-    rows, lists, per_user = [], {}, {}
+    rows, lists, all_lists, per_user = [], {}, {}, {}
+    all_users = np.arange(len(protocol.user_ids))
     budget = time_budget / max(1, len(specs))
     bar = tqdm(total=len(specs), desc="models", disable=not progress, unit="model")
     for spec in specs:
@@ -107,12 +108,18 @@ def run_pilot(
             bar.update(1)
             continue
         with tqdm(
-            total=len(spec.candidates()), desc=f"tuning {spec.name}", unit="fit", leave=False,
+            total=len(spec.candidates(context)), desc=f"tuning {spec.name}", unit="fit", leave=False,
             disable=not progress,
         ) as tuning:  # fmt: skip
             params, trials = tune(spec, context, protocol.validation, k, budget, tuning)
-        scored = fit_and_score(spec.factory(params, context), protocol.test, k, True)
+        context.tuned[spec.name] = {
+            "params": params,
+            "validation_ndcg": max(trial["validation_ndcg"] for trial in trials),
+        }
+        model = spec.factory(params, context)
+        scored = fit_and_score(model, protocol.test, k, True)
         lists[spec.name] = scored.recommended
+        all_lists[spec.name] = np.asarray(model.recommend(all_users, k=k)[0])
         per_user[spec.name] = scored.ndcg
         ndcg = bootstrap_interval(scored.ndcg, seed=seed)
         recall = bootstrap_interval(scored.recall, seed=seed)
@@ -122,8 +129,8 @@ def run_pilot(
                 "status": "compared",
                 "params": params,
                 "trials": trials,
-                "grid_size": len(spec.candidates()),
-                "budget_cut": len(trials) < len(spec.candidates()),
+                "grid_size": len(spec.candidates(context)),
+                "budget_cut": len(trials) < len(spec.candidates(context)),
                 "ndcg": _interval(ndcg),
                 "recall": _interval(recall),
                 "cold_item_recall": cold_item_recall(scored.recommended, protocol.test, k),
@@ -136,7 +143,9 @@ def run_pilot(
     bar.close()
     if not lists:
         raise ValueError("no model could be compared on this log; see the skip reasons.")
-    audit, audit_source = audit_table(lists, protocol.test.train, k)
+    audit, audit_source, audit_tidy = audit_table(
+        all_lists, protocol.test.train, protocol.test.test, k, genre_matrix(aligned)
+    )
     for row in rows:
         if row["model"] in lists:
             row["audit"] = {key: float(value) for key, value in audit.loc[row["model"]].items()}
@@ -169,6 +178,7 @@ def run_pilot(
         "protocol": protocol.as_dict(),
         "models": rows,
         "audit_source": audit_source,
+        "audit": None if audit_tidy is None else _records(audit_tidy),
         "choice": choice,
         "run_seconds": time.perf_counter() - started,
     }
@@ -273,6 +283,11 @@ def _interval(interval) -> dict:
         "high": interval.high,
         "confidence": interval.confidence,
     }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts, NaN as ``None`` (``null`` in JSON)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _excludes_zero(interval: dict) -> bool:
