@@ -38,6 +38,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -116,21 +117,42 @@ def spark_session(app_name: str = "recsys-lessons", master: str | None = None):
         os.environ["JAVA_HOME"] = str(Path(java).resolve().parent.parent)
     from pyspark.sql import SparkSession
 
-    log_config = Path(tempfile.gettempdir()) / "recsys_lessons_spark_log4j2.properties"
+    # pyspark 4.3 warns (on stderr) that pandas 3 is not fully supported; the conversions
+    # here go through plain Python rows (to_spark, collect), which do not depend on it.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    folder = Path(tempfile.gettempdir())
+    log_config = folder / "recsys_lessons_spark_log4j2.properties"
     log_config.write_text(_LOG4J2)
     java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
-    session = (
-        SparkSession.builder.appName(app_name)
-        .master(master or os.environ.get(MASTER_VARIABLE, DEFAULT_MASTER))
-        .config("spark.driver.extraJavaOptions", java_options)
-        .config("spark.executor.extraJavaOptions", java_options)
-        .config("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
-        .config("spark.default.parallelism", SHUFFLE_PARTITIONS)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
+    conf = (
+        SparkConf()
+        .setAppName(app_name)
+        .setMaster(master or os.environ.get(MASTER_VARIABLE, DEFAULT_MASTER))
+        .set("spark.driver.extraJavaOptions", java_options)
+        .set("spark.executor.extraJavaOptions", java_options)
+        .set("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
+        .set("spark.default.parallelism", str(SHUFFLE_PARTITIONS))
+        .set("spark.ui.enabled", "false")
+        .set("spark.ui.showConsoleProgress", "false")
+        .set("spark.sql.session.timeZone", "UTC")
+        .set("spark.sql.execution.arrow.pyspark.enabled", "false")
     )
+    if SparkContext._active_spark_context is None:
+        # The JVM's own stdout/stderr (start-up banner, native BLAS notices) go to a log
+        # file instead of the notebook; errors still reach Python as exceptions.
+        if SparkContext._gateway is None:
+            log = open(folder / "recsys_lessons_spark.log", "ab")  # noqa: SIM115 (lives with the JVM)
+            SparkContext._gateway = launch_gateway(
+                conf, popen_kwargs={"stdout": log, "stderr": log}
+            )
+            SparkContext._jvm = SparkContext._gateway.jvm
+        SparkContext(conf=conf)
+    session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -191,7 +213,7 @@ def to_spark(spark, interactions: pd.DataFrame, index=None):
             T.StructField("user", T.LongType(), False),
             T.StructField("item", T.LongType(), False),
         ]
-    records = zip(*(_python_values(v) for v in columns.values()))
+    records = zip(*(_python_values(v) for v in columns.values()), strict=True)
     return spark.createDataFrame(records, T.StructType(fields))
 
 
@@ -203,11 +225,20 @@ def from_spark(frame) -> pd.DataFrame:
     """
     if "row" in frame.columns:
         frame = frame.orderBy("row")
-    table = pd.DataFrame(frame.collect(), columns=frame.columns)
+    table = collect(frame)
     table = table.drop(columns=[c for c in ("row", "user", "item") if c in table.columns])
     if "timestamp" in table.columns:
         table["timestamp"] = pd.to_datetime(table["timestamp"]).astype("datetime64[ns]")
     return table
+
+
+def collect(frame) -> pd.DataFrame:
+    """Any (small) Spark DataFrame as a pandas DataFrame, through ``collect``.
+
+    Used instead of ``DataFrame.toPandas``, which warns (on stderr) when pyarrow is absent
+    and about pandas 3; the rows reach the driver either way, so keep them few.
+    """
+    return pd.DataFrame(frame.collect(), columns=frame.columns)
 
 
 def _python_values(values: np.ndarray) -> list:
@@ -238,12 +269,14 @@ def stratified_split_spark(frame, by: str = "user", test_ratio: float = 0.25, se
         raise ValueError(f"by must be 'user' or 'item', not {by!r}.")
     _check_ratio(test_ratio)
     if "row" not in frame.columns:
-        raise ValueError("the frame needs the `row` column that to_spark adds; build it with to_spark.")
+        raise ValueError(
+            "the frame needs the `row` column that to_spark adds; build it with to_spark."
+        )
     n_rows = frame.count()
     keys = np.random.RandomState(seed).random_sample(n_rows)
     spark = frame.sparkSession
     key_frame = spark.createDataFrame(
-        zip(range(n_rows), keys.tolist()), "row long, split_key double"
+        zip(range(n_rows), keys.tolist(), strict=True), "row long, split_key double"
     )
     group = Window.partitionBy(column)
     ordered = group.orderBy("split_key", "row")
@@ -282,9 +315,13 @@ def _sides(marked, columns):
 
 def _check_ratio(test_ratio) -> None:
     if isinstance(test_ratio, bool) or not isinstance(test_ratio, (int, float)):
-        raise ValueError(f"test_ratio must be a number strictly between 0 and 1, not {test_ratio!r}.")
+        raise ValueError(
+            f"test_ratio must be a number strictly between 0 and 1, not {test_ratio!r}."
+        )
     if not 0 < test_ratio < 1:
-        raise ValueError(f"test_ratio must be a number strictly between 0 and 1, not {test_ratio!r}.")
+        raise ValueError(
+            f"test_ratio must be a number strictly between 0 and 1, not {test_ratio!r}."
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -349,7 +386,9 @@ def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None):
     candidates = model.recommendForAllUsers(n_candidates).select(
         "user", F.explode("recommendations").alias("r")
     )
-    candidates = candidates.select("user", F.col("r.item").alias("item"), F.col("r.rating").alias("score"))
+    candidates = candidates.select(
+        "user", F.col("r.item").alias("item"), F.col("r.rating").alias("score")
+    )
     unseen = candidates.join(seen.select("user", "item"), ["user", "item"], "left_anti")
     best = Window.partitionBy("user").orderBy(F.desc("score"), "item")
     return unseen.withColumn("rank", F.row_number().over(best)).where(F.col("rank") <= k)
@@ -399,7 +438,7 @@ def ranking_metrics_spark(recommendations, test, k: int = 10):
 
 def recommendation_lists(recommendations, n_users: int, k: int = 10) -> np.ndarray:
     """The Spark top-k as the course's ``(n_users, k)`` array (-1 where a list is short)."""
-    table = recommendations.select("user", "item", "rank").toPandas()
+    table = collect(recommendations.select("user", "item", "rank"))
     lists = np.full((n_users, k), -1, dtype=np.int64)
     lists[table["user"].to_numpy(), table["rank"].to_numpy() - 1] = table["item"].to_numpy()
     return lists
@@ -424,7 +463,11 @@ def capped_baskets(frame, max_items_per_user: int | None = None, seed: int = 42)
     baskets = frame.select("user", "item").distinct()
     if max_items_per_user is None:
         return baskets
-    if isinstance(max_items_per_user, bool) or not isinstance(max_items_per_user, int) or max_items_per_user < 2:
+    if (
+        isinstance(max_items_per_user, bool)
+        or not isinstance(max_items_per_user, int)
+        or max_items_per_user < 2
+    ):
         raise ValueError(
             f"max_items_per_user must be a whole number >= 2 (or None for no cap), not "
             f"{max_items_per_user!r}."
@@ -468,8 +511,8 @@ def cooccurrence_matrix(pairs, baskets, n_items: int) -> sp.csr_matrix:
     """
     from pyspark.sql import functions as F
 
-    upper = pairs.toPandas()
-    diagonal = baskets.groupBy("item").agg(F.count("*").alias("count")).toPandas()
+    upper = collect(pairs)
+    diagonal = collect(baskets.groupBy("item").agg(F.count("*").alias("count")))
     rows = np.concatenate([upper["item_i"], upper["item_j"], diagonal["item"]])
     cols = np.concatenate([upper["item_j"], upper["item_i"], diagonal["item"]])
     values = np.concatenate([upper["count"], upper["count"], diagonal["count"]]).astype(np.float64)
@@ -504,6 +547,33 @@ def _java_major_version(java: str) -> int | None:
     return int(match.group(2)) if major == 1 and match.group(2) else major
 
 
+def zipf_log(n_interactions: int, seed: int = 42, exponent: float = 1.0) -> pd.DataFrame:
+    """A large implicit-feedback log for timing runs: Zipf item popularity, skewed users.
+
+    ``n_users = n_interactions // 100`` and ``n_items = max(1000, n_interactions // 200)``
+    (MovieLens-like 100 events per user); item ``i`` (0-based rank) is drawn with
+    probability proportional to ``(i + 1) ** -exponent``, users with log-normal activity.
+    Repeated pairs are dropped, so the log holds slightly fewer rows than asked. It has the
+    size and skew of a catalogue but no taste structure: use it for time and memory, not
+    accuracy (the simulated catalogue of :mod:`recsys_lessons.synthetic` is for that).
+    Columns ``user_id``, ``item_id`` (0-based ints) and ``rating`` (1.0 per play).
+    """
+    if isinstance(n_interactions, bool) or not isinstance(n_interactions, (int, np.integer)):
+        raise ValueError(f"n_interactions must be a whole number >= 1000, not {n_interactions!r}.")
+    if n_interactions < 1000:
+        raise ValueError(f"n_interactions must be a whole number >= 1000, not {n_interactions!r}.")
+    rng = np.random.default_rng(seed)
+    n_users, n_items = n_interactions // 100, max(1000, n_interactions // 200)
+    activity = rng.lognormal(0.0, 1.0, n_users)
+    users = rng.choice(n_users, size=n_interactions, p=activity / activity.sum())
+    popularity = np.arange(1, n_items + 1, dtype=np.float64) ** -exponent
+    items = rng.choice(n_items, size=n_interactions, p=popularity / popularity.sum())
+    pairs = np.unique(users.astype(np.int64) * n_items + items)
+    return pd.DataFrame(
+        {"user_id": pairs // n_items, "item_id": pairs % n_items, "rating": np.float32(1.0)}
+    )
+
+
 def memory_bytes(n_users: int, n_items: int, nnz: int, factors: int = 64) -> dict[str, float]:
     """Back-of-the-envelope memory of the single-machine models, in bytes.
 
@@ -520,4 +590,3 @@ def memory_bytes(n_users: int, n_items: int, nnz: int, factors: int = 64) -> dic
         "item_knn_dense": 12.0 * n_items**2,
         "score_batch": 8.0 * 1000 * n_items,
     }
-

@@ -97,7 +97,9 @@ def test_spark_metrics_equal_ours_on_the_same_lists(spark):
     test = spark.createDataFrame(
         [(u, i) for u, items in enumerate(relevant) for i in items], "user long, item long"
     )
-    table = scale.ranking_metrics_spark(recs, test, k=k).toPandas().set_index("user").sort_index()
+    table = (
+        scale.collect(scale.ranking_metrics_spark(recs, test, k=k)).set_index("user").sort_index()
+    )
     lists_with_empty = lists.copy()
     lists_with_empty[3] = [10, 11, 12]  # user 3: a list without hits scores what no list scores
     for name, ours in [
@@ -116,18 +118,18 @@ def test_recommend_all_removes_seen_items_and_matches_a_dense_ranking(spark, sma
     frame = scale.to_spark(spark, small, index=full)
     train, _ = scale.stratified_split_spark(frame, by="user", seed=1)
     model = scale.spark_als(train, factors=8, reg_param=0.1, iterations=5)
-    recs = scale.recommend_all(model, train, k=10).toPandas()
-    seen = set(map(tuple, train.select("user", "item").toPandas().to_numpy()))
-    assert not any((u, i) in seen for u, i in zip(recs["user"], recs["item"]))
+    recs = scale.collect(scale.recommend_all(model, train, k=10))
+    seen = set(map(tuple, scale.collect(train.select("user", "item")).to_numpy()))
+    assert not any((u, i) in seen for u, i in zip(recs["user"], recs["item"], strict=True))
     assert recs.groupby("user").size().eq(10).all()
     # the same lists by hand from the factors: score all, mask seen, take the best 10
-    users = model.userFactors.toPandas().sort_values("id")
-    items = model.itemFactors.toPandas().sort_values("id")
+    users = scale.collect(model.userFactors).sort_values("id")
+    items = scale.collect(model.itemFactors).sort_values("id")
     scores = np.stack(users["features"]) @ np.stack(items["features"]).T
     item_ids = items["id"].to_numpy()
     for row, user in enumerate(users["id"].to_numpy()):
         masked = scores[row].copy()
-        masked[[i in seen_items for i in item_ids] if (seen_items := {i for u, i in seen if u == user}) else []] = -np.inf
+        masked[np.isin(item_ids, [i for u, i in seen if u == user])] = -np.inf
         best = np.sort(masked)[::-1][:10]
         got = recs[recs["user"] == user].sort_values("rank")
         got_scores = scores[row][np.searchsorted(item_ids, got["item"].to_numpy())]
@@ -148,7 +150,9 @@ def test_spark_als_reaches_the_quality_of_ours_on_a_small_matrix(spark):
     ).loc["ALS", "ndcg@10"]
     frame = scale.to_spark(spark, interactions, index=full)
     train, test = scale.stratified_split_spark(frame, by="user", seed=42)
-    per_row = (full.like(ours_train).X.nnz / full.shape[0] + full.like(ours_train).X.nnz / full.shape[1]) / 2
+    per_row = (
+        full.like(ours_train).X.nnz / full.shape[0] + full.like(ours_train).X.nnz / full.shape[1]
+    ) / 2
     model = scale.spark_als(train, factors=16, reg_param=20.0 / per_row, alpha=2.0, iterations=10)
     metrics = scale.ranking_metrics_spark(scale.recommend_all(model, train, k=10), test)
     theirs = metrics.agg({"ndcg": "avg"}).first()[0]
@@ -168,7 +172,7 @@ def test_per_user_cap_keeps_at_most_the_cap_and_counts_what_it_keeps(spark, smal
     full = interaction_matrix(small)
     frame = scale.to_spark(spark, small, index=full)
     baskets = scale.capped_baskets(frame, max_items_per_user=5, seed=1)
-    kept = baskets.toPandas()
+    kept = scale.collect(baskets)
     assert kept.groupby("user").size().max() == 5
     history = small.groupby("user_id").size()
     assert len(kept) == int(np.minimum(history, 5).sum())
