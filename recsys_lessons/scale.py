@@ -553,7 +553,8 @@ def zipf_log(n_interactions: int, seed: int = 42, exponent: float = 1.0) -> pd.D
     ``n_users = n_interactions // 100`` and ``n_items = max(1000, n_interactions // 200)``
     (MovieLens-like 100 events per user); item ``i`` (0-based rank) is drawn with
     probability proportional to ``(i + 1) ** -exponent``, users with log-normal activity.
-    Repeated pairs are dropped, so the log holds slightly fewer rows than asked. It has the
+    Repeated pairs are dropped, so the log holds fewer rows than asked (about 35-45% fewer
+    from 100k to 1M: heavy users draw popular items again). It has the
     size and skew of a catalogue but no taste structure: use it for time and memory, not
     accuracy (the simulated catalogue of :mod:`recsys_lessons.synthetic` is for that).
     Columns ``user_id``, ``item_id`` (0-based ints) and ``rating`` (1.0 per play).
