@@ -102,7 +102,8 @@ def spark_session(app_name: str = "recsys-lessons", master: str | None = None):
     ``RECSYS_LESSONS_SPARK_MASTER=spark://host:7077`` (or ``yarn``, ``k8s://...``). Logs
     are limited to errors (no start-up banner on stderr), the web UI is off and shuffles use
     ``SHUFFLE_PARTITIONS`` partitions, which suits one machine (raise it on a cluster, to a
-    few times the number of cores).
+    few times the number of cores). A checkpoint folder is set (a fresh temporary folder;
+    on a cluster use shared storage), so ALS cuts its lineage every 10 iterations.
 
     Raises
     ------
@@ -154,6 +155,9 @@ def spark_session(app_name: str = "recsys-lessons", master: str | None = None):
         SparkContext(conf=conf)
     session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    # ALS checkpoints its factors every 10 iterations (checkpointInterval) once a folder is
+    # set; without it the lineage grows each iteration and can overflow the JVM stack.
+    session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="recsys_lessons_spark_"))
     return session
 
 
