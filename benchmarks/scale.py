@@ -19,7 +19,8 @@ every user (seen removed). Engines: ``implicit`` on 1 and 2 threads, Spark ``loc
 Peak memory: the process's maximum resident set (``ru_maxrss``), plus the JVM's
 ``VmHWM`` for Spark. One run per cell (time on a shared machine is noisy; read trends).
 
-Run ``python -m benchmarks.scale`` (``--quick``: one split seed, sizes up to 300k). Writes
+Run ``python -m benchmarks.scale`` (``--quick``: one split seed, sizes up to 300k;
+``--sizes 100000,300000,1000000`` chooses the curve's sizes). Writes
 ``benchmarks/results/scale.json``.
 """
 
@@ -173,6 +174,9 @@ def curve(sizes: list[int]) -> list[dict]:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one split seed, sizes to 300k")
+    parser.add_argument(
+        "--sizes", help="comma-separated log sizes of the curve (default: by --quick)"
+    )
     parser.add_argument("--cell", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cell:
@@ -184,6 +188,8 @@ def main(argv=None) -> dict:
 
     seeds = [42] if args.quick else [42, 43, 44, 45, 46]
     sizes = [100_000, 300_000] if args.quick else [100_000, 300_000, 1_000_000, 3_000_000]
+    if args.sizes:
+        sizes = [int(size) for size in args.sizes.split(",")]
     spark = scale.spark_session("recsys-lessons-parity")
     parity_rows = []
     print("Parity: nDCG@10, stratified-by-item 75/25 split, k=10, seen removed")
@@ -242,6 +248,7 @@ def main(argv=None) -> dict:
         },
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "quick": args.quick,
+        "sizes": sizes,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
