@@ -302,9 +302,18 @@ def temporal_split_spark(frame, test_ratio: float = 0.25):
     from pyspark.sql import functions as F
 
     _check_ratio(test_ratio)
+    if "timestamp" not in frame.columns:
+        raise ValueError(
+            "a temporal split needs a `timestamp` column; build the frame with to_spark."
+        )
     n_rows = frame.count()
     n_test = max(1, round(test_ratio * n_rows))
     cut = frame.select("timestamp").orderBy("timestamp").offset(n_rows - n_test).first()[0]
+    if cut <= frame.agg(F.min("timestamp")).first()[0]:
+        raise ValueError(
+            "every event is at or after the cut time, so train would be empty: the timestamps "
+            "are too coarse (or too few) to cut here; lower test_ratio."
+        )
     marked = frame.withColumn("in_test", F.col("timestamp") >= F.lit(cut))
     return _sides(marked, frame.columns)
 
@@ -318,11 +327,11 @@ def _sides(marked, columns):
 
 
 def _check_ratio(test_ratio) -> None:
-    if isinstance(test_ratio, bool) or not isinstance(test_ratio, (int, float)):
-        raise ValueError(
-            f"test_ratio must be a number strictly between 0 and 1, not {test_ratio!r}."
-        )
-    if not 0 < test_ratio < 1:
+    if (
+        isinstance(test_ratio, bool)
+        or not isinstance(test_ratio, (int, float))
+        or not 0 < test_ratio < 1
+    ):
         raise ValueError(
             f"test_ratio must be a number strictly between 0 and 1, not {test_ratio!r}."
         )

@@ -84,6 +84,9 @@ def test_bad_split_arguments_raise_value_errors(spark, small):
         scale.temporal_split_spark(frame, test_ratio=1.5)
     with pytest.raises(ValueError, match="to_spark"):
         scale.spark_als(frame)
+    same_time = scale.to_spark(spark, small.assign(timestamp=small["timestamp"].iloc[0]))
+    with pytest.raises(ValueError, match="train would be empty"):
+        scale.temporal_split_spark(same_time)
 
 
 def test_spark_metrics_equal_ours_on_the_same_lists(spark):
