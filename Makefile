@@ -17,7 +17,7 @@ PIP_SOURCES := $(if $(wildcard $(WHEELS)/*),--no-index --find-links $(WHEELS),)
 
 NOTEBOOK_TESTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: setup lab course test lint unit notebooks render exercises bench site wheelhouse clean help
+.PHONY: setup lab course test lint unit notebooks render exercises bench site wheelhouse clean help spark test-spark
 
 help:
 	@echo "make setup      create .venv with the pinned packages (runs automatically when needed)"
@@ -29,6 +29,8 @@ help:
 	@echo "make bench      run the benchmarks (tables printed, JSON in benchmarks/results/)"
 	@echo "make site       build the browsable course site (offline) into build/site/"
 	@echo "make wheelhouse download every pinned package for an offline classroom"
+	@echo "make spark      add the optional Spark extra (requirements-spark.lock; needs Java 17+)"
+	@echo "make test-spark lesson 12's tests and notebook (skipped, saying why, without Java)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "recsys-lessons needs Python 3.11 or newer (found %s); install it and run: make setup PYTHON=python3.11" % sys.version.split()[0])'
@@ -56,8 +58,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
+# Lesson 12 needs the optional Spark extra, so the main pass leaves it to `make test-spark`.
+SPARK_NOTEBOOKS := notebooks/12_scale_out_with_spark.ipynb
+
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest $(NOTEBOOK_TESTS) notebooks exercises solutions
+	$(BIN)/python -m pytest $(NOTEBOOK_TESTS) $(addprefix --ignore=,$(SPARK_NOTEBOOKS)) notebooks exercises solutions
 
 test: lint unit notebooks
 
@@ -81,6 +86,26 @@ bench: $(STAMP)
 
 site: $(STAMP)
 	$(BIN)/python -m tools.build_site
+
+# Optional Spark extra (lesson 12): pyspark + py4j on top of the main lock, same .venv.
+SPARK_STAMP := $(VENV)/.installed-spark-lock
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCES) -r requirements-spark.lock
+	@touch $@
+	@echo "Spark extra ready in $(VENV)/ (pinned by requirements-spark.lock; Spark also needs Java 17 or 21)."
+
+spark: $(SPARK_STAMP)
+
+# Skips, saying why, when no Java runtime is found (CI machines have one).
+test-spark:
+	@if ! java -version >/dev/null 2>&1; then \
+		echo "SKIPPED make test-spark: no Java runtime found (java -version failed). Install a JDK 17 or 21, e.g. apt-get install openjdk-17-jre-headless, then rerun."; \
+	else \
+		$(MAKE) spark && \
+		$(BIN)/python -m pytest -q -rs tests/test_scale.py && \
+		$(BIN)/python -m pytest $(NOTEBOOK_TESTS) $(SPARK_NOTEBOOKS); \
+	fi
 
 wheelhouse:
 	$(PYTHON) -m pip wheel --quiet -r requirements.lock -w $(WHEELS)
