@@ -23,12 +23,28 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
 
 
+#: Lessons that need the optional Spark extra (``make spark``).
+SPARK_LESSONS = ("12_scale_out_with_spark.ipynb",)
+
+
 def notebooks_to_render(paths: list[str]) -> list[Path]:
+    """The notebooks named, or every lesson and solution.
+
+    By default a Spark lesson is left out when pyspark or Java is missing: rendered without
+    them it would commit outputs whose Spark cells were skipped.
+    """
     if paths:
         return [Path(p).resolve() for p in paths]
-    return sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
+    everything = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
         (ROOT / "solutions").glob("*.ipynb")
     )
+    from recsys_lessons.scale import spark_problem
+
+    problem = spark_problem()
+    if problem is None:
+        return everything
+    print(f"skipping {', '.join(SPARK_LESSONS)}: {problem}")
+    return [path for path in everything if path.name not in SPARK_LESSONS]
 
 
 def main(argv: list[str] | None = None) -> int:
