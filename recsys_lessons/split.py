@@ -9,10 +9,13 @@ How you hold data out decides what an offline score means:
 - :func:`temporal_split` cuts once in time, as a deployed system lives: train on the past,
   test on what happened next;
 - :func:`leave_last_out` holds out each user's most recent events, the classic protocol
-  for next-item and session recommenders.
+  for next-item and session recommenders;
+- :func:`cold_item_split` and :func:`cold_user_split` hold out whole items or users, so the
+  test is truly unseen: the cold start of lesson 05 (``notebooks/05_cold_start.ipynb``).
 
 Every function takes a frame with ``user_id``, ``item_id`` (and ``timestamp`` where time
-matters) and returns ``(train, test)``: two frames holding every input row exactly once,
+matters) and returns ``(train, test)`` (``cold_user_split`` also returns the held-out users'
+onboarding events, as ``(train, onboarding, test)``): frames holding every input row exactly once,
 each keeping the input's row order and index, so a row can be traced back. The ratio
 splits all take ``test_ratio``, the share held out for testing (default 0.25). Lesson 01
 (``notebooks/01_baselines_and_evaluation.ipynb``) compares them.
