@@ -103,7 +103,7 @@ test-spark:
 		echo "SKIPPED make test-spark: no Java runtime found (java -version failed). Install a JDK 17 or 21, e.g. apt-get install openjdk-17-jre-headless, then rerun."; \
 	else \
 		$(MAKE) spark && \
-		$(BIN)/python -m pytest -q -rs tests/test_scale.py && \
+		$(BIN)/python -m pytest -q -rs tests/test_scale.py tests/test_pilot_spark.py && \
 		$(BIN)/python -m pytest $(NOTEBOOK_TESTS) $(SPARK_NOTEBOOKS); \
 	fi
 

@@ -177,6 +177,22 @@ def test_each_validation_error_names_column_and_line_exits_2_writes_nothing(
     assert not output.exists()
 
 
+def test_engine_spark_without_spark_exits_2_with_the_reason_and_writes_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    from recsys_lessons import scale
+
+    reason = "no Java runtime found (Spark runs on the JVM): install a Java 17 or 21 runtime."
+    monkeypatch.setattr(scale, "spark_problem", lambda: reason)
+    output = tmp_path / "out"
+    code = main([str(GOLDEN), "-o", str(output), "--quiet", "--engine", "spark",
+                 "--min-user-count", "1", "--min-item-count", "1"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err == f"error: --engine spark: {reason}\n"
+    assert not output.exists()
+
+
 def test_minimum_counts_and_duplicates_are_dropped_with_notices(tmp_path):
     text = "user,item,timestamp\nu1,a,1\nu1,a,5\nu1,b,2\nu2,a,3\nu2,b,4\nu3,c,6\n"
     log = load_log(_write(tmp_path, text), min_user_count=2, min_item_count=2)

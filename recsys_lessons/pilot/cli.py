@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--models",
         help=f"comma-separated subset of {','.join(spec.name for spec in REGISTRY)}",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="spark: popularity and ALS rows on Apache Spark (make spark + Java 17+), others skipped",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -57,6 +63,12 @@ def main(argv=None) -> int:
 
     try:
         _check_settings(args)
+        if args.engine == "spark":
+            from recsys_lessons.scale import spark_problem
+
+            problem = spark_problem()
+            if problem is not None:
+                raise PilotInputError(f"--engine spark: {problem}")
         columns = {
             "user_id": args.user_col,
             "item_id": args.item_col,
@@ -79,6 +91,7 @@ def main(argv=None) -> int:
             top_n=args.top_n,
             models=models,
             progress=not args.quiet,
+            engine=args.engine,
         )
     except (PilotInputError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -72,12 +72,15 @@ def run_pilot(
     top_n: int = 10,
     models: list[str] | None = None,
     progress: bool = True,
+    engine: str = "local",
 ):
     """Compare the registry's rows on ``log``; return ``(results, lists, protocol, recs)``.
 
     ``results`` is what ``results.json`` holds; ``lists`` the test top-k lists per model;
     ``recs`` the top-``top_n`` recommendations of the chosen model, refitted on the whole
-    log, with raw ids (columns ``user_id, rank, item_id, score``).
+    log, with raw ids (columns ``user_id, rank, item_id, score``). ``engine="spark"`` fits
+    and ranks the popularity and ALS rows on Apache Spark
+    (:mod:`recsys_lessons.pilot.spark_models`) and skips the others, saying so.
     """
     started = time.perf_counter()
     interactions = log.interactions
@@ -94,7 +97,14 @@ def run_pilot(
     context = Context(
         len(protocol.user_ids), len(protocol.item_ids), aligned, memory_limit_mb, seed
     )
-    specs = [spec for spec in REGISTRY if models is None or spec.name in models]
+    if engine not in ("local", "spark"):
+        raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
+    registry = REGISTRY
+    if engine == "spark":
+        from recsys_lessons.pilot.spark_models import spark_registry
+
+        registry = spark_registry()
+    specs = [spec for spec in registry if models is None or spec.name in models]
     rows, lists, all_lists, per_user = [], {}, {}, {}
     all_users = np.arange(len(protocol.user_ids))
     budget = time_budget / max(1, len(specs))
@@ -173,7 +183,8 @@ def run_pilot(
             "memory_limit_mb": memory_limit_mb,
             "top_n": top_n,
         },
-        "versions": _versions(),
+        "engine": engine,
+        "versions": _versions(engine),
         "profile": profile(interactions),
         "protocol": protocol.as_dict(),
         "models": rows,
@@ -294,9 +305,9 @@ def _excludes_zero(interval: dict) -> bool:
     return interval["low"] > 0 or interval["high"] < 0
 
 
-def _versions() -> dict:
+def _versions(engine: str = "local") -> dict:
     found = {"python": platform.python_version()}
-    for package in PACKAGES:
+    for package in PACKAGES + (("pyspark",) if engine == "spark" else ()):
         try:
             found[package] = version(package)
         except PackageNotFoundError:

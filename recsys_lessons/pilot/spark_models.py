@@ -1,0 +1,141 @@
+"""The pilot's popularity and ALS rows fitted and ranked on Apache Spark (``--engine spark``).
+
+Both classes follow the course's model protocol (``fit(X) -> self``,
+``recommend(users, k, exclude_seen=True) -> (items, scores)``), so the pilot's protocol,
+per-user metrics, intervals and choice rule run unchanged on their lists; only the fit and
+the top-k (with seen items removed by a join, :func:`recsys_lessons.scale.recommend_all`)
+happen in Spark. Lists shorter than ``k`` (a user Spark's ALS never saw, or fewer than
+``k`` unseen items) are padded, as a local model's seen items at score ``-inf`` would be,
+with the lowest-index items not yet in the list, at score ``-inf`` (``recommendations.csv``
+drops them). Lesson 12 (``notebooks/12_scale_out_with_spark.ipynb``)
+teaches the Spark side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys_lessons import scale
+from recsys_lessons.pilot.models import REGISTRY, ModelSpec
+
+#: Reason written in the report for every row the Spark engine does not run.
+NOT_ON_SPARK = "not available on the spark engine (only popularity and als run on Spark)."
+
+
+class _SparkRanker:
+    """Shared fit bookkeeping and the collect of a Spark top-k into ``(items, scores)``."""
+
+    def fit(self, X):
+        X = sp.coo_matrix(X)
+        self.n_users_, self.n_items_ = X.shape
+        self.mean_per_row_ = (X.nnz / X.shape[0] + X.nnz / X.shape[1]) / 2
+        spark = scale.spark_session("recsys-pilot")
+        rows = zip(X.row.tolist(), X.col.tolist(), X.data.astype(float).tolist(), strict=True)
+        self.seen_ = spark.createDataFrame(rows, "user long, item long, rating double").cache()
+        self._fit_spark(spark)
+        return self
+
+    def recommend(self, users, k: int = 10, exclude_seen: bool = True):
+        if not exclude_seen:
+            raise ValueError(
+                "the Spark rows always remove seen items; call with exclude_seen=True."
+            )
+        table = scale.collect(self._top_k(k).select("user", "item", "score", "rank"))
+        items = np.full((self.n_users_, k), -1, dtype=np.int64)
+        scores = np.full((self.n_users_, k), -np.inf)
+        where = (table["user"].to_numpy(np.int64), table["rank"].to_numpy(np.int64) - 1)
+        items[where] = table["item"].to_numpy(np.int64)
+        scores[where] = table["score"].to_numpy(float)
+        users = np.asarray(users)
+        return _pad(items[users], self.n_items_), scores[users]
+
+
+def _pad(items: np.ndarray, n_items: int) -> np.ndarray:
+    """Fill each row's trailing ``-1`` slots with the lowest-index items not in that row."""
+    k = items.shape[1]
+    candidates = np.arange(min(n_items, 2 * k))
+    free = ~(candidates[None, :, None] == items[:, None, :]).any(axis=2)
+    extra = np.take_along_axis(
+        np.broadcast_to(candidates, free.shape), np.argsort(~free, axis=1, kind="stable"), axis=1
+    )
+    filled = (items >= 0).sum(axis=1, keepdims=True)
+    slot = np.clip(np.arange(k)[None, :] - filled, 0, extra.shape[1] - 1)
+    return np.where(items >= 0, items, np.take_along_axis(extra, slot, axis=1))
+
+
+class SparkPopularity(_SparkRanker):
+    """Lesson 01's popularity on Spark: score(i) = number of training users of item i."""
+
+    def _fit_spark(self, spark):
+        from pyspark.sql import functions as F
+
+        counts = self.seen_.groupBy("item").agg(F.count("*").cast("double").alias("score"))
+        items = spark.range(self.n_items_).withColumnRenamed("id", "item")
+        self.counts_ = items.join(counts, "item", "left").fillna(0.0, ["score"])  # all items
+        self.spark_ = spark
+
+    def _top_k(self, k: int):
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        longest = self.seen_.groupBy("user").count().agg(F.max("count")).first()[0] or 0
+        top = self.counts_.orderBy(F.desc("score"), "item").limit(k + int(longest))
+        users = self.spark_.range(self.n_users_).withColumnRenamed("id", "user")
+        unseen = users.crossJoin(top).join(self.seen_, ["user", "item"], "left_anti")
+        best = Window.partitionBy("user").orderBy(F.desc("score"), "item")
+        return unseen.withColumn("rank", F.row_number().over(best)).where(F.col("rank") <= k)
+
+
+class SparkALS(_SparkRanker):
+    """Lesson 04's implicit ALS on Spark MLlib, with our hyperparameters mapped.
+
+    ``factors``, ``alpha``, ``iterations`` and ``seed`` carry over as they are;
+    ``regularization`` L becomes ``regParam = L / mean_per_row``, with ``mean_per_row`` the
+    mean of ratings per user and per item in the training matrix (the mapping documented in
+    :mod:`recsys_lessons.scale`: same penalty for an average row).
+    """
+
+    def __init__(self, factors=32, regularization=30.0, alpha=2.0, iterations=15, seed=42):
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.seed = seed
+
+    def _fit_spark(self, spark):
+        self.reg_param_ = self.regularization / self.mean_per_row_
+        self.model_ = scale.spark_als(
+            self.seen_,
+            factors=self.factors,
+            reg_param=self.reg_param_,
+            alpha=self.alpha,
+            iterations=self.iterations,
+            seed=self.seed,
+        )
+
+    def _top_k(self, k: int):
+        return scale.recommend_all(self.model_, self.seen_, k=k)
+
+
+def spark_registry() -> list[ModelSpec]:
+    """The registry for ``--engine spark``: popularity and ALS on Spark, the rest skipped.
+
+    ALS has one grid point, the local row's first (its defaults), mapped as in
+    :class:`SparkALS`: every Spark fit costs seconds of start-up, so no grid search.
+    """
+    spark_rows = {
+        "popularity": {"factory": lambda p, c: SparkPopularity(), "grid": {}},
+        "als": {
+            "factory": lambda p, c: SparkALS(seed=c.seed, **p),
+            "grid": {"regularization": [30.0], "factors": [32]},
+        },
+    }
+    return [
+        replace(spec, skip=lambda context: None, tuner=None, **spark_rows[spec.name])
+        if spec.name in spark_rows
+        else replace(spec, skip=lambda context: NOT_ON_SPARK, tuner=None)
+        for spec in REGISTRY
+    ]
