@@ -179,6 +179,64 @@ def test_thompson_and_ucb_learn_the_best_arm_greedy_does_not():
     assert regret["thompson"] < regret["ucb"] < regret["greedy"]
 
 
+def test_prior_pseudo_counts_enter_the_mean_and_unseen_items_get_the_prior_mean():
+    policy = EpsilonGreedy(3, epsilon=0.0, prior=(1.0, 19.0))
+    policy.learn([0] * 5, [0, 0, 0, 0, 1], [1] * 5, [0, 0, 0, 0, 0])
+    np.testing.assert_allclose(policy.mean_reward_, [1 / 24, 1 / 21, 1 / 20])
+    # Greedy with a prior tries the unseen item (prior mean 0.05) before the two it has seen.
+    items, _ = policy.recommend(np.array([0]), k=1)
+    assert items[0, 0] == 2
+    with pytest.raises(ValueError, match="pseudo-counts"):
+        EpsilonGreedy(3, prior=(-1.0, 2.0))
+
+
+def test_examination_counts_looks_so_the_estimate_is_the_attraction():
+    exam = np.array([1.0, 0.5, 0.25])
+    policy = EpsilonGreedy(2, epsilon=0.0, examination=exam)
+    policy.learn([0] * 4, [0, 0, 1, 1], [1, 3, 2, 3], [1, 0, 1, 0])
+    np.testing.assert_allclose(policy.impressions_, [1.25, 0.75])
+    np.testing.assert_allclose(policy.mean_reward_, [1 / 1.25, 1 / 0.75])
+    # By simulation: two titles of equal attraction 0.4, one always shown first and one
+    # always last. Per impression the last looks 10x worse; per look they are equal.
+    rng = np.random.default_rng(0)
+    exam10 = 1.0 / np.arange(1, 11)
+    naive = EpsilonGreedy(2, epsilon=0.0)
+    aware = EpsilonGreedy(2, epsilon=0.0, examination=exam10)
+    n = 20_000
+    items = np.r_[np.zeros(n, int), np.ones(n, int)]
+    positions = np.r_[np.ones(n, int), np.full(n, 10)]
+    clicks = rng.random(2 * n) < 0.4 * exam10[positions - 1]
+    for policy in (naive, aware):
+        policy.learn(np.zeros(2 * n, int), items, positions, clicks)
+    assert naive.mean_reward_[1] < 0.2 * naive.mean_reward_[0]
+    np.testing.assert_allclose(aware.mean_reward_, [0.4, 0.4], atol=0.03)
+
+
+def test_thompson_with_examination_keeps_a_valid_posterior():
+    exam = np.array([1.0, 0.1])
+    policy = ThompsonSampling(2, prior=(1.0, 2.0), examination=exam, seed=0)
+    # Two clicks at position 2: 0.2 looks, so more clicks than looks; beta is floored at b.
+    policy.learn([0, 0], [0, 0], [2, 2], [1, 1])
+    np.testing.assert_allclose(policy.alpha_, [3.0, 1.0])
+    np.testing.assert_allclose(policy.beta_, [2.0, 2.0])
+    assert np.isfinite(policy.sample(10)).all()
+    assert "examination=[1.0, 0.1]" in repr(policy)
+
+
+@pytest.mark.parametrize(
+    "examination, positions, message",
+    [
+        ([1.0, 0.0], [1], "examination must be"),
+        ([[1.0, 0.5]], [1], "examination must be"),
+        ([1.0, 0.5], [3], "positions must be 1-based"),
+        ([1.0, 0.5], [0], "positions must be 1-based"),
+    ],
+)
+def test_examination_errors_say_what_to_pass(examination, positions, message):
+    with pytest.raises(ValueError, match=message):
+        EpsilonGreedy(3, examination=examination).learn([0], [1], positions, [1.0])
+
+
 def test_simulate_bandit_regret_is_zero_for_an_oracle():
     class Oracle(EpsilonGreedy):
         def _slates(self, users, k):

@@ -12,6 +12,19 @@ items it ranks highest; the three differ in how they rank:
 - :class:`ThompsonSampling` (Thompson 1933; Chapelle & Li, NIPS 2011): by a draw from each
   item's Beta posterior of its click rate, one draw per user.
 
+**Position-aware counting.** In a slate, a title at position 10 is rarely even looked at, so
+a non-click there says little about the title. Given the ``examination`` probability of each
+position (the position-based click model, ``P(click) = P(examine position) * P(attracted)``;
+in a real service estimated from a randomized experiment, Joachims et al., WSDM 2017), an
+impression at position ``j`` counts as ``examination[j - 1]`` of a *look*, and the policies
+estimate the click rate per look, the title's attraction (PBM bandits: Lagree, Vernade and
+Cappe, "Multiple-play bandits in the position-based model", NIPS 2016).
+
+**Prior.** ``prior=(a, b)`` credits every item with ``a`` clicks and ``b`` non-clicks before
+any data, so the estimate is ``(a + clicks) / (a + b + looks)``: an unseen title is assumed
+average-ish instead of worthless (Thompson sampling needs a prior; for the greedy estimate it
+is optional).
+
 They are not personalised (every user faces the same arms); see
 :mod:`recsys_lessons.explore.contextual` for LinUCB and exploration around a course model.
 :func:`simulate_bandit` plays one on a toy Bernoulli bandit and returns its regret.
@@ -33,17 +46,38 @@ __all__ = ["UCB1", "EpsilonGreedy", "ThompsonSampling", "simulate_bandit"]
 
 
 class _ItemArms(SlatePolicy):
-    """Per-item impression and reward counts, and a global ranking with random tie-breaks."""
+    """Per-item impression and reward counts, and a global ranking with random tie-breaks.
 
-    def __init__(self, n_items, reward="clicked", seed=0, exclude_seen=True):
+    ``prior`` and ``examination`` are described in the module docstring.
+    """
+
+    def __init__(
+        self,
+        n_items,
+        reward="clicked",
+        seed=0,
+        exclude_seen=True,
+        prior=(0.0, 0.0),
+        examination=None,
+    ):
         super().__init__(n_items, reward, seed, exclude_seen)
+        if len(prior) != 2 or min(prior) < 0:
+            raise ValueError(
+                f"prior must be two non-negative pseudo-counts (clicks, non-clicks); got {prior}."
+            )
+        self.prior = (float(prior[0]), float(prior[1]))
+        self.examination = _check_examination(examination)
         self.impressions_ = np.zeros(self.n_items)
         self.rewards_ = np.zeros(self.n_items)
         # Ties (e.g. every never-shown item) are broken by a fixed random order of the items.
         self._priority = self._rng.permutation(self.n_items)
 
     def learn(self, users, items, positions, rewards) -> None:
-        """Add one impression and its reward per entry (all arrays of equal length)."""
+        """Add one impression and its reward per entry (all arrays of equal length).
+
+        With ``examination``, the impression at position ``j`` (1-based) adds
+        ``examination[j - 1]`` looks instead of one impression.
+        """
         items = np.asarray(items)
         rewards = np.asarray(rewards, dtype=np.float64)
         if items.shape != rewards.shape:
@@ -52,17 +86,32 @@ class _ItemArms(SlatePolicy):
             )
         if items.size and (items.min() < 0 or items.max() >= self.n_items):
             raise ValueError(f"item indices must lie in 0..{self.n_items - 1}.")
-        self.impressions_ += np.bincount(items, minlength=self.n_items)
+        looks = None
+        if self.examination is not None:
+            positions = np.asarray(positions)
+            if positions.shape != items.shape or (
+                positions.size and (positions.min() < 1 or positions.max() > len(self.examination))
+            ):
+                raise ValueError(
+                    f"positions must be 1-based and at most {len(self.examination)} (the length "
+                    f"of examination), one per item; got shape {positions.shape}. Pass "
+                    "examination for every position the slates have (world.examination_probability(k))."
+                )
+            looks = self.examination[positions - 1]
+        self.impressions_ += np.bincount(items, weights=looks, minlength=self.n_items)
         self.rewards_ += np.bincount(items, weights=rewards, minlength=self.n_items)
 
     @property
     def mean_reward_(self) -> np.ndarray:
-        """Observed mean reward per item (0 for items never shown)."""
+        """Estimated reward per impression (per look with ``examination``) of each item:
+        ``(a + rewards) / (a + b + impressions)`` with ``prior = (a, b)``; with no prior, the
+        observed mean and 0 for items never shown."""
+        a, b = self.prior
         return np.divide(
-            self.rewards_,
-            self.impressions_,
+            a + self.rewards_,
+            a + b + self.impressions_,
             out=np.zeros(self.n_items),
-            where=self.impressions_ > 0,
+            where=(a + b + self.impressions_) > 0,
         )
 
     def _ranking(self, scores: np.ndarray) -> np.ndarray:
@@ -76,14 +125,36 @@ class EpsilonGreedy(_ItemArms):
     Every slot independently keeps the greedy item (probability ``1 - epsilon``) or shows an
     item drawn uniformly from the items outside the greedy slate (propensity
     ``epsilon / (n_items - k)``), see :func:`~recsys_lessons.explore.slates.epsilon_slates`.
-    ``epsilon = 0`` is pure exploitation: it sticks to the first items that earned a click.
-    ``last_explored_`` records which slots of the last call explored.
+    ``epsilon = 0`` is pure exploitation: with no prior it sticks to the first items that
+    earned a click; with a prior it tries unseen items only while their prior mean beats what
+    it has seen. ``last_explored_`` records which slots of the last call explored.
+
+    Parameters
+    ----------
+    n_items : int
+    epsilon : float in [0, 1]
+    reward : str
+    seed : int
+    exclude_seen : bool
+    prior : tuple of float
+        Pseudo-counts ``(a, b)`` of clicks and non-clicks (default none).
+    examination : array-like of float, optional
+        Examination probability of each position (count looks, not impressions).
     """
 
-    def __init__(self, n_items, epsilon=0.1, reward="clicked", seed=0, exclude_seen=True):
+    def __init__(
+        self,
+        n_items,
+        epsilon=0.1,
+        reward="clicked",
+        seed=0,
+        exclude_seen=True,
+        prior=(0.0, 0.0),
+        examination=None,
+    ):
         if not 0.0 <= epsilon <= 1.0:
             raise ValueError(f"epsilon must lie in [0, 1] (a share of slots); got {epsilon}.")
-        super().__init__(n_items, reward, seed, exclude_seen)
+        super().__init__(n_items, reward, seed, exclude_seen, prior, examination)
         self.epsilon = epsilon
 
     def _slates(self, users, k):
@@ -95,7 +166,7 @@ class EpsilonGreedy(_ItemArms):
         return items, propensities
 
     def _describe(self):
-        return f"n_items={self.n_items}, epsilon={self.epsilon}"
+        return f"n_items={self.n_items}, epsilon={self.epsilon}{_counting(self)}"
 
 
 class UCB1(_ItemArms):
@@ -132,8 +203,10 @@ class UCB1(_ItemArms):
 class ThompsonSampling(_ItemArms):
     """Beta-Bernoulli Thompson sampling: rank items by a draw from their click-rate posterior.
 
-    With prior ``Beta(a, b)``, ``c_i`` clicks and ``n_i`` impressions, item ``i``'s posterior
-    is ``Beta(a + c_i, b + n_i - c_i)`` (``alpha_``, ``beta_``). Each user gets an independent
+    With prior ``Beta(a, b)``, ``c_i`` clicks and ``n_i`` impressions (looks, with
+    ``examination``), item ``i``'s posterior is ``Beta(a + c_i, b + max(n_i - c_i, 0))``
+    (``alpha_``, ``beta_``; with looks, a title can by chance earn more clicks than its expected
+    looks, hence the floor). Each user gets an independent
     draw ``theta ~ posterior`` and the ``k`` items of highest ``theta``: an item is shown about
     as often as it is likely to be among the best, so uncertain items get tried and clearly
     bad ones stop being shown.
@@ -154,6 +227,9 @@ class ThompsonSampling(_ItemArms):
     reward : str
         A 0/1 log column (default ``"clicked"``).
     seed : int
+    exclude_seen : bool
+    examination : array-like of float, optional
+        Examination probability of each position (count looks, not impressions).
     """
 
     def __init__(
@@ -164,13 +240,13 @@ class ThompsonSampling(_ItemArms):
         reward="clicked",
         seed=0,
         exclude_seen=True,
+        examination=None,
     ):
         if len(prior) != 2 or min(prior) <= 0:
             raise ValueError(f"prior must be two positive numbers (a, b) of a Beta; got {prior}.")
         if n_propensity_draws < 0:
             raise ValueError(f"n_propensity_draws must be >= 0; got {n_propensity_draws}.")
-        super().__init__(n_items, reward, seed, exclude_seen)
-        self.prior = tuple(prior)
+        super().__init__(n_items, reward, seed, exclude_seen, prior, examination)
         self.n_propensity_draws = n_propensity_draws
 
     def learn(self, users, items, positions, rewards) -> None:
@@ -189,8 +265,8 @@ class ThompsonSampling(_ItemArms):
 
     @property
     def beta_(self) -> np.ndarray:
-        """Posterior ``b + impressions - clicks`` per item."""
-        return self.prior[1] + self.impressions_ - self.rewards_
+        """Posterior ``b + max(impressions - clicks, 0)`` per item."""
+        return self.prior[1] + np.maximum(self.impressions_ - self.rewards_, 0.0)
 
     def sample(self, n_draws: int) -> np.ndarray:
         """``n_draws`` independent draws of every item's click rate, shape ``(n_draws, n_items)``."""
@@ -211,7 +287,31 @@ class ThompsonSampling(_ItemArms):
         return items, hits / (1 + self.n_propensity_draws)
 
     def _describe(self):
-        return f"n_items={self.n_items}, prior={self.prior}"
+        return f"n_items={self.n_items}, prior={self.prior}{_counting(self)}"
+
+
+def _counting(policy) -> str:
+    """The ``repr`` fragment of the optional prior and examination settings."""
+    parts = ""
+    if not isinstance(policy, ThompsonSampling) and policy.prior != (0.0, 0.0):
+        parts += f", prior={policy.prior}"
+    if policy.examination is not None:
+        parts += f", examination={np.round(policy.examination, 3).tolist()}"
+    return parts
+
+
+def _check_examination(examination):
+    """``None`` or a 1-D float array of probabilities in (0, 1], one per position."""
+    if examination is None:
+        return None
+    values = np.asarray(examination, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or not ((values > 0) & (values <= 1)).all():
+        raise ValueError(
+            "examination must be a 1-D array of probabilities in (0, 1], one per position "
+            "(e.g. world.examination_probability(k)); got "
+            f"{np.array2string(values, threshold=6)}."
+        )
+    return values
 
 
 def _leading_order(scores: np.ndarray, depth: int) -> np.ndarray:
