@@ -162,6 +162,13 @@ def doubly_robust_estimate(
     variance than IPS when the model is good. With ``w = 0`` it is the direct method; with a
     zero reward model it is IPS.
 
+    How much lower: with a 0/1 reward of chance ``mu`` for the logged item, IPS's term varies
+    by ``E[w^2 mu] - V^2`` and DR's, with a perfect model, by ``E[w^2 mu (1 - mu)]``; the gain
+    is at most ``E[w^2 mu^2]``, about a share ``mu`` of IPS's variance. With rare clicks DR
+    is therefore about as noisy as IPS whatever the model; it pays with frequent or
+    predictable rewards, and with clipped weights (``max_weight``), where it loses only the
+    clipped share of the model's error ``r - rhat`` instead of the clicks themselves.
+
     Parameters
     ----------
     rewards, logging_propensities, target_propensities : array-like, shape ``(n,)``
