@@ -34,9 +34,9 @@ every policy), reported as a mean with a 95% t-interval over seeds:
    the simulator's expected clicks per slot of each target for the same visits. Two logging
    regimes: 20 % exploration (weights at most 5), and 2 % exploration (weights up to 50),
    where IPS and DR are also computed with weights clipped at 10. Bias and RMSE per
-   estimator over ``N_LOGS`` logs per seed, then the interval over seeds.
+   estimator over 30 logs per seed (seeds 0-4), then the interval over seeds.
 
-Run ``python -m benchmarks.exploration`` (about 10 minutes on 2 quiet cores) or ``--quick``
+Run ``python -m benchmarks.exploration`` (about 14 minutes on 2 cores) or ``--quick``
 (2 seeds, fewer policies: a smoke test, not for claims). Prints the tables and writes
 ``benchmarks/results/exploration.json``.
 """
