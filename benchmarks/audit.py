@@ -2,13 +2,13 @@
 
 For MovieLens 100K (when available) and the simulated catalogue, over several split seeds
 (a 75/25 split stratified by user, seeds 0..n-1), every course model is fitted on the binary
-"watched" matrix and audited with :func:`recsys_lessons.audit.audit_report`: nDCG@10,
+"watched" matrix and audited with :func:`recsys_lessons.responsible.audit.audit_report`: nDCG@10,
 ARP, APLT, long-tail exposure, coverage, Gini, popularity lift, popularity miscalibration,
 calibration KL, the nDCG@10 gap of niche users to the best mainstream group, the gap of the
 worst demographic group (gender on MovieLens, the minority segment on the simulated
 catalogue), and the exposure share of the disadvantaged item group (long tail / independent
 providers) beside its share of relevant items. Every figure is a mean with a 95% Student-t
-interval over the split seeds (:func:`recsys_lessons.stats.seed_interval`).
+interval over the split seeds (:func:`recsys_lessons.evaluation.stats.seed_interval`).
 
 Trade-off sweeps re-rank EASE (calibrated re-ranking and xQuAD for the long tail at several
 lambdas; lesson 06's MMR over EASE's 100 best candidates with genre vectors, at
@@ -36,15 +36,14 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons import audit, metrics, mitigate, models
+from recsys_lessons import metrics, models
 from recsys_lessons.data import interaction_matrix, load_dataset
+from recsys_lessons.evaluation import seed_interval, stratified_split
 from recsys_lessons.explore import ExploringPolicy
-from recsys_lessons.feedback import CalibratedPolicy, loop_metrics
 from recsys_lessons.hybrid import mmr_rerank
-from recsys_lessons.models.base import top_k_indices
-from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
-from recsys_lessons.split import stratified_split
-from recsys_lessons.stats import seed_interval
+from recsys_lessons.online import ModelPolicy, OnlineEnvironment
+from recsys_lessons.responsible import CalibratedPolicy, audit, loop_metrics, mitigate
+from recsys_lessons.top_k import top_k_indices
 
 K = 10
 RESULT = Path(__file__).resolve().parent / "results" / "audit.json"

@@ -4,11 +4,11 @@ Lesson 05 (``notebooks/05_cold_start.ipynb``) teaches every method measured here
 
 Protocol, repeated for every split seed (mean and 95% interval over the seeds, t interval):
 
-**Cold items.** :func:`~recsys_lessons.split.cold_item_split` holds out 20% of the items with
+**Cold items.** :func:`~recsys_lessons.evaluation.split.cold_item_split` holds out 20% of the items with
 all their interactions (implicit feedback: 1.0 per rated pair). Each user with at least one
 held-out interaction gets a "new titles" shelf of 10 items ranked **among the cold items
-only** (:func:`~recsys_lessons.evaluate.evaluate_cold_items`); nDCG@10. Metadata =
-:func:`~recsys_lessons.coldstart.item_attributes` (genres, tags and provider where they
+only** (:func:`~recsys_lessons.evaluation.harness.evaluate_cold_items`); nDCG@10. Metadata =
+:func:`~recsys_lessons.coldstart.attributes.item_attributes` (genres, tags and provider where they
 exist, release-year band, "released N days before the last training event" band).
 Hyperparameters are tuned on a validation split carved from the warm (training) data only: a
 further 25% of the training items (20% of all) are held out as validation cold items, each
@@ -19,10 +19,10 @@ refitted on the whole training part and scored on the test items.
 - ``ContentBased`` (lesson 02, cosine on genres, plus tags where they exist);
 - ``AttributeMapping`` (Gantner et al. 2010): ridge from attributes to ALS or EASE item vectors.
 
-**Cold users.** :func:`~recsys_lessons.split.cold_user_split` holds out 20% of the users;
+**Cold users.** :func:`~recsys_lessons.evaluation.split.cold_user_split` holds out 20% of the users;
 the rest trains. Each held-out user's first 15 events in time are what they could tell us
 (the "pool"); the events after them are the test, **the same for every method**, and every
-list ranks all items minus the pool (:func:`~recsys_lessons.evaluate.evaluate_cold_users`);
+list ranks all items minus the pool (:func:`~recsys_lessons.evaluation.harness.evaluate_cold_users`);
 nDCG@10. ALS and EASE use their class defaults (tuned on MovieLens 100K in lesson 04).
 
 - ``Popularity`` and ``SegmentPopularity`` (ML-100K: age band x gender; synthetic: segment)
@@ -30,7 +30,7 @@ nDCG@10. ALS and EASE use their class defaults (tuned on MovieLens 100K in lesso
 - onboarding questionnaire (Rashid et al. 2002): items asked in the order of a strategy
   (popularity, entropy, log popularity x entropy, computed on the warm users' ratings) until
   the user has answered 3, 5 or 10 (a user can answer about the items in their pool); the
-  answers are folded into ALS (:func:`~recsys_lessons.coldstart.score_new_users`).
+  answers are folded into ALS (:func:`~recsys_lessons.coldstart.attributes.score_new_users`).
   ``questions`` is the mean number of items shown to collect the answers;
 - fold-in: the user's first 3, 5 or 10 events in time (what a new member actually watched
   first) folded into ALS and into EASE.
@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons.coldstart import (
+from recsys_lessons.coldstart.attributes import (
     QUESTION_STRATEGIES,
     AttributeMapping,
     PredictedPopularity,
@@ -66,12 +66,15 @@ from recsys_lessons.coldstart import (
     score_new_users,
     segment_labels,
 )
-from recsys_lessons.data import load_dataset
-from recsys_lessons.evaluate import evaluate_cold_items, evaluate_cold_users
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix, load_dataset
+from recsys_lessons.evaluation import (
+    cold_item_split,
+    cold_user_split,
+    evaluate_cold_items,
+    evaluate_cold_users,
+    seed_interval,
+)
 from recsys_lessons.models import ALS, EASE, ContentBased, Popularity, Random
-from recsys_lessons.split import cold_item_split, cold_user_split
-from recsys_lessons.stats import seed_interval
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cold_start.json"
 COLD_FRACTION = 0.2
@@ -93,7 +96,7 @@ BASES = {"ALS(factors=64)": lambda: ALS(factors=64), "EASE(l2=500.0)": lambda: E
 
 
 def interval(values) -> tuple[float, float, float]:
-    """Mean and 95% t interval over split seeds (:func:`recsys_lessons.stats.seed_interval`)."""
+    """Mean and 95% t interval over split seeds (:func:`recsys_lessons.evaluation.stats.seed_interval`)."""
     result = seed_interval(values)
     return result.estimate, result.low, result.high
 

@@ -55,6 +55,7 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from recsys_lessons.data import load_dataset
+from recsys_lessons.evaluation import seed_interval
 from recsys_lessons.explore import (
     UCB1,
     EpsilonGreedy,
@@ -70,9 +71,8 @@ from recsys_lessons.explore import (
     snips_estimate,
 )
 from recsys_lessons.models import ALS
-from recsys_lessons.models.base import top_k_indices
-from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment, PopularityPolicy
-from recsys_lessons.stats import seed_interval
+from recsys_lessons.online import ModelPolicy, OnlineEnvironment, PopularityPolicy
+from recsys_lessons.top_k import top_k_indices
 
 RESULTS = Path(__file__).resolve().parent / "results" / "exploration.json"
 K = 10
@@ -93,7 +93,7 @@ ESTIMATORS = ("replay", "IPS", "SNIPS", "DM", "DR", "DR, perfect model")
 
 
 def interval(values) -> dict:
-    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.stats.seed_interval`).
+    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.evaluation.stats.seed_interval`).
 
     One seed gives a zero-width interval; a NaN value (an estimator with no answer on some
     seed) gives a NaN mean and bounds, recorded as such in the results.

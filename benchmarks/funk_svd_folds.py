@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix
 from recsys_lessons.models.funk_svd import FunkSVD
 
 SEED = 42

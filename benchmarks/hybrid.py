@@ -38,7 +38,8 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.movielens_100k import CANDIDATES, ms_recommenders_map, tune
 from recsys_lessons import metrics, models
-from recsys_lessons.data import interaction_matrix, load_dataset
+from recsys_lessons.data import generate_catalogue, interaction_matrix, load_dataset
+from recsys_lessons.evaluation import stratified_split
 from recsys_lessons.hybrid import (
     LearnedRanker,
     RealTimeRecommender,
@@ -54,10 +55,8 @@ from recsys_lessons.hybrid import (
     tune_weights,
     weight_grid,
 )
-from recsys_lessons.models.base import top_k_indices
 from recsys_lessons.retrieval import ApproximateIndex
-from recsys_lessons.split import stratified_split
-from recsys_lessons.synthetic import generate_catalogue
+from recsys_lessons.top_k import top_k_indices
 
 K = 10
 SEEDS = (42, 1, 2, 3, 4)

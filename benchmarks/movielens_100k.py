@@ -7,7 +7,7 @@ of split of train, seed 42); the test split is touched once, by the chosen confi
 
 Two partitions, both following that procedure (``--partition``):
 
-- ``course`` (default): :func:`recsys_lessons.split.stratified_split`. The same procedure
+- ``course`` (default): :func:`recsys_lessons.evaluation.split.stratified_split`. The same procedure
   as Recommenders' ``python_stratified_split`` (one uniform key per row from
   ``np.random.seed(42); np.random.rand(n)``, rows ordered by key within each item), but
   **not the same rows**: our frame is sorted by timestamp while theirs is in ``u.data``
@@ -42,9 +42,12 @@ from threadpoolctl import threadpool_limits
 
 from recsys_lessons import models
 from recsys_lessons.data import interaction_matrix, load_dataset
-from recsys_lessons.evaluate import evaluate
-from recsys_lessons.split import stratified_split
-from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval
+from recsys_lessons.evaluation import (
+    bootstrap_interval,
+    evaluate,
+    paired_bootstrap_interval,
+    stratified_split,
+)
 
 K = 10
 K_LIST = K
@@ -324,8 +327,8 @@ def ml100k_file_order() -> pd.DataFrame:
     """``user_id, item_id`` of ``u.data`` in file order, from wherever the course finds ML-100K."""
     import zipfile
 
-    from recsys_lessons import data as course_data
-    from recsys_lessons.movielens import RELEASES
+    from recsys_lessons.data import RELEASES
+    from recsys_lessons.data import loading as course_data
 
     source = course_data._locate(RELEASES["movielens-100k"], None, None)
     columns = {"names": ["user_id", "item_id", "rating", "timestamp"], "sep": "\t"}
@@ -349,7 +352,7 @@ def splits(data, partition: str):
 
 
 PARTITION_DESCRIPTION = {
-    "course": "recsys_lessons.split.stratified_split(by='item', test_ratio=0.25, seed=42): "
+    "course": "recsys_lessons.evaluation.split.stratified_split(by='item', test_ratio=0.25, seed=42): "
     "rows in time order, round(0.75 n) per item in train",
     "msr": "benchmarks.movielens_100k.msr_partition: Recommenders' python_stratified_split "
     "(filter_by='item', seed=42) rebuilt exactly: u.data file order, floor(0.75 n) per item in train",

@@ -46,17 +46,16 @@ from threadpoolctl import threadpool_limits
 
 from recsys_lessons import metrics
 from recsys_lessons.data import interaction_matrix, load_dataset
-from recsys_lessons.experiment import (
+from recsys_lessons.evaluation import seed_interval, temporal_split
+from recsys_lessons.models import ALS, BPR, EASE, ContentBased, ItemKNN, Popularity, Random, UserKNN
+from recsys_lessons.online import ModelPolicy, OnlineEnvironment
+from recsys_lessons.online.experiment import (
     InterleavingPolicy,
     ab_test,
     cuped,
     interleaving_preference,
     users_to_pick_winner,
 )
-from recsys_lessons.models import ALS, BPR, EASE, ContentBased, ItemKNN, Popularity, Random, UserKNN
-from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
-from recsys_lessons.split import temporal_split
-from recsys_lessons.stats import seed_interval
 
 RESULTS = Path(__file__).resolve().parent / "results" / "online.json"
 SETTINGS = {
@@ -226,7 +225,7 @@ def run_seed(seed, repetitions, names, replications):
 
 
 def interval(values, log=False):
-    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.stats.seed_interval`).
+    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.evaluation.stats.seed_interval`).
 
     Non-finite values are dropped. With ``log`` the interval is taken on the logarithms and
     mapped back with ``exp`` (a geometric mean and its interval). One value gives NaN bounds.

@@ -10,7 +10,7 @@ catalogues are measured, from the most structured to none:
 - ``clustered-dot``: the same directions with lengths that follow popularity, as matrix
   factorization learns them (ALS: the more watched, the longer), searched by dot product;
 - ``simulated``: the true taste vectors of the course's simulated streaming catalogue
-  (:func:`recsys_lessons.synthetic.generate_catalogue`); half of each item vector's
+  (:func:`recsys_lessons.data.catalogue.generate_catalogue`); half of each item vector's
   variance is isotropic noise, which no tree can exploit;
 - ``iid-gaussian``: i.i.d. standard normal vectors, the worst case for any index.
 
@@ -23,12 +23,12 @@ lengths, and how much the top-10 by dot product differs from the top-10 by cosin
 Protocol: both searches in this process on one thread (BLAS, annoy and OpenMP limited to
 one), one query per call as a real-time service sees them, best of ``PASSES`` passes over
 ``N_QUERIES`` queries; the exact search is timed before and after each catalogue's sweep and
-its best time is used. Exact search is :class:`recsys_lessons.retrieval.ExactIndex` (float32
+its best time is used. Exact search is :class:`recsys_lessons.retrieval.indexes.ExactIndex` (float32
 numpy, matrix-vector product + argpartition); its batched throughput (all queries in one
 call) is reported for context, the batch / precomputed-tables case. Annoy indexes:
 
 - ``annoy-dot``: annoy's own ``"dot"`` metric (annoy 1.17.3);
-- ``dot``: :class:`recsys_lessons.retrieval.ApproximateIndex` with ``metric="dot"``, which
+- ``dot``: :class:`recsys_lessons.retrieval.indexes.ApproximateIndex` with ``metric="dot"``, which
   does the same reduction to angular search itself (Bachrach et al. 2014);
 - ``cosine+rerank``: an angular index (annoy normalises the vectors), asked for the
   ``RERANK_CANDIDATES`` nearest by cosine, re-ranked exactly by dot product in numpy;
@@ -63,10 +63,14 @@ from annoy import AnnoyIndex
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons.data import DatasetUnavailableError, interaction_matrix, load_dataset
+from recsys_lessons.data import (
+    DatasetUnavailableError,
+    generate_catalogue,
+    interaction_matrix,
+    load_dataset,
+)
 from recsys_lessons.models import ALS
 from recsys_lessons.retrieval import ApproximateIndex, ExactIndex, retrieval_recall
-from recsys_lessons.synthetic import generate_catalogue
 
 SEED = 42
 N_ITEMS, DIMENSION, N_QUERIES, K = 100_000, 64, 500, 10
@@ -318,7 +322,7 @@ class AnnoyBuiltinDot:
 
 
 class LibraryIndex:
-    """``dot`` / ``angular``: :class:`recsys_lessons.retrieval.ApproximateIndex`."""
+    """``dot`` / ``angular``: :class:`recsys_lessons.retrieval.indexes.ApproximateIndex`."""
 
     def __init__(self, n_trees: int, metric: str, seed: int = SEED):
         self.index = ApproximateIndex(n_trees, metric, seed=seed)
@@ -645,7 +649,7 @@ def write_results(results: dict, structures: dict, dot_check, text: str, total: 
     report = {
         "protocol": (
             f"{N_ITEMS} items x {DIMENSION} dims, {N_QUERIES} queries, top-{K}; exact = "
-            "recsys_lessons.retrieval.ExactIndex (float32 numpy), approximate = annoy 1.17.3; "
+            "recsys_lessons.retrieval.indexes.ExactIndex (float32 numpy), approximate = annoy 1.17.3; "
             f"one query per call, best of {PASSES} passes, everything on one thread, both "
             "timed in the same run (exact before and after each sweep, best kept); recall@k = "
             "share of the exact top-k found; a sweep stops at the first search_k reaching the "

@@ -3,17 +3,17 @@
 Lesson 12 (``notebooks/12_scale_out_with_spark.ipynb``) reads these numbers.
 
 **Parity.** MovieLens 100K and MovieLens Latest Small, the Microsoft Recommenders protocol:
-75/25 split stratified by item (:func:`recsys_lessons.split.stratified_split`, and the same
-rows in Spark via :func:`recsys_lessons.scale.stratified_split_spark`), every test rating
+75/25 split stratified by item (:func:`recsys_lessons.evaluation.split.stratified_split`, and the same
+rows in Spark via :func:`recsys_lessons.scale.spark.stratified_split_spark`), every test rating
 relevant, k = 10, training items removed. Ours: ``ALS(factors=64, regularization=60,
 alpha=2, iterations=15, seed=42)`` on ratings (confidence 1 + 2 * rating), as in
 ``benchmarks/movielens_100k.py``. Spark: ``pyspark.ml.recommendation.ALS(rank=64,
 maxIter=15, alpha=2, implicitPrefs=True, regParam=60 / m)`` where ``m`` is the mean number
 of training ratings per user and per item (Spark scales its penalty by each row's count;
-see :mod:`recsys_lessons.scale`). nDCG@10 per split seed; mean and 95% t interval over the
+see :mod:`recsys_lessons.scale.spark`). nDCG@10 per split seed; mean and 95% t interval over the
 seeds, and for seed 42 a paired bootstrap over users of Spark - ours.
 
-**Scaling curve.** :func:`recsys_lessons.scale.zipf_log` logs of growing size; per engine
+**Scaling curve.** :func:`recsys_lessons.scale.spark.zipf_log` logs of growing size; per engine
 and size, in a fresh process: fit ALS (64 factors, 10 iterations) and recommend 10 items to
 every user (seen removed). Engines: ``implicit`` on 1 and 2 threads, Spark ``local[2]``.
 Peak memory: the process's maximum resident set (``ru_maxrss``), plus the JVM's
@@ -47,11 +47,9 @@ ENGINES = ("implicit-1", "implicit-2", "spark-local[2]")
 def parity(spark, dataset: str, seed: int) -> dict:
     """nDCG@10 of our ALS and Spark's on the same stratified-by-item split."""
     from recsys_lessons import scale
-    from recsys_lessons.data import load_dataset
-    from recsys_lessons.evaluate import evaluate
-    from recsys_lessons.matrix import interaction_matrix
+    from recsys_lessons.data import interaction_matrix, load_dataset
+    from recsys_lessons.evaluation import evaluate, stratified_split
     from recsys_lessons.models import ALS
-    from recsys_lessons.split import stratified_split
 
     data = load_dataset(dataset)
     interactions = data.interactions.reset_index(drop=True)
@@ -92,7 +90,7 @@ def parity(spark, dataset: str, seed: int) -> dict:
 def one_cell(engine: str, n_interactions: int) -> dict:
     """Fit + recommend-all for one engine and size (run in a fresh process)."""
     from recsys_lessons import scale
-    from recsys_lessons.matrix import interaction_matrix
+    from recsys_lessons.data import interaction_matrix
 
     log = scale.zipf_log(n_interactions, seed=0)
     result = {"engine": engine, "n_asked": n_interactions, "n_interactions": len(log)}
@@ -184,7 +182,7 @@ def main(argv=None) -> dict:
         return {}
 
     from recsys_lessons import scale
-    from recsys_lessons.stats import paired_bootstrap_interval, seed_interval
+    from recsys_lessons.evaluation import paired_bootstrap_interval, seed_interval
 
     seeds = [42] if args.quick else [42, 43, 44, 45, 46]
     sizes = [100_000, 300_000] if args.quick else [100_000, 300_000, 1_000_000, 3_000_000]
@@ -241,7 +239,7 @@ def main(argv=None) -> dict:
         "parity": parity_rows,
         "scaling_curve": curve_rows,
         "curve_protocol": {
-            "data": "recsys_lessons.scale.zipf_log(n, seed=0)",
+            "data": "recsys_lessons.scale.spark.zipf_log(n, seed=0)",
             "ours": f"ALS(factors={CURVE_FACTORS}, iterations={CURVE_ITERATIONS}, num_threads=T)",
             "spark": f"spark_als(rank={CURVE_FACTORS}, maxIter={CURVE_ITERATIONS}, regParam=0.1), local[2]",
             "runs_per_cell": 1,

@@ -30,11 +30,10 @@ import numpy as np
 import pandas as pd
 
 from recsys_lessons import models
-from recsys_lessons.data import load_dataset
+from recsys_lessons.data import generate_catalogue, load_dataset
+from recsys_lessons.evaluation import bootstrap_interval, paired_bootstrap_interval, seed_interval
 from recsys_lessons.models import sequential
 from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
-from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval, seed_interval
-from recsys_lessons.synthetic import generate_catalogue
 
 K = 10
 SEED = 42
@@ -218,7 +217,7 @@ def simulated(seeds, focus: float) -> dict:
 
 
 def mean_and_t_interval(values) -> dict:
-    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.stats.seed_interval`)."""
+    """Mean and 95% t-interval over seeds (:func:`recsys_lessons.evaluation.stats.seed_interval`)."""
     interval = seed_interval(values)
     return {
         "mean": interval.estimate,

@@ -1,13 +1,27 @@
 """recsys-lessons: the helper package of a hands-on course on recommender systems.
 
-Every lesson notebook imports from here. The modules are small and meant to be read:
+The folders are the course's table of contents: each lesson's ideas live in one subpackage,
+and a few core modules at the top are shared by all of them.
 
-- :mod:`recsys_lessons.data`: load MovieLens or the simulated catalogue, build matrices.
-- :mod:`recsys_lessons.split`: train/test splits (random, stratified, temporal, leave-last-out).
-- :mod:`recsys_lessons.metrics`: ranking and beyond-accuracy metrics.
-- :mod:`recsys_lessons.evaluate`: fit a dict of models and compare them in one table.
-- :mod:`recsys_lessons.models`: the recommenders, one file per family.
-- :mod:`recsys_lessons.checks`: instant feedback for the exercise notebooks.
+| lesson | topic | subpackage |
+| --- | --- | --- |
+| 00 | welcome and data | :mod:`recsys_lessons.data` |
+| 01 | baselines and evaluation | :mod:`recsys_lessons.evaluation`, :mod:`recsys_lessons.metrics` |
+| 01-04 | content-based, item-kNN, matrix factorization | :mod:`recsys_lessons.models` |
+| 04 | nearest-neighbour retrieval | :mod:`recsys_lessons.retrieval` |
+| 05 | cold start | :mod:`recsys_lessons.coldstart` |
+| 06 | hybrid ranking, freshness, re-ranking, serving | :mod:`recsys_lessons.hybrid` |
+| 07 | sequences, sessions and watch time | :mod:`recsys_lessons.sequences` |
+| 08 | online experiments: A/B tests, interleaving, shadow mode | :mod:`recsys_lessons.online` |
+| 09 | exploration and off-policy evaluation | :mod:`recsys_lessons.explore` |
+| 10 | responsible personalization: audits, mitigation, feedback loops, privacy, explanations | :mod:`recsys_lessons.responsible` |
+| 11 | capstone: the pilot kit (``recsys-pilot``) | :mod:`recsys_lessons.pilot` |
+| 12 | scale-out on Apache Spark (optional extra) | :mod:`recsys_lessons.scale` |
+| all | exercise checks (``q1.check()``) | :mod:`recsys_lessons.checks` |
+
+Core modules used everywhere:
+
+- :mod:`recsys_lessons.metrics`: ranking and beyond-accuracy metrics (design section 4.1).
 """
 
 __version__ = "0.1.0"

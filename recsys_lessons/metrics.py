@@ -10,7 +10,7 @@ section 4.1):
 - ``relevant``: what each user actually liked in the test data, either a sequence with one
   collection of item indices per user (sets, lists or arrays; a 2-D array is read as one
   row of item indices per user), or a SciPy sparse user x item matrix (or an
-  :class:`~recsys_lessons.matrix.InteractionMatrix`) whose stored non-zero entries are the
+  :class:`~recsys_lessons.data.matrix.InteractionMatrix`) whose stored non-zero entries are the
   relevant items.
 
 Ranking metrics (``precision_at_k`` ... ``hit_rate_at_k``) return the mean over the users
@@ -34,7 +34,7 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
-from recsys_lessons.matrix import InteractionMatrix
+from recsys_lessons.data.matrix import InteractionMatrix
 
 __all__ = [
     "average_precision_at_k",

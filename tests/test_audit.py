@@ -1,12 +1,12 @@
-"""Tests of recsys_lessons.audit: hand-computed fixtures and properties."""
+"""Tests of recsys_lessons.responsible.audit: hand-computed fixtures and properties."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recsys_lessons import audit
-from recsys_lessons.stats import bootstrap_interval
+from recsys_lessons.evaluation import bootstrap_interval
+from recsys_lessons.responsible import audit
 
 
 def csr(rows, n_items):

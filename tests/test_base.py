@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix
 from recsys_lessons.models import Popularity, Random
-from recsys_lessons.models.base import Recommender, as_interaction_csr, top_k_indices
+from recsys_lessons.models.base import Recommender, as_interaction_csr
+from recsys_lessons.top_k import top_k_indices
 
 # 4 users x 5 items. Item popularity (users per item): [3, 1, 2, 0, 1].
 X = sp.csr_matrix(

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from recsys_lessons import metrics
-from recsys_lessons.evaluate import evaluate_cold_items, evaluate_cold_users, warm_up_curve
+from recsys_lessons.evaluation import evaluate_cold_items, evaluate_cold_users, warm_up_curve
 
 # 3 users x 5 items; items 1, 3 and 4 are new.
 TEST = sp.csr_matrix(

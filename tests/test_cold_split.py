@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recsys_lessons.split import cold_item_split, cold_user_split
+from recsys_lessons.evaluation import cold_item_split, cold_user_split
 
 
 def make_interactions(n_users=30, n_items=50, min_events=4, max_events=20, seed=0):

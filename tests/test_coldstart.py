@@ -11,8 +11,8 @@ from implicit.cpu.als import AlternatingLeastSquares
 from scipy.stats import entropy as scipy_entropy
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons import coldstart
-from recsys_lessons.coldstart import (
+from recsys_lessons.coldstart import attributes as coldstart
+from recsys_lessons.coldstart.attributes import (
     AttributeMapping,
     PredictedPopularity,
     SegmentPopularity,
@@ -25,11 +25,9 @@ from recsys_lessons.coldstart import (
     score_new_users,
     segment_labels,
 )
-from recsys_lessons.data import load_dataset
-from recsys_lessons.evaluate import evaluate_cold_items
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix, load_dataset
+from recsys_lessons.evaluation import cold_item_split, evaluate_cold_items
 from recsys_lessons.models import ALS, EASE, ContentBased, ItemKNN
-from recsys_lessons.split import cold_item_split
 
 # ------------------------------------------------------------------ fixtures
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix
 from recsys_lessons.models.content_based import ContentBased, build_item_features
 
 S2 = math.sqrt(2)
@@ -284,7 +284,7 @@ def fit_on(dataset, extra_row=None):
 
 def test_two_mystery_dramas_on_movielens_100k(ml100k_dir):
     """The lesson's seed example: a new user who watched two mystery dramas."""
-    from recsys_lessons.movielens import read_ml100k
+    from recsys_lessons.data import read_ml100k
 
     dataset = read_ml100k(ml100k_dir)
     items = dataset.items.sort_index()
@@ -305,7 +305,7 @@ def test_two_mystery_dramas_on_movielens_100k(ml100k_dir):
 
 
 def test_tags_explain_recommendations_on_movielens_latest_small(ml_latest_small_dir):
-    from recsys_lessons.movielens import read_ml_latest_small
+    from recsys_lessons.data import read_ml_latest_small
 
     model, _ = fit_on(read_ml_latest_small(ml_latest_small_dir))
     assert set(model.features_.blocks) == {"genres", "tags", "title"}
@@ -319,7 +319,7 @@ def test_tags_explain_recommendations_on_movielens_latest_small(ml_latest_small_
 
 
 def test_every_block_on_the_synthetic_catalogue():
-    from recsys_lessons.synthetic import generate_catalogue
+    from recsys_lessons.data import generate_catalogue
 
     dataset = generate_catalogue(seed=3, n_users=200, n_items=300, n_interactions=6000)
     model, _ = fit_on(dataset)

@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_lessons import data, movielens
-from recsys_lessons.data import (
+from recsys_lessons.data import loading as data
+from recsys_lessons.data import movielens, read_ml100k, read_ml_latest_small
+from recsys_lessons.data.loading import (
     DATASETS,
     Dataset,
     DatasetUnavailableError,
     load_dataset,
     resolve_auto,
 )
-from recsys_lessons.movielens import read_ml100k, read_ml_latest_small
 
 ENV_VARS = (
     "RECSYS_LESSONS_DATA",
@@ -364,7 +364,7 @@ def test_explicit_request_names_every_place_tried_and_the_fix(tmp_path, clean_en
 
 def test_cache_dir_precedence(tmp_path, monkeypatch):
     monkeypatch.delenv("RECSYS_LESSONS_CACHE", raising=False)
-    checkout = Path(data.__file__).resolve().parent.parent
+    checkout = Path(data.__file__).resolve().parents[2]
     assert data.cache_dir() == checkout / "data"  # tests run from the course checkout
     monkeypatch.setenv("RECSYS_LESSONS_CACHE", str(tmp_path / "env"))
     assert data.cache_dir() == tmp_path / "env"
@@ -375,7 +375,7 @@ def test_cache_outside_a_checkout_is_the_user_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("RECSYS_LESSONS_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(
-        data, "__file__", str(tmp_path / "site-packages" / "recsys_lessons" / "data.py")
+        data, "__file__", str(tmp_path / "site-packages" / "recsys_lessons" / "data" / "loading.py")
     )
     assert data.cache_dir() == tmp_path / "xdg" / "recsys-lessons"
 

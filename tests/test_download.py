@@ -19,9 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from recsys_lessons import movielens
-from recsys_lessons.data import DatasetUnavailableError, load_dataset
-from recsys_lessons.download import DownloadError, download_verified, safe_extract
+from recsys_lessons.data import (
+    DatasetUnavailableError,
+    DownloadError,
+    download_verified,
+    load_dataset,
+    movielens,
+    safe_extract,
+)
 
 GENRES = ("unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
           "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",

@@ -8,8 +8,8 @@ import pytest
 import scipy.sparse as sp
 
 from recsys_lessons import metrics
-from recsys_lessons.evaluate import evaluate
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix
+from recsys_lessons.evaluation import evaluate
 from recsys_lessons.models import Popularity, Random
 
 TRAIN = sp.csr_matrix(

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from recsys_lessons.experiment import (
+from recsys_lessons.data import generate_catalogue
+from recsys_lessons.online import OnlineEnvironment, RandomPolicy
+from recsys_lessons.online.experiment import (
     TEAM_A,
     TEAM_B,
     InterleavingPolicy,
@@ -24,8 +26,6 @@ from recsys_lessons.experiment import (
     team_draft_interleave,
     users_to_pick_winner,
 )
-from recsys_lessons.simulate import OnlineEnvironment, RandomPolicy
-from recsys_lessons.synthetic import generate_catalogue
 
 REPETITIONS = 2000
 

@@ -26,7 +26,7 @@ from recsys_lessons.explore import (
     simulate_bandit,
     snips_estimate,
 )
-from recsys_lessons.simulate import DayContext
+from recsys_lessons.online import DayContext
 
 
 def _log(day, users, items, clicked):
@@ -337,7 +337,7 @@ def test_under_exposed_exploration_shows_the_least_shown_items():
 
 def test_exploring_policy_wraps_a_course_model():
     from recsys_lessons.models import Popularity
-    from recsys_lessons.simulate import ModelPolicy
+    from recsys_lessons.online import ModelPolicy
 
     assert isinstance(ExploringPolicy(Popularity(), n_items=10).base, ModelPolicy)
     with pytest.raises(ValueError, match="recommend"):

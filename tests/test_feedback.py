@@ -1,16 +1,15 @@
-"""Tests of recsys_lessons.feedback on a small simulated world."""
+"""Tests of recsys_lessons.responsible.feedback on a small simulated world."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_lessons.audit import homogenization
 from recsys_lessons.data import load_dataset
 from recsys_lessons.explore import ExploringPolicy
-from recsys_lessons.feedback import CalibratedPolicy, loop_metrics
 from recsys_lessons.metrics import gini_index
 from recsys_lessons.models import ItemKNN
-from recsys_lessons.simulate import ModelPolicy, OnlineEnvironment
+from recsys_lessons.online import ModelPolicy, OnlineEnvironment
+from recsys_lessons.responsible import CalibratedPolicy, homogenization, loop_metrics
 
 
 @pytest.fixture(scope="module")

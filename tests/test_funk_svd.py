@@ -7,10 +7,9 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import generate_catalogue, interaction_matrix
+from recsys_lessons.evaluation import random_split
 from recsys_lessons.models.funk_svd import FunkSVD
-from recsys_lessons.split import random_split
-from recsys_lessons.synthetic import generate_catalogue
 
 NOISE = 0.1
 

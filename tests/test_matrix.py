@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix
 
 
 def frame(**columns) -> pd.DataFrame:

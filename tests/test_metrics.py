@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import ndcg_score
 from sklearn.metrics.pairwise import cosine_distances
 
-from recsys_lessons.matrix import InteractionMatrix
+from recsys_lessons.data import InteractionMatrix
 from recsys_lessons.metrics import (
     average_precision_at_k,
     average_recommendation_popularity,

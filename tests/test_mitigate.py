@@ -1,10 +1,10 @@
-"""Tests of recsys_lessons.mitigate: hand cases and a plain-Python reference of each greedy."""
+"""Tests of recsys_lessons.responsible.mitigate: hand cases and a plain-Python reference of each greedy."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys_lessons import audit, mitigate
+from recsys_lessons.responsible import audit, mitigate
 
 GENRES = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [1, 1]])  # items 0-1 A, 2-3 B, 4 both
 

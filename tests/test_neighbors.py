@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 from implicit.nearest_neighbours import CosineRecommender
 
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix
 from recsys_lessons.models.neighbors import SIMILARITIES, ItemKNN, UserKNN, similarity_matrix
 
 # Four users x four items, 0/1. Column counts n = (3, 3, 2, 1); common users:

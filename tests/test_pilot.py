@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys_lessons.data import generate_shop
 from recsys_lessons.pilot import PilotInputError, load_items, load_log, run_pilot
 from recsys_lessons.pilot.cli import main
 from recsys_lessons.pilot.report import SECTIONS, render_report
-from recsys_lessons.shop import generate_shop
 
 GOLDEN = Path(__file__).parent / "data" / "pilot_golden.csv"
 FAST = "popularity,item_knn"
@@ -180,10 +180,8 @@ def test_each_validation_error_names_column_and_line_exits_2_writes_nothing(
 def test_engine_spark_without_spark_exits_2_with_the_reason_and_writes_nothing(
     tmp_path, capsys, monkeypatch
 ):
-    from recsys_lessons import scale
-
     reason = "no Java runtime found (Spark runs on the JVM): install a Java 17 or 21 runtime."
-    monkeypatch.setattr(scale, "spark_problem", lambda: reason)
+    monkeypatch.setattr("recsys_lessons.scale.spark.spark_problem", lambda: reason)
     output = tmp_path / "out"
     code = main([str(GOLDEN), "-o", str(output), "--quiet", "--engine", "spark",
                  "--min-user-count", "1", "--min-item-count", "1"])  # fmt: skip
@@ -277,7 +275,9 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
     assert statuses == {"popularity": "compared", "item_knn": "compared", "als": "compared",
                         "content_based": "compared", "hybrid": "compared"}  # fmt: skip
     # the audit table is lesson 10's, and results.json says so
-    assert one["audit_source"].startswith("recsys_lessons.audit.audit_report (lesson 10)")
+    assert one["audit_source"].startswith(
+        "recsys_lessons.responsible.audit.audit_report (lesson 10)"
+    )
     assert "ndcg_gap_blockbuster" in one["models"][0]["audit"]
     page = (outputs[0] / "report.html").read_text()
     for section in SECTIONS:
@@ -373,8 +373,8 @@ def test_a_grid_cut_by_the_time_budget_is_recorded_and_reported():
 
 
 def test_a_global_cut_that_scores_enough_users_is_kept_and_said():
+    from recsys_lessons.evaluation import temporal_split
     from recsys_lessons.pilot.protocol import make_protocol
-    from recsys_lessons.split import temporal_split
 
     log = generate_shop(seed=42).interactions[["user_id", "item_id", "timestamp"]]
     log = log.drop_duplicates(["user_id", "item_id"], keep="last")
@@ -456,7 +456,9 @@ def test_hybrid_is_the_lesson_06_blend_of_the_best_rows_and_the_audit_is_lesson_
     expected = blend.recommend(protocol.test.users, k=10)[0]
     assert np.array_equal(lists["hybrid"], expected)
     # the audit table: lesson 10's overall figures per model plus the mainstream nDCG gaps
-    assert results["audit_source"].startswith("recsys_lessons.audit.audit_report (lesson 10)")
+    assert results["audit_source"].startswith(
+        "recsys_lessons.responsible.audit.audit_report (lesson 10)"
+    )
     assert "genres from the item metadata" in results["audit_source"]
     tidy = pd.DataFrame(results["audit"])
     assert set(tidy["model"]) == set(names)

@@ -1,12 +1,16 @@
-"""Tests of recsys_lessons.privacy and recsys_lessons.explain."""
+"""Tests of recsys_lessons.responsible.privacy and recsys_lessons.responsible.explain."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys_lessons.explain import because_you_watched, explanation_fidelity
 from recsys_lessons.models import EASE, ItemKNN, Popularity
-from recsys_lessons.privacy import bound_contributions, private_item_counts
+from recsys_lessons.responsible import (
+    because_you_watched,
+    bound_contributions,
+    explanation_fidelity,
+    private_item_counts,
+)
 
 
 def _random_matrix(seed=0, shape=(60, 40), density=0.25):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from annoy import AnnoyIndex
 
-from recsys_lessons.retrieval import (
+from recsys_lessons.retrieval.indexes import (
     ApproximateIndex,
     ExactIndex,
     measure_recall,

@@ -1,4 +1,4 @@
-"""recsys_lessons.scale: the course pipeline on Spark, checked against the single-machine code.
+"""recsys_lessons.scale.spark: the course pipeline on Spark, checked against the single-machine code.
 
 Needs the optional Spark extra (``make spark``) and Java 17+; skipped with the reason
 otherwise. One SparkSession serves the whole module (start-up is the slow part).
@@ -11,13 +11,11 @@ import pandas as pd
 import pytest
 
 from recsys_lessons import scale
-from recsys_lessons.data import load_dataset
-from recsys_lessons.evaluate import evaluate
-from recsys_lessons.matrix import interaction_matrix
+from recsys_lessons.data import interaction_matrix, load_dataset
+from recsys_lessons.evaluation import evaluate, stratified_split, temporal_split
 from recsys_lessons.metrics import average_precision_at_k, ndcg_at_k, precision_at_k, recall_at_k
 from recsys_lessons.models import ALS
 from recsys_lessons.models.cooccurrence import cooccurrence_counts
-from recsys_lessons.split import stratified_split, temporal_split
 
 _problem = scale.spark_problem()
 if _problem is not None:

@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from recsys_lessons.evaluation import bootstrap_interval, paired_bootstrap_interval
 from recsys_lessons.models import Popularity
-from recsys_lessons.models.sequential import (
+from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
+from recsys_lessons.sequences.models import (
     LastNItemKNN,
     MarkovChain,
     MatrixModel,
@@ -15,8 +17,6 @@ from recsys_lessons.models.sequential import (
     choose_blend_weight,
     transition_counts,
 )
-from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
-from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval
 
 T0 = pd.Timestamp("2024-01-01 20:00")
 
@@ -213,7 +213,7 @@ def test_bootstrap_intervals_cover_the_mean_and_pair_users():
 
 
 def test_largest_per_row_keeps_the_top_values_lower_column_on_ties():
-    from recsys_lessons.models.sequential import largest_per_row
+    from recsys_lessons.sequences.models import largest_per_row
 
     matrix = sp.csr_matrix(
         np.array([[0.5, 0.0, 0.9, 0.5], [0.0, 0.0, 0.0, 0.0], [0.1, 0.2, 0.3, 0.4]])

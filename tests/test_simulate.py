@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
+from recsys_lessons.data import SimulatedWorld, generate_catalogue
 from recsys_lessons.models import EASE, Popularity
-from recsys_lessons.simulate import (
+from recsys_lessons.online.environment import (
     LOG_COLUMNS,
     WEEKEND_PEAK,
     ModelPolicy,
@@ -20,7 +21,6 @@ from recsys_lessons.simulate import (
     RandomPolicy,
     ShadowPolicy,
 )
-from recsys_lessons.synthetic import SimulatedWorld, generate_catalogue
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recsys_lessons.split import leave_last_out, random_split, stratified_split, temporal_split
+from recsys_lessons.evaluation import leave_last_out, random_split, stratified_split, temporal_split
 
 
 def make_interactions(n_users=40, max_events=25, seed=0, tie_every=1) -> pd.DataFrame:

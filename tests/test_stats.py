@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval, seed_interval
+from recsys_lessons.evaluation import bootstrap_interval, paired_bootstrap_interval, seed_interval
 
 
 def test_bootstrap_interval_covers_the_true_mean_about_95_percent_of_the_time():

@@ -11,10 +11,18 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit
 
-from recsys_lessons.dataset import INTERACTION_COLUMNS, ITEM_COLUMNS, Dataset
-from recsys_lessons.matrix import interaction_matrix
-from recsys_lessons.shop import SHOP_IMPULSE, SHOP_MISSIONS, generate_shop
-from recsys_lessons.synthetic import GENRES, SimulatedWorld, generate_catalogue
+from recsys_lessons.data import (
+    GENRES,
+    INTERACTION_COLUMNS,
+    ITEM_COLUMNS,
+    SHOP_IMPULSE,
+    SHOP_MISSIONS,
+    Dataset,
+    SimulatedWorld,
+    generate_catalogue,
+    generate_shop,
+    interaction_matrix,
+)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +115,7 @@ def test_frames_follow_the_movielens_data_contract(catalogue):
 
 
 def test_schema_matches_real_movielens_100k(catalogue, ml100k_dir):
-    from recsys_lessons.movielens import read_ml100k
+    from recsys_lessons.data import read_ml100k
 
     real = read_ml100k(ml100k_dir)
     assert list(catalogue.interactions.columns) == list(real.interactions.columns)

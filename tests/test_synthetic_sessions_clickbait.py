@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from recsys_lessons.synthetic import GENRES, generate_catalogue
+from recsys_lessons.data import GENRES, generate_catalogue
 
 SMALL = {"n_users": 200, "n_items": 300, "n_interactions": 8000}
 

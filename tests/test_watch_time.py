@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_lessons.synthetic import generate_catalogue
-from recsys_lessons.watch_time import (
+from recsys_lessons.data import generate_catalogue
+from recsys_lessons.sequences.watch_time import (
     fit_click_model,
     fit_watch_time_model,
     impression_features,

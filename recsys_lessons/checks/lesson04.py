@@ -17,14 +17,14 @@ The learner writes the three small pieces behind a factorization model and its r
 - q2, ``top_k_by_dot(item_vectors, query, k, exclude=())``: the ``k`` rows of
   ``item_vectors`` with the largest dot product with ``query``, best first, never returning
   an id listed in ``exclude`` (the items a user has already seen). This is exact retrieval,
-  :class:`recsys_lessons.retrieval.ExactIndex` with ``metric="dot"`` plus the exclusion
+  :class:`recsys_lessons.retrieval.indexes.ExactIndex` with ``metric="dot"`` plus the exclusion
   ``Recommender.recommend`` applies. The test cases have no ties among the scores that
   decide the answer, so any tie-breaking passes.
 - q3, ``recall_at_k(approximate_ids, exact_ids, k)``: how much of the exact top-k an
   approximate index found, ``mean over queries of |approx[:k] & exact[:k]| / k`` for two
   2-D arrays with one row per query (padding ids ``-1``, which annoy leaves when it finds
   too few items, are never in the exact list). With ``k`` equal to the number of columns
-  it is :func:`recsys_lessons.retrieval.retrieval_recall`.
+  it is :func:`recsys_lessons.retrieval.indexes.retrieval_recall`.
 
 Lesson 04 (notebooks/04_matrix_factorization.ipynb) teaches all three; the exercise notebook
 runs the learner's functions on real data and compares them with the library. Each question

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from recsys_lessons.checks import FunctionQuestion, Mistake, case
 from recsys_lessons.metrics import ndcg_at_k
-from recsys_lessons.models.base import top_k_indices
+from recsys_lessons.top_k import top_k_indices
 
 __all__ = ["q1", "q2", "q3"]
 

@@ -5,14 +5,14 @@
   directly follows ``i`` inside one sequence, ``p_j`` is item ``j``'s share of all events, and
   the answer is the dense ``(n_items, n_items)`` array
   ``P[i, j] = (C[i, j] + smoothing * p_j) / (sum_j' C[i, j'] + smoothing)``: each ROW is a
-  distribution over next items. This is :class:`recsys_lessons.models.sequential.MarkovChain`.
+  distribution over next items. This is :class:`recsys_lessons.sequences.models.MarkovChain`.
 - q2, ``hold_out_last(sequences)``: leave-last-out. Returns ``(histories, targets)``: for each
   sequence with at least two events, its events but the last, and the last one.
 - q3, ``recommend_next(P, history, n)``: the ``n`` items with the largest ``P[last item of the
   history]``, items of the history removed, best first.
 - q4, ``watch_time_weights(clicked, minutes)``: Covington et al.'s sample weights, the minutes
   watched for a clicked impression and 1 for the others
-  (:func:`recsys_lessons.watch_time.watch_time_weights`).
+  (:func:`recsys_lessons.sequences.watch_time.watch_time_weights`).
 
 The test cases have no ties among the scores that decide q3's answers, so any correct
 tie-breaking passes.

@@ -6,14 +6,14 @@
   (sample variances, ``ddof=1``), Welch-Satterthwaite degrees of freedom
   ``df = se^4 / ((s_c^2 / n_c)^2 / (n_c - 1) + (s_t^2 / n_t)^2 / (n_t - 1))`` and the
   two-sided interval ``difference -+ t_{1 - alpha/2, df} * se`` (``scipy.stats.t.ppf``).
-  This is :func:`recsys_lessons.experiment.ab_test` (lesson 08,
+  This is :func:`recsys_lessons.online.experiment.ab_test` (lesson 08,
   notebooks/08_online_experiments.ipynb).
 - q2, ``team_draft(ranking_a, ranking_b, k, coins)``: team-draft interleaving (Radlinski,
   Kurup, Joachims 2008) with the coin flips given: ``coins[r]`` is True when ranker A picks
   first in round ``r`` (rounds of two picks; an odd ``k`` ends with a one-pick round). Each
   pick adds the picker's highest-ranked item not already in the list. Return ``(items,
   teams)``: two lists of length ``k``, ``teams[j]`` being ``"A"`` or ``"B"``. This is
-  :func:`recsys_lessons.experiment.team_draft_interleave` with its coins made explicit.
+  :func:`recsys_lessons.online.experiment.team_draft_interleave` with its coins made explicit.
 
 The cases of q1 have unequal arm sizes and variances, so pooled-variance, z-based and
 one-sided intervals all differ from Welch's; the cases of q2 include coins that put B first,

@@ -1,14 +1,14 @@
 """Checks for lesson 10 (exercises/10_responsible_personalization.ipynb): auditing and calibrating.
 
-The learner writes the core of :mod:`recsys_lessons.audit` and of Steck's re-ranking in
-:mod:`recsys_lessons.mitigate` (lesson 10, notebooks/10_responsible_personalization.ipynb):
+The learner writes the core of :mod:`recsys_lessons.responsible.audit` and of Steck's re-ranking in
+:mod:`recsys_lessons.responsible.mitigate` (lesson 10, notebooks/10_responsible_personalization.ipynb):
 
 - q1, ``aplt(recommended, head, k)``: mean over users of the share of long-tail items
   (``~head``) among the first ``k`` of each list.
 - q2, ``gini(recommended, n_items, k)``: Gini index of exposure counts over the whole
   catalogue (items never shown count 0), ascending order, ``sum (2i - n - 1) e_(i) / (n sum e)``.
 - q3, ``group_intervals(values, groups, seed)``: for each group label, ``(mean, low, high)``
-  from ``recsys_lessons.stats.bootstrap_interval`` on the group's non-NaN values with
+  from ``recsys_lessons.evaluation.stats.bootstrap_interval`` on the group's non-NaN values with
   ``n_resamples=1000`` and that seed; a dict label -> tuple.
 - q4, ``exposure_shares(recommended, item_groups, k)``: share of position-discounted attention
   ``1 / log2(rank + 1)`` going to each item group; a dict label -> share.
@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_lessons.checks import FunctionQuestion, Mistake, case
-from recsys_lessons.stats import bootstrap_interval
+from recsys_lessons.evaluation.stats import bootstrap_interval
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
 
@@ -232,7 +232,7 @@ q3 = FunctionQuestion(
         ),
         Mistake(
             "mean +- 1.96 * std is the spread of the users' values, not the uncertainty of the "
-            "mean. Use recsys_lessons.stats.bootstrap_interval(values_of_group, "
+            "mean. Use recsys_lessons.evaluation.stats.bootstrap_interval(values_of_group, "
             "n_resamples=1000, seed=seed).",
             _group_intervals_of_values,
         ),

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_lessons.explore.slates import SlatePolicy, epsilon_slates
-from recsys_lessons.models.base import Recommender, top_k_indices
+from recsys_lessons.models.base import Recommender
+from recsys_lessons.top_k import top_k_indices
 
 __all__ = ["ExploringPolicy", "LinUCB"]
 
@@ -124,7 +125,7 @@ class ExploringPolicy(SlatePolicy):
         Anything with ``recommend(users, k)`` (or a function ``f(users, k)``) returning
         items or ``(items, propensities)``,
         with optional ``begin_day``/``update`` hooks (passed on). A course ``Recommender``
-        is wrapped in ``recsys_lessons.simulate.ModelPolicy`` (refitted every morning).
+        is wrapped in ``recsys_lessons.online.environment.ModelPolicy`` (refitted every morning).
     n_items : int
     epsilon : float in [0, 1]
     explore : {"random", "under_exposed"}
@@ -147,7 +148,9 @@ class ExploringPolicy(SlatePolicy):
         exclude_seen=True,
     ):
         if isinstance(base, Recommender):
-            from recsys_lessons.simulate import ModelPolicy  # lazy: simulate imports pandas
+            from recsys_lessons.online.environment import (
+                ModelPolicy,  # lazy: simulate imports pandas
+            )
 
             base = ModelPolicy(base)
         if not (callable(getattr(base, "recommend", None)) or callable(base)):

@@ -1,6 +1,6 @@
 """What every exploring policy shares: the policy protocol and epsilon-greedy slates.
 
-A policy (see ``recsys_lessons.simulate``, lesson 08) answers ``recommend(users, k)`` with
+A policy (see ``recsys_lessons.online.environment``, lesson 08) answers ``recommend(users, k)`` with
 ``(items, propensities)``, two arrays of shape ``(len(users), k)``: the ranked slate and,
 for each slot, the probability that the policy puts that item in that position. Those
 propensities are what off-policy evaluation needs (:mod:`recsys_lessons.explore.offpolicy`).
@@ -151,7 +151,7 @@ class SlatePolicy:
         self.context_ = None
 
     def begin_day(self, context) -> None:
-        """Remember the day's :class:`~recsys_lessons.simulate.DayContext` (released items,
+        """Remember the day's :class:`~recsys_lessons.online.environment.DayContext` (released items,
         watch history)."""
         if np.shape(context.available) != (self.n_items,):
             raise ValueError(

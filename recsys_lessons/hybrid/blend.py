@@ -17,7 +17,8 @@ import scipy.sparse as sp
 
 from recsys_lessons.hybrid.normalize import normalize_scores
 from recsys_lessons.metrics import ndcg_at_k
-from recsys_lessons.models.base import Recommender, top_k_indices
+from recsys_lessons.models.base import Recommender
+from recsys_lessons.top_k import top_k_indices
 
 
 class LinearBlend(Recommender):

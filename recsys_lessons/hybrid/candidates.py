@@ -26,7 +26,7 @@ class IndexRetriever:
     ``recommend(users, k)`` queries the index with the users' vectors for ``k`` plus the
     largest number of items any of them has seen, removes each user's seen items and keeps
     the ``k`` best: the same lists as ``model.recommend`` when the index is exact, and
-    nearly the same when it is an :class:`~recsys_lessons.retrieval.ApproximateIndex`.
+    nearly the same when it is an :class:`~recsys_lessons.retrieval.indexes.ApproximateIndex`.
 
     Parameters
     ----------

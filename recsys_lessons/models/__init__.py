@@ -16,7 +16,7 @@ from recsys_lessons.models.ease import EASE
 from recsys_lessons.models.funk_svd import FunkSVD
 from recsys_lessons.models.implicit_models import ALS, BPR
 from recsys_lessons.models.neighbors import ItemKNN, UserKNN
-from recsys_lessons.models.sequential import LastNItemKNN, MarkovChain, SessionKNN, ShortLongBlend
+from recsys_lessons.sequences.models import LastNItemKNN, MarkovChain, SessionKNN, ShortLongBlend
 
 __all__ = [
     "ALS",

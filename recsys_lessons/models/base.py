@@ -13,7 +13,9 @@ import inspect
 import numpy as np
 import scipy.sparse as sp
 
-from recsys_lessons.matrix import InteractionMatrix
+from recsys_lessons.data.matrix import InteractionMatrix
+from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_indices, check_is_fitted, check_k
 
 #: Users scored at once by :meth:`Recommender.recommend`; bounds memory to
 #: ``RECOMMEND_BATCH * n_items`` floats whatever the number of users.
@@ -24,7 +26,7 @@ def as_interaction_csr(X, name: str = "X") -> sp.csr_matrix:
     """Return ``X`` as a float32 CSR matrix, or raise ``ValueError`` saying what is wrong.
 
     Accepts a SciPy sparse matrix or array, a dense 2-D array, or an
-    :class:`~recsys_lessons.matrix.InteractionMatrix`.
+    :class:`~recsys_lessons.data.matrix.InteractionMatrix`.
     """
     if isinstance(X, InteractionMatrix):
         X = X.X
@@ -56,7 +58,7 @@ class Recommender:
         The training matrix; its stored entries are the "seen" items removed by
         ``recommend``, whatever their value: an explicit 0.0 rating counts as seen, as it
         counts for :class:`~recsys_lessons.models.baselines.Popularity` (one definition of
-        "seen" everywhere, see :mod:`recsys_lessons.matrix`).
+        "seen" everywhere, see :mod:`recsys_lessons.data.matrix`).
     n_users_, n_items_ : int
         Shape of the training matrix.
     """
@@ -96,7 +98,7 @@ class Recommender:
             items with score ``-inf``, so the padding is visible rather than silent.
         """
         users = self._check_users(users)
-        k = _check_k(k, self.n_items_)
+        k = check_k(k, self.n_items_)
         items = np.empty((len(users), k), dtype=np.int64)
         scores = np.empty((len(users), k), dtype=np.float64)
         for start in range(0, len(users), RECOMMEND_BATCH):
@@ -112,27 +114,13 @@ class Recommender:
         return items, scores
 
     def _require_fitted(self) -> None:
-        if not hasattr(self, "X_"):
-            raise ValueError(f"{type(self).__name__} is not fitted yet; call .fit(X) first.")
+        check_is_fitted(self, "X_")
 
     def _check_users(self, users) -> np.ndarray:
         self._require_fitted()
         if users is None:
             return np.arange(self.n_users_)
-        users = np.atleast_1d(np.asarray(users))
-        if users.size == 0:
-            raise ValueError("users is empty; pass at least one user index.")
-        if not np.issubdtype(users.dtype, np.integer):
-            raise ValueError(
-                f"users must be integer row indices (got dtype {users.dtype}); map raw ids with "
-                "InteractionMatrix.user_index first."
-            )
-        if users.min() < 0 or users.max() >= self.n_users_:
-            raise ValueError(
-                f"user indices must lie in 0..{self.n_users_ - 1}; got values from {users.min()} to "
-                f"{users.max()}. Map raw ids with InteractionMatrix.user_index first."
-            )
-        return users.ravel()
+        return check_indices(users, self.n_users_, "user")
 
     def _fit(self, X: sp.csr_matrix) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -163,75 +151,3 @@ def _short_repr(value) -> str:
     if shape is not None and not np.isscalar(value):
         return f"<{type(value).__name__} {'x'.join(map(str, shape))}>"
     return repr(value)
-
-
-def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the ``k`` largest scores in each row, sorted best first.
-
-    Ties are broken by the lower item index, everywhere: the top-``k`` list is always the
-    first ``k`` entries of the top-``k + 1`` list, whatever numpy's partitioning does. NaN
-    scores rank last, like ``-inf``.
-
-    Beware when a model produces many ties (content-based scores from genres alone: 40 % of
-    MovieLens 100K films share their genre vector with another film). MovieLens numbered its
-    films roughly from well-known to obscure, so the index tie-break then quietly favours
-    popular films; lesson 02 measures the effect by shuffling item ids.
-
-    Linear time per row: ``np.argpartition`` proposes ``k`` candidates and their lowest
-    score ``t``; only rows where an item left out also scores exactly ``t`` (an ambiguous
-    cut) are redone by keeping every item above ``t`` and the lowest-index items at ``t``.
-    Only the ``k`` survivors are sorted.
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim != 2:
-        raise ValueError(
-            f"scores must be a 2-D array, one row of item scores per user; got shape "
-            f"{scores.shape}. For a single user pass scores[None, :] (and take row 0)."
-        )
-    k = _check_k(k, scores.shape[1])
-    if np.isnan(scores).any():
-        scores = np.where(np.isnan(scores), -np.inf, scores)
-    candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
-    threshold = candidate_scores.min(axis=1, keepdims=True)
-    tied_everywhere = (scores == threshold).sum(axis=1)
-    tied_among_candidates = (candidate_scores == threshold).sum(axis=1)
-    ambiguous = np.flatnonzero(tied_everywhere > tied_among_candidates)
-    if ambiguous.size:
-        rows, cut = scores[ambiguous], threshold[ambiguous]
-        at = rows == cut
-        places_left = k - (rows > cut).sum(axis=1, keepdims=True)
-        keep = (rows > cut) | (at & (np.cumsum(at, axis=1) <= places_left))
-        candidates[ambiguous] = np.nonzero(keep)[1].reshape(len(ambiguous), k)
-        candidate_scores[ambiguous] = np.take_along_axis(rows, candidates[ambiguous], axis=1)
-    order = np.lexsort((candidates, -candidate_scores), axis=1)
-    return np.take_along_axis(candidates, order, axis=1)
-
-
-def check_index(index, size: int, kind: str) -> int:
-    """Validate one 0-based ``user`` or ``item`` index (for ``explain``, ``similar_items``...)."""
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-        raise ValueError(
-            f"{kind} must be one integer {kind} index (got {index!r}); map raw ids with "
-            f"InteractionMatrix.{kind}_index first."
-        )
-    if not 0 <= index < size:
-        raise ValueError(f"{kind} index {index} is out of range: it must lie in 0..{size - 1}.")
-    return int(index)
-
-
-def check_count(n) -> int:
-    """Validate how many results to return: a positive integer."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer (how many to return); got {n!r}.")
-    return int(n)
-
-
-def _check_k(k, n_items: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer (the length of each list); got {k!r}.")
-    if k > n_items:
-        raise ValueError(
-            f"k={k} is larger than the catalogue ({n_items} items); choose k <= {n_items}."
-        )
-    return int(k)

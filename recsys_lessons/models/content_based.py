@@ -22,7 +22,8 @@ from scipy.sparse.linalg import norm as sparse_norm
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from recsys_lessons.models.base import Recommender, check_count, check_index
+from recsys_lessons.models.base import Recommender
+from recsys_lessons.validation import check_count, check_index
 
 #: Feature blocks :func:`build_item_features` knows, each read from the item column of that name.
 FEATURE_BLOCKS = ("genres", "tags", "title", "description")
@@ -279,8 +280,8 @@ class ContentBased(Recommender):
     ----------
     items : pandas.DataFrame
         Item metadata aligned with the columns of the matrix passed to ``fit``: row ``i``
-        describes column ``i``. From a :class:`~recsys_lessons.dataset.Dataset` and an
-        :class:`~recsys_lessons.matrix.InteractionMatrix`:
+        describes column ``i``. From a :class:`~recsys_lessons.data.dataset.Dataset` and an
+        :class:`~recsys_lessons.data.matrix.InteractionMatrix`:
         ``dataset.items.reindex(matrix.item_ids)``. Uses the columns ``genres``, ``tags``,
         ``title``, ``description`` that exist (see :func:`build_item_features`); ``title``
         also names items in explanations.

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import as_interaction_csr, check_count, check_index
+from recsys_lessons.models.base import as_interaction_csr
+from recsys_lessons.validation import check_count, check_index
 
 MEASURES = ("count", "confidence", "lift")
 

@@ -17,13 +17,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import (
-    Recommender,
-    as_interaction_csr,
-    check_count,
-    check_index,
-    top_k_indices,
-)
+from recsys_lessons.models.base import Recommender, as_interaction_csr
+from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_count, check_index
 
 SIMILARITIES = ("cosine", "jaccard", "asymmetric_cosine")
 

@@ -1,6 +1,6 @@
 """Beyond-accuracy and audit columns of the pilot report.
 
-The audit table is lesson 10's :func:`recsys_lessons.audit.audit_report`, called with every
+The audit table is lesson 10's :func:`recsys_lessons.responsible.audit.audit_report`, called with every
 model's top-k lists for all users with training history, the test fold's held-out items
 and, when the metadata file has genres, the items' genres (for the calibration column).
 Its overall figures (``grouping == "all"``) become one row per model, and the nDCG gap of
@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons import audit, metrics
+from recsys_lessons import metrics
+from recsys_lessons.responsible import audit
 
 BEYOND_ACCURACY = {
     "coverage": "share of the catalogue recommended to at least one user",
@@ -127,7 +128,7 @@ def audit_table(
     table = overall.join(gaps)[order].loc[list(lists)]
     left_out = train.shape[0] - audited.size
     source = (
-        f"recsys_lessons.audit.audit_report (lesson 10) on the {audited.size:,} users with "
+        f"recsys_lessons.responsible.audit.audit_report (lesson 10) on the {audited.size:,} users with "
         "training history"
         + (f" ({left_out:,} without are left out)" if left_out else "")
         + (", genres from the item metadata" if item_genres is not None else ", no genres given")

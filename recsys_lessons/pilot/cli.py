@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     try:
         _check_settings(args)
         if args.engine == "spark":
-            from recsys_lessons.scale import spark_problem
+            from recsys_lessons.scale.spark import spark_problem
 
             problem = spark_problem()
             if problem is not None:

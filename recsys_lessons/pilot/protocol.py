@@ -2,7 +2,7 @@
 
 - Timestamps present: a temporal split, chosen by a stated rule (:func:`choose_split`).
 
-  * **global temporal** (:func:`~recsys_lessons.split.temporal_split`): one cut in time, the
+  * **global temporal** (:func:`~recsys_lessons.evaluation.split.temporal_split`): one cut in time, the
     latest ``test_ratio`` share of all events is the test set and every training event is
     earlier, exactly as a model trained today and deployed tomorrow. Kept when the cut leaves
     enough *scorable* test users (users with both training history and test events): at
@@ -17,7 +17,7 @@
     other users' events that happened after a test user's test events, so a model can
     learn later trends (mild leakage from the future that the global cut excludes).
 
-- No timestamps: a user-stratified random split (:func:`~recsys_lessons.split.stratified_split`).
+- No timestamps: a user-stratified random split (:func:`~recsys_lessons.evaluation.split.stratified_split`).
 - A validation split is carved from train the same way, for tuning (the same rule; a per-user
   test split gives a per-user validation split); test is used once.
 - Test keeps the users that have training history (new users are a cold-start problem the
@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.matrix import interaction_matrix
-from recsys_lessons.split import stratified_split, temporal_split
+from recsys_lessons.data.matrix import interaction_matrix
+from recsys_lessons.evaluation.split import stratified_split, temporal_split
 
 
 @dataclass

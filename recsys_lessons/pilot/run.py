@@ -22,11 +22,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from recsys_lessons import metrics
+from recsys_lessons.evaluation.stats import bootstrap_interval, paired_bootstrap_interval
 from recsys_lessons.pilot.beyond import audit_table, genre_matrix
 from recsys_lessons.pilot.io import InteractionLog
 from recsys_lessons.pilot.models import REGISTRY, Context, fit_and_score, tune
 from recsys_lessons.pilot.protocol import make_protocol
-from recsys_lessons.stats import bootstrap_interval, paired_bootstrap_interval
 
 PACKAGES = ("recsys-lessons", "numpy", "pandas", "scipy", "scikit-learn", "implicit")
 

@@ -3,7 +3,7 @@
 Both classes follow the course's model protocol (``fit(X) -> self``,
 ``recommend(users, k, exclude_seen=True) -> (items, scores)``), so the pilot's protocol,
 per-user metrics, intervals and choice rule run unchanged on their lists; only the fit and
-the top-k (with seen items removed by a join, :func:`recsys_lessons.scale.recommend_all`)
+the top-k (with seen items removed by a join, :func:`recsys_lessons.scale.spark.recommend_all`)
 happen in Spark. Lists shorter than ``k`` (a user Spark's ALS never saw, or fewer than
 ``k`` unseen items) are padded, as a local model's seen items at score ``-inf`` would be,
 with the lowest-index items not yet in the list, at score ``-inf`` (``recommendations.csv``
@@ -95,7 +95,7 @@ class SparkALS(_SparkRanker):
     ``factors``, ``alpha``, ``iterations`` and ``seed`` carry over as they are;
     ``regularization`` L becomes ``regParam = L / mean_per_row``, with ``mean_per_row`` the
     mean of ratings per user and per item in the training matrix (the mapping documented in
-    :mod:`recsys_lessons.scale`: same penalty for an average row).
+    :mod:`recsys_lessons.scale.spark`: same penalty for an average row).
     """
 
     def __init__(self, factors=32, regularization=30.0, alpha=2.0, iterations=15, seed=42):

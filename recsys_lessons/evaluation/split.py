@@ -28,11 +28,11 @@ Repeated (user, item) pairs: :func:`random_split` and :func:`stratified_split` r
 since the copies could land on both sides and the test set would hold interactions the
 model trained on (leakage). Keep one row per pair first, e.g.
 ``interactions.drop_duplicates(["user_id", "item_id"], keep="last")`` (the row
-:func:`recsys_lessons.matrix.interaction_matrix` would keep), or aggregate them. The
+:func:`recsys_lessons.data.matrix.interaction_matrix` would keep), or aggregate them. The
 time-based :func:`temporal_split` and :func:`leave_last_out` accept them: there each row is
 an event at its own time (a repeat purchase, a second viewing), and a repeat after the cut
 is a genuine future event. Note that ``recommend(exclude_seen=True)`` can never hit a test
-item the user already has in train, so :func:`recsys_lessons.evaluate.evaluate` refuses
+item the user already has in train, so :func:`recsys_lessons.evaluation.harness.evaluate` refuses
 such overlaps: drop them from the test side if you evaluate on repeat data.
 """
 

@@ -4,19 +4,19 @@ A model learns from what users watched; users watch what the model showed. Retra
 after day on its own logs, a recommender can drift towards fewer, more popular items and
 towards giving everybody the same list (Chaney, Stewart & Engelhardt, "How Algorithmic
 Confounding in Recommendation Systems Increases Homogeneity and Decreases Utility",
-RecSys 2018). On the :class:`~recsys_lessons.simulate.OnlineEnvironment` we know every
+RecSys 2018). On the :class:`~recsys_lessons.online.environment.OnlineEnvironment` we know every
 user's true taste, so :func:`loop_metrics` can measure per day:
 
 - ``gini``: Gini index of the day's exposure over the released catalogue;
 - ``homogenization``: mean overlap of two different users' slates
-  (:func:`recsys_lessons.audit.homogenization`);
+  (:func:`recsys_lessons.responsible.audit.homogenization`);
 - ``expected_clicks``: the world's expected clicks per visit (sum of true click
   probabilities of the slate), per user segment, and ``regret``: the expected clicks of the
   ideal slate (each visitor's ``k`` unwatched items of highest true affinity) minus those.
 
 Two policies loosen the loop: lesson 09's :class:`recsys_lessons.explore.ExploringPolicy`
 (exploration: epsilon-greedy random swaps of unwatched items) and :class:`CalibratedPolicy`
-(Steck's calibrated re-ranking, :func:`recsys_lessons.mitigate.calibrated_rerank`). Lesson 10
+(Steck's calibrated re-ranking, :func:`recsys_lessons.responsible.mitigate.calibrated_rerank`). Lesson 10
 (``notebooks/10_responsible_personalization.ipynb``) compares the three over 30+ days.
 """
 
@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.audit import homogenization
 from recsys_lessons.metrics import gini_index
-from recsys_lessons.mitigate import calibrated_rerank
-from recsys_lessons.models.base import top_k_indices
-from recsys_lessons.simulate import ModelPolicy
+from recsys_lessons.online.environment import ModelPolicy
+from recsys_lessons.responsible.audit import homogenization
+from recsys_lessons.responsible.mitigate import calibrated_rerank
+from recsys_lessons.top_k import top_k_indices
 
 __all__ = ["CalibratedPolicy", "loop_metrics"]
 
@@ -38,9 +38,9 @@ __all__ = ["CalibratedPolicy", "loop_metrics"]
 class CalibratedPolicy:
     """A course model served online with Steck's calibrated re-ranking of its candidates.
 
-    Fitted like :class:`~recsys_lessons.simulate.ModelPolicy` (on the watch history before
+    Fitted like :class:`~recsys_lessons.online.environment.ModelPolicy` (on the watch history before
     each day); each visitor's ``n_candidates`` best unwatched released items are re-ranked by
-    :func:`~recsys_lessons.mitigate.calibrated_rerank` towards the genre mix of their
+    :func:`~recsys_lessons.responsible.mitigate.calibrated_rerank` towards the genre mix of their
     history. Visitors without history get the model's plain ranking.
     """
 
@@ -89,7 +89,7 @@ def loop_metrics(log: pd.DataFrame, world, user_groups, pre_period=None) -> pd.D
     Parameters
     ----------
     log : pandas.DataFrame
-        An :class:`~recsys_lessons.simulate.OnlineEnvironment` log (one policy).
+        An :class:`~recsys_lessons.online.environment.OnlineEnvironment` log (one policy).
     world : SimulatedWorld
         The ground truth.
     user_groups : array-like, shape (world.n_users,)

@@ -1,6 +1,6 @@
 """Word lists of the simulated streaming catalogue: genres, tags, titles and settings.
 
-Kept apart from :mod:`recsys_lessons.synthetic` so the generator reads as the generative
+Kept apart from :mod:`recsys_lessons.data.catalogue` so the generator reads as the generative
 story it implements; these are the words it draws readable titles ("The Silent Harbor") and
 one-line descriptions ("A mystery drama about ... in a small coastal town") from.
 """

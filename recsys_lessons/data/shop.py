@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recsys_lessons.dataset import Dataset
-from recsys_lessons.synthetic import LICENSE, REGIONS, SECONDS_PER_DAY, _join, _row_normalized
+from recsys_lessons.data.dataset import Dataset
+from recsys_lessons.data.catalogue import LICENSE, REGIONS, SECONDS_PER_DAY, _join, _row_normalized
 
 __all__ = ["SHOP_IMPULSE", "SHOP_MISSIONS", "generate_shop"]
 

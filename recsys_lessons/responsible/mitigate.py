@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recsys_lessons.audit import _genre_rows, _pattern, genre_distribution
-from recsys_lessons.models.base import top_k_indices
+from recsys_lessons.responsible.audit import _genre_rows, _pattern, genre_distribution
+from recsys_lessons.top_k import top_k_indices
 
 __all__ = [
     "calibrated_rerank",
@@ -49,7 +49,7 @@ def calibrated_rerank(
 
     where ``s`` is the scaled score, ``p`` the genre mix of the history, ``q`` that of the
     list ``S + i`` and ``q~ = (1 - alpha) q + alpha p`` (as in
-    :func:`recsys_lessons.audit.calibration_kl`). ``lam = 0`` keeps the model's ranking;
+    :func:`recsys_lessons.responsible.audit.calibration_kl`). ``lam = 0`` keeps the model's ranking;
     ``lam = 1`` only calibrates. Steck, "Calibrated Recommendations", RecSys 2018.
 
     Parameters

@@ -1,6 +1,6 @@
 """Fetch a file you can trust, and unpack an archive without surprises.
 
-Two small tools the data layer (:mod:`recsys_lessons.data`) uses to put MovieLens in the
+Two small tools the data layer (:mod:`recsys_lessons.data.loading`) uses to put MovieLens in the
 download cache. Both follow one rule: a file or folder appears in its final place
 complete and verified, or not at all. A pilot can reuse them for any archive it knows the
 size and SHA-256 of.

@@ -9,7 +9,7 @@ never needs either; :func:`spark_session` checks both first and raises
 
 Data contract: :func:`to_spark` turns an interactions frame into a Spark DataFrame with
 the original columns (``timestamp`` as Spark timestamps), ``row`` (0-based position in the
-frame, to trace rows back) and, given an :class:`~recsys_lessons.matrix.InteractionMatrix`,
+frame, to trace rows back) and, given an :class:`~recsys_lessons.data.matrix.InteractionMatrix`,
 the 0-based ``user`` and ``item`` indices every model uses.
 
 ALS parameter mapping (ours = :class:`recsys_lessons.models.ALS`, over ``implicit``)::
@@ -255,7 +255,7 @@ def _python_values(values: np.ndarray) -> list:
 
 
 def stratified_split_spark(frame, by: str = "user", test_ratio: float = 0.25, seed: int = 42):
-    """:func:`recsys_lessons.split.stratified_split` in Spark: ``(train, test)`` DataFrames.
+    """:func:`recsys_lessons.evaluation.split.stratified_split` in Spark: ``(train, test)`` DataFrames.
 
     Every group (user or item) of ``n`` rows keeps ``round((1 - test_ratio) * n)`` rows in
     train (half to even, as ours), the rows with the smallest keys. The keys are
@@ -294,7 +294,7 @@ def stratified_split_spark(frame, by: str = "user", test_ratio: float = 0.25, se
 
 
 def temporal_split_spark(frame, test_ratio: float = 0.25):
-    """:func:`recsys_lessons.split.temporal_split` in Spark: one cut in time, same rows as ours.
+    """:func:`recsys_lessons.evaluation.split.temporal_split` in Spark: one cut in time, same rows as ours.
 
     The cut is the timestamp at position ``n - round(test_ratio * n)`` in time order (a
     distributed sort); every event at or after it is test.
@@ -569,7 +569,7 @@ def zipf_log(n_interactions: int, seed: int = 42, exponent: float = 1.0) -> pd.D
     Repeated pairs are dropped, so the log holds fewer rows than asked (about 35-45% fewer
     from 100k to 1M: heavy users draw popular items again). It has the
     size and skew of a catalogue but no taste structure: use it for time and memory, not
-    accuracy (the simulated catalogue of :mod:`recsys_lessons.synthetic` is for that).
+    accuracy (the simulated catalogue of :mod:`recsys_lessons.data.catalogue` is for that).
     Columns ``user_id``, ``item_id`` (0-based ints) and ``rating`` (1.0 per play).
     """
     if isinstance(n_interactions, bool) or not isinstance(n_interactions, (int, np.integer)):

@@ -18,9 +18,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons import metrics as m
-from recsys_lessons.matrix import InteractionMatrix, interaction_matrix
-from recsys_lessons.models.base import as_interaction_csr, top_k_indices
-from recsys_lessons.split import _check_frame, _timestamps
+from recsys_lessons.data.matrix import InteractionMatrix, interaction_matrix
+from recsys_lessons.evaluation.split import _check_frame, _timestamps
+from recsys_lessons.models.base import as_interaction_csr
+from recsys_lessons.top_k import top_k_indices
 
 #: Accuracy metrics measured per user: name -> function(recommended, relevant, k, per_user).
 ACCURACY_METRICS: dict[str, Callable] = {
@@ -66,7 +67,7 @@ def evaluate(
         ids in the same order. Non-zero test cells are the relevant items. No interaction
         may be in both: ``recommend`` removes training items, so a test item the user
         already has in train could never be hit (split the data first, see
-        :mod:`recsys_lessons.split`).
+        :mod:`recsys_lessons.evaluation.split`).
     k : int
         Length of each recommendation list.
     metrics : str or sequence of str
@@ -192,7 +193,7 @@ def _as_matrices(train, test) -> tuple[sp.csr_matrix, sp.csr_matrix]:
             f"{overlap.nnz} of the {test.nnz} test interactions are also in train (e.g. user "
             f"{user}, item {item}){'; all of them: is test the training data?' if overlap.nnz == test.nnz else ''}. "
             "recommend removes training items, so these could never be hit and every metric "
-            "would be lowered. Split the interactions first (recsys_lessons.split) so each "
+            "would be lowered. Split the interactions first (recsys_lessons.evaluation.split) so each "
             "one is on one side only; with repeat events (a time split of purchases), drop "
             "the test interactions the user already has in train."
         )
@@ -230,7 +231,7 @@ def evaluate_cold_items(
     scores : dict of str -> ndarray, shape (n_users, n_items)
         One row per row of ``test``; only the ``cold_items`` columns are read.
     test : scipy.sparse matrix or InteractionMatrix, shape (n_users, n_items)
-        Non-zero cells are relevant (e.g. the test part of :func:`~recsys_lessons.split.cold_item_split`).
+        Non-zero cells are relevant (e.g. the test part of :func:`~recsys_lessons.evaluation.split.cold_item_split`).
     cold_items : array-like of int
         Column indices of the new items.
     k : int

@@ -10,7 +10,7 @@ roughly that proportion (calibration)? Lesson 10
 Conventions: ``recommended`` is a 2-D array of ranked item indices (users x >= k), as in
 :mod:`recsys_lessons.metrics`; ``histories`` is the training matrix (users x items, a stored
 entry = the user interacted with the item); ``item_genres`` is an items x genres 0/1
-matrix (dense or sparse). Every interval comes from :mod:`recsys_lessons.stats`.
+matrix (dense or sparse). Every interval comes from :mod:`recsys_lessons.evaluation.stats`.
 
 References
 ----------
@@ -33,8 +33,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons import metrics
+from recsys_lessons.evaluation.stats import bootstrap_interval
 from recsys_lessons.metrics import _top_k
-from recsys_lessons.stats import bootstrap_interval
 
 __all__ = [
     "MAINSTREAM_GROUPS",
@@ -207,7 +207,7 @@ def group_gap(
 ) -> pd.DataFrame:
     """Mean of a per-user metric in every user group, with bootstrap intervals and the gap.
 
-    Each group's interval is :func:`recsys_lessons.stats.bootstrap_interval` of its users'
+    Each group's interval is :func:`recsys_lessons.evaluation.stats.bootstrap_interval` of its users'
     values. The ``gap`` column is ``group mean - mean of the best group`` (0 for the best
     group, negative for the others), and ``gap_low`` / ``gap_high`` its interval from a
     stratified bootstrap: both groups' users are resampled independently, as they are

@@ -1,7 +1,7 @@
 """Order-aware recommenders: what to play next given what was just played.
 
 Lesson 07 (``notebooks/07_sequences_and_sessions.ipynb``) builds each one and compares them
-on the leave-last-out protocol of :mod:`recsys_lessons.sequences`.
+on the leave-last-out protocol of :mod:`recsys_lessons.sequences.next_item`.
 
 How the protocol differs from :mod:`recsys_lessons.models.base`
 ---------------------------------------------------------------
@@ -9,7 +9,7 @@ Long-term models learn one vector or row per *user* from a user x item matrix. S
 models learn from *sequences* and score a *history*, which may be one the model never saw
 (a session in progress). So:
 
-- ``fit(sequences) -> self`` takes a :class:`~recsys_lessons.sequences.Sequences`;
+- ``fit(sequences) -> self`` takes a :class:`~recsys_lessons.sequences.next_item.Sequences`;
 - ``score(histories, rows=None)`` returns ``(len(rows), n_items)`` scores, one row per
   history sequence (``rows`` picks some; default all);
 - ``recommend(histories, k=10, exclude_seen=True, rows=None) -> (items, scores)`` removes the
@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import RECOMMEND_BATCH, Recommender, top_k_indices
+from recsys_lessons.models.base import RECOMMEND_BATCH, Recommender
 from recsys_lessons.models.neighbors import similarity_matrix
-from recsys_lessons.sequences import Sequences, evaluate_next_item, next_item_split
+from recsys_lessons.sequences.next_item import Sequences, evaluate_next_item, next_item_split
+from recsys_lessons.top_k import top_k_indices
 
 __all__ = [
     "LastNItemKNN",
@@ -458,7 +459,7 @@ def _check_sequences(value, name: str) -> None:
     if not isinstance(value, Sequences):
         raise ValueError(
             f"{name} must be a Sequences object (build it with "
-            f"recsys_lessons.sequences.build_sequences); got {type(value).__name__}."
+            f"recsys_lessons.sequences.next_item.build_sequences); got {type(value).__name__}."
         )
     if len(value.items) == 0:
         raise ValueError(f"{name} holds no events; a sequential model needs some.")

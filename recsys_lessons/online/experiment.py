@@ -1,7 +1,7 @@
 """Reading online experiments correctly: A/B tests, power, CUPED and interleaving.
 
 Lesson 08 (``notebooks/08_online_experiments.ipynb``) runs every function here on the
-simulated audience of :mod:`recsys_lessons.simulate`, where the truth is known, so each
+simulated audience of :mod:`recsys_lessons.online.environment`, where the truth is known, so each
 statistical promise (95 % coverage, 5 % false positives, 80 % power) can be checked.
 
 - :func:`ab_test`: difference of means with Welch's interval and p-value.
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recsys_lessons.simulate import as_policy, call_policy
+from recsys_lessons.online.environment import as_policy, call_policy
 
 __all__ = [
     "ABTestResult",
@@ -292,7 +292,7 @@ def interleaving_preference(teams, clicks, users=None):
 
 
 class InterleavingPolicy:
-    """A policy for :class:`~recsys_lessons.simulate.OnlineEnvironment` that shows the
+    """A policy for :class:`~recsys_lessons.online.environment.OnlineEnvironment` that shows the
     team-draft interleaving of two policies' slates and remembers who contributed what.
 
     :attr:`teams` is a frame (``day``, ``user``, ``position``, ``team``) to merge with the

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_lessons.models import EASE, ItemKNN
-from recsys_lessons.models.base import check_count, check_index
+from recsys_lessons.validation import check_count, check_index
 
 __all__ = ["because_you_watched", "explanation_fidelity"]
 

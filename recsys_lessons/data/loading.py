@@ -19,8 +19,7 @@ Where MovieLens comes from, in this order:
    ``RECSYS_LESSONS_OFFLINE=1``).
 
 A zip archive found on disk is checked against the official size and SHA-256 too, and read
-in place without unpacking. The functions that build matrices from the frames are
-re-exported here: :class:`InteractionMatrix` and :func:`interaction_matrix`.
+in place without unpacking.
 
 Lesson 00 (``notebooks/00_welcome_and_data.ipynb``) tours the data.
 """
@@ -38,22 +37,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from recsys_lessons import movielens
-from recsys_lessons.dataset import Dataset
-from recsys_lessons.download import DownloadError, download_verified, safe_extract
-from recsys_lessons.matrix import InteractionMatrix, interaction_matrix
+from recsys_lessons.data import movielens
+from recsys_lessons.data.dataset import Dataset
+from recsys_lessons.data.download import DownloadError, download_verified, safe_extract
 
-__all__ = [
-    "BASE_URL",
-    "DATASETS",
-    "Dataset",
-    "DatasetUnavailableError",
-    "InteractionMatrix",
-    "cache_dir",
-    "interaction_matrix",
-    "load_dataset",
-    "resolve_auto",
-]
+__all__ = ["BASE_URL", "DATASETS", "DatasetUnavailableError", "cache_dir", "load_dataset", "resolve_auto"]
 
 #: The dataset names :func:`load_dataset` accepts, besides ``"auto"``.
 DATASETS = ("movielens-100k", "movielens-latest-small", "synthetic")
@@ -101,7 +89,7 @@ def load_dataset(
     offline : bool, optional
         Forbid network access. Default: ``True`` when ``RECSYS_LESSONS_OFFLINE=1``.
     **synthetic_sizes
-        Passed to :func:`recsys_lessons.synthetic.generate_catalogue` (``n_users``,
+        Passed to :func:`recsys_lessons.data.catalogue.generate_catalogue` (``n_users``,
         ``n_items``, ...) when the simulated catalogue is loaded; ignored when ``"auto"``
         finds MovieLens, so a notebook's parameters work with either source.
 
@@ -175,7 +163,7 @@ def cache_dir(data_dir=None) -> Path:
         return Path(data_dir).expanduser()
     if os.environ.get("RECSYS_LESSONS_CACHE"):
         return Path(os.environ["RECSYS_LESSONS_CACHE"]).expanduser()
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]  # recsys_lessons/data/loading.py
     if (checkout / "pyproject.toml").is_file():
         return checkout / "data"
     return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "recsys-lessons"
@@ -199,7 +187,7 @@ def _check_arguments(seed, data_dir, sizes: dict) -> None:
         raise ValueError(
             f"data_dir must be a folder path (a str or pathlib.Path); got {data_dir!r}."
         )
-    from recsys_lessons.synthetic import generate_catalogue
+    from recsys_lessons.data.catalogue import generate_catalogue
 
     parameters = inspect.signature(generate_catalogue).parameters
     for key, value in sizes.items():
@@ -237,7 +225,7 @@ def _auto_target() -> str:
 
 
 def _synthetic(seed: int, sizes: dict) -> Dataset:
-    from recsys_lessons.synthetic import generate_catalogue
+    from recsys_lessons.data.catalogue import generate_catalogue
 
     return generate_catalogue(seed=seed, **sizes)
 

@@ -12,7 +12,7 @@ lessons 01-04 throws away. This module keeps it. Lesson 07
   negatives) and scores the rank of the target with HitRate@k, MRR@k and nDCG@k.
 
 The 95 % intervals over users around these per-user metrics (and around the difference of
-two models) come from :mod:`recsys_lessons.stats`, the course's one place for intervals.
+two models) come from :mod:`recsys_lessons.evaluation.stats`, the course's one place for intervals.
 
 Tie-breaking (documented, deterministic)
 ----------------------------------------
@@ -184,7 +184,7 @@ def build_sequences(
     interactions : pandas.DataFrame
         Needs ``user_id``, ``item_id`` and ``timestamp`` (datetime64 or seconds).
     user_ids, item_ids : array-like, optional
-        The index spaces, as for :func:`recsys_lessons.matrix.interaction_matrix` (default:
+        The index spaces, as for :func:`recsys_lessons.data.matrix.interaction_matrix` (default:
         the sorted distinct ids of the frame). Pass ``world.user_ids`` / ``world.item_ids``
         to line up with a simulated world.
     session_gap : str or pandas.Timedelta
@@ -285,7 +285,7 @@ def evaluate_next_item(model, history: Sequences, targets, k: int = 10, exclude_
     Parameters
     ----------
     model
-        A fitted sequential model (:mod:`recsys_lessons.models.sequential`).
+        A fitted sequential model (:mod:`recsys_lessons.sequences.models`).
     history : Sequences
         The histories the model continues (the ``history`` of :func:`next_item_split`).
     targets : array-like of int, shape ``(history.n_sequences,)``

@@ -11,7 +11,7 @@ recommender. The course reads two releases:
 Both readers take the extracted release folder (a :class:`pathlib.Path`) or the same folder
 inside the official zip archive (a :class:`zipfile.Path`), so a read-only copy of the
 archive can be used without unpacking it. Finding the files (environment folder, cache,
-download) is the job of :func:`recsys_lessons.data.load_dataset`.
+download) is the job of :func:`recsys_lessons.data.loading.load_dataset`.
 
 Conventions shared by both readers:
 
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys_lessons.dataset import Dataset
+from recsys_lessons.data.dataset import Dataset
 
 CITATION = (
     "F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and "

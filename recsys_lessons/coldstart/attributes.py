@@ -1,8 +1,8 @@
 """Cold start: what to recommend on day one, for a new item and for a new user.
 
 Lesson 05 (``notebooks/05_cold_start.ipynb``) measures each answer on splits where the items
-or users are truly unseen (:func:`recsys_lessons.split.cold_item_split`,
-:func:`~recsys_lessons.split.cold_user_split`).
+or users are truly unseen (:func:`recsys_lessons.evaluation.split.cold_item_split`,
+:func:`~recsys_lessons.evaluation.split.cold_user_split`).
 
 New items (no interactions yet, metadata only):
 

@@ -2,7 +2,7 @@
 
 Offline metrics replay old logs; an online experiment shows lists to people and watches
 what they do. :class:`OnlineEnvironment` gives every lesson such an audience on top of the
-simulated catalogue's :class:`~recsys_lessons.synthetic.SimulatedWorld`, whose true tastes
+simulated catalogue's :class:`~recsys_lessons.data.catalogue.SimulatedWorld`, whose true tastes
 we know, so every statistical claim can be checked against the truth. Lesson 08
 (``notebooks/08_online_experiments.ipynb``) runs A/B tests, interleaving and shadow mode
 on it; lessons 09 (exploration) and 10 (feedback loops, bias audits) reuse it.
@@ -69,7 +69,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import Recommender, top_k_indices
+from recsys_lessons.models.base import Recommender
+from recsys_lessons.top_k import top_k_indices
 
 __all__ = [
     "LOG_COLUMNS",

@@ -1,0 +1,54 @@
+"""Lesson 01: how a recommender is judged offline, and how sure we are.
+
+| module | job |
+| --- | --- |
+| :mod:`~recsys_lessons.evaluation.split` | random, stratified, temporal and leave-last-out splits; cold-item and cold-user splits (05) |
+| :mod:`~recsys_lessons.evaluation.harness` | fit several models on one split and compare them in one table; cold-start evaluation (05) |
+| :mod:`~recsys_lessons.evaluation.stats` | every interval of the course: bootstrap, paired bootstrap, over split seeds |
+"""
+
+from recsys_lessons.evaluation.harness import (
+    ACCURACY_METRICS,
+    CATALOGUE_METRICS,
+    COLD_START_METRICS,
+    DEFAULT_METRICS,
+    evaluate,
+    evaluate_cold_items,
+    evaluate_cold_users,
+    warm_up_curve,
+)
+from recsys_lessons.evaluation.split import (
+    cold_item_split,
+    cold_user_split,
+    leave_last_out,
+    random_split,
+    stratified_split,
+    temporal_split,
+)
+from recsys_lessons.evaluation.stats import (
+    Interval,
+    bootstrap_interval,
+    paired_bootstrap_interval,
+    seed_interval,
+)
+
+__all__ = [
+    "ACCURACY_METRICS",
+    "CATALOGUE_METRICS",
+    "COLD_START_METRICS",
+    "DEFAULT_METRICS",
+    "Interval",
+    "bootstrap_interval",
+    "cold_item_split",
+    "cold_user_split",
+    "evaluate",
+    "evaluate_cold_items",
+    "evaluate_cold_users",
+    "leave_last_out",
+    "paired_bootstrap_interval",
+    "random_split",
+    "seed_interval",
+    "stratified_split",
+    "temporal_split",
+    "warm_up_curve",
+]
