@@ -22,6 +22,12 @@ and a few core modules at the top are shared by all of them.
 Core modules used everywhere:
 
 - :mod:`recsys_lessons.metrics`: ranking and beyond-accuracy metrics (design section 4.1).
+- :mod:`recsys_lessons.top_k`: the one top-k (``top_k_indices``, ties to the lower index).
+- :mod:`recsys_lessons.validation`: every argument check, so every module accepts and refuses
+  the same things.
+
+Each subpackage's ``__init__`` lists its modules and re-exports its public names:
+``from recsys_lessons.online import OnlineEnvironment``.
 """
 
 __version__ = "0.1.0"
