@@ -17,13 +17,17 @@ PIP_SOURCES := $(if $(wildcard $(WHEELS)/*),--no-index --find-links $(WHEELS),)
 
 NOTEBOOK_TESTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: setup lab course test lint unit notebooks render exercises bench site wheelhouse clean help spark test-spark
+.PHONY: setup lab course test lint unit unit-all notebooks render exercises bench site wheelhouse clean help spark test-spark
 
 help:
 	@echo "make setup      create .venv with the pinned packages (runs automatically when needed)"
 	@echo "make lab        open JupyterLab on the course"
 	@echo "make course     run every lesson headless and print a readiness table"
-	@echo "make test       lint + unit tests + every notebook (lessons, exercises, solutions)"
+	@echo "make test       lint + unit-all + every notebook (lessons, exercises, solutions); what CI runs"
+	@echo "make unit       quick local loop: unit and property tests and the package's doctests,"
+	@echo "                without the slow site/browser tests (pytest marker 'browser')"
+	@echo "make unit-all   the same with the site/browser tests (part of make test)"
+	@echo "make lint       ruff check and format check (part of make test)"
 	@echo "make render     re-execute lessons and solutions in place on MovieLens 100K"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make bench      run the benchmarks (tables printed, JSON in benchmarks/results/)"
@@ -55,8 +59,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check recsys_lessons tests tools benchmarks conftest.py
 
+# Unit and property tests plus the doctests (Examples sections) of the package. Pilot's
+# __main__ exits on import and is never collected; see conftest.py for the Spark modules.
+UNIT_TESTS := tests recsys_lessons --doctest-modules -q
+
+# The quick local loop: everything but the tests that build the site or drive a browser.
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest $(UNIT_TESTS) -m "not browser"
+
+unit-all: $(STAMP)
+	$(BIN)/python -m pytest $(UNIT_TESTS)
 
 # Lesson 12 needs the optional Spark extra, so the main pass leaves it to `make test-spark`.
 SPARK_NOTEBOOKS := notebooks/12_scale_out_with_spark.ipynb
@@ -64,7 +76,7 @@ SPARK_NOTEBOOKS := notebooks/12_scale_out_with_spark.ipynb
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NOTEBOOK_TESTS) $(addprefix --ignore=,$(SPARK_NOTEBOOKS)) notebooks exercises solutions
 
-test: lint unit notebooks
+test: lint unit-all notebooks
 
 render: $(STAMP)
 	$(BIN)/python -m tools.render

@@ -152,7 +152,7 @@ def offline_run(dataset, seed, model_specs):
                 (
                     "calibrated",
                     mitigate.calibrated_rerank(
-                        ease_scores, train_X, genres, lam=lam, k=K, n_candidates=N_CANDIDATES
+                        candidates, relevance, train_X, genres, lambda_=lam, k=K
                     ),
                 ),
                 (
@@ -161,7 +161,9 @@ def offline_run(dataset, seed, model_specs):
                 ),
                 (
                     "xquad_long_tail",
-                    mitigate.xquad_rerank(ease_scores, tail, preference, lam=lam, k=K),
+                    mitigate.xquad_rerank(
+                        candidates, relevance, tail, preference, lambda_=lam, k=K
+                    ),
                 ),
             ):
                 tradeoffs.append(
@@ -169,7 +171,7 @@ def offline_run(dataset, seed, model_specs):
                 )
         for power in POWERS:
             weighted = mitigate.inverse_popularity_weights(train_X, power)
-            reranked = models.EASE(l2=500.0).fit(weighted).recommend(k=K)[0]
+            reranked = models.EASE(regularization=500.0).fit(weighted).recommend(k=K)[0]
             tradeoffs.append(
                 _tradeoff(
                     "inverse_popularity_training",
@@ -188,7 +190,7 @@ def offline_run(dataset, seed, model_specs):
 def _tradeoff(method, strength, lists, train_X, test_X, genres, head, seed):
     return {
         "method": method,
-        "base_model": "EASE(l2=500.0)",
+        "base_model": "EASE(regularization=500.0)",
         "strength": strength,
         "seed": seed,
         "ndcg@10": metrics.ndcg_at_k(lists, test_X, k=K),
@@ -209,12 +211,12 @@ def loop_run(seed):
         data.users["segment"].reindex(world.user_ids) == "indie", "minority", "majority"
     )
     policies = {
-        "closed_loop": lambda: ModelPolicy(models.EASE(l2=50.0)),
+        "closed_loop": lambda: ModelPolicy(models.EASE(regularization=50.0)),
         "epsilon_greedy_0.2": lambda: ExploringPolicy(
-            ModelPolicy(models.EASE(l2=50.0)), world.n_items, 0.2, seed=seed
+            ModelPolicy(models.EASE(regularization=50.0)), world.n_items, 0.2, seed=seed
         ),
         "calibrated_0.5": lambda: CalibratedPolicy(
-            models.EASE(l2=50.0), genres, lam=0.5, n_candidates=50
+            models.EASE(regularization=50.0), genres, lambda_=0.5, n_candidates=50
         ),
     }
     trajectories = []

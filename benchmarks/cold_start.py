@@ -8,7 +8,7 @@ Protocol, repeated for every split seed (mean and 95% interval over the seeds, t
 all their interactions (implicit feedback: 1.0 per rated pair). Each user with at least one
 held-out interaction gets a "new titles" shelf of 10 items ranked **among the cold items
 only** (:func:`~recsys_lessons.evaluation.harness.evaluate_cold_items`); nDCG@10. Metadata =
-:func:`~recsys_lessons.coldstart.attributes.item_attributes` (genres, tags and provider where they
+:func:`~recsys_lessons.coldstart.new_items.item_attributes` (genres, tags and provider where they
 exist, release-year band, "released N days before the last training event" band).
 Hyperparameters are tuned on a validation split carved from the warm (training) data only: a
 further 25% of the training items (20% of all) are held out as validation cold items, each
@@ -30,7 +30,7 @@ nDCG@10. ALS and EASE use their class defaults (tuned on MovieLens 100K in lesso
 - onboarding questionnaire (Rashid et al. 2002): items asked in the order of a strategy
   (popularity, entropy, log popularity x entropy, computed on the warm users' ratings) until
   the user has answered 3, 5 or 10 (a user can answer about the items in their pool); the
-  answers are folded into ALS (:func:`~recsys_lessons.coldstart.attributes.score_new_users`).
+  answers are folded into ALS (:meth:`~recsys_lessons.models.ALS.fold_in`).
   ``questions`` is the mean number of items shown to collect the answers;
 - fold-in: the user's first 3, 5 or 10 events in time (what a new member actually watched
   first) folded into ALS and into EASE.
@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons.coldstart.attributes import (
+from recsys_lessons.coldstart import (
     QUESTION_STRATEGIES,
     AttributeMapping,
     PredictedPopularity,
@@ -63,7 +63,6 @@ from recsys_lessons.coldstart.attributes import (
     item_attributes,
     onboarding_answers,
     question_order,
-    score_new_users,
     segment_labels,
 )
 from recsys_lessons.data import interaction_matrix, load_dataset
@@ -85,14 +84,20 @@ POOL = 15  # each new user's first POOL events: what they can tell us; the rest 
 SEGMENT_COLUMNS = {"movielens-100k": ["age", "gender"], "synthetic": ["segment"]}
 
 GRID = {
-    "mapping": {"base": ["ALS(factors=64)", "EASE(l2=500.0)"], "alpha": [10.0, 100.0, 1000.0]},
+    "mapping": {
+        "base": ["ALS(factors=64)", "EASE(regularization=500.0)"],
+        "alpha": [10.0, 100.0, 1000.0],
+    },
     "predicted_popularity": {"alpha": [1.0, 10.0, 100.0]},
 }
 QUICK_GRID = {
-    "mapping": {"base": ["ALS(factors=64)", "EASE(l2=500.0)"], "alpha": [100.0]},
+    "mapping": {"base": ["ALS(factors=64)", "EASE(regularization=500.0)"], "alpha": [100.0]},
     "predicted_popularity": {"alpha": [10.0]},
 }
-BASES = {"ALS(factors=64)": lambda: ALS(factors=64), "EASE(l2=500.0)": lambda: EASE(l2=500.0)}
+BASES = {
+    "ALS(factors=64)": lambda: ALS(factors=64),
+    "EASE(regularization=500.0)": lambda: EASE(regularization=500.0),
+}
 
 
 def interval(values) -> tuple[float, float, float]:
@@ -264,7 +269,7 @@ def run_cold_users(dataset, seeds):
         train_ratings = ratings[warm_users]
         for strategy, n in itertools.product(QUESTION_STRATEGIES, N_ANSWERS):
             answers, asked = onboarding_answers(question_order(train_ratings, strategy), pool_X, n)
-            table = evaluate({"ALS": score_new_users(als, answers)})
+            table = evaluate({"ALS": als.fold_in(answers)})
             params = {**als.get_params(), "strategy": strategy, "answers": n}
             rows += user_rows(
                 dataset.name,
@@ -278,9 +283,7 @@ def run_cold_users(dataset, seeds):
         for n in N_ANSWERS:
             _, known, _ = cold_user_split(dataset.interactions, COLD_FRACTION, seed, n_known=n)
             known_X = full.like(known, value=None).X[cold_users]
-            table = evaluate(
-                {"ALS": score_new_users(als, known_X), "EASE": score_new_users(ease, known_X)}
-            )
+            table = evaluate({"ALS": als.fold_in(known_X), "EASE": ease.fold_in(known_X)})
             for name, model in (("ALS", als), ("EASE", ease)):
                 rows += user_rows(
                     dataset.name,

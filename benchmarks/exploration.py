@@ -160,9 +160,7 @@ def best_new_titles(world, start, n=10):
     arriving = np.flatnonzero(
         (release >= np.datetime64(start.date())) & (release < np.datetime64(end.date()))
     )
-    attraction = expit(
-        (world.true_affinity(items=arriving) - world.CLICK_THRESHOLD) / world.CLICK_TEMPERATURE
-    )
+    attraction = world.attraction_probability(items=arriving)  # clickbait included, if any
     return arriving[np.argsort(-attraction.mean(axis=0))[:n]]
 
 
@@ -371,9 +369,7 @@ def ope(seeds, n_logs, logging_epsilon, max_weight=None):
         raw = als.score()
         top = top_k_indices(np.where(blocked, -np.inf, raw), K)
         pool_size = (~blocked).sum(axis=1) - K
-        attraction = expit(
-            (world.true_affinity() - world.CLICK_THRESHOLD) / world.CLICK_TEMPERATURE
-        )
+        attraction = world.attraction_probability()
         examination = world.examination_probability(K)
         pool_attraction = (
             np.where(blocked, 0.0, attraction).sum(axis=1)

@@ -45,17 +45,23 @@ MAX_EPOCHS = 80
 RESULTS = Path(__file__).resolve().parent / "results" / "funk_svd_folds.json"
 N_USERS, N_ITEMS = 943, 1682
 
-#: Searched on the u1.base validation split; lr, reg_bias and batch_size stay fixed.
-FIXED = {"lr": 0.01, "reg_bias": 0.02, "batch_size": 256, "seed": SEED}
-GRID = {"n_factors": [50, 100, 200], "reg": [0.06, 0.08, 0.1, 0.12], "init_std": [0.02, 0.1]}
+#: Searched on the u1.base validation split; learning_rate, bias_regularization and
+#: batch_size stay fixed.
+FIXED = {"learning_rate": 0.01, "bias_regularization": 0.02, "batch_size": 256, "seed": SEED}
+GRID = {
+    "factors": [50, 100, 200],
+    "regularization": [0.06, 0.08, 0.1, 0.12],
+    "init_std": [0.02, 0.1],
+}
 
-#: Surprise's defaults for ``SVD`` (its ``reg_all`` applies to biases and factors alike).
+#: Surprise's defaults for ``SVD`` (its ``reg_all`` applies to biases and factors alike), in
+#: the course's names (Surprise's ``n_factors``, ``n_epochs``, ``lr_all``, ``reg_all``).
 SURPRISE_DEFAULTS = {
-    "n_factors": 100,
-    "n_epochs": 20,
-    "lr": 0.005,
-    "reg": 0.02,
-    "reg_bias": 0.02,
+    "factors": 100,
+    "iterations": 20,
+    "learning_rate": 0.005,
+    "regularization": 0.02,
+    "bias_regularization": 0.02,
     "init_std": 0.1,
     "batch_size": 256,
     "seed": SEED,
@@ -110,7 +116,7 @@ def search_hyperparameters(folder: Path) -> tuple[dict, list[dict]]:
     train, validation = ratings_matrix(base[~held_out]), ratings_matrix(base[held_out])
     trials = []
     for values in itertools.product(*GRID.values()):
-        params = {**FIXED, **dict(zip(GRID, values, strict=True)), "n_epochs": MAX_EPOCHS}
+        params = {**FIXED, **dict(zip(GRID, values, strict=True)), "iterations": MAX_EPOCHS}
         start = time.perf_counter()
         history = FunkSVD(**params).fit(train, validation).history_
         best = history.loc[history["val_rmse"].idxmin()]
@@ -123,7 +129,7 @@ def search_hyperparameters(folder: Path) -> tuple[dict, list[dict]]:
         trials.append(trial)
         print(f"  {trial}", flush=True)
     winner = min(trials, key=lambda trial: trial["val_rmse"])
-    chosen = {**FIXED, **{key: winner[key] for key in GRID}, "n_epochs": winner["best_epoch"]}
+    chosen = {**FIXED, **{key: winner[key] for key in GRID}, "iterations": winner["best_epoch"]}
     return chosen, trials
 
 
@@ -196,7 +202,7 @@ def main() -> None:
                 ),
                 "tuning": (
                     f"grid search on a {VALIDATION_SHARE:.0%} random validation split of u1.base "
-                    f"(seed {SEED}), n_epochs = epoch of the lowest validation RMSE (max "
+                    f"(seed {SEED}), iterations = epoch of the lowest validation RMSE (max "
                     f"{MAX_EPOCHS}); the .test files are used only for the final scores."
                 ),
                 "grid": {"fixed": FIXED, "searched": GRID, "max_epochs": MAX_EPOCHS},

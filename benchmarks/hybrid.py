@@ -190,14 +190,14 @@ def learned_rankers(data, params: dict) -> dict:
     for kind in ("lambdarank", "pointwise"):
         scores = {}
         for trees in RANKER_TREES:
-            ranker = LearnedRanker(kind, n_estimators=trees).fit(
+            ranker = LearnedRanker(kind, iterations=trees).fit(
                 val_features[~holdout], labels[~holdout], columns
             )
             held = val_features[holdout]
             ranked_users, items = rank_candidates(held, ranker.predict(held), K)
             scores[trees] = float(metrics.ndcg_at_k(items, validation[ranked_users], k=K))
         trees = max(scores, key=scores.get)
-        ranker = LearnedRanker(kind, n_estimators=trees).fit(val_features, labels, columns)
+        ranker = LearnedRanker(kind, iterations=trees).fit(val_features, labels, columns)
         ranked_users, items = rank_candidates(test_features, ranker.predict(test_features), K)
         results["rankers"][kind] = {
             "params": ranker.get_params(),
@@ -249,7 +249,7 @@ def realtime_latency(seed: int = 42) -> dict:
     )
     rng = np.random.default_rng(seed)
     labels = (rng.random(len(frame)) < 0.5 * 0.5 ** (frame["rank"].to_numpy() / 20)).astype(int)
-    ranker = LearnedRanker(n_estimators=100).fit(frame, labels, ["score", "rank", "popularity"])
+    ranker = LearnedRanker(iterations=100).fit(frame, labels, ["score", "rank", "popularity"])
 
     def request(user: int):
         history = X[user].indices
@@ -326,7 +326,7 @@ def main(quick: bool = False, retune: bool = False, resume: bool = False) -> dic
     ranking = learned_rankers(data, params)
     print("\nLearned rankers (seed 42, trees chosen on held-out validation users):")
     for kind, row in ranking["rankers"].items():
-        print(f"  {kind}: nDCG@10 {row['ndcg@10']:.4f}  trees {row['params']['n_estimators']}")
+        print(f"  {kind}: nDCG@10 {row['ndcg@10']:.4f}  trees {row['params']['iterations']}")
     recall = ranking["candidate_recall"]
     print(
         f"Candidate recall, N={CANDIDATE_N} per source: union {recall['union']:.3f} "

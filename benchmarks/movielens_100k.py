@@ -172,7 +172,7 @@ CANDIDATES = [
         "EASE",
         {},
         # A log-spaced grid, two points per doubling, from 250 to 16,000.
-        {"l2": [round(250.0 * 2 ** (step / 2), 1) for step in range(13)]},
+        {"regularization": [round(250.0 * 2 ** (step / 2), 1) for step in range(13)]},
     ),
     Candidate(
         "ALS",

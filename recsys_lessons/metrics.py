@@ -35,6 +35,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_lessons.data.matrix import InteractionMatrix
+from recsys_lessons.validation import (
+    check_item_popularity,
+    check_positive_int,
+    check_ranked_lists,
+)
 
 __all__ = [
     "average_precision_at_k",
@@ -113,6 +118,15 @@ def ndcg_at_k(recommended, relevant, k: int = 10, per_user: bool = False):
 
     Parameters and return value as in :func:`precision_at_k`. Taught in lesson 01,
     notebooks/01_baselines_and_evaluation.ipynb.
+
+    Examples
+    --------
+    User 0 liked item 1, ranked second; user 1 liked items 0 and 1, ranked first and third:
+
+    >>> ndcg_at_k([[3, 1, 2], [0, 2, 1]], [{1}, {0, 1}], k=3, per_user=True).round(4)
+    array([0.6309, 0.9197])
+    >>> round(ndcg_at_k([[3, 1, 2], [0, 2, 1]], [{1}, {0, 1}], k=3), 4)
+    0.7753
     """
     hits, n_relevant = _hits(recommended, relevant, k)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
@@ -199,8 +213,8 @@ def catalog_coverage(recommended, n_items: int, k: int = 10) -> float:
     float
         In ``[0, 1]``. Used in lesson 02, notebooks/02_content_based.ipynb.
     """
-    n_items = _check_n_items(n_items)
-    exposure = _exposure_counts(_top_k(recommended, k, n_items), n_items)
+    n_items = check_positive_int(n_items, "n_items", "the catalogue size")
+    exposure = _exposure_counts(check_ranked_lists(recommended, k, n_items), n_items)
     return np.count_nonzero(exposure) / n_items
 
 
@@ -232,8 +246,8 @@ def novelty(recommended, item_popularity, k: int = 10, per_user: bool = False):
     -------
     float or ndarray of shape (n_users,)
     """
-    popularity = _item_popularity(item_popularity)
-    top = _top_k(recommended, k, n_items=popularity.size)
+    popularity = check_item_popularity(item_popularity)
+    top = check_ranked_lists(recommended, k, n_items=popularity.size)
     share = (popularity + 1.0) / (popularity.sum() + popularity.size)
     per_list = -np.log2(share)[top].mean(axis=1)
     return per_list if per_user else float(per_list.mean())
@@ -268,7 +282,7 @@ def intra_list_diversity(recommended, item_features, k: int = 10, per_user: bool
         notebooks/02_content_based.ipynb.
     """
     features = _item_features(item_features)
-    top = _top_k(recommended, k, n_items=features.shape[0])
+    top = check_ranked_lists(recommended, k, n_items=features.shape[0])
     if k < 2:
         raise ValueError("intra_list_diversity compares pairs of items, so it needs k >= 2.")
     unit = _unit_rows(features)
@@ -299,8 +313,8 @@ def average_recommendation_popularity(
     Parameters and return value as in :func:`novelty`; the result is in interactions per
     item, so compare it with the catalogue's mean count ``item_popularity.mean()``.
     """
-    popularity = _item_popularity(item_popularity)
-    per_list = popularity[_top_k(recommended, k, n_items=popularity.size)].mean(axis=1)
+    popularity = check_item_popularity(item_popularity)
+    per_list = popularity[check_ranked_lists(recommended, k, n_items=popularity.size)].mean(axis=1)
     return per_list if per_user else float(per_list.mean())
 
 
@@ -328,8 +342,8 @@ def gini_index(recommended, n_items: int, k: int = 10) -> float:
     -------
     float
     """
-    n_items = _check_n_items(n_items)
-    exposure = np.sort(_exposure_counts(_top_k(recommended, k, n_items), n_items))
+    n_items = check_positive_int(n_items, "n_items", "the catalogue size")
+    exposure = np.sort(_exposure_counts(check_ranked_lists(recommended, k, n_items), n_items))
     weights = 2 * np.arange(1, n_items + 1) - n_items - 1
     return float(weights @ exposure / (n_items * exposure.sum()))
 
@@ -345,7 +359,7 @@ def _hits(recommended, relevant, k):
     Every relevant (user, item) pair becomes one integer key ``user * n_columns + item``; the
     keys come out sorted, so one ``searchsorted`` finds all recommended pairs at once.
     """
-    top = _top_k(recommended, k)
+    top = check_ranked_lists(recommended, k)
     n_users = top.shape[0]
     pattern = _relevant_pattern(relevant, n_users, top)
     n_relevant = np.diff(pattern.indptr)
@@ -433,61 +447,6 @@ def _flatten_collections(relevant, n_users):
     return sizes, flat.astype(np.int64)
 
 
-def _top_k(recommended, k, n_items=None):
-    """The first ``k`` columns of ``recommended`` as a validated int64 array."""
-    try:
-        array = np.asarray(recommended)
-    except ValueError:
-        raise ValueError(
-            "recommended is ragged (lists of different lengths); truncate every list to the same "
-            "length, at least k, before evaluating."
-        ) from None
-    if array.dtype == object or array.ndim != 2:
-        raise ValueError(
-            "recommended must be a 2-D users x ranks array of item indices (or a list of "
-            f"equal-length lists); got an array with shape {array.shape}. For a single user, "
-            "wrap the list: [items]."
-        )
-    n_users, width = array.shape
-    if n_users == 0:
-        raise ValueError("recommended holds no users; pass at least one list.")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(
-            f"k must be a positive integer (the number of items evaluated per list); got {k!r}."
-        )
-    if k > width:
-        raise ValueError(
-            f"k={k} but the recommendation lists hold only {width} items; recommend at least k "
-            "items per user or lower k."
-        )
-    if not np.issubdtype(array.dtype, np.integer):
-        if np.issubdtype(array.dtype, np.floating) and np.isnan(array).any():
-            raise ValueError("recommended holds NaN; every rank needs a real item index.")
-        raise ValueError(
-            f"recommended must hold integer item indices (got dtype {array.dtype}); convert with "
-            ".astype(int) if the values are whole numbers."
-        )
-    top = array[:, :k].astype(np.int64, copy=False)
-    if top.min() < 0:
-        raise ValueError(
-            f"recommended holds the negative item index {top.min()}; indices start at 0."
-        )
-    if n_items is not None and top.max() >= n_items:
-        raise ValueError(
-            f"recommended holds item index {top.max()}, but the catalogue has only {n_items} items "
-            f"(indices 0..{n_items - 1})."
-        )
-    ordered = np.sort(top, axis=1)
-    repeated = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
-    if repeated.any():
-        user = int(np.flatnonzero(repeated)[0])
-        raise ValueError(
-            f"the top-{k} list of user row {user} recommends the same item twice; a list must hold "
-            "distinct items."
-        )
-    return top
-
-
 def _mean_over_evaluated(values, n_relevant, per_user):
     """Per-user values with NaN where nothing is relevant, or the mean over the other users."""
     evaluated = n_relevant > 0
@@ -503,32 +462,6 @@ def _mean_over_evaluated(values, n_relevant, per_user):
 
 def _exposure_counts(top, n_items):
     return np.bincount(top.ravel(), minlength=n_items)
-
-
-def _check_n_items(n_items):
-    if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 1:
-        raise ValueError(
-            f"n_items must be a positive integer (the catalogue size); got {n_items!r}."
-        )
-    return int(n_items)
-
-
-def _item_popularity(item_popularity):
-    try:
-        popularity = np.asarray(item_popularity, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            "item_popularity must be a 1-D array of interaction counts, one per item."
-        ) from None
-    if popularity.ndim != 1 or popularity.size == 0:
-        raise ValueError(
-            f"item_popularity must be a non-empty 1-D array with one count per item; got shape {popularity.shape}."
-        )
-    if not np.isfinite(popularity).all():
-        raise ValueError("item_popularity holds NaN or infinite values; use interaction counts.")
-    if (popularity < 0).any():
-        raise ValueError("item_popularity holds negative counts; use interaction counts (>= 0).")
-    return popularity
 
 
 def _item_features(item_features):

@@ -19,6 +19,11 @@ usually means a computation went wrong upstream.
 | :func:`check_probability` | a number in ``[0, 1]`` (or ``(0, 1]`` with ``zero=False``) |
 | :func:`check_ratio` | a share strictly between 0 and 1 (split ratios) |
 | :func:`check_recommended` | a 2-D integer array of ranked item indices with ``>= k`` columns |
+| :func:`check_ranked_lists` | the first ``k`` columns of such lists, distinct items, inside the catalogue (metrics) |
+| :func:`check_item_popularity` | interaction counts per item (finite, >= 0) |
+| :func:`check_interaction_pattern` | a sparse users x items matrix, returned as its binary pattern |
+| :func:`check_interactions_frame` | an interactions frame with the needed columns (splits) |
+| :func:`check_timestamps` | its ``timestamp`` column as comparable values (time-based splits) |
 | :func:`check_is_fitted` | an estimator with its learned attributes |
 """
 
@@ -27,20 +32,27 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 
 __all__ = [
     "check_count",
     "check_index",
     "check_indices",
+    "check_interaction_pattern",
+    "check_interactions_frame",
     "check_is_fitted",
+    "check_item_popularity",
     "check_k",
     "check_non_negative_int",
     "check_number",
     "check_positive_int",
     "check_probability",
+    "check_ranked_lists",
     "check_ratio",
     "check_recommended",
     "check_seed",
+    "check_timestamps",
     "is_integer",
     "is_number",
 ]
@@ -140,8 +152,8 @@ def check_number(value, name: str, low=None, high=None, *, low_open=False, high_
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
+        left = "(" if low_open or low is None else "["
+        right = ")" if high_open or high is None else "]"
         bounds = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
         raise ValueError(f"{name} must lie in {bounds}; got {value!r}.")
     return float(value)
@@ -194,3 +206,163 @@ def check_is_fitted(estimator, attribute: str = "X_", call: str = "fit(X)") -> N
     """
     if not hasattr(estimator, attribute):
         raise ValueError(f"{type(estimator).__name__} is not fitted yet; call .{call} first.")
+
+
+def check_ranked_lists(recommended, k, n_items: int | None = None) -> np.ndarray:
+    """The first ``k`` columns of ``recommended`` as an ``int64`` array of distinct items per row.
+
+    Stricter than :func:`check_recommended`, as every metric needs: at least one user, no
+    NaN, no index beyond the catalogue (when ``n_items`` is given), no item twice in a
+    user's top-``k``.
+    """
+    try:
+        array = np.asarray(recommended)
+    except ValueError:
+        raise ValueError(
+            "recommended is ragged (lists of different lengths); truncate every list to the same "
+            "length, at least k, before evaluating."
+        ) from None
+    if array.dtype == object or array.ndim != 2:
+        raise ValueError(
+            "recommended must be a 2-D users x ranks array of item indices (or a list of "
+            f"equal-length lists); got an array with shape {array.shape}. For a single user, "
+            "wrap the list: [items]."
+        )
+    n_users, width = array.shape
+    if n_users == 0:
+        raise ValueError("recommended holds no users; pass at least one list.")
+    k = check_positive_int(k, "k", "the number of items evaluated per list")
+    if k > width:
+        raise ValueError(
+            f"k={k} but the recommendation lists hold only {width} items; recommend at least k "
+            "items per user or lower k."
+        )
+    if not np.issubdtype(array.dtype, np.integer):
+        if np.issubdtype(array.dtype, np.floating) and np.isnan(array).any():
+            raise ValueError("recommended holds NaN; every rank needs a real item index.")
+        raise ValueError(
+            f"recommended must hold integer item indices (got dtype {array.dtype}); convert with "
+            ".astype(int) if the values are whole numbers."
+        )
+    top = array[:, :k].astype(np.int64, copy=False)
+    if top.min() < 0:
+        raise ValueError(
+            f"recommended holds the negative item index {top.min()}; indices start at 0."
+        )
+    if n_items is not None and top.max() >= n_items:
+        raise ValueError(
+            f"recommended holds item index {top.max()}, but the catalogue has only {n_items} items "
+            f"(indices 0..{n_items - 1})."
+        )
+    ordered = np.sort(top, axis=1)
+    repeated = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+    if repeated.any():
+        user = int(np.flatnonzero(repeated)[0])
+        raise ValueError(
+            f"the top-{k} list of user row {user} recommends the same item twice; a list must hold "
+            "distinct items."
+        )
+    return top
+
+
+def check_item_popularity(item_popularity) -> np.ndarray:
+    """Interaction counts per item: a non-empty 1-D ``float64`` array of finite values >= 0."""
+    try:
+        popularity = np.asarray(item_popularity, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "item_popularity must be a 1-D array of interaction counts, one per item."
+        ) from None
+    if popularity.ndim != 1 or popularity.size == 0:
+        raise ValueError(
+            "item_popularity must be a non-empty 1-D array with one count per item; got shape "
+            f"{popularity.shape}."
+        )
+    if not np.isfinite(popularity).all():
+        raise ValueError("item_popularity holds NaN or infinite values; use interaction counts.")
+    if (popularity < 0).any():
+        raise ValueError("item_popularity holds negative counts; use interaction counts (>= 0).")
+    return popularity
+
+
+def check_interaction_pattern(matrix, name: str, n_items: int | None = None) -> sp.csr_matrix:
+    """A users x items matrix as a binary CSR copy (every stored entry becomes 1).
+
+    An :class:`~recsys_lessons.data.matrix.InteractionMatrix` is read through its ``X``.
+    With ``n_items`` the matrix must have that many item columns.
+    """
+    if hasattr(matrix, "X") and sp.issparse(matrix.X):
+        matrix = matrix.X
+    if not sp.issparse(matrix):
+        raise ValueError(
+            f"{name} must be a sparse users x items matrix (e.g. InteractionMatrix.X); got "
+            f"{type(matrix).__name__}."
+        )
+    pattern = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    pattern.sum_duplicates()
+    pattern.data[:] = 1.0
+    if n_items is not None and pattern.shape[1] != n_items:
+        raise ValueError(
+            f"{name} has {pattern.shape[1]} item columns but the catalogue has {n_items} items; "
+            "build every matrix with the same item index."
+        )
+    return pattern
+
+
+def check_interactions_frame(
+    interactions, columns: tuple[str, ...], unique_pairs: bool = False
+) -> None:
+    """Refuse anything but a non-empty interactions frame with ``columns`` and no missing ids.
+
+    With ``unique_pairs`` a repeated (user, item) pair is refused too: its copies could land
+    on both sides of a split.
+    """
+    if not isinstance(interactions, pd.DataFrame):
+        raise ValueError(
+            f"expected a pandas DataFrame of interactions, got {type(interactions).__name__}; "
+            "pass dataset.interactions."
+        )
+    missing = [c for c in columns if c not in interactions.columns]
+    if missing:
+        raise ValueError(
+            f"interactions need the columns {list(columns)}; {missing} missing "
+            f"(found {list(interactions.columns)})."
+        )
+    if len(interactions) == 0:
+        raise ValueError("interactions are empty: there is nothing to split.")
+    ids = [c for c in ("user_id", "item_id") if c in columns]
+    if interactions[ids].isna().any().any():
+        raise ValueError("some user or item ids are missing; drop those rows before splitting.")
+    if not unique_pairs:
+        return
+    repeated = interactions.duplicated(["user_id", "item_id"], keep=False)
+    if repeated.any():
+        first = interactions.loc[repeated, ["user_id", "item_id"]].iloc[0]
+        raise ValueError(
+            f"{int(repeated.sum())} rows repeat a (user, item) pair (e.g. user "
+            f"{first['user_id']!r}, item {first['item_id']!r}); their copies could land in both "
+            "train and test, and the model would be tested on what it trained on. Keep one row "
+            "per pair first, e.g. interactions.drop_duplicates(['user_id', 'item_id'], "
+            "keep='last'), or aggregate the repeats."
+        )
+
+
+def check_timestamps(interactions) -> np.ndarray:
+    """The ``timestamp`` column as comparable numpy values (time zones converted to UTC).
+
+    Refuses missing timestamps and columns that are neither datetime64 nor numeric.
+    """
+    timestamps = interactions["timestamp"]
+    if timestamps.isna().any():
+        raise ValueError("some timestamps are missing; drop those rows before a time-based split.")
+    if not (
+        pd.api.types.is_datetime64_any_dtype(timestamps)
+        or pd.api.types.is_numeric_dtype(timestamps)
+    ):
+        raise ValueError(
+            f"timestamp must be datetime64 or numeric, not {timestamps.dtype}; "
+            "convert it with pandas.to_datetime first."
+        )
+    if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
+        timestamps = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return timestamps.to_numpy()

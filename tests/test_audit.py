@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recsys_lessons.evaluation import bootstrap_interval
+from recsys_lessons import metrics
+from recsys_lessons.evaluation import bootstrap_interval, unpaired_bootstrap_interval
 from recsys_lessons.responsible import audit
 
 
@@ -84,6 +85,18 @@ def test_group_gap_means_intervals_and_gap_sign():
     assert table.loc[0, "high"] == pytest.approx(expected.high)
     assert table.loc[0, "gap"] == 0 and table.loc[1, "gap"] == pytest.approx(-0.65)
     assert table.loc[1, "gap_low"] < -0.65 < table.loc[1, "gap_high"] < 0
+    gap = unpaired_bootstrap_interval([0.2, 0.1, 0.3, 0.4], [1.0, 0.8, 0.9], 500, seed=1)
+    assert (table.loc[1, "gap_low"], table.loc[1, "gap_high"]) == (gap.low, gap.high)
+
+
+def test_the_best_groups_gap_interval_is_exactly_zero():
+    # the best group's gap is 0 by definition; resampling it twice gave about [-0.35, +0.35]
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.random(30), rng.random(30) * 0.5])
+    groups = np.repeat(["high", "low"], 30)
+    table = audit.group_gap(values, groups, n_resamples=500, seed=3).set_index("group")
+    assert table.loc["high", ["gap", "gap_low", "gap_high"]].tolist() == [0.0, 0.0, 0.0]
+    assert table.loc["low", "gap_low"] < table.loc["low", "gap"] < table.loc["low", "gap_high"]
 
 
 def test_group_gap_refuses_a_single_group_and_mismatched_lengths():
@@ -164,8 +177,33 @@ def test_audit_report_is_tidy_and_consistent_with_the_helpers():
         n_resamples=200,
     )
     assert list(report.columns) == ["model", "metric", "grouping", "group", "value", "low", "high"]
-    overall = report[report["grouping"] == "all"].set_index("metric")["value"]
-    assert overall["gini"] == pytest.approx(audit.metrics.gini_index(lists, n_items, k=10))
+    overall = report[report["grouping"] == "all"].set_index("metric")
+    popularity = train.getnnz(axis=0)
+    head = audit.head_items(popularity, 0.2)
+    ndcg = metrics.ndcg_at_k(lists, test, k=10, per_user=True)
+    expected = {
+        "ndcg@10": np.nanmean(ndcg),
+        "arp": metrics.average_recommendation_popularity(lists, popularity, k=10),
+        "aplt": audit.average_percentage_long_tail(lists, head, k=10),
+        "long_tail_exposure": audit.long_tail_exposure(lists, head, k=10),
+        "coverage": metrics.catalog_coverage(lists, n_items, k=10),
+        "gini": metrics.gini_index(lists, n_items, k=10),
+        "popularity_lift": audit.popularity_lift(lists, train, popularity, k=10),
+        "popularity_miscalibration": audit.popularity_miscalibration(lists, train, head, k=10),
+        "calibration_kl": audit.calibration_kl(lists, train, genres, k=10).mean(),
+    }
+    assert sorted(overall.index) == sorted(expected)  # every overall figure is cross-checked
+    for metric, value in expected.items():
+        assert overall.loc[metric, "value"] == pytest.approx(value), metric
+    ndcg_interval = bootstrap_interval(ndcg[~np.isnan(ndcg)], 200, seed=0)
+    assert overall.loc["ndcg@10", ["low", "high"]].tolist() == pytest.approx(
+        [ndcg_interval.low, ndcg_interval.high]
+    )
+    kl_interval = bootstrap_interval(audit.calibration_kl(lists, train, genres, k=10), 200, seed=0)
+    assert overall.loc["calibration_kl", ["low", "high"]].tolist() == pytest.approx(
+        [kl_interval.low, kl_interval.high]
+    )
+    assert overall.drop(["ndcg@10", "calibration_kl"])[["low", "high"]].isna().all().all()
     assert set(report.loc[report["grouping"] == "mainstream", "group"]) == set(
         audit.MAINSTREAM_GROUPS
     )

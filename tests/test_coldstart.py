@@ -1,5 +1,5 @@
 """Cold start helpers: attributes, the attribute-to-factor map, segment popularity,
-onboarding questions, ALS fold-in (checked against implicit) and scoring new users."""
+onboarding questions, and the models' fold-in of new users (ALS checked against implicit)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,20 @@ from implicit.cpu.als import AlternatingLeastSquares
 from scipy.stats import entropy as scipy_entropy
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons.coldstart import attributes as coldstart
-from recsys_lessons.coldstart.attributes import (
+from recsys_lessons.coldstart import (
     AttributeMapping,
     PredictedPopularity,
     SegmentPopularity,
-    als_fold_in,
     cold_item_exposure,
     item_attributes,
     item_entropy,
     onboarding_answers,
     question_order,
-    score_new_users,
     segment_labels,
 )
 from recsys_lessons.data import interaction_matrix, load_dataset
 from recsys_lessons.evaluation import cold_item_split, evaluate_cold_items
-from recsys_lessons.models import ALS, EASE, ContentBased, ItemKNN
+from recsys_lessons.models import ALS, EASE, ContentBased, ItemKNN, als_fold_in, implicit_models
 
 # ------------------------------------------------------------------ fixtures
 
@@ -99,7 +96,9 @@ def ridge_with_intercept(A, Y, alpha):
     return lambda new: (new - a_mean) @ W + y_mean
 
 
-@pytest.mark.parametrize("base", [ALS(factors=4, iterations=3, regularization=1.0), EASE(l2=5.0)])
+@pytest.mark.parametrize(
+    "base", [ALS(factors=4, iterations=3, regularization=1.0), EASE(regularization=5.0)]
+)
 def test_mapping_is_ridge_on_warm_items_and_scores_cold_items_with_mapped_vectors(base):
     X = random_binary().tolil()
     cold = [3, 17, 25]
@@ -126,9 +125,9 @@ def test_mapping_recovers_vectors_that_are_linear_in_the_attributes():
     # an EASE whose item vectors (columns of B) the attributes explain exactly up to the
     # ridge shrinkage: with a tiny alpha the map must reproduce them on cold items too
     X = random_binary(n_items=12, density=0.4)
-    base = EASE(l2=10.0).fit(X)
+    base = EASE(regularization=10.0).fit(X)
     attributes = base.weights_.T.copy()  # attribute = the vector itself
-    model = AttributeMapping(EASE(l2=10.0), attributes, alpha=1e-8).fit(X)
+    model = AttributeMapping(EASE(regularization=10.0), attributes, alpha=1e-8).fit(X)
     np.testing.assert_allclose(model.mapped_vectors_, base.weights_.T, atol=1e-5)
 
 
@@ -138,7 +137,7 @@ def test_mapping_rejects_bad_input():
         AttributeMapping(ItemKNN(), np.ones((30, 2))).fit(X)
     with pytest.raises(ValueError, match="one row per item"):
         AttributeMapping(EASE(), np.ones((29, 2))).fit(X)
-    with pytest.raises(ValueError, match="ridge penalty"):
+    with pytest.raises(ValueError, match="alpha must lie in"):
         AttributeMapping(EASE(), np.ones((30, 2)), alpha=0).fit(X)
     with pytest.raises(ValueError, match="NaN"):
         AttributeMapping(EASE(), np.full((30, 2), np.nan)).fit(X)
@@ -330,7 +329,7 @@ def test_als_fold_in_matches_the_formula_and_implicit_recalculate_user(monkeypat
     theirs = reference.recalculate_user(np.arange(7), confidence)
     np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-5)
     # batching does not change the answer
-    monkeypatch.setattr(coldstart, "FOLD_IN_BATCH_FLOATS", 40)
+    monkeypatch.setattr(implicit_models, "FOLD_IN_BATCH_FLOATS", 40)
     np.testing.assert_allclose(als_fold_in(model.item_factors_, history, 3.0, 2.0), ours)
 
 
@@ -342,28 +341,28 @@ def test_als_fold_in_rejects_mismatched_shapes():
 
 
 @pytest.mark.parametrize(
-    "model", [ItemKNN(neighbors=5), ItemKNN(binarize=True), EASE(l2=10.0)], ids=repr
+    "model", [ItemKNN(neighbors=5), ItemKNN(binarize=True), EASE(regularization=10.0)], ids=repr
 )
 def test_item_models_score_a_new_user_exactly_as_a_trained_one(model):
     X = random_binary(seed=3)
     X.data = np.random.default_rng(0).integers(1, 6, X.nnz).astype(np.float32)
     model.fit(X)
     users = np.array([0, 5, 9])
-    np.testing.assert_allclose(score_new_users(model, X[users]), model.score(users), rtol=1e-6)
+    np.testing.assert_allclose(model.fold_in(X[users]), model.score(users), rtol=1e-6)
 
 
-def test_score_new_users_for_als_is_the_fold_in_dot_product():
+def test_als_fold_in_method_is_the_fold_in_dot_product():
     X = random_binary(seed=4)
     model = ALS(factors=5, iterations=4, regularization=2.0, alpha=1.5).fit(X)
     history = X[:4]
     vectors = als_fold_in(model.item_factors_, history, 2.0, 1.5)
-    np.testing.assert_allclose(
-        score_new_users(model, history), vectors @ model.item_factors_.T, rtol=1e-9
-    )
-    with pytest.raises(ValueError, match="knows ItemKNN, EASE and ALS"):
-        score_new_users(SegmentPopularity(["a"] * 60).fit(X), history)
+    np.testing.assert_allclose(model.fold_in_factors(history), vectors, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(model.fold_in(history), vectors @ model.item_factors_.T, rtol=1e-9)
+    assert not hasattr(SegmentPopularity(), "fold_in")  # only models that can fold in have it
     with pytest.raises(ValueError, match="item columns"):
-        score_new_users(model, history[:, :5])
+        model.fold_in(history[:, :5])
+    with pytest.raises(ValueError, match="not fitted"):
+        ALS().fold_in(history)
 
 
 def test_cold_item_exposure_hand_computed():
@@ -386,3 +385,37 @@ def test_lesson05_exercise_references_agree_with_the_library():
     for R, n in (c.args for c in lesson05.q2.cases):
         expected = question_order(sp.csr_matrix(R.astype(np.float32)), "popularity_entropy")
         np.testing.assert_array_equal(lesson05.q2.reference(R, n), expected[:n])
+
+
+def test_attribute_mapping_fits_a_clone_and_leaves_the_callers_base_unfitted():
+    X = random_binary()
+    base = EASE(regularization=5.0)
+    model = AttributeMapping(base, np.ones((30, 2))).fit(X)
+    assert not hasattr(base, "weights_")  # the old code fitted (and returned) the caller's object
+    assert model.base_ is not base and model.base_.get_params() == base.get_params()
+    model.set_params(base__regularization=50.0)
+    assert base.regularization == 50.0 and model.get_params()["base__regularization"] == 50.0
+
+
+def test_side_information_can_be_given_to_fit_and_wins_over_the_constructor():
+    X = random_binary()
+    rng = np.random.default_rng(7)
+    a, b = rng.random((30, 3)), rng.random((30, 3))
+    for cls in (PredictedPopularity, lambda attributes=None: AttributeMapping(EASE(), attributes)):
+        from_constructor = cls(a).fit(X).score()
+        from_fit = cls().fit(X, attributes=a).score()
+        np.testing.assert_allclose(from_fit, from_constructor)
+        np.testing.assert_allclose(cls(b).fit(X, attributes=a).score(), from_constructor)
+        with pytest.raises(ValueError, match="attributes are missing"):
+            cls().fit(X)
+    labels = np.array(["x", "y"] * 30)
+    np.testing.assert_array_equal(
+        SegmentPopularity().fit(X, segments=labels).score(),
+        SegmentPopularity(labels).fit(X).score(),
+    )
+    np.testing.assert_array_equal(
+        SegmentPopularity(["z"] * 60).fit(X, segments=labels).score(),
+        SegmentPopularity(labels).fit(X).score(),
+    )
+    with pytest.raises(ValueError, match="segments are missing"):
+        SegmentPopularity().fit(X)

@@ -571,9 +571,9 @@ def test_an_unreadable_data_folder_is_listed_and_auto_falls_back(
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        ({"n_users": 100.5}, "n_users must be a positive whole number"),
-        ({"n_users": "100"}, "n_users must be a positive whole number"),
-        ({"n_items": 0}, "n_items must be a positive whole number"),
+        ({"n_users": 100.5}, "n_users must be a positive integer"),
+        ({"n_users": "100"}, "n_users must be a positive integer"),
+        ({"n_items": 0}, "n_items must be a positive integer"),
         ({"seed": "abc"}, "seed must be a whole number >= 0"),
         ({"seed": -1}, "seed must be a whole number >= 0"),
         ({"start": "not a date"}, "start must be a date"),

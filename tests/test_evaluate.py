@@ -77,6 +77,23 @@ def test_per_user_frame_agrees_with_the_metrics_module():
     assert table.loc["pop", "map@2"] == pytest.approx(per_user["map@2"].mean())
 
 
+def test_evaluate_fits_clones_and_can_return_them():
+    models = {"pop": Popularity(), "rand": Random(seed=1)}
+    table, per_user, fitted = evaluate(
+        models, TRAIN, TEST, k=2, metrics=("ndcg",), per_user=True, return_models=True
+    )
+    # the old code fitted the caller's models in place
+    assert not hasattr(models["pop"], "X_") and not hasattr(models["rand"], "rng_")
+    assert list(fitted) == ["pop", "rand"] and fitted["pop"] is not models["pop"]
+    recommended = fitted["pop"].recommend([0, 1, 2], k=2)[0]
+    np.testing.assert_allclose(
+        per_user.loc[per_user["model"] == "pop", "ndcg@2"],
+        metrics.ndcg_at_k(recommended, TEST[[0, 1, 2]], k=2, per_user=True),
+    )
+    again = evaluate(models, TRAIN, TEST, k=2, metrics=("ndcg",))  # same dict, same answer
+    pd.testing.assert_series_equal(again["ndcg@2"], table["ndcg@2"])
+
+
 def test_dataframes_are_turned_into_aligned_matrices():
     train = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [10, 20, 10], "rating": [5.0, 4.0, 3.0]})
     test = pd.DataFrame({"user_id": [2], "item_id": [20], "rating": [4.0]})

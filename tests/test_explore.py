@@ -10,13 +10,13 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
+from recsys_lessons.evaluation import estimator_interval
 from recsys_lessons.explore import (
     UCB1,
     EpsilonGreedy,
     ExploringPolicy,
     LinUCB,
     ThompsonSampling,
-    bootstrap_interval,
     direct_method_estimate,
     doubly_robust_estimate,
     epsilon_slates,
@@ -26,7 +26,11 @@ from recsys_lessons.explore import (
     simulate_bandit,
     snips_estimate,
 )
-from recsys_lessons.online import DayContext
+from recsys_lessons.online import DayContext, Policy, Slate
+
+
+def items_and_propensities(slate):
+    return slate.items, slate.propensities
 
 
 def _log(day, users, items, clicked):
@@ -95,7 +99,7 @@ def test_epsilon_greedy_exploits_the_best_observed_mean():
     policy = EpsilonGreedy(6, epsilon=0.0, seed=0)
     policy.update(_log(0, [0] * 6, [0, 0, 3, 3, 5, 5], [1, 0, 1, 1, 0, 0]), day=0)
     np.testing.assert_allclose(policy.mean_reward_, [0.5, 0, 0, 1.0, 0, 0])
-    items, propensities = policy.recommend(np.array([0, 1]), k=2)
+    items, propensities = items_and_propensities(policy.recommend(np.array([0, 1]), k=2))
     np.testing.assert_array_equal(items, [[3, 0], [3, 0]])
     np.testing.assert_array_equal(propensities, np.ones((2, 2)))
 
@@ -113,12 +117,36 @@ def test_update_reads_only_the_given_day():
 def test_policies_reject_bad_input():
     with pytest.raises(ValueError, match="epsilon"):
         EpsilonGreedy(10, epsilon=1.5)
-    with pytest.raises(ValueError, match="k must"):
+    with pytest.raises(ValueError, match="larger than the catalogue"):
         UCB1(5).recommend(np.arange(2), k=6)
     with pytest.raises(ValueError, match="integer"):
         ThompsonSampling(5).recommend(np.array([0.5]), k=1)
     with pytest.raises(ValueError, match="0/1"):
         ThompsonSampling(5).learn([0], [1], [1], [0.5])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        # issue 20: these were accepted (k=2.0 as 2, n_items=60.0 as 60, k=True as 1)
+        (lambda: EpsilonGreedy(10).recommend(np.arange(2), k=2.0), "k must be a positive integer"),
+        (lambda: EpsilonGreedy(10).recommend(np.arange(2), k=True), "k must be a positive integer"),
+        (lambda: EpsilonGreedy(n_items=60.0), "n_items must be a positive integer"),
+        (lambda: UCB1(n_items=True), "n_items must be a positive integer"),
+        (lambda: EpsilonGreedy(10, epsilon=True), "epsilon"),
+        (lambda: EpsilonGreedy(10, seed=1.5), "seed"),
+        (lambda: ThompsonSampling(10, n_propensity_draws=2.5), "n_propensity_draws"),
+        (lambda: ThompsonSampling(10, prior=(1.0, 0.0)), "two positive numbers"),
+        (lambda: UCB1(10, c=-1.0), "c must lie"),
+        (lambda: LinUCB(np.ones((2, 1)), np.ones((3, 1)), ridge=0.0), "ridge"),
+        (lambda: ExploringPolicy(lambda u, k: None, n_items=10.0), "n_items"),
+        (lambda: ExploringPolicy(lambda u, k: None, 10, under_exposed_share=0), "under_exposed"),
+        (lambda: simulate_bandit(UCB1(2), [0.1, 0.2], n_rounds=3.0), "n_rounds"),
+    ],
+)
+def test_arguments_are_checked_like_everywhere_else(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
 
 
 # --------------------------------------------------------------------------------------
@@ -132,7 +160,7 @@ def test_ucb1_bounds_by_hand():
     t = 4
     expected = [2 / 3 + np.sqrt(2 * np.log(t) / 3), 1 + np.sqrt(2 * np.log(t) / 1), np.inf]
     np.testing.assert_allclose(policy.upper_bounds(), expected)
-    items, propensities = policy.recommend(np.array([5]), k=3)
+    items, propensities = items_and_propensities(policy.recommend(np.array([5]), k=3))
     np.testing.assert_array_equal(items, [[2, 1, 0]])  # never-shown first, then by bound
     np.testing.assert_array_equal(propensities, [[1, 1, 1]])
 
@@ -156,7 +184,7 @@ def test_thompson_posterior_is_the_beta_closed_form():
 def test_thompson_propensities_estimate_the_chance_of_being_first():
     policy = ThompsonSampling(2, n_propensity_draws=20_000, seed=1)
     policy.learn([0] * 10, [0] * 5 + [1] * 5, [1] * 10, [1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
-    items, propensities = policy.recommend(np.array([0]), k=1)
+    items, propensities = items_and_propensities(policy.recommend(np.array([0]), k=1))
     # P(theta_0 > theta_1) with theta_0 ~ Beta(4, 3), theta_1 ~ Beta(2, 5), by integration.
     grid = np.linspace(0, 1, 20_001)
     p_first = np.trapezoid(stats.beta(4, 3).pdf(grid) * stats.beta(2, 5).cdf(grid), grid)
@@ -184,7 +212,7 @@ def test_prior_pseudo_counts_enter_the_mean_and_unseen_items_get_the_prior_mean(
     policy.learn([0] * 5, [0, 0, 0, 0, 1], [1] * 5, [0, 0, 0, 0, 0])
     np.testing.assert_allclose(policy.mean_reward_, [1 / 24, 1 / 21, 1 / 20])
     # Greedy with a prior tries the unseen item (prior mean 0.05) before the two it has seen.
-    items, _ = policy.recommend(np.array([0]), k=1)
+    items = policy.recommend(np.array([0]), k=1).items
     assert items[0, 0] == 2
     with pytest.raises(ValueError, match="pseudo-counts"):
         EpsilonGreedy(3, prior=(-1.0, 2.0))
@@ -239,8 +267,8 @@ def test_examination_errors_say_what_to_pass(examination, positions, message):
 
 def test_simulate_bandit_regret_is_zero_for_an_oracle():
     class Oracle(EpsilonGreedy):
-        def _slates(self, users, k):
-            return np.full((len(users), k), 2), np.ones((len(users), k))
+        def make_slate(self, users, k):
+            return Slate(np.full((len(users), k), 2), np.ones((len(users), k)))
 
     regret = simulate_bandit(Oracle(3, 0.0), [0.1, 0.2, 0.9], 50)
     np.testing.assert_array_equal(regret, np.zeros(50))
@@ -274,7 +302,7 @@ def test_linucb_is_ridge_regression_with_the_closed_form_width():
         ]
     )
     np.testing.assert_allclose(policy.upper_bounds(np.arange(5)), expected, rtol=1e-10)
-    items_shown, propensities = policy.recommend(np.array([1, 3]), k=2)
+    items_shown, propensities = items_and_propensities(policy.recommend(np.array([1, 3]), k=2))
     np.testing.assert_array_equal(items_shown, np.argsort(-expected[[1, 3]], axis=1)[:, :2])
     np.testing.assert_array_equal(propensities, np.ones((2, 2)))
 
@@ -299,7 +327,7 @@ def test_policies_show_only_released_unwatched_items():
     for policy in policies:
         policy.begin_day(_context(available, history))
         for _ in range(5):
-            items, propensities = policy.recommend(np.array([0, 1, 2]), k=4)
+            items, propensities = items_and_propensities(policy.recommend(np.array([0, 1, 2]), k=4))
             assert available[items].all(), policy
             assert not np.isin(items[0], np.arange(5, 15)).any(), policy
             assert all(len(set(row)) == 4 for row in items)
@@ -311,7 +339,7 @@ def test_exploring_policy_keeps_the_base_slate_and_reports_propensities():
         return np.tile(np.arange(k), (len(users), 1))
 
     policy = ExploringPolicy(base, n_items=50, epsilon=0.2, seed=0)
-    items, propensities = policy.recommend(np.arange(2000), k=5)
+    items, propensities = items_and_propensities(policy.recommend(np.arange(2000), k=5))
     kept = ~policy.last_explored_
     np.testing.assert_array_equal(items[kept], np.tile(np.arange(5), (2000, 1))[kept])
     np.testing.assert_allclose(propensities[kept], 0.8)
@@ -320,9 +348,9 @@ def test_exploring_policy_keeps_the_base_slate_and_reports_propensities():
 
 
 def test_under_exposed_exploration_shows_the_least_shown_items():
-    class Base:
-        def recommend(self, users, k):
-            return np.tile(np.arange(k), (len(users), 1)), np.ones((len(users), k))
+    class Base(Policy):
+        def make_slate(self, users, k):
+            return Slate(np.tile(np.arange(k), (len(users), 1)), np.ones((len(users), k)))
 
     policy = ExploringPolicy(
         Base(), n_items=20, epsilon=1.0, explore="under_exposed", under_exposed_share=0.5
@@ -330,7 +358,7 @@ def test_under_exposed_exploration_shows_the_least_shown_items():
     # Items 10..19 were shown once each, items 0..9 never: the pool is items 0..9.
     policy.update(_log(0, np.zeros(10, int), np.arange(10, 20), np.zeros(10)), day=0)
     np.testing.assert_array_equal(np.flatnonzero(policy.exploration_pool()), np.arange(10))
-    items, propensities = policy.recommend(np.arange(100), k=2)
+    items, propensities = items_and_propensities(policy.recommend(np.arange(100), k=2))
     assert set(items.ravel()) <= set(range(2, 10))  # pool minus the base slate {0, 1}
     np.testing.assert_allclose(propensities, 1.0 / 8)
 
@@ -340,8 +368,15 @@ def test_exploring_policy_wraps_a_course_model():
     from recsys_lessons.online import ModelPolicy
 
     assert isinstance(ExploringPolicy(Popularity(), n_items=10).base, ModelPolicy)
-    with pytest.raises(ValueError, match="recommend"):
+    with pytest.raises(ValueError, match="a policy must be a Policy"):
         ExploringPolicy(object(), n_items=10)
+
+    class Ranker:
+        def recommend(self, users, k):
+            return np.tile(np.arange(k), (len(users), 1)), np.full((len(users), k), 3.7)
+
+    with pytest.raises(ValueError, match="RankingPolicy"):  # its scores would be misread
+        ExploringPolicy(Ranker(), n_items=10)
 
 
 # --------------------------------------------------------------------------------------
@@ -474,18 +509,19 @@ def test_estimators_reject_other_bad_input():
         doubly_robust_estimate([1.0, 0.0], [0.5, 0.5], [0.5, 0.5], [0.1], [0.1, 0.1])
 
 
-def test_bootstrap_interval_covers_the_estimate_and_narrows_with_data():
+def test_estimator_interval_covers_the_estimate_and_narrows_with_data():
     rng = np.random.default_rng(3)
     widths = []
     for n in (200, 5000):
         items, rewards = _bandit_log(rng, n)
         args = (rewards, _LOGGING[items], _TARGET[items])
-        low, high = bootstrap_interval(ips_estimate, *args, n_resamples=300, seed=1)
+        interval = estimator_interval(ips_estimate, *args, n_resamples=300, seed=1)
+        low, high = interval.low, interval.high
         assert low < ips_estimate(*args) < high
         widths.append(high - low)
     assert widths[1] < widths[0] / 3  # about sqrt(25) = 5 times narrower
     with pytest.raises(ValueError, match="equal lengths"):
-        bootstrap_interval(ips_estimate, [1.0, 0.0], [0.5], [0.5, 0.5])
+        estimator_interval(ips_estimate, [1.0, 0.0], [0.5], [0.5, 0.5])
 
 
 def test_thompson_propensities_with_watched_items_match_frequencies():
@@ -499,7 +535,7 @@ def test_thompson_propensities_with_watched_items_match_frequencies():
     n_calls = 2000
     reported = {}
     for _ in range(n_calls):
-        items, propensities = policy.recommend(users, k=2)
+        items, propensities = items_and_propensities(policy.recommend(users, k=2))
         for row, u in enumerate(users):
             for slot in range(2):
                 key = (int(items[row, slot]), slot)

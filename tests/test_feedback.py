@@ -39,7 +39,12 @@ def test_epsilon_zero_is_the_inner_policy_and_epsilon_one_only_fresh_items(small
         ds, ExploringPolicy(ModelPolicy(ItemKNN(neighbors=10)), world.n_items, 1.0, seed=2)
     )
     day0 = explored[explored["day"] == 0]
-    assert not (plain[plain["day"] == 0]["item"].to_numpy() == day0["item"].to_numpy()).all()
+    greedy = plain[plain["day"] == 0]
+    np.testing.assert_array_equal(greedy["user"], day0["user"])  # same visitors, same order
+    greedy_slates = greedy["item"].to_numpy().reshape(-1, 10)
+    explored_slates = day0["item"].to_numpy().reshape(-1, 10)
+    # every slot explored: each user's slate is disjoint from the greedy slate it replaced
+    assert not (explored_slates[:, :, None] == greedy_slates[:, None, :]).any()
     watched_before = pre[day0["user"].to_numpy(), day0["item"].to_numpy()]
     assert np.asarray(watched_before).sum() == 0  # never an item the user watched
     with pytest.raises(ValueError, match="epsilon"):
@@ -49,8 +54,23 @@ def test_epsilon_zero_is_the_inner_policy_and_epsilon_one_only_fresh_items(small
 def test_calibrated_policy_with_lambda_zero_serves_the_model_ranking(small):
     ds, world, genres = small
     plain, _ = _run(ds, ModelPolicy(ItemKNN(neighbors=10)), n_days=2)
-    calibrated, _ = _run(ds, CalibratedPolicy(ItemKNN(neighbors=10), genres, lam=0.0), n_days=2)
+    calibrated, _ = _run(ds, CalibratedPolicy(ItemKNN(neighbors=10), genres, lambda_=0.0), n_days=2)
     np.testing.assert_array_equal(plain["item"], calibrated["item"])
+    with pytest.raises(ValueError, match="lambda_"):
+        CalibratedPolicy(ItemKNN(), genres, lambda_=1.5)
+    with pytest.raises(ValueError, match="n_candidates"):
+        CalibratedPolicy(ItemKNN(), genres, n_candidates=50.0)
+
+
+def test_calibrated_policy_fits_a_clone_and_reranks_towards_the_history(small):
+    ds, world, genres = small
+    model = ItemKNN(neighbors=10)
+    policy = CalibratedPolicy(model, genres, lambda_=0.9, n_candidates=40)
+    plain, _ = _run(ds, ModelPolicy(ItemKNN(neighbors=10)), n_days=1)
+    calibrated, _ = _run(ds, policy, n_days=1)
+    assert not hasattr(model, "X_")  # the caller's model is never fitted
+    assert (plain["item"].to_numpy() != calibrated["item"].to_numpy()).any()
+    assert (calibrated["propensity"] == 1.0).all()  # deterministic
 
 
 def test_loop_metrics_agree_with_the_helpers_and_the_world(small):

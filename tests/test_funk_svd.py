@@ -49,7 +49,14 @@ def planted():
 
 @pytest.fixture(scope="module")
 def fitted(planted):
-    model = FunkSVD(n_factors=3, n_epochs=60, lr=0.02, reg=0.02, reg_bias=0.02, batch_size=256)
+    model = FunkSVD(
+        factors=3,
+        iterations=60,
+        learning_rate=0.02,
+        regularization=0.02,
+        bias_regularization=0.02,
+        batch_size=256,
+    )
     return model.fit(planted["train"], planted["test"])
 
 
@@ -97,14 +104,14 @@ def test_history_records_train_and_validation_rmse_per_epoch(planted, fitted):
     assert history["train_rmse"].iloc[-1] < 0.5 * history["train_rmse"].iloc[0]
     assert history["val_rmse"].iloc[-1] == pytest.approx(fitted.rmse(planted["test"]))
     assert history["train_rmse"].iloc[-1] == pytest.approx(fitted.rmse(planted["train"]))
-    without_validation = FunkSVD(n_factors=3, n_epochs=2).fit(planted["train"])
+    without_validation = FunkSVD(factors=3, iterations=2).fit(planted["train"])
     assert without_validation.history_["val_rmse"].isna().all()
     assert without_validation.X_val_ is None
 
 
 def test_one_vectorized_step_equals_the_per_rating_rule_summed():
     """Two ratings of the same user in one mini-batch: both steps use the old values and add up."""
-    model = FunkSVD(n_factors=2, lr=0.1, reg=0.5, reg_bias=0.2)
+    model = FunkSVD(factors=2, learning_rate=0.1, regularization=0.5, bias_regularization=0.2)
     model.global_mean_ = 3.0
     model.user_bias_ = np.array([0.5])
     model.item_bias_ = np.array([0.0, -0.5])
@@ -123,9 +130,14 @@ def test_one_vectorized_step_equals_the_per_rating_rule_summed():
 
 def test_predict_clips_to_the_training_rating_scale():
     ratings = sp.csr_matrix(np.array([[1.0, 5.0, 0.0], [5.0, 1.0, 5.0], [4.0, 0.0, 1.0]]))
-    model = FunkSVD(n_factors=2, n_epochs=200, lr=0.05, reg=0.0, reg_bias=0.0, batch_size=2).fit(
-        ratings
-    )
+    model = FunkSVD(
+        factors=2,
+        iterations=200,
+        learning_rate=0.05,
+        regularization=0.0,
+        bias_regularization=0.0,
+        batch_size=2,
+    ).fit(ratings)
     users, items = np.repeat(np.arange(3), 3), np.tile(np.arange(3), 3)
     predicted = model.predict(users, items)
     assert model.rating_range_ == (1.0, 5.0)
@@ -152,7 +164,7 @@ def test_score_is_the_biased_dot_product_and_recommend_excludes_seen(planted, fi
 
 def test_same_seed_same_model_and_other_seed_differs(planted):
     def factors(seed):
-        return FunkSVD(n_factors=3, n_epochs=3, seed=seed).fit(planted["train"]).item_factors_
+        return FunkSVD(factors=3, iterations=3, seed=seed).fit(planted["train"]).item_factors_
 
     np.testing.assert_array_equal(factors(1), factors(1))
     assert not np.allclose(factors(1), factors(2))
@@ -160,13 +172,13 @@ def test_same_seed_same_model_and_other_seed_differs(planted):
 
 def test_bad_input_raises_value_errors(planted, fitted):
     with pytest.raises(ValueError, match="X_val has shape"):
-        FunkSVD(n_epochs=1).fit(planted["train"], planted["test"][:10])
-    with pytest.raises(ValueError, match="n_factors must be a positive integer"):
-        FunkSVD(n_factors=0).fit(planted["train"])
-    with pytest.raises(ValueError, match="lr must be a positive"):
-        FunkSVD(lr=0).fit(planted["train"])
-    with pytest.raises(ValueError, match="reg must be a finite number, zero or positive"):
-        FunkSVD(reg=-1.0).fit(planted["train"])
+        FunkSVD(iterations=1).fit(planted["train"], planted["test"][:10])
+    with pytest.raises(ValueError, match="factors must be a positive integer"):
+        FunkSVD(factors=0).fit(planted["train"])
+    with pytest.raises(ValueError, match=r"learning_rate must lie in \(0, inf\)"):
+        FunkSVD(learning_rate=0).fit(planted["train"])
+    with pytest.raises(ValueError, match=r"regularization must lie in \[0, inf\)"):
+        FunkSVD(regularization=-1.0).fit(planted["train"])
     with pytest.raises(ValueError, match="pair up one to one"):
         fitted.predict([0, 1], [0])
     with pytest.raises(ValueError, match="items must be integer column indices"):
@@ -183,7 +195,7 @@ def test_divergent_training_raises_instead_of_returning_nan():
     rng = np.random.default_rng(0)
     X = sp.csr_matrix(rng.integers(1, 6, size=(30, 20)).astype(np.float32))
     with pytest.raises(ValueError, match="diverged"):
-        FunkSVD(n_factors=4, n_epochs=5, lr=0.5, reg=50.0, seed=0).fit(X)
+        FunkSVD(factors=4, iterations=5, learning_rate=0.5, regularization=50.0, seed=0).fit(X)
 
 
 def test_beats_the_bias_only_baseline_on_the_simulated_catalogue():
@@ -197,7 +209,7 @@ def test_beats_the_bias_only_baseline_on_the_simulated_catalogue():
         "train_cells": (*train_matrix.nonzero(), train_matrix.data),
         "test_cells": (*test_matrix.nonzero(), test_matrix.data),
     }
-    model = FunkSVD(n_factors=16, n_epochs=40, reg=0.08, seed=0).fit(train_matrix)
+    model = FunkSVD(factors=16, iterations=40, regularization=0.08, seed=0).fit(train_matrix)
     # Measured: 0.912 against 0.922 (the same held-out ratings for both, so the gap is real).
     assert model.rmse(test_matrix) < bias_only_rmse(cells) - 0.005
 
@@ -205,22 +217,40 @@ def test_beats_the_bias_only_baseline_on_the_simulated_catalogue():
 @pytest.mark.parametrize(
     "settings, culprit, innocent",
     [
-        ({"reg_bias": 1000.0}, "reg_bias is 1000.0", "lr is"),
-        ({"init_std": 1000.0}, "init_std is 1000.0", "reg is"),
-        ({"lr": 50.0}, "lr is 50.0", "reg is"),
-        ({"reg": 500.0}, "reg is 500.0", "init_std is"),
+        ({"bias_regularization": 1000.0}, "bias_regularization is 1000.0", "learning_rate is"),
+        ({"init_std": 1000.0}, "init_std is 1000.0", "regularization is"),
+        ({"learning_rate": 50.0}, "learning_rate is 50.0", "regularization is"),
+        ({"regularization": 500.0}, "regularization is 500.0", "init_std is"),
     ],
 )
 def test_divergence_names_the_hyperparameter_that_caused_it(settings, culprit, innocent):
     rng = np.random.default_rng(0)
     X = sp.csr_matrix(rng.integers(1, 6, size=(30, 20)).astype(np.float32))
     with pytest.raises(ValueError, match="diverged") as caught:
-        FunkSVD(n_factors=4, n_epochs=5, seed=0, **settings).fit(X)
+        FunkSVD(factors=4, iterations=5, seed=0, **settings).fit(X)
     assert culprit in str(caught.value) and innocent not in str(caught.value)
 
 
-@pytest.mark.parametrize("name", ["lr", "reg", "reg_bias", "init_std"])
+@pytest.mark.parametrize(
+    "name", ["learning_rate", "regularization", "bias_regularization", "init_std"]
+)
 def test_infinite_hyperparameters_are_refused(name):
     X = sp.csr_matrix(np.array([[1.0, 2.0], [3.0, 0.0]], dtype=np.float32))
     with pytest.raises(ValueError, match=f"{name} must be a finite"):
-        FunkSVD(n_epochs=1, **{name: float("inf")}).fit(X)
+        FunkSVD(iterations=1, **{name: float("inf")}).fit(X)
+
+
+def test_surprise_names_are_aliases_that_clone_round_trips():
+    from sklearn.base import clone
+
+    model = FunkSVD(n_factors=7, n_epochs=3, lr=0.05, reg=0.1, reg_bias=0.2)
+    assert (model.factors, model.iterations, model.learning_rate) == (7, 3, 0.05)
+    assert (model.regularization, model.bias_regularization) == (0.1, 0.2)
+    params = model.get_params()
+    assert "lr" not in params and params["learning_rate"] == 0.05
+    assert clone(model).get_params() == params
+    assert model.set_params(lr=0.02) is model and model.learning_rate == 0.02
+    with pytest.raises(TypeError, match="both 'factors' and its alias 'n_factors'"):
+        FunkSVD(factors=7, n_factors=8)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'learning_rat'"):
+        FunkSVD(learning_rat=0.1)

@@ -33,6 +33,7 @@ from recsys_lessons.hybrid import (
 )
 from recsys_lessons.models import ALS, EASE, Popularity
 from recsys_lessons.retrieval import ApproximateIndex, ExactIndex
+from recsys_lessons.top_k import top_k_indices
 
 INF = np.inf
 
@@ -114,12 +115,23 @@ def test_tune_weights_picks_the_model_that_finds_the_relevant_item():
 
 def test_linear_blend_with_one_weight_is_that_model_normalized():
     X = random_matrix()
-    blend = LinearBlend({"ease": EASE(l2=10.0), "pop": Popularity()}, {"ease": 1.0}).fit(X)
+    blend = LinearBlend(
+        {"ease": EASE(regularization=10.0), "pop": Popularity()}, {"ease": 1.0}
+    ).fit(X)
     users = np.arange(X.shape[0])
-    expected = normalized_unseen_scores(blend.models["ease"], users)
+    expected = normalized_unseen_scores(blend.models_["ease"], users)
     np.testing.assert_allclose(blend.score(users), expected)
     items, _ = blend.recommend(users, k=3)
     assert not np.asarray(X[users[:, None], items].todense()).any()
+
+
+def test_linear_blend_fits_clones_and_leaves_the_callers_models_unfitted():
+    X = random_matrix()
+    ease, pop = EASE(regularization=10.0), Popularity()
+    blend = LinearBlend({"ease": ease, "pop": pop}, {"ease": 0.5, "pop": 0.5}).fit(X)
+    assert not hasattr(ease, "weights_") and not hasattr(pop, "item_counts_")  # fitted before
+    assert blend.models_["ease"] is not ease
+    assert list(blend.models_) == ["ease", "pop"]
 
 
 def test_linear_blend_rejects_unknown_weights():
@@ -178,6 +190,35 @@ def test_index_retriever_matches_the_model(index):
     assert (np.diff(scores, axis=1) <= 1e-6).all()
 
 
+class _ReversedTiesIndex:
+    """An index that returns equal scores highest id first, as an approximate index may."""
+
+    metric = "dot"
+
+    def build(self, vectors):
+        self.vectors = np.asarray(vectors)
+        return self
+
+    def query(self, queries, k):
+        scores = queries @ self.vectors.T
+        order = np.lexsort((-np.arange(scores.shape[1])[None, :].repeat(len(scores), 0), -scores))
+        order = order[:, :k]
+        return order, np.take_along_axis(scores, order, axis=1)
+
+
+def test_index_retriever_orders_ties_by_the_lower_item_id_whatever_the_index_returns():
+    X = sp.csr_matrix(np.eye(4, 6))
+    model = ALS(factors=2, iterations=1).fit(X)
+    model.user_factors_ = np.ones((4, 1))
+    model.item_factors_ = np.array([[1.0], [2.0], [2.0], [0.5], [2.0], [2.0]])
+    # The index hands back its 5 best, ties highest id first: [5, 4, 2, 1, 0].
+    items, scores = IndexRetriever(model, _ReversedTiesIndex()).recommend([3], k=4)
+    assert items.tolist() == model.recommend([3], k=4)[0].tolist() == [[1, 2, 4, 5]]
+    assert scores.tolist() == [[2.0, 2.0, 2.0, 2.0]]
+    with pytest.raises(ValueError, match="positive integer"):
+        IndexRetriever(model, _ReversedTiesIndex()).recommend([3], k=2.0)
+
+
 # --------------------------------------------------------------------------------------
 # features and ranker
 # --------------------------------------------------------------------------------------
@@ -228,7 +269,7 @@ def ranking_problem(seed=0, n_users=60, per_user=20):
 @pytest.mark.parametrize("kind", ["lambdarank", "pointwise"])
 def test_ranker_learns_the_signal(kind):
     frame, labels = ranking_problem()
-    ranker = LearnedRanker(kind, n_estimators=30, min_child_samples=5).fit(
+    ranker = LearnedRanker(kind, iterations=30, min_child_samples=5).fit(
         frame, labels, ["signal", "noise"]
     )
     test, test_labels = ranking_problem(seed=1)
@@ -240,14 +281,14 @@ def test_ranker_learns_the_signal(kind):
 
 def test_ranker_importances_and_contributions():
     frame, labels = ranking_problem()
-    ranker = LearnedRanker(n_estimators=30, min_child_samples=5).fit(
+    ranker = LearnedRanker(iterations=30, min_child_samples=5).fit(
         frame, labels, ["signal", "noise"]
     )
     assert ranker.feature_importances().index[0] == "signal"
     contributions = ranker.contributions(frame.head(50))
     np.testing.assert_allclose(contributions.sum(axis=1), ranker.predict(frame.head(50)), atol=1e-9)
     with pytest.raises(ValueError, match="lambdarank"):
-        LearnedRanker("pointwise", n_estimators=5).fit(
+        LearnedRanker("pointwise", iterations=5).fit(
             frame, labels, ["signal"]
         ).feature_importances()
 
@@ -353,6 +394,35 @@ def test_fold_in_is_the_als_closed_form():
     items = server.recommend(history, k=5)
     assert not set(items) & set(history)
     np.testing.assert_allclose(server.user_vectors(X[:2])[0], expected, rtol=1e-6, atol=1e-8)
+
+
+def _per_user_fold_in(model, histories):
+    """The serving fold-in as it was before the batched one: one solve per history."""
+    Y = model.item_factors_.astype(np.float64)
+    vectors = []
+    for row in sp.csr_matrix(histories):
+        watched = Y[np.unique(row.indices)]
+        c = 1.0 + model.alpha
+        A = Y.T @ Y + (c - 1.0) * watched.T @ watched + model.regularization * np.eye(Y.shape[1])
+        vectors.append(np.linalg.solve(A, c * watched.sum(axis=0)))
+    return np.vstack(vectors)
+
+
+def test_batched_serving_fold_in_equals_the_per_user_loop_it_replaced():
+    X = random_matrix(40, 25, 0.3, seed=6)
+    X.data = np.random.default_rng(1).integers(1, 6, X.nnz).astype(np.float32)  # values ignored
+    model = ALS(factors=5, regularization=3.0, alpha=2.0, iterations=3).fit(X)
+    server = RealTimeRecommender(model, ExactIndex())
+    histories = X[:12]
+    np.testing.assert_allclose(
+        server.user_vectors(histories), _per_user_fold_in(model, histories), rtol=1e-9, atol=1e-12
+    )
+    for user in range(12):
+        vector = _per_user_fold_in(model, X[user])
+        expected = top_k_indices(
+            np.where(X[user].toarray() > 0, -np.inf, vector @ model.item_factors_.T), 5
+        )[0]
+        np.testing.assert_array_equal(server.recommend(X[user].indices, k=5), expected)
 
 
 def test_batch_table_is_the_model_lists():

@@ -5,16 +5,24 @@ import pytest
 import scipy.sparse as sp
 
 from recsys_lessons.responsible import audit, mitigate
+from recsys_lessons.top_k import top_k_indices
 
 GENRES = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [1, 1]])  # items 0-1 A, 2-3 B, 4 both
+
+
+def ranked(scores, n_candidates):
+    """Each user's ``n_candidates`` best items and their scores, as ``recommend`` returns them."""
+    scores = np.asarray(scores, dtype=float)
+    items = top_k_indices(scores, n_candidates)
+    return items, np.take_along_axis(scores, items, axis=1)
 
 
 def test_calibrated_rerank_lambda_0_keeps_ranking_and_lambda_1_calibrates():
     scores = np.array([[0.9, 0.8, 0.3, 0.2, 0.1]])
     history = sp.csr_matrix(np.array([[1, 0, 1, 0, 0]]))  # p = (0.5, 0.5)
-    kept = mitigate.calibrated_rerank(scores, history, GENRES, lam=0.0, k=2, n_candidates=5)
+    kept = mitigate.calibrated_rerank(*ranked(scores, 5), history, GENRES, lambda_=0.0, k=2)
     np.testing.assert_array_equal(kept, [[0, 1]])
-    calibrated = mitigate.calibrated_rerank(scores, history, GENRES, lam=1.0, k=2, n_candidates=5)
+    calibrated = mitigate.calibrated_rerank(*ranked(scores, 5), history, GENRES, lambda_=1.0, k=2)
     # step 1: item 4 (half A, half B) alone matches p exactly (KL 0); step 2: items 0 and 2
     # tie on KL (q = 3/4 A or 3/4 B), and the better-scored candidate (0) wins the tie
     np.testing.assert_array_equal(calibrated, [[4, 0]])
@@ -57,7 +65,7 @@ def test_calibrated_rerank_matches_plain_python_greedy(lam):
     dense[np.arange(n_users), np.arange(n_users)] = 1
     history = sp.csr_matrix(dense)
     scores = rng.random((n_users, n_items))
-    got = mitigate.calibrated_rerank(scores, history, genres, lam=lam, k=5, n_candidates=15)
+    got = mitigate.calibrated_rerank(*ranked(scores, 15), history, genres, lambda_=lam, k=5)
     p = audit.genre_distribution(history, genres)
     per_item = genres / genres.sum(axis=1, keepdims=True)
     expected = _reference_calibrated(scores, p, per_item, lam, 5, 15, 0.01)
@@ -67,10 +75,10 @@ def test_calibrated_rerank_matches_plain_python_greedy(lam):
 def test_calibrated_rerank_never_shows_excluded_items_and_refuses_too_few():
     scores = np.array([[0.9, -np.inf, 0.3, 0.2, 0.1]])
     history = sp.csr_matrix(np.array([[0, 1, 0, 0, 0]]))
-    lists = mitigate.calibrated_rerank(scores, history, GENRES, lam=1.0, k=4, n_candidates=5)
+    lists = mitigate.calibrated_rerank(*ranked(scores, 5), history, GENRES, lambda_=1.0, k=4)
     assert 1 not in lists[0] and len(set(lists[0])) == 4
     with pytest.raises(ValueError, match="fewer than k"):
-        mitigate.calibrated_rerank(scores, history, GENRES, lam=0.5, k=5, n_candidates=5)
+        mitigate.calibrated_rerank(*ranked(scores, 5), history, GENRES, lambda_=0.5, k=5)
 
 
 def test_group_preference_shares():
@@ -85,12 +93,12 @@ def test_xquad_by_hand():
     scores = np.array([[1.0, 0.9, 0.8, 0.5, 0.0]])
     groups = np.array(["head", "head", "head", "tail", "tail"])
     preference = np.array([[0.25, 0.75]])
-    plain = mitigate.xquad_rerank(scores, groups, preference, lam=0.0, k=3, n_candidates=5)
+    plain = mitigate.xquad_rerank(*ranked(scores, 5), groups, preference, lambda_=0.0, k=3)
     np.testing.assert_array_equal(plain, [[0, 1, 2]])
     # lam = 0.5: step 1 values: item0 .5+.125=.625, item3 .25+.375=.625 (tie -> item 0)
     # step 2 (head share 1): item1 .45+0=.45, item3 .25+.375=.625 -> 3
     # step 3 (shares .5/.5): item1 .45+.0625=.5125, item4 0+.1875 -> 1
-    mixed = mitigate.xquad_rerank(scores, groups, preference, lam=0.5, k=3, n_candidates=5)
+    mixed = mitigate.xquad_rerank(*ranked(scores, 5), groups, preference, lambda_=0.5, k=3)
     np.testing.assert_array_equal(mixed, [[0, 3, 1]])
 
 
@@ -101,7 +109,7 @@ def test_xquad_raises_long_tail_share_monotonically_on_random_scores():
     groups = np.where(tail, "tail", "head")
     shares = [
         audit.average_percentage_long_tail(
-            mitigate.xquad_rerank(scores, groups, [[0.5, 0.5]], lam=lam, k=10, n_candidates=40),
+            mitigate.xquad_rerank(*ranked(scores, 40), groups, [[0.5, 0.5]], lambda_=lam, k=10),
             ~tail,
         )
         for lam in (0.0, 0.3, 0.6, 0.9)
@@ -128,19 +136,25 @@ def test_inverse_popularity_weights():
     [
         (
             lambda: mitigate.calibrated_rerank(
-                np.ones((1, 5)), sp.csr_matrix(np.eye(1, 5)), GENRES, lam=2.0, k=2, n_candidates=5
+                *ranked(np.ones((1, 5)), 5), sp.csr_matrix(np.eye(1, 5)), GENRES, lambda_=2.0, k=2
             ),
-            "lam",
+            "lambda_",
         ),
         (
             lambda: mitigate.calibrated_rerank(
-                np.ones((1, 5)), sp.csr_matrix(np.eye(1, 5)), GENRES, k=3, n_candidates=2
+                *ranked(np.ones((1, 5)), 2), sp.csr_matrix(np.eye(1, 5)), GENRES, k=3
             ),
-            "n_candidates",
+            "k=3 is larger",
+        ),
+        (
+            lambda: mitigate.calibrated_rerank(
+                np.array([[0, 1]]), np.ones((1, 3)), sp.csr_matrix(np.eye(1, 5)), GENRES, k=1
+            ),
+            "same shape",
         ),
         (
             lambda: mitigate.xquad_rerank(
-                np.ones((1, 5)), np.array(["a", "b"]), [[0.5, 0.5]], k=2, n_candidates=5
+                *ranked(np.ones((1, 5)), 5), np.array(["a", "b"]), [[0.5, 0.5]], k=2
             ),
             "one label per item",
         ),
@@ -153,3 +167,18 @@ def test_inverse_popularity_weights():
 def test_bad_input_raises_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("rerank", ["calibrated", "xquad"])
+def test_rerankers_take_the_ranked_candidates_recommend_returns(rerank):
+    """The one convention: (items, scores) best first; the no-re-ranking end keeps that order."""
+    from recsys_lessons.models import Popularity
+
+    X = sp.csr_matrix(np.array([[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 1]]))
+    items, scores = Popularity().fit(X).recommend([0], k=4)  # user 0 has item 0
+    if rerank == "calibrated":
+        lists = mitigate.calibrated_rerank(items, scores, X[[0]], GENRES, lambda_=0.0, k=3)
+    else:
+        groups = np.array(["a", "a", "b", "b", "b"])
+        lists = mitigate.xquad_rerank(items, scores, groups, [[0.5, 0.5]], lambda_=0.0, k=3)
+    np.testing.assert_array_equal(lists, items[:, :3])

@@ -182,8 +182,8 @@ def test_empty_columns_get_zero_similarity():
     [
         ({"similarity": "pearson"}, "similarity must be one of"),
         ({"alpha": 1.5}, "alpha must lie in"),
-        ({"alpha": "half"}, "alpha must lie in"),
-        ({"shrink": -1.0}, "shrink must be"),
+        ({"alpha": "half"}, "alpha must be a finite number"),
+        ({"shrink": -1.0}, "shrink must lie in"),
         ({"neighbors": 0}, "neighbors must be a positive integer"),
         ({"neighbors": 2.5}, "neighbors must be a positive integer"),
         ({"block_rows": 0}, "block_rows must be a positive integer"),

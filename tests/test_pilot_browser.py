@@ -14,10 +14,13 @@ from tests.test_pilot import _shop_log
 from tools.headless_browser import HeadlessChromium, find_chromium
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Chromium is not installed (apt-get install -y chromium, or set CHROMIUM=path)",
-)
+pytestmark = [
+    pytest.mark.browser,  # `make unit` skips these, `make test` runs them
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Chromium is not installed (apt-get install -y chromium, or set CHROMIUM=path)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

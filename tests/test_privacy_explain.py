@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recsys_lessons.models import EASE, ItemKNN, Popularity
 from recsys_lessons.responsible import (
@@ -47,7 +49,7 @@ def test_private_counts_are_unbiased_with_laplace_scale_m_over_epsilon():
         private_item_counts(X, 0.0)
 
 
-@pytest.mark.parametrize("model", [ItemKNN(neighbors=10), EASE(l2=5.0)])
+@pytest.mark.parametrize("model", [ItemKNN(neighbors=10), EASE(regularization=5.0)])
 def test_explanations_are_faithful(model):
     X = _random_matrix(seed=2)
     model.fit(X)
@@ -60,10 +62,18 @@ def test_explanations_are_faithful(model):
     result = explanation_fidelity(model, user, item, cited["item"])
     assert result["actual_drop"] == pytest.approx(result["claimed_drop"], rel=1e-9, abs=1e-9)
     assert result["actual_drop"] == pytest.approx(cited["contribution"].sum())
-    # all contributions together are the whole score
+    # all contributions together are the whole score: removing the whole history removes it
+    whole = explanation_fidelity(model, user, item, X[user].indices)
+    assert whole["claimed_drop"] == pytest.approx(scores[item])
+    assert whole["actual_drop"] == pytest.approx(scores[item])
+    # and the explanation lists exactly the positive ones, largest first
     everything = because_you_watched(model, user, item, n=X[user].nnz)
-    if (everything["contribution"] > 0).all() and len(everything) == X[user].nnz:
-        assert everything["contribution"].sum() == pytest.approx(scores[item])
+    positive = [
+        contribution
+        for watched in X[user].indices
+        if (contribution := explanation_fidelity(model, user, item, [watched])["claimed_drop"]) > 0
+    ]
+    np.testing.assert_allclose(everything["contribution"], sorted(positive, reverse=True))
 
 
 def test_citing_unwatched_items_changes_nothing():
@@ -78,6 +88,49 @@ def test_explanations_refuse_models_without_item_contributions():
     model = Popularity().fit(_random_matrix())
     with pytest.raises(ValueError, match="ItemKNN or EASE"):
         because_you_watched(model, 0, 1)
+
+
+def test_private_counts_draw_fresh_noise_by_default():
+    X = _random_matrix()
+    first, second = private_item_counts(X, 1.0), private_item_counts(X, 1.0)
+    assert not np.allclose(first, second)  # seed=0 by default released the same noise twice
+
+
+def test_a_fixed_seed_reproduces_the_release_for_tests_and_lessons():
+    X = _random_matrix()
+    release = private_item_counts(X, 1.0, max_items=5, seed=7)
+    np.testing.assert_array_equal(release, private_item_counts(X, 1.0, max_items=5, seed=7))
+    assert not np.array_equal(release, private_item_counts(X, 1.0, max_items=5, seed=8))
+
+
+@st.composite
+def interaction_matrices(draw):
+    n_users, n_items = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    cells = draw(
+        st.lists(st.tuples(st.integers(0, n_users - 1), st.integers(0, n_items - 1)), max_size=60)
+    )
+    users, items = zip(*cells, strict=True) if cells else ((), ())
+    values = draw(st.lists(st.integers(1, 5), min_size=len(cells), max_size=len(cells)))
+    # repeated cells are summed, as a raw log with repeats would be
+    return sp.coo_matrix((values, (users, items)), shape=(n_users, n_items)).tocsr()
+
+
+@settings(max_examples=100, deadline=None)
+@given(interaction_matrices(), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_bound_contributions_properties(X, max_items, seed):
+    bounded = bound_contributions(X, max_items, seed=seed)
+    own = X.copy()
+    own.sum_duplicates()
+    sizes = own.getnnz(axis=1)
+    assert bounded.shape == X.shape
+    np.testing.assert_array_equal(bounded.getnnz(axis=1), np.minimum(sizes, max_items))
+    assert set(np.unique(bounded.data)) <= {1.0}  # a 0/1 matrix
+    kept = set(zip(*bounded.nonzero(), strict=True))
+    assert kept <= set(zip(*own.nonzero(), strict=True))  # a subset of each user's items
+    short = sizes <= max_items  # users under the bound keep everything
+    assert (bounded[short] != (own[short] != 0)).nnz == 0
+    assert (bound_contributions(X, max_items, seed=seed) != bounded).nnz == 0
+    assert np.asarray(bounded.sum(axis=0)).sum() <= max_items * X.shape[0]
 
 
 def test_bad_privacy_and_explanation_input_raises_clear_errors():

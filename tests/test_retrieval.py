@@ -7,6 +7,9 @@ import json
 import numpy as np
 import pytest
 from annoy import AnnoyIndex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from recsys_lessons.retrieval.indexes import (
     ApproximateIndex,
@@ -15,6 +18,7 @@ from recsys_lessons.retrieval.indexes import (
     recall_speed_sweep,
     retrieval_recall,
 )
+from recsys_lessons.top_k import top_k_indices
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +59,41 @@ def test_exact_index_orders_equal_scores_by_lower_id():
     ids, scores = ExactIndex().build(vectors).query([[1.0]], k=4)
     np.testing.assert_array_equal(ids, [[1, 2, 4, 0]])
     np.testing.assert_array_equal(scores, [[2.0, 2.0, 2.0, 1.0]])
+
+
+def test_exact_index_keeps_the_lower_ids_when_a_tie_straddles_the_cut():
+    # three items tie at 2.0 and only two fit: the lower ids 1 and 2 (was [2, 4])
+    vectors = np.array([[1.0], [2.0], [2.0], [0.5], [2.0]])
+    for dtype in ("float32", "float64"):
+        ids, scores = ExactIndex(dtype=dtype).build(vectors).query([[1.0]], k=2)
+        np.testing.assert_array_equal(ids, [[1, 2]])
+        np.testing.assert_array_equal(scores, [[2.0, 2.0]])
+
+
+@st.composite
+def tied_vectors_and_k(draw):
+    """Small integer-valued vectors (so many scores tie exactly) and a k inside the catalogue."""
+    n_items = draw(st.integers(2, 30))
+    dimension = draw(st.integers(1, 3))
+    vectors = draw(arrays(np.float64, (n_items, dimension), elements=st.integers(-2, 2)))
+    queries = draw(
+        arrays(np.float64, (draw(st.integers(1, 5)), dimension), elements=st.integers(-2, 2))
+    )
+    return vectors, queries, draw(st.integers(1, n_items))
+
+
+@settings(max_examples=150, deadline=None)
+@given(tied_vectors_and_k(), st.integers(1, 4))
+def test_exact_index_agrees_with_top_k_indices_on_ties(case, batch_size):
+    vectors, queries, k = case
+    for metric in ("dot", "euclidean"):
+        index = ExactIndex(metric=metric, batch_size=batch_size, dtype="float64").build(vectors)
+        ids, scores = index.query(queries, k=k)
+        if metric == "dot":
+            exact = queries @ vectors.T
+        else:  # minus the squared distance ranks like minus the distance, without rounding
+            exact = -((queries[:, None, :] - vectors[None, :, :]) ** 2).sum(axis=2)
+        np.testing.assert_array_equal(ids, top_k_indices(exact, k))
 
 
 @pytest.mark.parametrize("metric", ["dot", "angular", "euclidean"])

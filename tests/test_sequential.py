@@ -166,9 +166,20 @@ def test_blend_interpolates_between_its_parts():
     spread = long_only.max(1, keepdims=True) - long_only.min(1, keepdims=True)
     assert np.allclose(blend.score(seqs), (long_only - long_only.min(1, keepdims=True)) / spread)
     blend.weight = 1.0
-    markov = short.score(seqs)
+    markov = MarkovChain(smoothing=1.0).fit(seqs).score(seqs)
     low, high = markov.min(1, keepdims=True), markov.max(1, keepdims=True)
     assert np.allclose(blend.score(seqs), (markov - low) / (high - low))
+
+
+def test_wrappers_fit_clones_and_leave_the_callers_models_unfitted():
+    seqs = build_sequences(EVENTS, session_gap="1h")
+    long, short = Popularity(), MarkovChain(smoothing=1.0)
+    blend = ShortLongBlend(long, short, weight=0.5).fit(seqs)
+    wrapped = MatrixModel(long).fit(seqs)
+    # the old code fitted long_model (through MatrixModel) and short_model in place
+    assert not hasattr(long, "X_") and not hasattr(short, "counts_")
+    assert blend.short_ is not short and wrapped.model_ is not long
+    np.testing.assert_allclose(blend.long_.score(seqs), wrapped.score(seqs))
 
 
 def test_evaluate_next_item_full_ranking_metrics():

@@ -11,16 +11,21 @@ import pytest
 from scipy.special import expit
 
 from recsys_lessons.data import SimulatedWorld, generate_catalogue
-from recsys_lessons.models import EASE, Popularity
-from recsys_lessons.online.environment import (
+from recsys_lessons.hybrid import IndexRetriever
+from recsys_lessons.models import ALS, EASE, Popularity
+from recsys_lessons.online import (
     LOG_COLUMNS,
     WEEKEND_PEAK,
     ModelPolicy,
     OnlineEnvironment,
+    Policy,
     PopularityPolicy,
     RandomPolicy,
+    RankingPolicy,
     ShadowPolicy,
+    Slate,
 )
+from recsys_lessons.retrieval import ExactIndex
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +102,17 @@ def test_a_seed_reproduces_the_run_and_another_seed_does_not(world):
     assert not run(7).equals(run(8))
 
 
+def test_deterministic_policies_log_propensity_one_and_functions_log_none(world):
+    popular = OnlineEnvironment(world, seed=3, k=5).run(PopularityPolicy(), n_days=2)
+    assert (popular["propensity"] == 1.0).all()
+
+    def first_items(users, k):
+        return np.tile(np.arange(k), (len(users), 1))
+
+    unknown = OnlineEnvironment(world, seed=3, k=5).run(first_items, n_days=2)
+    assert unknown["propensity"].isna().all()  # a function may draw at random: not reported
+
+
 def test_visitors_and_reactions_do_not_depend_on_the_policy(world):
     """Common random numbers: the same users come on the same days whatever is shown."""
     random_log = OnlineEnvironment(world, seed=5).run(RandomPolicy(seed=0), n_days=3)
@@ -107,7 +123,7 @@ def test_visitors_and_reactions_do_not_depend_on_the_policy(world):
     )
 
 
-class Spy:
+class Spy(Policy):
     """A learning policy that records what it was given, and checks it is never the future."""
 
     def __init__(self, env):
@@ -129,7 +145,7 @@ class Spy:
         clicked = past[past["clicked"]]
         return len(clicked) - len(clicked.drop_duplicates(["user", "item"]))
 
-    def recommend(self, users, k):
+    def make_slate(self, users, k):
         return self.inner.recommend(users, k)
 
     def update(self, log, day):
@@ -153,11 +169,11 @@ def test_the_first_days_do_not_depend_on_how_long_the_run_is(catalogue):
     def env():
         return OnlineEnvironment.from_dataset(catalogue, seed=9, k=5)
 
-    short = env().run(ModelPolicy(EASE(l2=50.0)), n_days=4)
-    long = env().run(ModelPolicy(EASE(l2=50.0)), n_days=8)
+    short = env().run(ModelPolicy(EASE(regularization=50.0)), n_days=4)
+    long = env().run(ModelPolicy(EASE(regularization=50.0)), n_days=8)
     pd.testing.assert_frame_equal(short, long[long["day"] < 4])
     twice = env()
-    policy = ModelPolicy(EASE(l2=50.0))
+    policy = ModelPolicy(EASE(regularization=50.0))
     first, second = twice.run(policy, n_days=4), twice.run(policy, n_days=4)
     pd.testing.assert_frame_equal(pd.concat([first, second], ignore_index=True), long)
     pd.testing.assert_frame_equal(twice.log, long)
@@ -165,7 +181,7 @@ def test_the_first_days_do_not_depend_on_how_long_the_run_is(catalogue):
 
 def test_model_policy_learns_from_the_past_and_shows_only_unseen_items(catalogue):
     env = OnlineEnvironment.from_dataset(catalogue, seed=10, k=10)
-    policy = ModelPolicy(EASE(l2=50.0), retrain_every=3)
+    policy = ModelPolicy(EASE(regularization=50.0), retrain_every=3)
     before = env.history_matrix()
     log = env.run(policy, n_days=7)
     assert policy.n_fits == 3  # days 0, 3 and 6
@@ -272,12 +288,20 @@ def test_arriving_users_visit_only_after_signing_up(world):
     ("policy", "message"),
     [
         (lambda users, k: np.zeros((len(users), k), dtype=int), "twice"),
-        (lambda users, k: np.zeros((len(users), k + 1), dtype=int), "shape"),
+        (lambda users, k: np.tile(np.arange(k + 1), (len(users), 1)), "shape"),
+        (lambda users, k: np.full((len(users), k), 0.5), "integer item indices"),
         (
-            lambda users, k: (np.tile(np.arange(k), (len(users), 1)), np.zeros((len(users), k))),
-            "propensities",
+            lambda users, k: Slate(
+                np.tile(np.arange(k), (len(users), 1)), np.zeros((len(users), k))
+            ),
+            r"propensities .* lie in \(0, 1\]",
         ),
-        ("not a policy", "recommend"),
+        (
+            lambda users, k: (np.tile(np.arange(k), (len(users), 1)), np.ones((len(users), k))),
+            "returned a tuple",
+        ),
+        (lambda users, k: np.tile(np.arange(400, 400 + k), (len(users), 1)), "outside 0..399"),
+        ("not a policy", "a policy must be a Policy"),
     ],
 )
 def test_bad_policies_raise_a_helpful_error(world, policy, message):
@@ -304,7 +328,7 @@ def test_bad_options_raise(world, catalogue):
 
 def test_shadow_mode_serves_production_and_records_the_candidate(catalogue):
     env = OnlineEnvironment.from_dataset(catalogue, seed=16, k=10)
-    shadow = ShadowPolicy(PopularityPolicy(), ModelPolicy(EASE(l2=50.0)))
+    shadow = ShadowPolicy(PopularityPolicy(), ModelPolicy(EASE(regularization=50.0)))
     log = env.run(shadow, n_days=3)
     plain = OnlineEnvironment.from_dataset(catalogue, seed=16, k=10).run(
         PopularityPolicy(), n_days=3
@@ -358,3 +382,56 @@ def test_the_worlds_own_click_model_decides_so_world_options_flow_through(world)
     assert (first["watch_seconds"] > 0).all()
     plain = OnlineEnvironment(world, seed=17, k=5).run(item_zero_first, n_days=2)
     assert not plain.loc[plain["item"] == 0, "clicked"].all()
+
+
+def test_a_retrievers_scores_are_never_logged_as_propensities(catalogue):
+    """Issue 20: an IndexRetriever answers (items, scores); the environment used to log the
+    ALS dot products in the propensity column (or refuse with a misleading message). It is
+    refused with the way out, and served through RankingPolicy its scores are dropped."""
+    env = OnlineEnvironment.from_dataset(catalogue, seed=18, k=5)
+    als = ALS(factors=8, regularization=100.0, iterations=3, seed=0).fit(env.history_matrix())
+    retriever = IndexRetriever(als, ExactIndex(metric="dot"))
+    with pytest.raises(ValueError, match=r"RankingPolicy\(ranker\)"):
+        env.run(retriever, n_days=1)
+    assert env.day == 0 and env.log.empty  # nothing was served
+    log = env.run(RankingPolicy(retriever), n_days=1)
+    assert (log["propensity"] == 1.0).all()  # a deterministic list, not the ALS scores
+    # the same lists as the model served directly (fitted on the same history)
+    served = OnlineEnvironment.from_dataset(catalogue, seed=18, k=5).run(
+        ModelPolicy(ALS(factors=8, regularization=100.0, iterations=3, seed=0)), n_days=1
+    )
+    np.testing.assert_array_equal(log["item"], served["item"])
+    before = env.history_matrix()
+    later = env.run(RankingPolicy(retriever), n_days=2)
+    assert before[later["user"].to_numpy(), later["item"].to_numpy()].sum() == 0  # unwatched
+
+
+def test_model_policy_fits_a_clone_never_the_callers_model(catalogue):
+    model = EASE(regularization=50.0)
+    policy = ModelPolicy(model, retrain_every=2)
+    OnlineEnvironment.from_dataset(catalogue, seed=19, k=5).run(policy, n_days=3)
+    assert not hasattr(model, "X_")  # the caller's model is untouched
+    assert policy.model_ is not model and policy.model_.get_params() == model.get_params()
+    assert policy.n_fits == 2 and hasattr(policy.model_, "X_")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"k": True}, "k must be a positive integer"),
+        ({"k": 2.0}, "k must be a positive integer"),
+        ({"k": 401}, "larger than the catalogue"),
+        ({"seed": 1.5}, "seed"),
+        ({"return_rate": True}, "return_rate"),
+        ({"novelty_half_life": 0}, "novelty_half_life"),
+        ({"return_concentration": -1.0}, "return_concentration"),
+    ],
+)
+def test_options_are_checked_like_everywhere_else(world, options, message):
+    with pytest.raises(ValueError, match=message):
+        OnlineEnvironment(world, **options)
+
+
+def test_run_refuses_a_fractional_number_of_days(world):
+    with pytest.raises(ValueError, match="n_days"):
+        OnlineEnvironment(world).run(RandomPolicy(0), n_days=2.0)

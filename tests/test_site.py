@@ -10,6 +10,9 @@ import pytest
 from tools.build_site import ROOT, build_site, course_map_rows, inline_markdown, site_link
 from tools.headless_browser import HeadlessChromium, find_chromium
 
+#: Builds the whole site and drives Chromium: `make unit` skips these, `make test` runs them.
+pytestmark = pytest.mark.browser
+
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,

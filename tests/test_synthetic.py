@@ -5,6 +5,9 @@ here in a few lines of numpy so that the test does not depend on the models unde
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +20,7 @@ from recsys_lessons.data import (
     ITEM_COLUMNS,
     SHOP_IMPULSE,
     SHOP_MISSIONS,
+    CatalogueConfig,
     Dataset,
     SimulatedWorld,
     generate_catalogue,
@@ -152,6 +156,25 @@ def test_matrix_helper_lines_up_with_the_world(catalogue, watched):
     assert default.shape == (catalogue.n_users, catalogue.n_items)
 
 
+def test_keywords_and_config_build_the_same_catalogue():
+    sizes = {"n_users": 150, "n_items": 400, "n_interactions": 6000}
+    by_keywords = generate_catalogue(seed=7, **sizes)
+    by_config = generate_catalogue(seed=7, config=CatalogueConfig(**sizes))
+    overridden = generate_catalogue(7, CatalogueConfig(**{**sizes, "n_items": 999}), n_items=400)
+    for other in (by_config, overridden):
+        pd.testing.assert_frame_equal(by_keywords.interactions, other.interactions)
+        pd.testing.assert_frame_equal(by_keywords.items, other.items)
+        pd.testing.assert_frame_equal(by_keywords.users, other.users)
+
+
+def test_config_keeps_canonical_types_and_is_frozen():
+    config = CatalogueConfig(n_users=np.int64(200), n_interactions=20_000, content_share=1)
+    assert type(config.n_users) is int and type(config.content_share) is float
+    assert config == CatalogueConfig(n_users=200, n_interactions=20_000, content_share=1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.n_users = 300
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
@@ -163,11 +186,23 @@ def test_matrix_helper_lines_up_with_the_world(catalogue, watched):
         ({"rating_noise": 0.0}, "rating_noise"),
         ({"n_days": 20}, "n_days"),
         ({"n_factors": 8}, "n_factors must be at least 15"),
+        ({"n_users": 100.0}, "n_users must be a positive integer"),
+        ({"selectivity": True}, "selectivity must be a finite number"),
+        ({"popularity_exponent": float("nan")}, "popularity_exponent must be a finite number"),
+        ({"new_item_share": 1.0}, "new_item_share must lie in \\[0, 1\\)"),
+        ({"start": "not a date"}, "start must be a date"),
+        ({"n_user": 100}, "unknown catalogue knob\\(s\\) \\['n_user'\\]"),
+        ({"config": {"n_users": 100}}, "config must be a CatalogueConfig"),
+        ({"seed": -1}, "seed must be a whole number >= 0"),
     ],
 )
 def test_bad_arguments_are_explained(arguments, message):
     with pytest.raises(ValueError, match=message):
         generate_catalogue(**arguments)
+    knobs = {k: v for k, v in arguments.items() if k not in ("n_user", "config", "seed")}
+    if knobs:  # the config refuses the same values on its own
+        with pytest.raises(ValueError, match=message):
+            CatalogueConfig(**knobs)
 
 
 # ------------------------------------------------------------------ the properties lessons use
@@ -347,6 +382,18 @@ def test_expected_rating_matches_simulated_ratings(catalogue):
     np.testing.assert_allclose(world.expected_rating(users, items), simulated, atol=0.01)
 
 
+def test_simulated_ratings_average_to_the_expected_rating(catalogue):
+    world = catalogue.world
+    users = np.repeat([0, 1, 2], 50_000)
+    shown = np.tile([10, 20, 30, 40], (len(users), 1))
+    ratings = world.simulate_ratings(users, shown, seed=3)
+    assert set(np.unique(ratings)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    mean = ratings.reshape(3, 50_000, 4).mean(axis=1)
+    expected = world.expected_rating([0, 1, 2], [10, 20, 30, 40])
+    np.testing.assert_allclose(mean, expected, atol=0.02)
+    np.testing.assert_array_equal(ratings, world.simulate_ratings(users, shown, seed=3))
+
+
 def test_ideal_top_k_is_sorted_true_affinity_without_excluded_items(catalogue, watched):
     world = catalogue.world
     items, affinity = world.ideal_top_k([0, 1], k=5)
@@ -368,6 +415,7 @@ def test_click_probability_is_position_times_attraction(catalogue):
     expected = attraction / np.array([1.0, 2.0, 3.0])
     expected[1] = attraction[1, ::-1] / np.array([1.0, 2.0, 3.0])
     np.testing.assert_allclose(world.click_probability(users, shown), expected)
+    np.testing.assert_allclose(world.attraction_probability(users, [7, 8, 9]), attraction)
 
 
 def test_simulated_clicks_show_position_bias_and_follow_taste(catalogue, watched):
@@ -402,8 +450,9 @@ def test_watch_time_is_zero_without_a_click_and_at_most_the_runtime(catalogue):
     [
         ([1000], [[1, 2]], "user indices must lie in 0..999"),
         ([0], [[1, 1700]], "item indices must lie in 0..1699"),
-        ([0.5], [[1, 2]], "integer 0-based indices"),
-        ([0, 1], [1, 2], "one ranked list per user"),
+        ([0.5], [[1, 2]], "integer user indices"),
+        ([0, 1], [1, 2], "must be 2-D \\(one ranked list"),
+        ([0, 1], [[1, 2]], "one ranked list per user \\(2 rows\\)"),
     ],
 )
 def test_world_rejects_bad_indices_with_a_hint(catalogue, users, shown, message):
@@ -421,6 +470,29 @@ def test_world_is_exposed_on_the_dataset(catalogue):
 
 
 # ------------------------------------------------------------------ the outdoor shop
+
+
+def test_shop_output_is_unchanged(shop):
+    """Digests taken from the generator before the data modules were reorganised."""
+    digest = hashlib.sha256()
+    for frame in (shop.interactions, shop.items, shop.users):
+        digest.update(frame.astype(str).to_csv().encode())
+    assert digest.hexdigest() == "9421fefcef1f35204fe88605de8a99aa4c14148328fad6942e68de308523d4ac"
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"n_customers": 0}, "n_customers must be a positive integer"),
+        ({"n_baskets": 2.5}, "n_baskets must be a positive integer"),
+        ({"products_per_category": 1000}, "products_per_category must lie in 1.."),
+        ({"n_days": True}, "n_days must be a positive integer"),
+        ({"seed": "x"}, "seed must be a whole number"),
+    ],
+)
+def test_shop_bad_arguments_are_explained(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        generate_shop(**arguments)
 
 
 def test_shop_is_deterministic_and_follows_the_contract(shop):

@@ -5,6 +5,7 @@ digests below were taken from the generator before the extras existed."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from recsys_lessons.data import GENRES, generate_catalogue
+from recsys_lessons.data import GENRES, CatalogueConfig, generate_catalogue
 
 SMALL = {"n_users": 200, "n_items": 300, "n_interactions": 8000}
 
@@ -47,6 +48,27 @@ def test_default_output_is_unchanged(seed, sizes, expected, default):
     assert dataset.world.clickbait is None and "clickbait" not in dataset.items.columns
 
 
+def test_every_knob_reaches_the_generator():
+    """Every field of CatalogueConfig set away from its default; the digest was taken from
+    the generator before its knobs moved into CatalogueConfig."""
+    config = CatalogueConfig(
+        n_users=120, n_items=250, n_interactions=5000, n_factors=18, content_share=0.3,
+        popularity_exponent=1.1, selectivity=3.0, rating_noise=0.6, minority_share=0.2,
+        new_item_share=0.4, start="2020-03-15", n_days=400, position_bias=0.8,
+        session_focus=0.5, clickbait_share=0.15,
+    )  # fmt: skip
+    defaults = CatalogueConfig()
+    assert all(
+        getattr(config, f.name) != getattr(defaults, f.name) for f in dataclasses.fields(config)
+    )
+    dataset = generate_catalogue(seed=11, config=config)
+    expected = "de285729e5e19f425ec26a4899e415578040833a27840965c4c2eb18a9928e2a"
+    assert frames_digest(dataset) == expected
+    world = dataset.world
+    assert (world.rating_noise, world.position_bias) == (0.6, 0.8)
+    assert world.item_factors.shape == (250, 18)
+
+
 def test_clickbait_leaves_the_history_alone(default, with_clickbait):
     pd.testing.assert_frame_equal(default.interactions, with_clickbait.interactions)
     pd.testing.assert_frame_equal(default.items, with_clickbait.items.drop(columns="clickbait"))
@@ -67,6 +89,54 @@ def test_clickbait_attracts_clicks_by_the_documented_formula(default, with_click
     )
     more = world.click_probability(users, shown) > plain.click_probability(users, shown)
     np.testing.assert_array_equal(more.any(axis=0), world.clickbait[:10])
+
+
+def old_attraction(world, users, items):
+    """How lesson 09 and benchmarks.exploration computed click chances before the world's
+    attraction_probability: from the class constants, blind to clickbait."""
+    affinity = world.true_affinity(users, items)
+    return expit((affinity - world.CLICK_THRESHOLD) / world.CLICK_TEMPERATURE)
+
+
+def test_attraction_probability_matches_simulated_clicks_with_clickbait(with_clickbait):
+    """Show each (user, item) pair alone in the top slot (always examined) 3,000 times: the
+    click frequency must match attraction_probability (clickbait included) within 4.5
+    standard errors for all 400 pairs, and be far from the constants-only recomputation on
+    the clickbait titles (which agrees with the world on the honest ones)."""
+    world = with_clickbait.world
+    bait = np.flatnonzero(world.clickbait)[:10]
+    honest = np.flatnonzero(~world.clickbait)[:10]
+    items = np.r_[bait, honest]
+    users = np.arange(20)
+    repeats = 3000
+    shown_users = np.repeat(np.repeat(users, len(items)), repeats)
+    shown_items = np.repeat(np.tile(items, len(users)), repeats)[:, None]
+    clicks = world.simulate_clicks(shown_users, shown_items, seed=5)
+    frequency = clicks.reshape(len(users), len(items), repeats).mean(axis=2)
+
+    truth = world.attraction_probability(users, items)
+    standard_error = np.sqrt(truth * (1 - truth) / repeats)
+    assert (np.abs(frequency - truth) < 4.5 * standard_error + 1e-3).all()
+
+    old = old_attraction(world, users, items)
+    np.testing.assert_allclose(old[:, 10:], truth[:, 10:])  # honest titles: same numbers
+    old_error = np.sqrt(old * (1 - old) / repeats)
+    off = np.abs(frequency - old)[:, :10] / np.maximum(old_error, 1e-3)[:, :10]
+    assert np.median(off) > 10  # the recomputation misses clickbait's pull
+
+
+def test_click_probability_is_examination_times_attraction(with_clickbait):
+    world = with_clickbait.world
+    users = np.array([0, 1, 2])
+    shown = np.array([[5, 9, 1, 7], [7, 1, 9, 5], [1, 5, 7, 9]])
+    attraction = world.attraction_probability(users, [1, 5, 7, 9])
+    column = {1: 0, 5: 1, 7: 2, 9: 3}
+    expected = (
+        world.examination_probability(4)
+        * attraction[np.arange(3)[:, None], np.vectorize(column.get)(shown)]
+    )
+    np.testing.assert_allclose(world.click_probability(users, shown), expected)
+    assert world.attraction_probability().shape == (world.n_users, world.n_items)
 
 
 def test_expected_watch_time_matches_simulation_and_punishes_clickbait(with_clickbait):

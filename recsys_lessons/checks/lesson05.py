@@ -10,13 +10,13 @@
 
   the exact minimiser of ALS's loss for one user (confidence ``1 + alpha`` on each of their
   items, 1 on every other item, preference 1 on their items and 0 elsewhere). This is
-  :func:`recsys_lessons.coldstart.attributes.als_fold_in` for one user with binary data.
+  :func:`recsys_lessons.models.als_fold_in` for one user with binary data.
 - q2, ``popularity_entropy_questions(R, n)``: the ``n`` items an onboarding questionnaire asks
   about first, by ``log(count_i) * H(i)`` (Rashid et al. 2002), best first, ties to the lower
   index; ``R`` is a dense users x items array of 1..5 stars with 0 for "not rated",
   ``count_i`` the number of ratings of item ``i`` and ``H(i)`` the entropy of the shares of its
   ratings equal to 1, 2, 3, 4, 5 (zeros are not ratings; items with no rating score 0). This
-  is :func:`recsys_lessons.coldstart.attributes.question_order` with ``"popularity_entropy"``.
+  is :func:`recsys_lessons.coldstart.new_users.question_order` with ``"popularity_entropy"``.
 
 Lesson 05 (notebooks/05_cold_start.ipynb) teaches both.
 """

@@ -14,9 +14,9 @@ The learner writes the core of :mod:`recsys_lessons.responsible.audit` and of St
   ``1 / log2(rank + 1)`` going to each item group; a dict label -> share.
 - q5, ``calibration_kl(p, q, alpha)``: ``sum over p > 0 of p ln(p / q~)`` with
   ``q~ = (1 - alpha) q + alpha p``.
-- q6, ``calibrated_rerank(scores, p, genre_rows, lam, k, alpha)``: Steck's greedy for one user;
+- q6, ``calibrated_rerank(scores, p, genre_rows, lambda_, k, alpha)``: Steck's greedy for one user;
   ``scores`` are the candidates' relevance, ``genre_rows[i]`` is ``p(g | i)``; each step adds
-  the candidate maximising ``(1 - lam) * (sum of chosen scores + s_i) - lam * KL(p || q~)``
+  the candidate maximising ``(1 - lambda_) * (sum of chosen scores + s_i) - lambda_ * KL(p || q~)``
   with ``q`` the mean of the chosen items' genre rows; returns the chosen candidate indices.
 
 Each question lists the common mistakes as buggy implementations, so a check can name the bug
@@ -429,7 +429,9 @@ q5 = FunctionQuestion(
 # --------------------------------------------------------------------------------------
 
 
-def _greedy(scores, p, genre_rows, lam, k, alpha, smooth_with, value_of, mean=True, repeat=False):
+def _greedy(
+    scores, p, genre_rows, lambda_, k, alpha, smooth_with, value_of, mean=True, repeat=False
+):
     scores, p = np.asarray(scores, dtype=float), np.asarray(p, dtype=float)
     genre_rows = np.asarray(genre_rows, dtype=float)
     chosen = []
@@ -442,7 +444,9 @@ def _greedy(scores, p, genre_rows, lam, k, alpha, smooth_with, value_of, mean=Tr
             mass = genre_rows[members].sum(axis=0)
             q = mass / len(members) if mean else mass
             value = value_of(
-                scores[members].sum(), _kl(p, (1 - alpha) * q + alpha * smooth_with(p), np.log), lam
+                scores[members].sum(),
+                _kl(p, (1 - alpha) * q + alpha * smooth_with(p), np.log),
+                lambda_,
             )
             if value > best_value:
                 best, best_value = i, value
@@ -450,39 +454,39 @@ def _greedy(scores, p, genre_rows, lam, k, alpha, smooth_with, value_of, mean=Tr
     return chosen
 
 
-def _steck(relevance, kl, lam):
-    return (1 - lam) * relevance - lam * kl
+def _steck(relevance, kl, lambda_):
+    return (1 - lambda_) * relevance - lambda_ * kl
 
 
-def _calibrated_rerank(scores, p, genre_rows, lam, k, alpha=0.01):
-    return _greedy(scores, p, genre_rows, lam, k, alpha, lambda p: p, _steck)
+def _calibrated_rerank(scores, p, genre_rows, lambda_, k, alpha=0.01):
+    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck)
 
 
-def _rerank_lambda_swapped(scores, p, genre_rows, lam, k, alpha=0.01):
+def _rerank_lambda_swapped(scores, p, genre_rows, lambda_, k, alpha=0.01):
     return _greedy(
         scores,
         p,
         genre_rows,
-        lam,
+        lambda_,
         k,
         alpha,
         lambda p: p,
-        lambda r, kl, lam: lam * r - (1 - lam) * kl,
+        lambda r, kl, lambda_: lambda_ * r - (1 - lambda_) * kl,
     )
 
 
-def _rerank_uniform_smoothing(scores, p, genre_rows, lam, k, alpha=0.01):
+def _rerank_uniform_smoothing(scores, p, genre_rows, lambda_, k, alpha=0.01):
     return _greedy(
-        scores, p, genre_rows, lam, k, alpha, lambda p: np.full(p.size, 1 / p.size), _steck
+        scores, p, genre_rows, lambda_, k, alpha, lambda p: np.full(p.size, 1 / p.size), _steck
     )
 
 
-def _rerank_sum_not_mean(scores, p, genre_rows, lam, k, alpha=0.01):
-    return _greedy(scores, p, genre_rows, lam, k, alpha, lambda p: p, _steck, mean=False)
+def _rerank_sum_not_mean(scores, p, genre_rows, lambda_, k, alpha=0.01):
+    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck, mean=False)
 
 
-def _rerank_repeats(scores, p, genre_rows, lam, k, alpha=0.01):
-    return _greedy(scores, p, genre_rows, lam, k, alpha, lambda p: p, _steck, repeat=True)
+def _rerank_repeats(scores, p, genre_rows, lambda_, k, alpha=0.01):
+    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck, repeat=True)
 
 
 _GENRE_ROWS = np.array(
@@ -526,7 +530,7 @@ q6 = FunctionQuestion(
     ],
     mistakes=[
         Mistake(
-            "lambda weighs CALIBRATION: maximise (1 - lam) * relevance - lam * KL. With lam = 0 "
+            "lambda weighs CALIBRATION: maximise (1 - lambda_) * relevance - lambda_ * KL. With lambda_ = 0 "
             "the list must be the model's own ranking.",
             _rerank_lambda_swapped,
         ),
@@ -545,10 +549,10 @@ q6 = FunctionQuestion(
     hint=[
         "Keep a list `chosen`. At each of the k steps try every candidate i not yet chosen.",
         "For chosen + [i]: q = genre_rows[chosen + [i]].mean(axis=0), q~ = (1 - alpha) q + "
-        "alpha p, value = (1 - lam) * scores[chosen + [i]].sum() - lam * KL(p || q~). Keep "
+        "alpha p, value = (1 - lambda_) * scores[chosen + [i]].sum() - lambda_ * KL(p || q~). Keep "
         "the best i.",
     ],
-    solution="def calibrated_rerank(scores, p, genre_rows, lam, k, alpha=0.01):\n"
+    solution="def calibrated_rerank(scores, p, genre_rows, lambda_, k, alpha=0.01):\n"
     "    chosen = []\n"
     "    for _ in range(k):\n"
     "        best, best_value = None, -np.inf\n"
@@ -560,7 +564,7 @@ q6 = FunctionQuestion(
     "            q_smooth = (1 - alpha) * q + alpha * p\n"
     "            present = p > 0\n"
     "            kl = (p[present] * np.log(p[present] / q_smooth[present])).sum()\n"
-    "            value = (1 - lam) * scores[members].sum() - lam * kl\n"
+    "            value = (1 - lambda_) * scores[members].sum() - lambda_ * kl\n"
     "            if value > best_value:\n"
     "                best, best_value = i, value\n"
     "        chosen.append(best)\n"

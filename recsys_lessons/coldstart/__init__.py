@@ -2,21 +2,25 @@
 
 | module | job |
 | --- | --- |
-| :mod:`~recsys_lessons.coldstart.attributes` | new items (attribute-to-factor map, predicted popularity) and new users (segments, onboarding questions, fold-in) |
+| :mod:`~recsys_lessons.coldstart.new_items` | a title nobody has seen: attributes, attribute-to-factor map, predicted popularity, cold-item exposure |
+| :mod:`~recsys_lessons.coldstart.new_users` | a user without history: segment popularity, onboarding questions |
+
+A new user with a short history is scored without retraining by the model's own
+``fold_in(history)`` (``ALS``, ``EASE``, ``ItemKNN`` in :mod:`recsys_lessons.models`).
 """
 
-from recsys_lessons.coldstart.attributes import (
-    QUESTION_STRATEGIES,
+from recsys_lessons.coldstart.new_items import (
     AttributeMapping,
     PredictedPopularity,
-    SegmentPopularity,
-    als_fold_in,
     cold_item_exposure,
     item_attributes,
+)
+from recsys_lessons.coldstart.new_users import (
+    QUESTION_STRATEGIES,
+    SegmentPopularity,
     item_entropy,
     onboarding_answers,
     question_order,
-    score_new_users,
     segment_labels,
 )
 
@@ -25,12 +29,10 @@ __all__ = [
     "PredictedPopularity",
     "QUESTION_STRATEGIES",
     "SegmentPopularity",
-    "als_fold_in",
     "cold_item_exposure",
     "item_attributes",
     "item_entropy",
     "onboarding_answers",
     "question_order",
-    "score_new_users",
     "segment_labels",
 ]

@@ -7,12 +7,13 @@
 | :mod:`~recsys_lessons.data.matrix` | the CSR user x item matrix with its id <-> index maps |
 | :mod:`~recsys_lessons.data.movielens` | parsing the official MovieLens files and checking their published facts |
 | :mod:`~recsys_lessons.data.download` | verified, atomic downloads and safe archive extraction |
-| :mod:`~recsys_lessons.data.catalogue` | the simulated streaming catalogue and its ground-truth ``SimulatedWorld`` |
-| :mod:`~recsys_lessons.data.catalogue_words` | the words the simulated titles and descriptions are made of |
+| :mod:`~recsys_lessons.data.world` | ``SimulatedWorld``: the ground truth of the simulated service (tastes, ratings, clicks, watch time) |
+| :mod:`~recsys_lessons.data.catalogue` | ``generate_catalogue``: the simulated streaming catalogue drawn from a world, its knobs in ``CatalogueConfig`` |
+| :mod:`~recsys_lessons.data.catalogue_words` | the words the simulated titles and descriptions are made of, and how they are drawn |
 | :mod:`~recsys_lessons.data.shop` | simulated shopping baskets for "bought together" lists (lesson 03) |
 """
 
-from recsys_lessons.data.catalogue import SEGMENTS, SimulatedWorld, generate_catalogue
+from recsys_lessons.data.catalogue import SEGMENTS, CatalogueConfig, generate_catalogue
 from recsys_lessons.data.catalogue_words import GENRES
 from recsys_lessons.data.dataset import INTERACTION_COLUMNS, ITEM_COLUMNS, Dataset, validate_schema
 from recsys_lessons.data.download import (
@@ -45,11 +46,13 @@ from recsys_lessons.data.movielens import (
     read_ml_latest_small,
 )
 from recsys_lessons.data.shop import SHOP_IMPULSE, SHOP_MISSIONS, generate_shop
+from recsys_lessons.data.world import SimulatedWorld
 
 __all__ = [
     "BASE_URL",
     "CHUNK_BYTES",
     "CITATION",
+    "CatalogueConfig",
     "DATASETS",
     "DataFileError",
     "Dataset",

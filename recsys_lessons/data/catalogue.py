@@ -1,15 +1,12 @@
-"""A simulated streaming service whose ground truth we know.
+"""The simulated streaming catalogue: a MovieLens-shaped history drawn from a known world.
 
-Real logs only show what users did. A simulation also knows what they *would* like, so the
-course can measure things real data cannot: how far a model is from the ideal list, what a
-user shown a new ranking would click (A/B tests, shadow mode, exploration), and whom a
-recommender underserves (bias audits). Lesson 00 (``notebooks/00_welcome_and_data.ipynb``)
-introduces it beside MovieLens; every later lesson can run on it.
-
-:func:`generate_catalogue` returns a :class:`~recsys_lessons.data.dataset.Dataset` shaped like
-MovieLens (ids start at 1) whose ``world`` is a :class:`SimulatedWorld`.
-:func:`recsys_lessons.data.shop.generate_shop` adds shopping baskets for "bought together"
-lists (lesson 03).
+:func:`generate_catalogue` draws a ground-truth :class:`~recsys_lessons.data.world.SimulatedWorld`
+(true tastes, click and watch models) and the history its users leave, and returns a
+:class:`~recsys_lessons.data.dataset.Dataset` shaped like MovieLens (ids start at 1) whose
+``world`` is that world. Lesson 00 (``notebooks/00_welcome_and_data.ipynb``) introduces it
+beside MovieLens; every later lesson can run on it. Its knobs live in one validated
+:class:`CatalogueConfig`. :func:`recsys_lessons.data.shop.generate_shop` adds shopping
+baskets for "bought together" lists (lesson 03).
 
 Generative story of the streaming catalogue
 -------------------------------------------
@@ -23,7 +20,8 @@ Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives
    ``t_j = unit(mean(e_g for the tag's genres) + 0.7 * n_j)``, ``n_j`` a random unit vector),
    a provider ("studio" 70 %, "independent" 30 %, direction ``pi`` orthogonal to every
    genre), a runtime, a readable title ("The Silent Harbor", "Midnight Protocol 2") and a
-   one-line description built from per-genre word lists.
+   one-line description built from per-genre word lists
+   (:mod:`~recsys_lessons.data.catalogue_words`).
 2. Item factors, partly explained by metadata::
 
        content_i = unit(mean(e_g, g in genres_i) + 0.7 * mean(t_j, j in tags_i)
@@ -42,7 +40,7 @@ Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives
        taste_u = unit(mean(e_g, g in favourites_u) + 0.7 * pi * [indie_u])
        p_u = sqrt(c) * (sqrt(0.8) * taste_u + sqrt(0.2) * eta_u),   eta_u ~ N(0, I / d)
 
-4. True affinity, on the rating scale::
+4. True affinity, on the rating scale (the world's, :mod:`~recsys_lessons.data.world`)::
 
        affinity(u, i) = mu + b_u + b_i + p_u . q_i,   b_u ~ N(0, 0.35^2), b_i ~ N(0, 0.4^2)
 
@@ -61,7 +59,8 @@ Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives
        w_i * avail(u, i) * exp(0.5 * b_i + beta * p_u . q_i),   beta = selectivity (default 4)
 
    so observed data are missing not at random: people mostly watch what they like.
-7. Ratings: ``r = clip(round(affinity(u, i) + N(0, sigma^2)), 1, 5)``, ``sigma = rating_noise``.
+7. Ratings, the world's rating model: ``r = clip(round(affinity(u, i) + N(0, sigma^2)), 1, 5)``,
+   ``sigma = rating_noise``.
 8. Timestamps: each user has sessions (about 3 titles each) on evenings in their window,
    the last one at their leave time; an event goes to a random session after the item's
    release (new releases favour the first sessions after release: freshness), and titles
@@ -73,23 +72,13 @@ Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives
    in neighbouring sessions (a mood: "tonight, horror"), from
    ``default_rng([seed, 72])``; ``clickbait_share`` (lesson 07) marks that share of the
    items as clickbait (a catchy title and thumbnail, column ``clickbait``), drawn from
-   ``default_rng([seed, 71])``: the world's users click them as if they liked them
-   ``CLICKBAIT_PULL`` rating points more, and abandon them early (see
-   :meth:`SimulatedWorld.simulate_watch_time`).
+   ``default_rng([seed, 71])``: the world's users click them as if they liked them more,
+   and abandon them early (the world's click and watch models).
 
 No interaction ever precedes its item's release date. With the defaults the data look like
 MovieLens 100K: mean rating 3.57 (ML: 3.53), the top 20 % of titles hold 63 % of the
 interactions (ML: 65 %), and on a random leave-one-out split item co-occurrence beats the
 most-popular list at hit rate@10 by a similar margin (0.22 vs 0.19; ML: 0.16 vs 0.13).
-
-Ids and indices
----------------
-Frames use MovieLens-style ids starting at 1. :class:`SimulatedWorld` methods take **0-based
-indices**: user index ``u`` is ``world.user_ids[u]`` (= ``u + 1``) and item index ``i`` is
-``world.item_ids[i]``, the order of ``sorted(users.index)`` / ``sorted(items.index)``. Build
-matrices that line up with the world with
-``interaction_matrix(ds.interactions, user_ids=world.user_ids, item_ids=world.item_ids)``
-(the default would drop never-watched items and shift the columns).
 """
 
 from __future__ import annotations
@@ -99,27 +88,26 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, ndtr
 
 from recsys_lessons.data.catalogue_words import (
-    _GENRE_TEXT,
-    _INDEPENDENT_TAGS,
-    _SETTINGS,
-    _TAG_GENRES,
-    _TITLE_ADJECTIVES,
-    _TITLE_NAMES,
-    _TITLE_NOUNS,
-    _TITLE_PLACES,
+    GENRE_TEXT,
     GENRES,
+    INDEPENDENT_TAGS,
+    TAG_GENRES,
+    draw_descriptions,
+    draw_titles,
 )
 from recsys_lessons.data.dataset import Dataset
+from recsys_lessons.data.world import SimulatedWorld
+from recsys_lessons.validation import (
+    check_number,
+    check_positive_int,
+    check_probability,
+    check_ratio,
+    check_seed,
+)
 
-__all__ = [
-    "GENRES",
-    "SEGMENTS",
-    "SimulatedWorld",
-    "generate_catalogue",
-]
+__all__ = ["SEGMENTS", "CatalogueConfig", "generate_catalogue"]
 
 SECONDS_PER_DAY = 86_400
 LICENSE = (
@@ -133,7 +121,9 @@ REGIONS = ("north", "south", "east", "west")
 
 
 @dataclass(frozen=True)
-class _Segment:
+class Segment:
+    """A group of users with a shared taste (step 3 of the story)."""
+
     share: float
     favourite_genres: dict[str, float]  # relative weight of being a favourite (others: 0.1)
     age_shares: tuple[float, ...]  # over AGE_GROUPS
@@ -142,22 +132,22 @@ class _Segment:
 
 #: User segments; "indie" is the minority with distinct taste (its share is ``minority_share``).
 SEGMENTS = {
-    "blockbuster": _Segment(
+    "blockbuster": Segment(
         0.45,
         {"Action": 3, "Adventure": 2, "Sci-Fi": 2, "Comedy": 2, "Thriller": 2, "Fantasy": 1},
         (0.25, 0.35, 0.2, 0.12, 0.08),
     ),
-    "family": _Segment(
+    "family": Segment(
         0.22,
         {"Animation": 3, "Family": 3, "Comedy": 2, "Adventure": 1.5, "Fantasy": 1.5},
         (0.05, 0.25, 0.4, 0.2, 0.1),
     ),
-    "drama": _Segment(
+    "drama": Segment(
         0.21,
         {"Drama": 3, "Romance": 2, "Crime": 2, "Mystery": 1.5, "Thriller": 1},
         (0.1, 0.2, 0.25, 0.25, 0.2),
     ),
-    "indie": _Segment(
+    "indie": Segment(
         0.12,
         {"Documentary": 6, "Horror": 5, "Mystery": 1.5, "Drama": 1},
         (0.35, 0.35, 0.15, 0.1, 0.05),
@@ -178,297 +168,28 @@ _FRESH_SESSION_SKEW = 2.5  # new releases favour the first sessions after releas
 
 
 # --------------------------------------------------------------------------------------
-# The world object
+# The knobs
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class SimulatedWorld:
-    """The ground truth behind a simulated catalogue: serve lists to users, observe reactions.
+@dataclass(frozen=True)
+class CatalogueConfig:
+    """Every knob of the simulated catalogue, checked once when the config is made.
 
-    All methods take **0-based indices**: user ``u`` is ``user_ids[u]``, item ``i`` is
-    ``item_ids[i]`` (the sorted ids of the dataset's frames). Later lessons use it for A/B
-    tests, shadow mode, exploration and bias audits.
-
-    Attributes
-    ----------
-    user_ids, item_ids : pandas.Index
-        Raw ids of the user and item indices.
-    global_mean : float
-        ``mu`` of ``affinity(u, i) = mu + b_u + b_i + p_u . q_i``.
-    user_bias, item_bias : ndarray, shapes ``(n_users,)`` and ``(n_items,)``
-        ``b_u`` and ``b_i``.
-    user_factors, item_factors : ndarray, shapes ``(n_users, d)`` and ``(n_items, d)``
-        ``p_u`` and ``q_i``.
-    item_content : ndarray, shape ``(n_items, d)``
-        The unit metadata direction ``content_i`` that explains part of ``q_i``.
-    exposure : ndarray, shape ``(n_items,)``
-        Share of attention each item gets from promotion (sums to 1): the long tail.
-    release_date : ndarray of datetime64
-        When each item became watchable.
-    runtime : ndarray of int
-        Minutes, used by :meth:`simulate_watch_time`.
-    rating_noise : float
-        ``sigma``: a rating is ``clip(round(affinity + N(0, sigma^2)), 1, 5)``.
-    position_bias : float
-        ``eta`` of the examination probability ``1 / rank ** eta``.
-    clickbait : ndarray of bool, shape ``(n_items,)``, optional
-        Items with a catchy title and thumbnail (lesson 07): clicked as if liked
-        ``CLICKBAIT_PULL`` rating points more, watched ``CLICKBAIT_COMPLETION`` times as
-        long. None (the default) means no clickbait.
-    """
-
-    #: Affinity at which an examined item is clicked half of the time.
-    CLICK_THRESHOLD = 4.5
-    #: How sharply click probability rises with affinity (rating points).
-    CLICK_TEMPERATURE = 0.5
-    #: Extra attraction of a clickbait item, in rating points (lesson 07).
-    CLICKBAIT_PULL = 1.0
-    #: Factor on the mean completion of a clickbait item once clicked (lesson 07).
-    CLICKBAIT_COMPLETION = 0.1
-
-    user_ids: pd.Index
-    item_ids: pd.Index
-    global_mean: float
-    user_bias: np.ndarray
-    item_bias: np.ndarray
-    user_factors: np.ndarray
-    item_factors: np.ndarray
-    item_content: np.ndarray
-    exposure: np.ndarray
-    release_date: np.ndarray
-    runtime: np.ndarray
-    rating_noise: float
-    position_bias: float = 1.0
-    clickbait: np.ndarray | None = None
-
-    @property
-    def n_users(self) -> int:
-        return len(self.user_ids)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_ids)
-
-    def true_affinity(self, users=None, items=None) -> np.ndarray:
-        """Noise-free taste on the rating scale, shape ``(len(users), len(items))``.
-
-        ``affinity(u, i) = global_mean + user_bias[u] + item_bias[i] + user_factors[u] . item_factors[i]``
-
-        Parameters
-        ----------
-        users, items : array-like of int, optional
-            0-based indices (default: all users / all items).
-        """
-        users = self._check_indices(users, self.n_users, "user")
-        items = self._check_indices(items, self.n_items, "item")
-        return (
-            self.global_mean
-            + self.user_bias[users, None]
-            + self.item_bias[None, items]
-            + self.user_factors[users] @ self.item_factors[items].T
-        )
-
-    def expected_rating(self, users=None, items=None) -> np.ndarray:
-        """Mean of the rating a user would give, shape ``(len(users), len(items))``.
-
-        A rating is ``R = clip(round(a + e), 1, 5)`` with ``e ~ N(0, sigma^2)``, so
-        ``R = 1 + #{k in 1..4 : a + e >= k + 0.5}`` and, exactly,
-        ``E[R] = 1 + sum over k = 1..4 of Phi((a - k - 0.5) / sigma)``.
-        The best RMSE any model can reach is the spread of ``R`` around this mean
-        (lesson 04, ``notebooks/04_matrix_factorization.ipynb``).
-        """
-        affinity = self.true_affinity(users, items)
-        thresholds = np.arange(1, 5) + 0.5
-        return 1.0 + ndtr((affinity[..., None] - thresholds) / self.rating_noise).sum(axis=-1)
-
-    def ideal_top_k(self, users=None, k: int = 10, exclude=None):
-        """The perfect list: each user's ``k`` items of highest true affinity, best first.
-
-        Parameters
-        ----------
-        users : array-like of int, optional
-            0-based user indices (default: all).
-        k : int
-            List length, ``1 <= k <= n_items``.
-        exclude : scipy.sparse matrix, optional
-            ``(n_users, n_items)`` matrix whose non-zeros are removed (e.g. the training
-            interactions, built with ``item_ids=world.item_ids``). Users with fewer than ``k``
-            remaining items get ``-inf`` scores at the end of their row.
-
-        Returns
-        -------
-        items : ndarray of int, shape ``(len(users), k)``
-        affinities : ndarray of float, shape ``(len(users), k)``
-        """
-        from recsys_lessons.top_k import top_k_indices
-
-        users = self._check_indices(users, self.n_users, "user")
-        scores = self.true_affinity(users)
-        if exclude is not None:
-            if exclude.shape != (self.n_users, self.n_items):
-                raise ValueError(
-                    f"exclude has shape {exclude.shape} but the world has "
-                    f"{(self.n_users, self.n_items)} users x items; build it with "
-                    "user_ids=world.user_ids, item_ids=world.item_ids."
-                )
-            rows, cols = exclude.tocsr()[users].nonzero()
-            scores[rows, cols] = -np.inf
-        top = top_k_indices(scores, k)
-        return top, np.take_along_axis(scores, top, axis=1)
-
-    def examination_probability(self, n_positions: int) -> np.ndarray:
-        """Chance a user looks at each slot of a list: ``P(examine rank r) = 1 / r ** eta``.
-
-        The position-based click model (Richardson et al. 2007; Joachims et al. 2017):
-        rank 1 is always examined, lower slots less often, whatever they hold. Inverse
-        propensity weighting divides clicks by these numbers to undo the bias.
-        """
-        if n_positions < 1:
-            raise ValueError(f"n_positions must be at least 1; got {n_positions}.")
-        return 1.0 / np.arange(1, n_positions + 1) ** self.position_bias
-
-    def click_probability(self, users, recommended) -> np.ndarray:
-        """``P(click) = P(examine rank r) * P(attracted | examined)`` for each shown item.
-
-        ``P(attracted) = sigmoid((affinity(u, i) + CLICKBAIT_PULL * [clickbait_i]
-        - CLICK_THRESHOLD) / CLICK_TEMPERATURE)`` (no clickbait term when ``clickbait`` is None).
-
-        Parameters
-        ----------
-        users : array-like of int, shape ``(n,)``
-            0-based user indices.
-        recommended : array-like of int, shape ``(n, k)``
-            Row ``j`` is the ranked list of item indices shown to ``users[j]``.
-
-        Returns
-        -------
-        ndarray of float, shape ``(n, k)``
-        """
-        users, recommended = self._check_lists(users, recommended)
-        affinity = self._affinity_of_pairs(users, recommended)
-        if self.clickbait is not None:
-            affinity = affinity + self.CLICKBAIT_PULL * self.clickbait[recommended]
-        attraction = expit((affinity - self.CLICK_THRESHOLD) / self.CLICK_TEMPERATURE)
-        return self.examination_probability(recommended.shape[1]) * attraction
-
-    def simulate_clicks(self, users, recommended, seed: int = 0) -> np.ndarray:
-        """Which shown items the users click: boolean array of shape ``(n, k)``.
-
-        Each slot is clicked independently with :meth:`click_probability`, so clicks
-        are biased towards the top of the list (position bias), not only towards good items.
-        """
-        users, recommended = self._check_lists(users, recommended)
-        return self._draw_clicks(np.random.default_rng(seed), users, recommended)
-
-    def simulate_watch_time(self, users, recommended, seed: int = 0) -> np.ndarray:
-        """Minutes watched of each shown item (0 where not clicked), shape ``(n, k)``.
-
-        A clicked title is watched for ``runtime_i * f`` minutes with completion
-        ``f ~ Beta(4 m, 4 (1 - m))``, ``m = sigmoid((affinity(u, i) - 3) / 0.7)`` kept within
-        [0.01, 0.99]: liked titles are mostly watched to the end, disappointing ones abandoned
-        early. A clickbait item's ``m`` is multiplied by ``CLICKBAIT_COMPLETION`` before the
-        clipping. With the same ``seed``, ``simulate_watch_time(...) > 0`` equals
-        ``simulate_clicks(...)``.
-        """
-        users, recommended = self._check_lists(users, recommended)
-        rng = np.random.default_rng(seed)
-        clicks = self._draw_clicks(rng, users, recommended)
-        mean_completion = self._mean_completion(users, recommended)
-        completion = rng.beta(4 * mean_completion, 4 * (1 - mean_completion))
-        return np.where(clicks, self.runtime[recommended] * completion, 0.0)
-
-    def expected_watch_time(self, users, recommended) -> np.ndarray:
-        """Mean minutes watched of each shown item, shape ``(n, k)``: the truth behind
-        :meth:`simulate_watch_time`.
-
-        ``E[minutes] = P(click) * runtime_i * m`` with ``m`` the mean completion of
-        :meth:`simulate_watch_time` (the mean of ``Beta(4 m, 4 (1 - m))`` is ``m``).
-        """
-        users, recommended = self._check_lists(users, recommended)
-        return (
-            self.click_probability(users, recommended)
-            * self.runtime[recommended]
-            * self._mean_completion(users, recommended)
-        )
-
-    def _mean_completion(self, users, recommended) -> np.ndarray:
-        mean = expit((self._affinity_of_pairs(users, recommended) - 3.0) / 0.7)
-        if self.clickbait is not None:
-            mean = np.where(self.clickbait[recommended], mean * self.CLICKBAIT_COMPLETION, mean)
-        return np.clip(mean, 0.01, 0.99)
-
-    def _draw_clicks(self, rng, users, recommended) -> np.ndarray:
-        return rng.random(recommended.shape) < self.click_probability(users, recommended)
-
-    def _affinity_of_pairs(self, users, recommended) -> np.ndarray:
-        pairs = np.einsum("nd,nkd->nk", self.user_factors[users], self.item_factors[recommended])
-        return self.global_mean + self.user_bias[users, None] + self.item_bias[recommended] + pairs
-
-    def _check_lists(self, users, recommended):
-        users = self._check_indices(users, self.n_users, "user")
-        recommended = np.asarray(recommended)
-        if recommended.ndim != 2 or recommended.shape[0] != len(users):
-            raise ValueError(
-                f"recommended must be a 2-D array with one ranked list per user "
-                f"({len(users)} rows); got shape {recommended.shape}."
-            )
-        recommended = self._check_indices(recommended.ravel(), self.n_items, "item")
-        return users, recommended.reshape(len(users), -1)
-
-    @staticmethod
-    def _check_indices(indices, size: int, kind: str) -> np.ndarray:
-        if indices is None:
-            return np.arange(size)
-        indices = np.atleast_1d(np.asarray(indices))
-        if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
-            raise ValueError(
-                f"{kind}s must be a 1-D array of integer 0-based indices (got dtype "
-                f"{indices.dtype}, shape {indices.shape}); map raw ids with world.{kind}_ids.get_indexer."
-            )
-        if indices.size and (indices.min() < 0 or indices.max() >= size):
-            raise ValueError(
-                f"{kind} indices must lie in 0..{size - 1}; got values from {indices.min()} to "
-                f"{indices.max()}. Indices are 0-based ({kind} id = world.{kind}_ids[index])."
-            )
-        return indices
-
-
-# --------------------------------------------------------------------------------------
-# The streaming catalogue
-# --------------------------------------------------------------------------------------
-
-
-def generate_catalogue(
-    seed: int = 42,
-    n_users: int = 1000,
-    n_items: int = 1700,
-    n_interactions: int = 100_000,
-    *,
-    n_factors: int = 16,
-    content_share: float = 0.5,
-    popularity_exponent: float = 1.4,
-    selectivity: float = 4.0,
-    rating_noise: float = 0.8,
-    minority_share: float = 0.12,
-    new_item_share: float = 0.3,
-    start: str = "2021-01-01",
-    n_days: int = 730,
-    position_bias: float = 1.0,
-    session_focus: float = 0.0,
-    clickbait_share: float = 0.0,
-) -> Dataset:
-    """Simulate a streaming service with known ground truth (story in the module docstring).
+    The defaults give the MovieLens-100K-like catalogue of the module docstring. Change a
+    few knobs with ``CatalogueConfig(n_users=500)`` or ``dataclasses.replace(config, ...)``;
+    bad values raise ``ValueError`` saying what to pass.
 
     Parameters
     ----------
-    seed : int
-        Everything is drawn from ``numpy.random.default_rng(seed)``.
     n_users, n_items, n_interactions : int
-        Sizes. Every user and item appears in the frames; a few tail items may never be
-        watched. ``n_interactions`` is met exactly unless users run out of available titles.
+        Sizes: at least 10 users and 20 items, and ``n_users <= n_interactions <=
+        n_users * n_items / 4``. Every user and item appears in the frames; a few tail items
+        may never be watched. ``n_interactions`` is met exactly unless users run out of
+        available titles.
     n_factors : int
-        Dimension ``d`` of the latent taste vectors (at least 15).
+        Dimension ``d`` of the latent taste vectors (at least 15: one axis per genre plus
+        one for independent titles).
     content_share : float in [0, 1]
         ``rho``: share of an item's taste vector explained by its genres, tags and provider.
     popularity_exponent : float >= 0
@@ -482,41 +203,124 @@ def generate_catalogue(
     new_item_share : float in [0, 1)
         Share of items released during the simulated period (the rest are back catalogue).
     start : str
-        First day of the simulated period (ISO date).
+        First day of the simulated period (an ISO date such as ``"2021-01-01"``).
     n_days : int
         Length of the period in days (at least 60).
     position_bias : float >= 0
         ``eta`` of the world's examination probability ``1 / rank ** eta``.
     session_focus : float in [0, 1]
-        Share of each user's titles placed in sessions by primary genre (docstring, step 9);
+        Share of each user's titles placed in sessions by primary genre (story, step 9);
         0 (default) keeps sessions genre-blind and the output of every seed unchanged.
     clickbait_share : float in [0, 1]
-        Share of items that are clickbait (docstring, step 9; adds the ``clickbait`` item
+        Share of items that are clickbait (story, step 9; adds the ``clickbait`` item
         column and ``world.clickbait``); 0 (default) changes nothing.
+    """
+
+    n_users: int = 1000
+    n_items: int = 1700
+    n_interactions: int = 100_000
+    n_factors: int = 16
+    content_share: float = 0.5
+    popularity_exponent: float = 1.4
+    selectivity: float = 4.0
+    rating_noise: float = 0.8
+    minority_share: float = 0.12
+    new_item_share: float = 0.3
+    start: str = "2021-01-01"
+    n_days: int = 730
+    position_bias: float = 1.0
+    session_focus: float = 0.0
+    clickbait_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        checked = {
+            "n_users": check_positive_int(self.n_users, "n_users"),
+            "n_items": check_positive_int(self.n_items, "n_items"),
+            "n_interactions": check_positive_int(self.n_interactions, "n_interactions"),
+            "n_factors": check_positive_int(self.n_factors, "n_factors"),
+            "content_share": check_probability(self.content_share, "content_share"),
+            "popularity_exponent": check_number(
+                self.popularity_exponent, "popularity_exponent", low=0
+            ),
+            "selectivity": check_number(self.selectivity, "selectivity", low=0),
+            "rating_noise": check_number(self.rating_noise, "rating_noise", low=0, low_open=True),
+            "minority_share": check_ratio(self.minority_share, "minority_share"),
+            "new_item_share": check_number(
+                self.new_item_share, "new_item_share", low=0, high=1, high_open=True
+            ),
+            "n_days": check_positive_int(self.n_days, "n_days"),
+            "position_bias": check_number(self.position_bias, "position_bias", low=0),
+            "session_focus": check_probability(self.session_focus, "session_focus"),
+            "clickbait_share": check_probability(self.clickbait_share, "clickbait_share"),
+        }
+        for name, value in checked.items():  # canonical types: int and float
+            object.__setattr__(self, name, value)
+        n_users, n_items = self.n_users, self.n_items
+        if n_users < 10 or n_items < 20:
+            raise ValueError(
+                f"the catalogue needs at least 10 users and 20 items; got {n_users} and {n_items}."
+            )
+        if not n_users <= self.n_interactions <= 0.25 * n_users * n_items:
+            raise ValueError(
+                f"n_interactions must lie between n_users ({n_users}) and a quarter of "
+                f"n_users * n_items ({n_users * n_items // 4}); got {self.n_interactions}."
+            )
+        if self.n_factors <= len(GENRES):
+            raise ValueError(
+                f"n_factors must be at least {len(GENRES) + 1} (one axis per genre plus one "
+                f"for independent titles); got {self.n_factors}."
+            )
+        if self.n_days < 60:
+            raise ValueError(
+                f"n_days must be at least 60 so that users have time to watch; got {self.n_days}."
+            )
+        try:
+            pd.Timestamp(self.start)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"start must be a date such as '2021-01-01'; got {self.start!r}."
+            ) from None
+
+
+# --------------------------------------------------------------------------------------
+# The streaming catalogue
+# --------------------------------------------------------------------------------------
+
+
+def generate_catalogue(seed: int = 42, config: CatalogueConfig | None = None, **knobs) -> Dataset:
+    """Simulate a streaming service with known ground truth (story in the module docstring).
+
+    Parameters
+    ----------
+    seed : int
+        Everything is drawn from ``numpy.random.default_rng(seed)``.
+    config : CatalogueConfig, optional
+        The knobs (default: ``CatalogueConfig()``, the MovieLens-100K-like catalogue).
+    **knobs
+        Fields of :class:`CatalogueConfig` to change, e.g. ``n_users=500`` or
+        ``clickbait_share=0.1``; they override the same fields of ``config``.
+        ``generate_catalogue(seed=7, n_users=500)`` is
+        ``generate_catalogue(seed=7, config=CatalogueConfig(n_users=500))``.
 
     Returns
     -------
     Dataset
         Named ``"synthetic"``; ``interactions`` (user_id, item_id, rating 1..5, timestamp)
         sorted by timestamp; ``items`` with title, genres (primary first), year, tags,
-        description, release_date, provider, runtime; ``users`` with age_group, region,
-        segment, signup_date; ``world`` the :class:`SimulatedWorld`.
+        description, release_date, provider, runtime (and ``clickbait`` when
+        ``clickbait_share > 0``); ``users`` with age_group, region, segment, signup_date;
+        ``world`` the :class:`~recsys_lessons.data.world.SimulatedWorld`.
     """
-    _check_catalogue_arguments(
-        n_users, n_items, n_interactions, n_factors, content_share, popularity_exponent,
-        selectivity, rating_noise, minority_share, new_item_share, n_days, position_bias,
-    )  # fmt: skip
-    if not 0.0 <= clickbait_share <= 1.0 or not 0.0 <= session_focus <= 1.0:
-        raise ValueError(
-            f"clickbait_share and session_focus must lie in [0, 1] (shares); got "
-            f"{clickbait_share} and {session_focus}."
-        )
+    seed = check_seed(seed)
+    config = _configure(config, knobs)
     rng = np.random.default_rng(seed)
-    start_day = pd.Timestamp(start).normalize()
-    start_s = int(start_day.timestamp())
-    embeddings = _metadata_embeddings(rng, n_factors)
-    items, item_content = _make_items(rng, n_items, embeddings, start_s, n_days, new_item_share)
-    users, user_taste = _make_users(rng, n_users, embeddings, minority_share)
+    start_s = int(pd.Timestamp(config.start).normalize().timestamp())
+    n_users, n_items = config.n_users, config.n_items
+    embeddings = _metadata_embeddings(rng, config.n_factors)
+    items, item_content = _make_items(
+        rng, n_items, embeddings, start_s, config.n_days, config.new_item_share
+    )
+    users, user_taste = _make_users(rng, n_users, embeddings, config.minority_share)
     item_bias = rng.normal(0.0, _ITEM_BIAS_SD, n_items)
     studio = (items["provider"] == "studio").to_numpy()
     world = SimulatedWorld(
@@ -526,23 +330,23 @@ def generate_catalogue(
         user_bias=rng.normal(0.0, _USER_BIAS_SD, n_users),
         item_bias=item_bias,
         user_factors=_mix(rng, user_taste, _TASTE_SHARE),
-        item_factors=_mix(rng, item_content, content_share),
+        item_factors=_mix(rng, item_content, config.content_share),
         item_content=item_content,
-        exposure=_exposure(rng, item_bias, studio, popularity_exponent),
+        exposure=_exposure(rng, item_bias, studio, config.popularity_exponent),
         release_date=items["release_date"].to_numpy(),
         runtime=items["runtime"].to_numpy(),
-        rating_noise=rating_noise,
-        position_bias=position_bias,
+        rating_noise=config.rating_noise,
+        position_bias=config.position_bias,
     )
     focus = None
-    if session_focus > 0:
+    if config.session_focus > 0:
         primary = items["genres"].str[0].map(GENRES.index).to_numpy()
-        focus = (np.random.default_rng([seed, 72]), primary, session_focus)
+        focus = (np.random.default_rng([seed, 72]), primary, config.session_focus)
     interactions, signup = _simulate_history(
-        rng, world, n_interactions, selectivity, start_s, n_days, focus
+        rng, world, config.n_interactions, config.selectivity, start_s, config.n_days, focus
     )
-    if clickbait_share > 0:
-        clickbait = np.random.default_rng([seed, 71]).random(n_items) < clickbait_share
+    if config.clickbait_share > 0:
+        clickbait = np.random.default_rng([seed, 71]).random(n_items) < config.clickbait_share
         items["clickbait"] = clickbait
         world = dataclasses.replace(world, clickbait=clickbait)
     users["signup_date"] = signup
@@ -557,69 +361,41 @@ def generate_catalogue(
     )
 
 
-def _check_catalogue_arguments(
-    n_users, n_items, n_interactions, n_factors, content_share, popularity_exponent,
-    selectivity, rating_noise, minority_share, new_item_share, n_days, position_bias,
-) -> None:  # fmt: skip
-    if n_users < 10 or n_items < 20:
+def _configure(config: CatalogueConfig | None, knobs: dict) -> CatalogueConfig:
+    """``config`` (default ``CatalogueConfig()``) with ``knobs`` replaced, validated."""
+    if config is None:
+        config = CatalogueConfig()
+    elif not isinstance(config, CatalogueConfig):
         raise ValueError(
-            f"the catalogue needs at least 10 users and 20 items; got {n_users} and {n_items}."
+            f"config must be a CatalogueConfig (or None); got {config!r}. Pass the knobs by "
+            "name, e.g. generate_catalogue(seed=7, n_users=500)."
         )
-    if not n_users <= n_interactions <= 0.25 * n_users * n_items:
+    known = [field.name for field in dataclasses.fields(CatalogueConfig)]
+    unknown = sorted(set(knobs) - set(known))
+    if unknown:
         raise ValueError(
-            f"n_interactions must lie between n_users ({n_users}) and a quarter of "
-            f"n_users * n_items ({n_users * n_items // 4}); got {n_interactions}."
+            f"unknown catalogue knob(s) {unknown}; generate_catalogue takes seed, config and "
+            f"the fields of CatalogueConfig: {known}."
         )
-    if n_factors <= len(GENRES):
-        raise ValueError(
-            f"n_factors must be at least {len(GENRES) + 1} (one axis per genre plus one for "
-            f"independent titles); got {n_factors}."
-        )
-    if not 0.0 <= content_share <= 1.0:
-        raise ValueError(f"content_share must lie in [0, 1] (a share); got {content_share}.")
-    if not 0.0 <= new_item_share < 1.0:
-        raise ValueError(
-            f"new_item_share must lie in [0, 1): some titles must exist before the period "
-            f"starts; got {new_item_share}."
-        )
-    if not 0.0 < minority_share < 1.0:
-        raise ValueError(f"minority_share must lie strictly between 0 and 1; got {minority_share}.")
-    if min(popularity_exponent, selectivity, position_bias) < 0 or rating_noise <= 0:
-        raise ValueError(
-            "popularity_exponent, selectivity and position_bias must be >= 0 and rating_noise > 0."
-        )
-    if n_days < 60:
-        raise ValueError(
-            f"n_days must be at least 60 so that users have time to watch; got {n_days}."
-        )
+    return dataclasses.replace(config, **knobs)
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
-
-
-def _row_normalized(matrix: np.ndarray) -> np.ndarray:
-    return matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1e-12)
-
-
-def _gumbel_order(rng, log_weights: np.ndarray) -> np.ndarray:
-    """Row-wise random order in which ``order[:, :k]`` is a weighted sample of ``k`` without
-    replacement (Gumbel top-k trick): ``argsort(-(log w + Gumbel noise))``."""
-    return np.argsort(-(log_weights + rng.gumbel(size=log_weights.shape)), axis=1)
+# --------------------------------------------------------------------------------------
+# The generation steps, in the order of the story
+# --------------------------------------------------------------------------------------
 
 
 def _metadata_embeddings(rng, d: int) -> dict[str, np.ndarray]:
     """Unit vectors for genres, tags and the independent provider (docstring, step 1)."""
     n_genres = len(GENRES)
     partners = np.zeros((n_genres, n_genres))
-    for g, text in enumerate(_GENRE_TEXT.values()):
+    for g, text in enumerate(GENRE_TEXT.values()):
         partners[g, [GENRES.index(p) for p in text.partners]] = 1.0
     z = np.linalg.qr(rng.normal(size=(d, d)))[0][:, :n_genres].T  # orthonormal genre axes
     genre = _unit(z + 0.6 * _row_normalized(partners) @ z)
     tag_genres = _tag_genre_matrix()
     tag = _unit(
-        _row_normalized(tag_genres) @ genre + 0.7 * _unit(rng.normal(size=(len(_TAG_GENRES), d)))
+        _row_normalized(tag_genres) @ genre + 0.7 * _unit(rng.normal(size=(len(TAG_GENRES), d)))
     )
     # pi is orthogonal to every genre direction: liking independent titles says nothing
     # about which genres a user likes.
@@ -629,8 +405,8 @@ def _metadata_embeddings(rng, d: int) -> dict[str, np.ndarray]:
 
 
 def _tag_genre_matrix() -> np.ndarray:
-    matrix = np.zeros((len(_TAG_GENRES), len(GENRES)))
-    for t, genres in enumerate(_TAG_GENRES.values()):
+    matrix = np.zeros((len(TAG_GENRES), len(GENRES)))
+    for t, genres in enumerate(TAG_GENRES.values()):
         matrix[t, [GENRES.index(g) for g in genres]] = 1.0
     return matrix
 
@@ -638,7 +414,7 @@ def _tag_genre_matrix() -> np.ndarray:
 def _make_items(rng, n_items, embeddings, start_s, n_days, new_item_share):
     """Items frame and unit content directions (docstring, steps 1-2)."""
     n_genres = len(GENRES)
-    texts = list(_GENRE_TEXT.values())
+    texts = list(GENRE_TEXT.values())
     primary = rng.choice(n_genres, size=n_items, p=[t.share for t in texts])
     n_genres_of_item = rng.choice([1, 2, 3], size=n_items, p=[0.3, 0.5, 0.2])
     partner_weights = embeddings["partners"] + 0.03 * (1 - np.eye(n_genres))
@@ -650,9 +426,9 @@ def _make_items(rng, n_items, embeddings, start_s, n_days, new_item_share):
     genre_matrix[rows[has_genre.ravel()], genre_order.ravel()[has_genre.ravel()]] = 1.0
 
     independent = rng.random(n_items) < INDEPENDENT_SHARE
-    tag_names = np.array(list(_TAG_GENRES))
+    tag_names = np.array(list(TAG_GENRES))
     tag_log_weights = np.log(genre_matrix @ _tag_genre_matrix().T + 0.05)
-    tag_log_weights[:, np.isin(tag_names, _INDEPENDENT_TAGS)] += 1.5 * independent[:, None]
+    tag_log_weights[:, np.isin(tag_names, INDEPENDENT_TAGS)] += 1.5 * independent[:, None]
     n_tags = rng.integers(2, 5, size=n_items)
     tag_order = _gumbel_order(rng, tag_log_weights)[:, :4]
     has_tag = np.arange(4) < n_tags[:, None]
@@ -674,11 +450,11 @@ def _make_items(rng, n_items, embeddings, start_s, n_days, new_item_share):
     genre_names = np.array(GENRES)
     items = pd.DataFrame(
         {
-            "title": _titles(rng, primary, release_day),
+            "title": draw_titles(rng, primary, release_day),
             "genres": _lists(genre_names[genre_order], has_genre),
             "year": pd.array(release.year, dtype="Int64"),
             "tags": _lists(tag_names[tag_order], has_tag),
-            "description": _descriptions(rng, primary, secondary[:, 0], n_genres_of_item > 1),
+            "description": draw_descriptions(rng, primary, secondary[:, 0], n_genres_of_item > 1),
             "release_date": release,
             "provider": np.where(independent, "independent", "studio"),
             "runtime": runtime,
@@ -703,62 +479,6 @@ def _lists(names: np.ndarray, keep: np.ndarray) -> list[list[str]]:
     return [
         list(part) for part in np.split(np.array(flat, dtype=object), np.cumsum(keep.sum(1))[:-1])
     ]
-
-
-def _pick(rng, table: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """One random entry of ``table[row]`` for each row index."""
-    return table[rows, rng.integers(0, table.shape[1], size=len(rows))]
-
-
-def _titles(rng, primary: np.ndarray, release_day: np.ndarray) -> np.ndarray:
-    """Readable titles from per-genre and shared word lists; repeated titles become sequels
-    ("Midnight Protocol 2"), numbered in order of release."""
-    n = len(primary)
-    texts = list(_GENRE_TEXT.values())
-    genre_adjectives = np.array([t.adjectives for t in texts])
-    genre_nouns = np.array([t.nouns for t in texts])
-    own_words = rng.random((2, n)) < 0.5
-    adjective = np.where(
-        own_words[0], _pick(rng, genre_adjectives, primary), rng.choice(_TITLE_ADJECTIVES, n)
-    )
-    noun = np.where(own_words[1], _pick(rng, genre_nouns, primary), rng.choice(_TITLE_NOUNS, n))
-    place = rng.choice(_TITLE_PLACES, n)
-    name = rng.choice(_TITLE_NAMES, n)
-    adjective_noun = _join(adjective, " ", noun)
-    candidates = np.stack(
-        [
-            _join("The ", adjective_noun),
-            adjective_noun,
-            _join(noun, " of ", place),
-            _join(name, "'s ", noun),
-        ]
-    )
-    pattern = rng.choice(len(candidates), size=n, p=[0.35, 0.25, 0.2, 0.2])
-    titles = candidates[pattern, np.arange(n)]
-    frame = pd.DataFrame({"title": titles, "day": release_day, "position": np.arange(n)})
-    instalment = frame.sort_values(["day", "position"]).groupby("title").cumcount().sort_index()
-    suffix = np.where(instalment > 0, " " + (instalment + 1).astype(str), "")
-    return _join(titles, suffix.astype(str))
-
-
-def _descriptions(rng, primary, secondary, has_secondary) -> np.ndarray:
-    """One line such as "A mystery drama about a retired detective who ... in ..."."""
-    texts = list(_GENRE_TEXT.values())
-    modifier = np.array([t.modifier + " " for t in texts])[secondary]
-    kind = _join(np.where(has_secondary, modifier, ""), np.array([t.noun for t in texts])[primary])
-    article = np.where(np.isin(np.strings.slice(kind, 0, 1), list("aeiou")), "An ", "A ")
-    character = _pick(rng, np.array([t.characters for t in texts]), primary)
-    plot = _pick(rng, np.array([t.plots for t in texts]), primary)
-    setting = rng.choice(_SETTINGS, len(primary))
-    return _join(article, kind, " about ", character, " ", plot, " ", setting, ".")
-
-
-def _join(*parts) -> np.ndarray:
-    """Element-wise string concatenation of arrays and scalars."""
-    line = np.asarray(parts[0])
-    for part in parts[1:]:
-        line = np.strings.add(line, part)
-    return line
 
 
 def _make_users(rng, n_users, embeddings, minority_share):
@@ -837,8 +557,7 @@ def _simulate_history(rng, world, n_interactions, selectivity, start_s, n_days, 
     users = np.repeat(np.arange(n_users), n_watched)
     items = order[chosen]
 
-    affinity = world._affinity_of_pairs(users, items[:, None])[:, 0]
-    ratings = np.clip(np.rint(affinity + rng.normal(0, world.rating_noise, len(items))), 1, 5)
+    ratings = world.simulate_ratings(users, items[:, None], seed=rng)[:, 0]
 
     timestamps = _session_times(
         rng, users, items, n_watched, join_s, leave_s, release_s, start_s, world.runtime, focus
@@ -928,3 +647,23 @@ def _session_times(
     offset = np.empty(len(items), dtype=np.int64)
     offset[by_session] = elapsed - elapsed[session_start]
     return session_time[session] + offset
+
+
+# --------------------------------------------------------------------------------------
+# Small numeric helpers
+# --------------------------------------------------------------------------------------
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _row_normalized(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1e-12)
+
+
+def _gumbel_order(rng, log_weights: np.ndarray) -> np.ndarray:
+    """Row-wise random order in which ``order[:, :k]`` is a weighted sample of ``k`` without
+    replacement (Gumbel top-k trick): ``argsort(-(log w + Gumbel noise))``."""
+    return np.argsort(-(log_weights + rng.gumbel(size=log_weights.shape)), axis=1)

@@ -35,7 +35,7 @@ class Dataset:
     citation : str
         How to cite the data in a paper or a slide.
     world : object or None
-        For the simulated catalogue only: the :class:`recsys_lessons.data.catalogue.SimulatedWorld`
+        For the simulated catalogue only: the :class:`recsys_lessons.data.world.SimulatedWorld`
         holding the true affinities, so later lessons can serve recommendations to simulated
         users and observe their reactions. ``None`` for real data.
     """

@@ -22,7 +22,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import http.client
-import numbers
 import os
 import re
 import shutil
@@ -33,6 +32,8 @@ import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from tqdm import tqdm
+
+from recsys_lessons.validation import check_positive_int
 
 CHUNK_BYTES = 1 << 16
 
@@ -88,8 +89,7 @@ def download_verified(
         exist (nothing is downloaded).
     """
     dest = Path(dest)
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-        raise ValueError(f"size must be the expected length in bytes (an int >= 1); got {size!r}.")
+    check_positive_int(size, "size", "the expected length in bytes")
     if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
         raise ValueError(
             f"sha256 must be the expected SHA-256 as 64 hexadecimal digits; got {sha256!r}. "

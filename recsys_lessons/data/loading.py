@@ -26,10 +26,9 @@ Lesson 00 (``notebooks/00_welcome_and_data.ipynb``) tours the data.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import inspect
 import math
-import numbers
 import os
 import sys
 import zipfile
@@ -40,8 +39,16 @@ import pandas as pd
 from recsys_lessons.data import movielens
 from recsys_lessons.data.dataset import Dataset
 from recsys_lessons.data.download import DownloadError, download_verified, safe_extract
+from recsys_lessons.validation import check_positive_int, check_seed, is_integer, is_number
 
-__all__ = ["BASE_URL", "DATASETS", "DatasetUnavailableError", "cache_dir", "load_dataset", "resolve_auto"]
+__all__ = [
+    "BASE_URL",
+    "DATASETS",
+    "DatasetUnavailableError",
+    "cache_dir",
+    "load_dataset",
+    "resolve_auto",
+]
 
 #: The dataset names :func:`load_dataset` accepts, besides ``"auto"``.
 DATASETS = ("movielens-100k", "movielens-latest-small", "synthetic")
@@ -96,6 +103,16 @@ def load_dataset(
     Returns
     -------
     Dataset
+
+    Examples
+    --------
+    A small simulated catalogue (offline, a fraction of a second):
+
+    >>> data = load_dataset("synthetic", n_users=50, n_items=40, n_interactions=400, seed=0)
+    >>> data.name, len(data.users), len(data.items), len(data.interactions)
+    ('synthetic', 50, 40, 400)
+    >>> data.interactions.columns.tolist()
+    ['user_id', 'item_id', 'rating', 'timestamp']
 
     Raises
     ------
@@ -181,15 +198,14 @@ def _dataset_name(name: str, source: str = "") -> str:
 
 def _check_arguments(seed, data_dir, sizes: dict) -> None:
     """Refuse arguments of the wrong kind before anything is read or generated."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0 such as 42; got {seed!r}.")
+    check_seed(seed)
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise ValueError(
             f"data_dir must be a folder path (a str or pathlib.Path); got {data_dir!r}."
         )
-    from recsys_lessons.data.catalogue import generate_catalogue
+    from recsys_lessons.data.catalogue import CatalogueConfig
 
-    parameters = inspect.signature(generate_catalogue).parameters
+    parameters = {field.name: field for field in dataclasses.fields(CatalogueConfig)}
     for key, value in sizes.items():
         if key not in parameters or key == "seed":
             known = [n for n in parameters if n != "seed"]
@@ -197,13 +213,10 @@ def _check_arguments(seed, data_dir, sizes: dict) -> None:
                 f"unknown argument {key}={value!r}; the simulated catalogue takes {known}."
             )
         default = parameters[key].default
-        if isinstance(default, int) and not isinstance(default, bool):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(
-                    f"{key} must be a positive whole number such as {default}; got {value!r}."
-                )
+        if is_integer(default):
+            check_positive_int(value, key, f"such as {default}")
         elif isinstance(default, float):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+            if not is_number(value) or math.isnan(value):
                 raise ValueError(f"{key} must be a number such as {default}; got {value!r}.")
         elif key == "start":
             try:

@@ -85,6 +85,22 @@ def interaction_matrix(
         When a (user, item) pair occurs several times, the last row wins for ratings and the
         cell stays 1.0 for implicit data. Every row is stored, a rating of 0.0 included (see
         the module docstring: a stored entry is a seen item).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(
+    ...     {"user_id": ["ann", "ann", "bob"], "item_id": [10, 20, 20], "rating": [4.0, 5.0, 3.0]}
+    ... )
+    >>> matrix = interaction_matrix(frame)
+    >>> matrix.X.toarray()
+    array([[4., 5.],
+           [0., 3.]], dtype=float32)
+    >>> list(matrix.user_ids), list(matrix.item_ids)
+    (['ann', 'bob'], [10, 20])
+    >>> interaction_matrix(frame, value=None).X.toarray()  # implicit feedback
+    array([[1., 1.],
+           [0., 1.]], dtype=float32)
     """
     if not isinstance(interactions, pd.DataFrame):
         raise ValueError(

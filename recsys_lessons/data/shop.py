@@ -19,8 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recsys_lessons.data.catalogue import LICENSE, REGIONS, SECONDS_PER_DAY
+from recsys_lessons.data.catalogue_words import join_words
 from recsys_lessons.data.dataset import Dataset
-from recsys_lessons.data.catalogue import LICENSE, REGIONS, SECONDS_PER_DAY, _join, _row_normalized
+from recsys_lessons.validation import check_positive_int, check_seed
 
 __all__ = ["SHOP_IMPULSE", "SHOP_MISSIONS", "generate_shop"]
 
@@ -120,17 +122,16 @@ def generate_shop(
         category, brand, price, release_date. ``users``: region and favourite_activity.
         ``world`` is ``None``; the ground truth is :data:`SHOP_MISSIONS`.
     """
+    seed = check_seed(seed)
+    n_customers = check_positive_int(n_customers, "n_customers")
+    n_baskets = check_positive_int(n_baskets, "n_baskets")
+    n_days = check_positive_int(n_days, "n_days", "the length of the period in days")
     n_models = len(_SHOP_BRANDS) * len(_SHOP_MODELS)
-    if n_customers < 1 or n_baskets < 1:
-        raise ValueError(
-            f"n_customers and n_baskets must be positive; got {n_customers}, {n_baskets}."
-        )
-    if not 1 <= products_per_category <= n_models:
+    products_per_category = check_positive_int(products_per_category, "products_per_category")
+    if products_per_category > n_models:
         raise ValueError(
             f"products_per_category must lie in 1..{n_models}; got {products_per_category}."
         )
-    if n_days < 1:
-        raise ValueError(f"n_days must be at least 1; got {n_days}.")
     rng = np.random.default_rng(seed)
     start_s = int(pd.Timestamp(start).normalize().timestamp())
     categories = list(_SHOP_CATEGORIES)
@@ -144,10 +145,10 @@ def generate_shop(
     items = _shop_products(rng, categories, products_per_category, start_s)
 
     mix = rng.dirichlet(np.full(len(missions), 0.3), size=n_customers)
-    mix = _row_normalized(mix * np.array([_MISSION_POPULARITY[m] for m in missions]))
-    customer = rng.choice(
-        n_customers, size=n_baskets, p=_row_normalized(rng.lognormal(0, 1, (1, n_customers)))[0]
-    )
+    mix = mix * np.array([_MISSION_POPULARITY[m] for m in missions])
+    mix = mix / mix.sum(axis=1, keepdims=True)
+    activity = rng.lognormal(0, 1, n_customers)
+    customer = rng.choice(n_customers, size=n_baskets, p=activity / activity.sum())
     mission = np.minimum(
         (rng.random(n_baskets)[:, None] > np.cumsum(mix[customer], axis=1)).sum(1),
         len(missions) - 1,
@@ -212,7 +213,7 @@ def _shop_products(rng, categories, per_category, start_s) -> pd.DataFrame:
     )
     return pd.DataFrame(
         {
-            "title": _join(brand, " ", model, " ", np.strings.title(category_names[category])),
+            "title": join_words(brand, " ", model, " ", np.strings.title(category_names[category])),
             "genres": [[d] for d in department.tolist()],
             "year": pd.array(release.year, dtype="Int64"),
             "category": category_names[category],

@@ -4,7 +4,7 @@
 | --- | --- |
 | :mod:`~recsys_lessons.evaluation.split` | random, stratified, temporal and leave-last-out splits; cold-item and cold-user splits (05) |
 | :mod:`~recsys_lessons.evaluation.harness` | fit several models on one split and compare them in one table; cold-start evaluation (05) |
-| :mod:`~recsys_lessons.evaluation.stats` | every interval of the course: bootstrap, paired bootstrap, over split seeds |
+| :mod:`~recsys_lessons.evaluation.stats` | every interval of the course: bootstrap, paired and unpaired bootstrap, any estimator (off-policy, 09), over split seeds |
 """
 
 from recsys_lessons.evaluation.harness import (
@@ -28,8 +28,10 @@ from recsys_lessons.evaluation.split import (
 from recsys_lessons.evaluation.stats import (
     Interval,
     bootstrap_interval,
+    estimator_interval,
     paired_bootstrap_interval,
     seed_interval,
+    unpaired_bootstrap_interval,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "bootstrap_interval",
     "cold_item_split",
     "cold_user_split",
+    "estimator_interval",
     "evaluate",
     "evaluate_cold_items",
     "evaluate_cold_users",
@@ -50,5 +53,6 @@ __all__ = [
     "seed_interval",
     "stratified_split",
     "temporal_split",
+    "unpaired_bootstrap_interval",
     "warm_up_curve",
 ]

@@ -16,12 +16,13 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import clone
 
 from recsys_lessons import metrics as m
 from recsys_lessons.data.matrix import InteractionMatrix, interaction_matrix
-from recsys_lessons.evaluation.split import _check_frame, _timestamps
 from recsys_lessons.models.base import as_interaction_csr
 from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_interactions_frame, check_timestamps
 
 #: Accuracy metrics measured per user: name -> function(recommended, relevant, k, per_user).
 ACCURACY_METRICS: dict[str, Callable] = {
@@ -53,14 +54,18 @@ def evaluate(
     k: int = 10,
     metrics=DEFAULT_METRICS,
     per_user: bool = False,
+    return_models: bool = False,
 ):
-    """Fit each model on ``train`` and score its top-``k`` lists against ``test``.
+    """Fit a clone of each model on ``train`` and score its top-``k`` lists against ``test``.
 
     Parameters
     ----------
     models : dict of str -> Recommender
-        Unfitted models following the protocol of :mod:`recsys_lessons.models.base`; they
-        are fitted here (in place).
+        Models following the protocol of :mod:`recsys_lessons.models.base`. A clone of each
+        (``sklearn.base.clone``; an object without ``get_params`` is deep-copied) is fitted
+        here; the caller's models are left unchanged, so
+        the same dict can be evaluated on another split. Ask for the fitted clones with
+        ``return_models=True``.
     train, test : scipy.sparse matrix, InteractionMatrix or pandas.DataFrame
         Same shape (users x items). DataFrames are turned into matrices over the union of
         their ids, with ratings as values; two InteractionMatrix objects must share their
@@ -77,6 +82,8 @@ def evaluate(
     per_user : bool
         Also return the per-user accuracy metrics, one row per (model, user), for audits
         of how groups of users are served.
+    return_models : bool
+        Also return the fitted clones, a dict with the keys of ``models``.
 
     Returns
     -------
@@ -85,6 +92,21 @@ def evaluate(
         ``recommend_seconds``. Accuracy metrics are means over users with test items.
     pandas.DataFrame, only when ``per_user=True``
         Columns ``model``, ``user`` (0-based row index) and one per accuracy metric.
+    dict of str -> Recommender, only when ``return_models=True``
+        The fitted clones (last in the returned tuple).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from recsys_lessons.models import Popularity, Random
+    >>> train = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0]])
+    >>> test = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0]])
+    >>> models = {"popularity": Popularity(), "random": Random(seed=0)}
+    >>> table, fitted = evaluate(models, train, test, k=1, metrics=("hit_rate",), return_models=True)
+    >>> table["hit_rate@1"].round(3).to_dict()
+    {'popularity': 1.0, 'random': 0.667}
+    >>> hasattr(models["popularity"], "X_"), hasattr(fitted["popularity"], "X_")
+    (False, True)
     """
     _check_models(models)
     if isinstance(metrics, str):  # metrics="ndcg" means the one metric, not n, d, c, g
@@ -99,10 +121,10 @@ def evaluate(
     users = np.flatnonzero(np.diff(test.indptr))
     relevant = test[users]
 
-    rows, per_user_frames = [], []
-    for name, model in models.items():
+    rows, per_user_frames, fitted_models = [], [], {}
+    for name, unfitted in models.items():
         started = time.perf_counter()
-        model.fit(train)
+        model = fitted_models[name] = clone(unfitted, safe=False).fit(train)
         fitted = time.perf_counter()
         recommended = _recommended_items(name, model.recommend(users, k=k, exclude_seen=True))
         finished = time.perf_counter()
@@ -122,9 +144,12 @@ def evaluate(
         per_user_frames.append(pd.DataFrame(user_frame))
 
     summary = pd.DataFrame(rows).set_index("model")
+    results = (summary,)
     if per_user:
-        return summary, pd.concat(per_user_frames, ignore_index=True)
-    return summary
+        results += (pd.concat(per_user_frames, ignore_index=True),)
+    if return_models:
+        results += (fitted_models,)
+    return results if len(results) > 1 else summary
 
 
 def _check_models(models) -> None:
@@ -339,9 +364,9 @@ def warm_up_curve(
     points = sorted({int(n) for n in n_known})
     if not points or points[0] < 0:
         raise ValueError(f"n_known must hold whole numbers >= 0; got {list(n_known)!r}.")
-    _check_frame(events, ("user_id", "item_id", "timestamp"))
+    check_interactions_frame(events, ("user_id", "item_id", "timestamp"))
     item_ids = pd.Index(item_ids)
-    ordered = events.iloc[np.argsort(_timestamps(events), kind="stable")]
+    ordered = events.iloc[np.argsort(check_timestamps(events), kind="stable")]
     users, rows = np.unique(ordered["user_id"].to_numpy(), return_inverse=True)
     lengths = np.bincount(rows)
     if lengths.min() <= points[-1]:

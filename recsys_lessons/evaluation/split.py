@@ -38,11 +38,19 @@ such overlaps: drop them from the test side if you evaluate on repeat data.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
+
+from recsys_lessons.validation import (
+    check_interactions_frame,
+    check_non_negative_int,
+    check_positive_int,
+    check_ratio,
+    check_seed,
+    check_timestamps,
+)
 
 _GROUP_COLUMNS = {"user": "user_id", "item": "item_id"}
 
@@ -70,9 +78,9 @@ def random_split(
     (pandas.DataFrame, pandas.DataFrame)
         ``(train, test)``.
     """
-    _check_frame(interactions, ("user_id", "item_id"), unique_pairs=True)
-    _check_ratio(test_ratio, "test_ratio")
-    _check_seed(seed)
+    check_interactions_frame(interactions, ("user_id", "item_id"), unique_pairs=True)
+    check_ratio(test_ratio, "test_ratio")
+    check_seed(seed)
     n = len(interactions)
     n_test = round(test_ratio * n)
     if not 0 < n_test < n:
@@ -129,6 +137,16 @@ def stratified_split(
     -------
     (pandas.DataFrame, pandas.DataFrame)
         ``(train, test)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"user_id": [1, 1, 1, 1, 2, 2, 2, 2], "item_id": [1, 2, 3, 4] * 2})
+    >>> train, test = stratified_split(frame, test_ratio=0.25, seed=42)
+    >>> len(train), len(test)
+    (6, 2)
+    >>> test["user_id"].value_counts().sort_index().to_dict()  # one of each user's four rows
+    {1: 1, 2: 1}
     """
     if ratio is not None:
         if test_ratio != 0.25:
@@ -136,7 +154,7 @@ def stratified_split(
                 f"pass test_ratio (the share held out) or the deprecated ratio (the share kept "
                 f"in train), not both; got test_ratio={test_ratio!r} and ratio={ratio!r}."
             )
-        _check_ratio(ratio, "ratio")
+        check_ratio(ratio, "ratio")
         warnings.warn(
             f"stratified_split(ratio={ratio!r}) is deprecated: ratio was the share kept in "
             f"TRAIN, while every split now takes test_ratio, the share held out. Write "
@@ -147,10 +165,10 @@ def stratified_split(
         )
     if by not in _GROUP_COLUMNS:
         raise ValueError(f"by must be 'user' or 'item', not {by!r}.")
-    _check_frame(interactions, ("user_id", "item_id"), unique_pairs=True)
+    check_interactions_frame(interactions, ("user_id", "item_id"), unique_pairs=True)
     if ratio is None:
-        _check_ratio(test_ratio, "test_ratio")
-    _check_seed(seed)
+        check_ratio(test_ratio, "test_ratio")
+    check_seed(seed)
     train_share = ratio if ratio is not None else 1 - test_ratio
     groups = pd.factorize(interactions[_GROUP_COLUMNS[by]])[0]
     keys = np.random.RandomState(seed).random_sample(len(interactions))
@@ -194,9 +212,9 @@ def temporal_split(
         ``(train, test)``; users and items first seen after the cut appear only in test
         (the cold-start cases a deployed system faces).
     """
-    _check_frame(interactions, ("user_id", "item_id", "timestamp"))
-    _check_ratio(test_ratio, "test_ratio")
-    timestamps = _timestamps(interactions)
+    check_interactions_frame(interactions, ("user_id", "item_id", "timestamp"))
+    check_ratio(test_ratio, "test_ratio")
+    timestamps = check_timestamps(interactions)
     n = len(timestamps)
     n_test = max(1, round(test_ratio * n))
     cut = np.partition(timestamps, n - n_test)[n - n_test]
@@ -228,11 +246,10 @@ def leave_last_out(interactions: pd.DataFrame, n: int = 1) -> tuple[pd.DataFrame
     (pandas.DataFrame, pandas.DataFrame)
         ``(train, test)``.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a whole number of events >= 1, not {n!r}.")
-    _check_frame(interactions, ("user_id", "item_id", "timestamp"))
+    n = check_positive_int(n, "n", "events held out per user")
+    check_interactions_frame(interactions, ("user_id", "item_id", "timestamp"))
     users = pd.factorize(interactions["user_id"])[0]
-    in_time_order = np.argsort(_timestamps(interactions), kind="stable")
+    in_time_order = np.argsort(check_timestamps(interactions), kind="stable")
     users_in_time = users[in_time_order]
     events_after = (
         pd.Series(users_in_time).groupby(users_in_time).cumcount(ascending=False).to_numpy()
@@ -258,64 +275,6 @@ def _check_sides(in_test: np.ndarray, setting: str, advice: str) -> None:
     if in_test.all() or not in_test.any():
         empty = "train" if in_test.all() else "test"
         raise ValueError(f"the {empty} set would be empty: {setting}. To fix: {advice}.")
-
-
-def _check_frame(interactions, columns: tuple[str, ...], unique_pairs: bool = False) -> None:
-    if not isinstance(interactions, pd.DataFrame):
-        raise ValueError(
-            f"expected a pandas DataFrame of interactions, got {type(interactions).__name__}; "
-            "pass dataset.interactions."
-        )
-    missing = [c for c in columns if c not in interactions.columns]
-    if missing:
-        raise ValueError(
-            f"interactions need the columns {list(columns)}; {missing} missing "
-            f"(found {list(interactions.columns)})."
-        )
-    if len(interactions) == 0:
-        raise ValueError("interactions are empty: there is nothing to split.")
-    ids = [c for c in ("user_id", "item_id") if c in columns]
-    if interactions[ids].isna().any().any():
-        raise ValueError("some user or item ids are missing; drop those rows before splitting.")
-    if not unique_pairs:
-        return
-    repeated = interactions.duplicated(["user_id", "item_id"], keep=False)
-    if repeated.any():
-        first = interactions.loc[repeated, ["user_id", "item_id"]].iloc[0]
-        raise ValueError(
-            f"{int(repeated.sum())} rows repeat a (user, item) pair (e.g. user "
-            f"{first['user_id']!r}, item {first['item_id']!r}); their copies could land in both "
-            "train and test, and the model would be tested on what it trained on. Keep one row "
-            "per pair first, e.g. interactions.drop_duplicates(['user_id', 'item_id'], "
-            "keep='last'), or aggregate the repeats."
-        )
-
-
-def _check_seed(seed) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0 such as 42; got {seed!r}.")
-
-
-def _check_ratio(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-        raise ValueError(f"{name} must be a number strictly between 0 and 1, not {value!r}.")
-
-
-def _timestamps(interactions: pd.DataFrame) -> np.ndarray:
-    timestamps = interactions["timestamp"]
-    if timestamps.isna().any():
-        raise ValueError("some timestamps are missing; drop those rows before a time-based split.")
-    if not (
-        pd.api.types.is_datetime64_any_dtype(timestamps)
-        or pd.api.types.is_numeric_dtype(timestamps)
-    ):
-        raise ValueError(
-            f"timestamp must be datetime64 or numeric, not {timestamps.dtype}; "
-            "convert it with pandas.to_datetime first."
-        )
-    if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
-        timestamps = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    return timestamps.to_numpy()
 
 
 # --------------------------------------------------------------------------------------
@@ -347,8 +306,9 @@ def cold_item_split(
     (pandas.DataFrame, pandas.DataFrame)
         ``(train, test)``: the warm items' rows and the cold items' rows.
     """
-    _check_frame(interactions, ("user_id", "item_id"))
-    _check_ratio(fraction, "fraction")
+    check_interactions_frame(interactions, ("user_id", "item_id"))
+    check_ratio(fraction, "fraction")
+    check_seed(seed)
     cold = _draw_cold_ids(interactions["item_id"], fraction, seed, "item")
     return _split(interactions, interactions["item_id"].isin(cold).to_numpy())
 
@@ -383,11 +343,11 @@ def cold_user_split(
         (empty when ``n_known == 0``) and the cold users' remaining rows. Together they hold
         every input row exactly once.
     """
-    if isinstance(n_known, bool) or not isinstance(n_known, numbers.Integral) or n_known < 0:
-        raise ValueError(f"n_known must be a whole number of events >= 0, not {n_known!r}.")
+    n_known = check_non_negative_int(n_known, "n_known", "onboarding events revealed per user")
     columns = ("user_id", "item_id") + (("timestamp",) if n_known > 0 else ())
-    _check_frame(interactions, columns)
-    _check_ratio(fraction, "fraction")
+    check_interactions_frame(interactions, columns)
+    check_ratio(fraction, "fraction")
+    check_seed(seed)
     cold = _draw_cold_ids(interactions["user_id"], fraction, seed, "user")
     is_cold = interactions["user_id"].isin(cold).to_numpy()
     if n_known == 0:
@@ -402,7 +362,7 @@ def cold_user_split(
             f"revealing n_known={n_known}. Lower n_known or keep only users with more than "
             f"{n_known} events before splitting."
         )
-    in_time_order = np.argsort(_timestamps(interactions), kind="stable")
+    in_time_order = np.argsort(check_timestamps(interactions), kind="stable")
     users_in_time = interactions["user_id"].to_numpy()[in_time_order]
     rank = pd.Series(users_in_time).groupby(users_in_time).cumcount().to_numpy()
     is_known = np.empty(len(interactions), dtype=bool)

@@ -8,6 +8,11 @@ happened to land in the test set, so every comparison in the course comes with a
 - :func:`paired_bootstrap_interval`: the same for the *difference* between two models scored
   on the same users. Pairing removes the user-to-user variation both models share, so it
   is much tighter than comparing two separate intervals.
+- :func:`unpaired_bootstrap_interval`: the difference between the means of two independent
+  groups of users (women and men, niche and blockbuster fans): each group is resampled on
+  its own, as they are different people.
+- :func:`estimator_interval`: any estimate computed from rows of equal-length arrays (an
+  off-policy estimate over logged impressions, lesson 09), resampling the rows together.
 - :func:`seed_interval`: a Student-t interval over a few repeated splits (split seeds),
   which also captures the noise of the split itself.
 
@@ -17,12 +22,22 @@ benchmarks report every comparison this way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["Interval", "bootstrap_interval", "paired_bootstrap_interval", "seed_interval"]
+from recsys_lessons.validation import check_positive_int, check_ratio, check_seed
+
+__all__ = [
+    "Interval",
+    "bootstrap_interval",
+    "estimator_interval",
+    "paired_bootstrap_interval",
+    "seed_interval",
+    "unpaired_bootstrap_interval",
+]
 
 #: Indices drawn per batch of bootstrap resamples (bounds memory, about 32 MB).
 RESAMPLE_BATCH = 4_000_000
@@ -63,9 +78,17 @@ def bootstrap_interval(
         Coverage of the interval (default 0.95).
     seed : int
         Seed of the resampling.
+
+    Examples
+    --------
+    >>> interval = bootstrap_interval([0.2, 0.4, 0.6, 0.8, 1.0], n_resamples=1000, seed=0)
+    >>> print(interval)
+    0.6000 [0.3600, 0.8400]
+    >>> interval.low < interval.estimate < interval.high
+    True
     """
     values = _as_values(values, "values")
-    _check_options(n_resamples, confidence)
+    _check_options(n_resamples, confidence, seed)
     means = _resampled_means(values[None, :], n_resamples, seed)[0]
     return _percentile_interval(float(values.mean()), means, confidence)
 
@@ -83,6 +106,16 @@ def paired_bootstrap_interval(
     ----------
     values_a, values_b : array-like of float, shape (n,)
         The two models' per-user values, in the same user order.
+
+    Examples
+    --------
+    >>> model_a = [0.5, 0.6, 0.7, 0.8, 0.9]  # per-user nDCG, the same five users
+    >>> model_b = [0.4, 0.6, 0.5, 0.7, 0.7]
+    >>> gap = paired_bootstrap_interval(model_a, model_b, n_resamples=1000, seed=0)
+    >>> print(gap)
+    0.1200 [0.0600, 0.1800]
+    >>> gap.excludes_zero()
+    True
     """
     a = _as_values(values_a, "values_a")
     b = _as_values(values_b, "values_b")
@@ -91,10 +124,87 @@ def paired_bootstrap_interval(
             f"values_a has {a.size} values and values_b {b.size}: a paired comparison needs "
             "one value per user from each model, in the same user order."
         )
-    _check_options(n_resamples, confidence)
+    _check_options(n_resamples, confidence, seed)
     differences = a - b
     means = _resampled_means(differences[None, :], n_resamples, seed)[0]
     return _percentile_interval(float(differences.mean()), means, confidence)
+
+
+def unpaired_bootstrap_interval(
+    values_a, values_b, n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> Interval:
+    """Bootstrap interval of ``mean(values_a) - mean(values_b)`` for two independent groups.
+
+    A stratified bootstrap: each resample draws ``n_a`` values of ``a`` and ``n_b`` values of
+    ``b`` with replacement, each group on its own (the groups are different users, so there
+    are no pairs to keep), and takes the difference of the two means. Use
+    :func:`paired_bootstrap_interval` instead when both values come from the same users.
+
+    Parameters
+    ----------
+    values_a, values_b : array-like of float, shapes (n_a,) and (n_b,)
+        One value per user of each group.
+    """
+    a = _as_values(values_a, "values_a")
+    b = _as_values(values_b, "values_b")
+    _check_options(n_resamples, confidence, seed)
+    rng = np.random.default_rng(seed)
+    means_a = _resampled_means(a[None, :], n_resamples, rng)[0]
+    means_b = _resampled_means(b[None, :], n_resamples, rng)[0]
+    return _percentile_interval(float(a.mean() - b.mean()), means_a - means_b, confidence)
+
+
+def estimator_interval(
+    estimator: Callable[..., float],
+    *arrays,
+    n_resamples: int = 500,
+    confidence: float = 0.95,
+    seed: int = 0,
+    **options,
+) -> Interval:
+    """Percentile bootstrap interval of ``estimator(*arrays, **options)`` over rows.
+
+    Resamples the rows (the same rows of every array) ``n_resamples`` times with
+    replacement, recomputes the estimate on each resample, and returns the estimate on all
+    rows with the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the
+    recomputed ones. With ``estimator = numpy.mean`` and one array it is the interval of
+    :func:`bootstrap_interval`; lesson 09 uses it for off-policy estimates, one row per
+    logged impression::
+
+        interval = estimator_interval(ips_estimate, rewards, p_log, p_target)
+
+    Rows are treated as independent; the rows of one slate are not (resample per slate if
+    that matters).
+
+    Parameters
+    ----------
+    estimator : callable
+        Takes the arrays (and ``options``) and returns a float, e.g.
+        :func:`recsys_lessons.explore.offpolicy.ips_estimate`.
+    *arrays : array-like, each of length n
+        The estimator's row-aligned inputs.
+    n_resamples : int
+        Bootstrap resamples (at least 100).
+    """
+    if not callable(estimator):
+        raise ValueError("estimator must be a function such as ips_estimate.")
+    if not arrays:
+        raise ValueError("pass the estimator's arrays after it, e.g. (ips_estimate, r, p, q).")
+    _check_options(n_resamples, confidence, seed)
+    columns = [np.asarray(a) for a in arrays]
+    lengths = {len(c) for c in columns}
+    if len(lengths) > 1 or 0 in lengths:
+        raise ValueError(
+            f"the arrays must be non-empty with one entry per row (equal lengths); got lengths "
+            f"{[len(c) for c in columns]}."
+        )
+    rng = np.random.default_rng(seed)
+    n = len(columns[0])
+    estimates = np.empty(n_resamples)
+    for b in range(n_resamples):  # one call of a Python estimator per resample
+        rows = rng.integers(0, n, size=n)
+        estimates[b] = estimator(*(c[rows] for c in columns), **options)
+    return _percentile_interval(float(estimator(*columns, **options)), estimates, confidence)
 
 
 def seed_interval(values, confidence: float = 0.95) -> Interval:
@@ -119,11 +229,12 @@ def seed_interval(values, confidence: float = 0.95) -> Interval:
     return Interval(mean, mean - half, mean + half, confidence)
 
 
-def _resampled_means(rows: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+def _resampled_means(rows: np.ndarray, n_resamples: int, seed) -> np.ndarray:
     """Means of bootstrap resamples of each row, shape ``(n_rows, n_resamples)``.
 
     Resamples are drawn in batches of about ``RESAMPLE_BATCH`` indices, so memory stays
-    bounded for a million impressions as for a thousand users.
+    bounded for a million impressions as for a thousand users. ``seed`` is a seed or a
+    ``numpy.random.Generator`` to continue drawing from.
     """
     n = rows.shape[1]
     rng = np.random.default_rng(seed)
@@ -151,12 +262,11 @@ def _as_values(values, name: str) -> np.ndarray:
     return array
 
 
-def _check_options(n_resamples, confidence) -> None:
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)):
-        raise ValueError(f"n_resamples must be a whole number >= 100, not {n_resamples!r}.")
+def _check_options(n_resamples, confidence, seed=0) -> None:
+    n_resamples = check_positive_int(n_resamples, "n_resamples", "bootstrap resamples")
     if n_resamples < 100:
         raise ValueError(
             f"n_resamples must be at least 100 for a stable interval, not {n_resamples}."
         )
-    if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), not {confidence!r}.")
+    check_ratio(confidence, "confidence (e.g. 0.95)")
+    check_seed(seed)

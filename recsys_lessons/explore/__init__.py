@@ -2,19 +2,19 @@
 
 | module | what it holds |
 | --- | --- |
-| :mod:`~recsys_lessons.explore.slates` | the policy protocol, epsilon-greedy slates with exact propensities |
+| :mod:`~recsys_lessons.explore.slates` | :class:`SlatePolicy` (base of the bandits), epsilon-greedy slates with exact propensities |
 | :mod:`~recsys_lessons.explore.bandits` | :class:`EpsilonGreedy`, :class:`UCB1`, :class:`ThompsonSampling` over items; a toy bandit |
 | :mod:`~recsys_lessons.explore.contextual` | :class:`LinUCB`; :class:`ExploringPolicy` around any policy or course model |
-| :mod:`~recsys_lessons.explore.offpolicy` | replay, IPS, SNIPS, direct method, doubly robust; bootstrap intervals |
+| :mod:`~recsys_lessons.explore.offpolicy` | replay, IPS, SNIPS, direct method, doubly robust (intervals: ``evaluation.stats.estimator_interval``) |
 
-Every policy answers ``recommend(users, k)`` with ``(items, propensities)`` and learns in
-``update(log, day)``, the protocol of lesson 08's ``OnlineEnvironment``.
+Every policy follows lesson 08's protocol (:mod:`recsys_lessons.online.policy`): it answers
+``recommend(users, k)`` with a ``Slate(items, propensities)`` and learns in
+``update(log, day)``.
 """
 
 from recsys_lessons.explore.bandits import UCB1, EpsilonGreedy, ThompsonSampling, simulate_bandit
 from recsys_lessons.explore.contextual import ExploringPolicy, LinUCB
 from recsys_lessons.explore.offpolicy import (
-    bootstrap_interval,
     direct_method_estimate,
     doubly_robust_estimate,
     importance_weights,
@@ -36,7 +36,6 @@ __all__ = [
     "LinUCB",
     "SlatePolicy",
     "ThompsonSampling",
-    "bootstrap_interval",
     "direct_method_estimate",
     "doubly_robust_estimate",
     "epsilon_slates",

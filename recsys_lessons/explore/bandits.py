@@ -41,6 +41,14 @@ from recsys_lessons.explore.slates import (
     first_unblocked,
     first_unblocked_cross,
 )
+from recsys_lessons.online.policy import Slate
+from recsys_lessons.validation import (
+    check_non_negative_int,
+    check_number,
+    check_positive_int,
+    check_probability,
+    is_number,
+)
 
 __all__ = ["UCB1", "EpsilonGreedy", "ThompsonSampling", "simulate_bandit"]
 
@@ -61,11 +69,7 @@ class _ItemArms(SlatePolicy):
         examination=None,
     ):
         super().__init__(n_items, reward, seed, exclude_seen)
-        if len(prior) != 2 or min(prior) < 0:
-            raise ValueError(
-                f"prior must be two non-negative pseudo-counts (clicks, non-clicks); got {prior}."
-            )
-        self.prior = (float(prior[0]), float(prior[1]))
+        self.prior = _check_prior(prior, positive=False)
         self.examination = _check_examination(examination)
         self.impressions_ = np.zeros(self.n_items)
         self.rewards_ = np.zeros(self.n_items)
@@ -152,18 +156,17 @@ class EpsilonGreedy(_ItemArms):
         prior=(0.0, 0.0),
         examination=None,
     ):
-        if not 0.0 <= epsilon <= 1.0:
-            raise ValueError(f"epsilon must lie in [0, 1] (a share of slots); got {epsilon}.")
+        epsilon = check_probability(epsilon, "epsilon", meaning="a share of slots")
         super().__init__(n_items, reward, seed, exclude_seen, prior, examination)
         self.epsilon = epsilon
 
-    def _slates(self, users, k):
+    def make_slate(self, users, k):
         blocked = self.blocked(users)
         greedy = first_unblocked(self._ranking(self.mean_reward_), blocked, k)
         items, propensities, self.last_explored_ = epsilon_slates(
             self._rng, greedy, ~blocked, self.epsilon
         )
-        return items, propensities
+        return Slate(items, propensities)
 
     def _describe(self):
         return f"n_items={self.n_items}, epsilon={self.epsilon}{_counting(self)}"
@@ -178,8 +181,7 @@ class UCB1(_ItemArms):
     """
 
     def __init__(self, n_items, c=1.0, reward="clicked", seed=0, exclude_seen=True):
-        if c < 0:
-            raise ValueError(f"c must be >= 0 (the width of the confidence bonus); got {c}.")
+        c = check_number(c, "c", low=0)
         super().__init__(n_items, reward, seed, exclude_seen)
         self.c = c
 
@@ -192,9 +194,9 @@ class UCB1(_ItemArms):
         )
         return np.where(shown, self.mean_reward_ + self.c * np.sqrt(bonus), np.inf)
 
-    def _slates(self, users, k):
+    def make_slate(self, users, k):
         items = first_unblocked(self._ranking(self.upper_bounds()), self.blocked(users), k)
-        return items, np.ones(items.shape)
+        return Slate(items)  # deterministic: propensity 1
 
     def _describe(self):
         return f"n_items={self.n_items}, c={self.c}"
@@ -242,10 +244,10 @@ class ThompsonSampling(_ItemArms):
         exclude_seen=True,
         examination=None,
     ):
-        if len(prior) != 2 or min(prior) <= 0:
-            raise ValueError(f"prior must be two positive numbers (a, b) of a Beta; got {prior}.")
-        if n_propensity_draws < 0:
-            raise ValueError(f"n_propensity_draws must be >= 0; got {n_propensity_draws}.")
+        prior = _check_prior(prior, positive=True)
+        n_propensity_draws = check_non_negative_int(
+            n_propensity_draws, "n_propensity_draws", "extra draws to estimate propensities"
+        )
         super().__init__(n_items, reward, seed, exclude_seen, prior, examination)
         self.n_propensity_draws = n_propensity_draws
 
@@ -272,7 +274,7 @@ class ThompsonSampling(_ItemArms):
         """``n_draws`` independent draws of every item's click rate, shape ``(n_draws, n_items)``."""
         return self._rng.beta(self.alpha_, self.beta_, size=(n_draws, self.n_items))
 
-    def _slates(self, users, k):
+    def make_slate(self, users, k):
         n = len(users)
         blocked = self.blocked(users)
         draws = self.sample(n + self.n_propensity_draws)
@@ -281,10 +283,10 @@ class ThompsonSampling(_ItemArms):
         # Propensity: share of draws (the user's own plus the extra ones) that put the item
         # there, each draw ranked with the same user's blocked items removed.
         if not self.n_propensity_draws:
-            return items
+            return Slate(items, propensities=None)
         others = first_unblocked_cross(order[n:], blocked, k)  # (n, draws, k)
         hits = 1.0 + (others == items[:, None, :]).sum(axis=1)
-        return items, hits / (1 + self.n_propensity_draws)
+        return Slate(items, hits / (1 + self.n_propensity_draws))
 
     def _describe(self):
         return f"n_items={self.n_items}, prior={self.prior}{_counting(self)}"
@@ -298,6 +300,23 @@ def _counting(policy) -> str:
     if policy.examination is not None:
         parts += f", examination={np.round(policy.examination, 3).tolist()}"
     return parts
+
+
+def _check_prior(prior, positive: bool) -> tuple[float, float]:
+    """Two finite pseudo-counts ``(a, b)``: non-negative, or positive for a Beta prior."""
+    what = (
+        "two positive numbers (a, b) of a Beta"
+        if positive
+        else "two non-negative pseudo-counts (clicks, non-clicks)"
+    )
+    valid = np.ndim(prior) == 1 and len(prior) == 2
+    valid = valid and all(
+        is_number(value) and np.isfinite(value) and (value > 0 if positive else value >= 0)
+        for value in prior
+    )
+    if not valid:
+        raise ValueError(f"prior must be {what}; got {prior!r}.")
+    return float(prior[0]), float(prior[1])
 
 
 def _check_examination(examination):
@@ -344,13 +363,13 @@ def simulate_bandit(policy, arm_means, n_rounds: int, seed: int = 0) -> np.ndarr
         )
     if (means < 0).any() or (means > 1).any():
         raise ValueError("arm_means are click probabilities and must lie in [0, 1].")
+    n_rounds = check_positive_int(n_rounds, "n_rounds", "rounds to play")
     rng = np.random.default_rng(seed)
     user = np.zeros(1, dtype=np.int64)
     position = np.ones(1, dtype=np.int64)
     arms = np.empty(n_rounds, dtype=np.int64)
     for t in range(n_rounds):
-        answer = policy.recommend(user, 1)
-        arm = (answer[0] if isinstance(answer, tuple) else answer)[0]
+        arm = policy.recommend(user, 1).items[0]
         reward = np.array([float(rng.random() < means[arm[0]])])
         policy.learn(user, arm, position, reward)
         arms[t] = arm[0]

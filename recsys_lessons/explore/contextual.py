@@ -5,7 +5,7 @@
   on item ``i`` as linear in joint features ``phi(u, i) = x_u (outer) z_i`` (every product
   of a user feature and an item feature, the shared part of the paper's hybrid model) and
   ranks by the upper confidence bound of that estimate.
-- :class:`ExploringPolicy` takes any policy (e.g. lesson 08's ``ModelPolicy`` around a
+- :class:`ExploringPolicy` wraps any policy (e.g. lesson 08's ``ModelPolicy`` around a
   course model such as ALS) and swaps a share ``epsilon`` of its slots for random or
   under-exposed items, reporting exact propensities.
 
@@ -17,8 +17,15 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_lessons.explore.slates import SlatePolicy, epsilon_slates
-from recsys_lessons.models.base import Recommender
+from recsys_lessons.online.policies import PolicyWrapper
+from recsys_lessons.online.policy import Slate, day_rows
 from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import (
+    check_number,
+    check_positive_int,
+    check_probability,
+    check_seed,
+)
 
 __all__ = ["ExploringPolicy", "LinUCB"]
 
@@ -66,8 +73,8 @@ class LinUCB(SlatePolicy):
             raise ValueError(
                 "user_features and item_features must be finite 2-D arrays (one row per user / item)."
             )
-        if alpha < 0 or ridge <= 0:
-            raise ValueError(f"alpha must be >= 0 and ridge > 0; got {alpha} and {ridge}.")
+        alpha = check_number(alpha, "alpha", low=0)
+        ridge = check_number(ridge, "ridge", low=0, low_open=True)
         super().__init__(len(Z), reward, seed=0, exclude_seen=exclude_seen)
         self.user_features, self.item_features = X, Z
         self.alpha, self.ridge = alpha, ridge
@@ -99,33 +106,34 @@ class LinUCB(SlatePolicy):
         self.A_ += phi.T @ phi
         self.b_ += phi.T @ np.asarray(rewards, dtype=np.float64)
 
-    def _slates(self, users, k):
-        if users.min() < 0 or users.max() >= len(self.user_features):
+    def make_slate(self, users, k):
+        if users.max(initial=0) >= len(self.user_features):
             raise ValueError(f"user indices must lie in 0..{len(self.user_features) - 1}.")
         scores = self.upper_bounds(users)
         scores[self.blocked(users)] = -np.inf
-        return top_k_indices(scores, k), np.ones((len(users), k))
+        return Slate(top_k_indices(scores, k))  # deterministic: propensity 1
 
     def _describe(self):
         return f"alpha={self.alpha}, ridge={self.ridge}"
 
 
-class ExploringPolicy(SlatePolicy):
+class ExploringPolicy(PolicyWrapper):
     """Epsilon-greedy around any policy: keep its slate, explore a share ``epsilon`` of slots.
 
     Each slot keeps the base policy's item with probability ``1 - epsilon``, otherwise shows
     an item drawn uniformly from the exploration pool minus the base slate (and minus what
     the user watched), see :func:`~recsys_lessons.explore.slates.epsilon_slates`.
     Propensities are exact when the base policy is deterministic (as a course model is):
-    ``1 - epsilon`` for kept slots, ``epsilon / |pool_u|`` for explored ones.
+    ``1 - epsilon`` for kept slots, ``epsilon / |pool_u|`` for explored ones. The base's own
+    propensities multiply the kept slots'; a base that reports none (a plain function) is
+    taken as deterministic.
 
     Parameters
     ----------
-    base : policy, function or Recommender
-        Anything with ``recommend(users, k)`` (or a function ``f(users, k)``) returning
-        items or ``(items, propensities)``,
-        with optional ``begin_day``/``update`` hooks (passed on). A course ``Recommender``
-        is wrapped in ``recsys_lessons.online.environment.ModelPolicy`` (refitted every morning).
+    base : policy, Recommender or function
+        The policy to explore around, converted by
+        :func:`~recsys_lessons.online.policies.as_policy` (a course ``Recommender`` becomes
+        a ``ModelPolicy``, refitted every morning); its hooks are passed on.
     n_items : int
     epsilon : float in [0, 1]
     explore : {"random", "under_exposed"}
@@ -147,41 +155,29 @@ class ExploringPolicy(SlatePolicy):
         seed=0,
         exclude_seen=True,
     ):
-        if isinstance(base, Recommender):
-            from recsys_lessons.online.environment import (
-                ModelPolicy,  # lazy: simulate imports pandas
-            )
-
-            base = ModelPolicy(base)
-        if not (callable(getattr(base, "recommend", None)) or callable(base)):
-            raise ValueError(
-                "base must be a policy with recommend(users, k), a function f(users, k) or a "
-                f"course Recommender; got {type(base).__name__}."
-            )
-        if not 0.0 <= epsilon <= 1.0:
-            raise ValueError(f"epsilon must lie in [0, 1] (a share of slots); got {epsilon}.")
+        super().__init__(base)
+        self.base = self.policies[0]
+        self.n_items = check_positive_int(n_items, "n_items", "the number of items")
+        self.epsilon = check_probability(epsilon, "epsilon", meaning="a share of slots")
         if explore not in ("random", "under_exposed"):
             raise ValueError(f"explore must be 'random' or 'under_exposed'; got {explore!r}.")
-        if not 0.0 < under_exposed_share <= 1.0:
-            raise ValueError(f"under_exposed_share must lie in (0, 1]; got {under_exposed_share}.")
-        super().__init__(n_items, seed=seed, exclude_seen=exclude_seen)
-        self.base, self.epsilon, self.explore = base, epsilon, explore
-        self.under_exposed_share = under_exposed_share
+        self.explore = explore
+        self.under_exposed_share = check_probability(
+            under_exposed_share, "under_exposed_share", zero=False
+        )
+        self.seed = check_seed(seed)
+        self.exclude_seen = exclude_seen
+        self._rng = np.random.default_rng(self.seed)
         self.impressions_ = np.zeros(self.n_items)
         self._priority = self._rng.permutation(self.n_items)
-
-    def begin_day(self, context) -> None:
-        super().begin_day(context)
-        if callable(getattr(self.base, "begin_day", None)):
-            self.base.begin_day(context)
 
     def exploration_pool(self) -> np.ndarray:
         """Boolean mask of the items exploration may show today (before removing each
         user's slate and watched items)."""
         available = (
             np.ones(self.n_items, dtype=bool)
-            if self.context_ is None
-            else np.asarray(self.context_.available, dtype=bool)
+            if self.context is None
+            else np.asarray(self.context.available, dtype=bool)
         )
         if self.explore == "random":
             return available
@@ -192,32 +188,24 @@ class ExploringPolicy(SlatePolicy):
         pool[candidates[order[:n_keep]]] = True
         return pool
 
-    def _slates(self, users, k):
-        recommend = getattr(self.base, "recommend", self.base)
-        answer = recommend(users, k)
-        greedy, base_propensity = answer if isinstance(answer, tuple) else (answer, None)
-        greedy = np.asarray(greedy, dtype=np.int64)
-        base_propensity = (
-            np.ones(greedy.shape)
-            if base_propensity is None
-            else np.nan_to_num(np.asarray(base_propensity, dtype=np.float64), nan=1.0)
-        )
+    def make_slate(self, users, k):
+        base = self.base.recommend(users, k)
+        base_propensity = 1.0 if base.propensities is None else base.propensities
         pool = self.exploration_pool() & ~self.blocked(users)
         items, propensities, self.last_explored_ = epsilon_slates(
-            self._rng, greedy, pool, self.epsilon
+            self._rng, base.items, pool, self.epsilon
         )
         propensities = np.where(self.last_explored_, propensities, propensities * base_propensity)
-        return items, propensities
+        return Slate(items, propensities)
 
     def update(self, log, day) -> None:
-        """Count the day's impressions (for the under-exposed pool) and update the base."""
+        """Count the day's impressions per item (what "under-exposed" is measured by) and
+        pass the log on to the base policy."""
+        today = day_rows(log, day, ("day", "item"))
+        self.impressions_ += np.bincount(today["item"].to_numpy(), minlength=self.n_items)
         super().update(log, day)
-        if callable(getattr(self.base, "update", None)):
-            self.base.update(log, day)
 
-    def learn(self, users, items, positions, rewards) -> None:
-        """Count impressions per item (what "under-exposed" is measured by)."""
-        self.impressions_ += np.bincount(np.asarray(items), minlength=self.n_items)
-
-    def _describe(self):
-        return f"base={self.base!r}, epsilon={self.epsilon}, explore={self.explore!r}"
+    def __repr__(self) -> str:
+        return (
+            f"ExploringPolicy(base={self.base!r}, epsilon={self.epsilon}, explore={self.explore!r})"
+        )

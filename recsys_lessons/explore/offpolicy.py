@@ -3,8 +3,8 @@
 The logs only show rewards of what the *logging* policy chose. Each estimator below
 reweights or models those rewards to estimate the mean reward per logged impression under a
 *target* policy. Every function takes one entry per logged impression (arrays of equal
-length) and returns a float; :func:`bootstrap_interval` gives a percentile interval for any
-of them. Lesson 09 (``notebooks/09_exploration.ipynb``, part 4) compares them against the
+length) and returns a float; :func:`recsys_lessons.evaluation.stats.estimator_interval` gives
+a percentile bootstrap interval for any of them. Lesson 09 (``notebooks/09_exploration.ipynb``, part 4) compares them against the
 truth on the simulated catalogue.
 
 For a slate (several positions per request) the same formulas apply per impression when
@@ -26,12 +26,9 @@ Swaminathan & Joachims, NeurIPS 2015 (self-normalized); Dudik, Langford, Li, ICM
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 __all__ = [
-    "bootstrap_interval",
     "direct_method_estimate",
     "doubly_robust_estimate",
     "importance_weights",
@@ -114,6 +111,17 @@ def ips_estimate(rewards, logging_propensities, target_propensities, *, max_weig
     Unbiased whenever the logging policy gives a positive probability to everything the
     target would show; its variance grows with the weights ``q / p``. ``max_weight`` clips
     the weights (less variance, some downward bias).
+
+    Examples
+    --------
+    Four logged impressions; the target would show the first and third logged items more
+    often than the logging policy did, the others never:
+
+    >>> rewards = [1.0, 0.0, 1.0, 0.0]
+    >>> ips_estimate(rewards, [0.5, 0.5, 0.25, 0.25], [1.0, 0.0, 0.5, 0.0])
+    1.0
+    >>> ips_estimate(rewards, [0.5, 0.5, 0.25, 0.25], [1.0, 0.0, 0.5, 0.0], max_weight=1.5)
+    0.75
     """
     r = _as_vector(rewards, "rewards")
     w = importance_weights(logging_propensities, target_propensities, max_weight)
@@ -188,46 +196,6 @@ def doubly_robust_estimate(
         rewards=r, propensities=w, predicted_rewards=rhat, expected_predicted_reward=vhat
     )
     return float(np.mean(vhat + w * (r - rhat)))
-
-
-def bootstrap_interval(
-    estimator: Callable[..., float],
-    *arrays,
-    n_resamples: int = 500,
-    confidence: float = 0.95,
-    seed: int = 0,
-    **options,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``estimator(*arrays, **options)`` over impressions.
-
-    Resamples the rows (the same rows of every array) ``n_resamples`` times with
-    replacement and returns the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
-    quantiles of the re-computed estimates. Example::
-
-        low, high = bootstrap_interval(ips_estimate, rewards, p_log, p_target)
-
-    Rounds are treated as independent; rows of one slate are not (use it per slate if that
-    matters).
-    """
-    if not callable(estimator):
-        raise ValueError("estimator must be a function such as ips_estimate.")
-    if not arrays:
-        raise ValueError("pass the estimator's arrays after it, e.g. (ips_estimate, r, p, q).")
-    if n_resamples < 2 or not 0 < confidence < 1:
-        raise ValueError(
-            f"n_resamples must be at least 2 and confidence in (0, 1); got {n_resamples} "
-            f"and {confidence}."
-        )
-    columns = [np.asarray(a) for a in arrays]
-    _check_lengths(**{f"array {j}": c for j, c in enumerate(columns)})
-    rng = np.random.default_rng(seed)
-    n = len(columns[0])
-    estimates = np.empty(n_resamples)
-    for b in range(n_resamples):
-        rows = rng.integers(0, n, size=n)
-        estimates[b] = estimator(*(c[rows] for c in columns), **options)
-    low, high = np.quantile(estimates, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(low), float(high)
 
 
 def _as_vector(values, name: str, integer: bool = False, allow_nan: bool = False) -> np.ndarray:

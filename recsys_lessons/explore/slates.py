@@ -1,18 +1,21 @@
-"""What every exploring policy shares: the policy protocol and epsilon-greedy slates.
+"""What every exploring policy shares: a base class for bandits and epsilon-greedy slates.
 
-A policy (see ``recsys_lessons.online.environment``, lesson 08) answers ``recommend(users, k)`` with
-``(items, propensities)``, two arrays of shape ``(len(users), k)``: the ranked slate and,
-for each slot, the probability that the policy puts that item in that position. Those
-propensities are what off-policy evaluation needs (:mod:`recsys_lessons.explore.offpolicy`).
-After each simulated day the environment calls ``update(log, day)`` with the impression log
-so far; a learning policy reads the rows of that day. Lesson 09,
-``notebooks/09_exploration.ipynb``.
+Every policy follows the protocol of :mod:`recsys_lessons.online.policy` (lesson 08):
+``recommend(users, k)`` answers a :class:`~recsys_lessons.online.policy.Slate`, the ranked
+items and, for each slot, the probability that the policy puts that item in that position.
+Those propensities are what off-policy evaluation needs
+(:mod:`recsys_lessons.explore.offpolicy`). After each simulated day the environment calls
+``update(log, day)`` with the impression log so far; a :class:`SlatePolicy` learns from the
+rows of that day. Lesson 09, ``notebooks/09_exploration.ipynb``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from recsys_lessons.online.policy import Policy, day_rows
+from recsys_lessons.validation import check_positive_int, check_seed
 
 __all__ = ["SlatePolicy", "epsilon_slates", "first_unblocked", "first_unblocked_cross"]
 
@@ -116,15 +119,16 @@ def epsilon_slates(rng: np.random.Generator, greedy: np.ndarray, pool: np.ndarra
     return items, propensities, explored
 
 
-class SlatePolicy:
-    """Base class of the exploring policies: input checks and the daily update.
+class SlatePolicy(Policy):
+    """Base class of the learning policies over a catalogue of ``n_items`` arms.
 
-    Subclasses implement ``_slates(users, k) -> (items, propensities)`` and
+    Subclasses implement ``make_slate(users, k) -> Slate`` and
     ``learn(users, items, positions, rewards)``. ``update(log, day)`` feeds ``learn`` with
     the log rows of ``day`` (column ``reward``, default ``"clicked"``). ``begin_day(context)``
     (called by ``OnlineEnvironment``) tells the policy which items are released and what
-    each user watched; :meth:`blocked` turns that into the items a slate may not hold.
-    Outside an environment every item is available and nothing is blocked.
+    each user watched; :meth:`~recsys_lessons.online.policy.Policy.blocked` turns that into
+    the items a slate may not hold. Outside an environment every item is available and
+    nothing is blocked.
 
     Parameters
     ----------
@@ -141,59 +145,15 @@ class SlatePolicy:
     def __init__(
         self, n_items: int, reward: str = "clicked", seed: int = 0, exclude_seen: bool = True
     ):
-        if int(n_items) != n_items or n_items < 1:
-            raise ValueError(f"n_items must be a positive integer; got {n_items}.")
-        self.n_items = int(n_items)
+        self.n_items = check_positive_int(n_items, "n_items", "the number of items")
         self.reward = reward
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.exclude_seen = exclude_seen
-        self._rng = np.random.default_rng(seed)
-        self.context_ = None
-
-    def begin_day(self, context) -> None:
-        """Remember the day's :class:`~recsys_lessons.online.environment.DayContext` (released items,
-        watch history)."""
-        if np.shape(context.available) != (self.n_items,):
-            raise ValueError(
-                f"the environment has {np.shape(context.available)[0]} items but the policy was "
-                f"built for n_items={self.n_items}; use n_items=world.n_items."
-            )
-        self.context_ = context
-
-    def blocked(self, users: np.ndarray) -> np.ndarray:
-        """``(len(users), n_items)`` booleans: unreleased items, and watched ones if
-        ``exclude_seen``."""
-        blocked = np.zeros((len(users), self.n_items), dtype=bool)
-        if self.context_ is not None:
-            blocked[:, ~np.asarray(self.context_.available, dtype=bool)] = True
-            if self.exclude_seen:
-                rows, cols = self.context_.history[users].nonzero()
-                blocked[rows, cols] = True
-        return blocked
-
-    def recommend(self, users, k: int = 10):
-        """Slates for ``users``: ``(items, propensities)``, both of shape ``(len(users), k)``."""
-        users = np.atleast_1d(np.asarray(users))
-        if users.ndim != 1 or not np.issubdtype(users.dtype, np.integer):
-            raise ValueError(
-                f"users must be a 1-D array of integer user indices; got dtype {users.dtype}, "
-                f"shape {users.shape}."
-            )
-        if int(k) != k or not 1 <= k <= self.n_items:
-            raise ValueError(
-                f"k must be an integer between 1 and n_items ({self.n_items}); got {k}."
-            )
-        return self._slates(users, int(k))
+        self._rng = np.random.default_rng(self.seed)
 
     def update(self, log: pd.DataFrame, day: int) -> None:
         """Learn from the impressions of ``day`` (the log holds every day up to ``day``)."""
-        missing = {"day", "user", "item", "position", self.reward} - set(log.columns)
-        if missing:
-            raise ValueError(
-                f"the log lacks the column(s) {sorted(missing)}; pass the impression log of "
-                "OnlineEnvironment.run (or set reward= to an existing column)."
-            )
-        today = log[log["day"].to_numpy() == day]
+        today = day_rows(log, day, ("day", "user", "item", "position", self.reward))
         if len(today):
             self.learn(
                 today["user"].to_numpy(),
@@ -203,9 +163,6 @@ class SlatePolicy:
             )
 
     def learn(self, users, items, positions, rewards) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _slates(self, users: np.ndarray, k: int):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __repr__(self) -> str:

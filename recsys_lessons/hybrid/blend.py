@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
 
 from recsys_lessons.hybrid.normalize import normalize_scores
 from recsys_lessons.metrics import ndcg_at_k
@@ -27,11 +28,17 @@ class LinearBlend(Recommender):
     Parameters
     ----------
     models : dict of name -> Recommender
-        Unfitted components; ``fit`` fits each of them on the same matrix (in place).
+        The components; ``fit`` fits a clone of each on the same matrix (the caller's
+        models are left unchanged).
     weights : dict of name -> float
         One weight per component (missing names count 0).
     normalization : {"zscore", "rank", "minmax"}
         Per-user normalization applied to each component's unseen-item scores.
+
+    Attributes
+    ----------
+    models_ : dict of name -> Recommender
+        The fitted clones, in the order of ``models``.
 
     Notes
     -----
@@ -52,13 +59,12 @@ class LinearBlend(Recommender):
         unknown = set(self.weights) - set(self.models)
         if unknown:
             raise ValueError(f"weights name models that are not in the blend: {sorted(unknown)}.")
-        for model in self.models.values():
-            model.fit(X)
+        self.models_ = {name: clone(model).fit(X) for name, model in self.models.items()}
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         seen = self.X_[users].nonzero()
         total = np.zeros((len(users), self.n_items_))
-        for name, model in self.models.items():
+        for name, model in self.models_.items():
             weight = float(self.weights.get(name, 0.0))
             if weight == 0.0:
                 continue

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys_lessons.validation import check_indices, check_k
+
 
 class IndexRetriever:
     """Serve a fitted factor model (ALS, BPR) through a lesson 04 vector index.
@@ -27,6 +29,10 @@ class IndexRetriever:
     largest number of items any of them has seen, removes each user's seen items and keeps
     the ``k`` best: the same lists as ``model.recommend`` when the index is exact, and
     nearly the same when it is an :class:`~recsys_lessons.retrieval.indexes.ApproximateIndex`.
+
+    It is a ranker, not an online policy: its answer holds scores, not propensities, so
+    :class:`~recsys_lessons.online.environment.OnlineEnvironment` refuses it; serve it
+    online as ``RankingPolicy(retriever)`` (:class:`~recsys_lessons.online.policies.RankingPolicy`).
 
     Parameters
     ----------
@@ -52,19 +58,24 @@ class IndexRetriever:
 
     def recommend(self, users, k: int = 10, exclude_seen: bool = True):
         """Top-``k`` unseen items per user from the index: ``(items, scores)``, best first."""
-        users = np.atleast_1d(np.asarray(users))
+        users = check_indices(users, self.X_.shape[0], "user")
         seen = self.X_[users] if exclude_seen else sp.csr_matrix((len(users), self.n_items_))
         return self.query(self.model.user_factors_[users], seen, k)
 
     def query(self, vectors, seen, k: int = 10):
-        """Top-``k`` items for query ``vectors``, skipping the items marked in the CSR ``seen``."""
+        """Top-``k`` items for query ``vectors``, skipping the items marked in the CSR ``seen``.
+
+        Equal scores are ordered by the lower item id, as everywhere in the course
+        (:func:`recsys_lessons.top_k.top_k_indices`), whatever order the index returned them in.
+        """
+        k = check_k(k, self.n_items_)
         seen = sp.csr_matrix(seen)
-        depth = min(self.n_items_, int(k) + int(np.diff(seen.indptr).max(initial=0)))
+        depth = min(self.n_items_, k + int(np.diff(seen.indptr).max(initial=0)))
         ids, scores = self.index.query(np.asarray(vectors), k=depth)
         rows = np.repeat(np.arange(len(ids)), depth)
         is_seen = np.asarray(seen[rows, ids.ravel()]).reshape(ids.shape) != 0
         scores = np.where(is_seen, -np.inf, scores)
-        keep = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        keep = np.lexsort((ids, -scores), axis=1)[:, :k]
         return np.take_along_axis(ids, keep, axis=1), np.take_along_axis(scores, keep, axis=1)
 
 

@@ -17,17 +17,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recsys_lessons.models.base import Estimator
+from recsys_lessons.validation import check_number, check_positive_int, check_seed
+
 KINDS = ("lambdarank", "pointwise")
 
 
-class LearnedRanker:
+class LearnedRanker(Estimator):
     """Gradient-boosted trees scoring (user, item) candidates from their features.
+
+    Not a :class:`~recsys_lessons.models.base.Recommender` (it reads a feature table, not a
+    user x item matrix), but it keeps the same promise: ``get_params``/``set_params``, and
+    ``sklearn.base.clone`` gives an unfitted copy.
 
     Parameters
     ----------
     kind : {"lambdarank", "pointwise"}
-    n_estimators : int
-        Boosting rounds (trees).
+    iterations : int
+        Boosting rounds, one tree each (LightGBM's ``num_iterations``, scikit-learn's
+        ``n_estimators`` / ``max_iter``).
     learning_rate : float
     num_leaves : int
         Leaves per tree (``max_leaf_nodes`` for the scikit-learn model).
@@ -46,37 +54,28 @@ class LearnedRanker:
     def __init__(
         self,
         kind: str = "lambdarank",
-        n_estimators: int = 200,
+        iterations: int = 200,
         learning_rate: float = 0.05,
         num_leaves: int = 31,
         min_child_samples: int = 20,
         seed: int = 42,
     ):
         self.kind = kind
-        self.n_estimators = n_estimators
+        self.iterations = iterations
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.seed = seed
 
-    def get_params(self) -> dict:
-        """Constructor arguments (for benchmark rows)."""
-        return {
-            name: getattr(self, name)
-            for name in (
-                "kind",
-                "n_estimators",
-                "learning_rate",
-                "num_leaves",
-                "min_child_samples",
-                "seed",
-            )
-        }
-
     def fit(self, features: pd.DataFrame, labels, feature_names) -> LearnedRanker:
         """Learn from a feature frame with a ``user`` column (the query groups) and 0/1 labels."""
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}.")
+        check_positive_int(self.iterations, "iterations", "boosting rounds")
+        check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
+        check_positive_int(self.num_leaves, "num_leaves", "leaves per tree")
+        check_positive_int(self.min_child_samples, "min_child_samples", "rows per leaf")
+        check_seed(self.seed)
         labels = np.asarray(labels)
         if labels.shape != (len(features),):
             raise ValueError(
@@ -98,7 +97,7 @@ class LearnedRanker:
 
             self.model_ = LGBMRanker(
                 objective="lambdarank",
-                n_estimators=self.n_estimators,
+                n_estimators=self.iterations,
                 learning_rate=self.learning_rate,
                 num_leaves=self.num_leaves,
                 min_child_samples=self.min_child_samples,
@@ -112,7 +111,7 @@ class LearnedRanker:
             from sklearn.ensemble import HistGradientBoostingClassifier
 
             self.model_ = HistGradientBoostingClassifier(
-                max_iter=self.n_estimators,
+                max_iter=self.iterations,
                 learning_rate=self.learning_rate,
                 max_leaf_nodes=self.num_leaves,
                 min_samples_leaf=self.min_child_samples,

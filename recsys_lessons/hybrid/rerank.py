@@ -1,5 +1,12 @@
 """Re-ranking a ranked candidate list: MMR diversity and simple business rules.
 
+Every re-ranker of the course (here and in :mod:`recsys_lessons.responsible.mitigate`) takes
+**ranked candidates**: ``items``, an ``(n_users, n_candidates)`` array of item indices best
+first, and, when it weighs relevance, their ``scores`` of the same shape: exactly the pair
+``model.recommend(users, k=n_candidates)`` returns, or a ranker's top candidates. The
+re-ranking trade-off is called ``lambda_`` everywhere; each function says which end keeps
+the candidates' order (here, MMR follows Carbonell & Goldstein: ``lambda_ = 1``).
+
 - Maximal Marginal Relevance (Carbonell & Goldstein 1998) builds the list greedily; at each
   position it takes the candidate maximising
   ``lambda * relevance(i) - (1 - lambda) * max over already chosen j of sim(i, j)``,
@@ -18,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_lessons.hybrid.normalize import normalize_scores
+from recsys_lessons.validation import check_k, check_number, check_positive_int
 
 
 def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5) -> np.ndarray:
@@ -26,7 +34,7 @@ def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5
     Parameters
     ----------
     items : ndarray of int, shape (n_users, n_candidates)
-        Each user's candidate items.
+        Each user's candidate items, ranked best first.
     relevance : ndarray, same shape
         The ranker's scores of those candidates (higher is better).
     item_vectors : ndarray (n_items, d)
@@ -34,11 +42,23 @@ def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5
     k : int
         Items to choose per user, at most ``n_candidates``.
     lambda_ : float in [0, 1]
-        Weight of relevance against novelty with respect to the chosen items.
+        Weight of relevance against novelty with respect to the chosen items; ``1`` keeps
+        the candidates' order (when it is the order of ``relevance``).
 
     Returns
     -------
     ndarray of int, shape (n_users, k): the chosen items in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> items = np.array([[0, 1, 2]])            # ranked candidates of one user
+    >>> relevance = np.array([[1.0, 0.9, 0.1]])
+    >>> vectors = np.array([[1, 0], [1, 0], [0, 1]])  # items 0 and 1 are alike
+    >>> mmr_rerank(items, relevance, vectors, k=2, lambda_=1.0).tolist()
+    [[0, 1]]
+    >>> mmr_rerank(items, relevance, vectors, k=2, lambda_=0.5).tolist()
+    [[0, 2]]
     """
     items = np.asarray(items)
     relevance = np.asarray(relevance, dtype=np.float64)
@@ -46,12 +66,8 @@ def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5
         raise ValueError(
             f"items and relevance must be 2-D arrays of the same shape; got {items.shape} and {relevance.shape}."
         )
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= items.shape[1]:
-        raise ValueError(
-            f"k must be an integer between 1 and the number of candidates ({items.shape[1]}); got {k!r}."
-        )
-    if not 0 <= lambda_ <= 1:
-        raise ValueError(f"lambda_ must lie in [0, 1]; got {lambda_!r}.")
+    k = check_k(k, items.shape[1])
+    lambda_ = check_number(lambda_, "lambda_", low=0, high=1)
     vectors = np.asarray(item_vectors, dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     unit = (vectors / np.where(norms > 0, norms, 1.0))[items]  # (users, candidates, d)
@@ -98,10 +114,11 @@ def apply_business_rules(
         raise ValueError(
             f"items must be a 2-D users x candidates array; got {items.ndim} dimensions."
         )
+    k = check_k(k)
     if len(pinned) > k:
         raise ValueError(f"{len(pinned)} pinned items do not fit a row of k={k}.")
-    if max_per_group is not None and max_per_group < 1:
-        raise ValueError(f"max_per_group must be at least 1 (or None); got {max_per_group!r}.")
+    if max_per_group is not None:
+        check_positive_int(max_per_group, "max_per_group", "or None for no cap")
     n_users = len(items)
     rows = np.arange(n_users)
     row = np.full((n_users, k), -1, dtype=items.dtype)

@@ -7,7 +7,9 @@
   the model's item factors fixed (one ALS least-squares solve), query the ANN index, filter
   what they have seen (:class:`RealTimeRecommender`). Milliseconds, always fresh.
 
-The ALS fold-in solves, for the user's watched items ``I`` with confidence ``c = 1 + alpha``::
+The fold-in is the model's own (:meth:`recsys_lessons.models.ALS.fold_in_factors`, batched
+over users); every watched item counts once, so for the watched items ``I`` with confidence
+``c = 1 + alpha`` it solves::
 
     x_u = (Y^T Y + Y_I^T (c - 1) Y_I + regularization * Id)^-1  Y_I^T c
 
@@ -24,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_lessons.hybrid.candidates import IndexRetriever
+from recsys_lessons.validation import check_indices
 
 
 class BatchTable:
@@ -61,37 +64,35 @@ class RealTimeRecommender:
 
     Parameters
     ----------
-    model : fitted ALS (``item_factors_``, ``regularization``, ``alpha``)
+    model : fitted ALS
+        Any fitted model with ``item_factors_`` and ``fold_in_factors(history)``.
     index : ExactIndex or ApproximateIndex with metric ``"dot"`` (built here)
     """
 
     def __init__(self, model, index):
+        self.model = model
         self.retriever = IndexRetriever(model, index)
-        self.item_factors = np.asarray(model.item_factors_, dtype=np.float64)
-        self.regularization = float(model.regularization)
-        self.alpha = float(model.alpha)
-        self.gram = self.item_factors.T @ self.item_factors
 
     def user_vector(self, history) -> np.ndarray:
-        """The ALS user vector of a history (item indices), item factors fixed."""
-        history = np.unique(np.asarray(history, dtype=np.int64))
-        Y = self.item_factors[history]
-        confidence = 1.0 + self.alpha
-        A = (
-            self.gram
-            + (confidence - 1.0) * (Y.T @ Y)
-            + self.regularization * np.eye(len(self.gram))
-        )
-        return np.linalg.solve(A, confidence * Y.sum(axis=0))
+        """The user vector of one history (item indices), item factors fixed."""
+        return self.user_vectors(self._history_row(history))[0]
 
-    def user_vectors(self, histories: sp.csr_matrix) -> np.ndarray:
-        """:meth:`user_vector` of every row of a users x items matrix (a batch fold-in)."""
-        histories = sp.csr_matrix(histories)
-        return np.vstack(
-            [
-                self.user_vector(histories.indices[a:b])
-                for a, b in zip(histories.indptr[:-1], histories.indptr[1:], strict=True)
-            ]
+    def user_vectors(self, histories) -> np.ndarray:
+        """The user vectors of every row of a users x items matrix, in one batched fold-in.
+
+        Every stored entry counts as one watch (value 1), whatever its value.
+        """
+        watched = sp.csr_matrix(histories, dtype=np.float64, copy=True)
+        watched.eliminate_zeros()
+        watched.data[:] = 1.0
+        return self.model.fold_in_factors(watched)
+
+    def _history_row(self, history) -> sp.csr_matrix:
+        n_items = len(self.model.item_factors_)
+        history = np.unique(check_indices(history, n_items, "item", allow_empty=True))
+        return sp.csr_matrix(
+            (np.ones(len(history)), (np.zeros(len(history), dtype=np.int64), history)),
+            shape=(1, n_items),
         )
 
     def recommend(self, history, k: int = 10) -> np.ndarray:
@@ -100,12 +101,8 @@ class RealTimeRecommender:
 
     def recommend_with_scores(self, history, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`recommend` with the dot-product scores (for a ranker's features)."""
-        history = np.asarray(history, dtype=np.int64)
-        seen = sp.csr_matrix(
-            (np.ones(len(history)), (np.zeros(len(history), dtype=np.int64), history)),
-            shape=(1, len(self.item_factors)),
-        )
-        items, scores = self.retriever.query(self.user_vector(history)[None, :], seen, k)
+        seen = self._history_row(history)
+        items, scores = self.retriever.query(self.user_vectors(seen), seen, k)
         return items[0], scores[0]
 
 

@@ -6,32 +6,32 @@
 | content-based | :class:`ContentBased` (+ ``build_item_features``) | 02 |
 | neighbourhood | :class:`ItemKNN`, :class:`UserKNN` (+ ``cooccurrence.bought_together``) | 03 |
 | matrix factorization | :class:`FunkSVD`, :class:`ALS`, :class:`BPR`, :class:`EASE` | 04 |
-| sequential (own protocol) | :class:`MarkovChain`, :class:`LastNItemKNN`, :class:`SessionKNN`, :class:`ShortLongBlend` | 07 |
+| fold-in of new users | ``ALS.fold_in``, ``EASE.fold_in``, ``ItemKNN.fold_in`` (+ :func:`als_fold_in`) | 05 |
+
+The sequential recommenders of lesson 07 (their own protocol) live in
+:mod:`recsys_lessons.sequences`.
 """
 
-from recsys_lessons.models.base import Recommender
+from recsys_lessons.models.base import Estimator, Recommender
 from recsys_lessons.models.baselines import Popularity, Random
 from recsys_lessons.models.content_based import ContentBased, build_item_features
 from recsys_lessons.models.ease import EASE
 from recsys_lessons.models.funk_svd import FunkSVD
-from recsys_lessons.models.implicit_models import ALS, BPR
+from recsys_lessons.models.implicit_models import ALS, BPR, als_fold_in
 from recsys_lessons.models.neighbors import ItemKNN, UserKNN
-from recsys_lessons.sequences.models import LastNItemKNN, MarkovChain, SessionKNN, ShortLongBlend
 
 __all__ = [
     "ALS",
     "BPR",
     "EASE",
     "ContentBased",
+    "Estimator",
     "FunkSVD",
     "ItemKNN",
-    "LastNItemKNN",
-    "MarkovChain",
     "Popularity",
     "Random",
     "Recommender",
-    "SessionKNN",
-    "ShortLongBlend",
     "UserKNN",
+    "als_fold_in",
     "build_item_features",
 ]

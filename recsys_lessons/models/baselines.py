@@ -8,6 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_lessons.models.base import Recommender
+from recsys_lessons.validation import check_seed
+
+__all__ = ["Popularity", "Random"]
 
 
 class Popularity(Recommender):
@@ -16,6 +19,17 @@ class Popularity(Recommender):
     ``score(u, i) = |{v : X stores an entry at (v, i)}|``, the number of users who
     interacted with item ``i`` in the training data (ratings are ignored: a watched 1-star
     film still counts, and so does a stored 0.0, which ``recommend`` also treats as seen).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from recsys_lessons.models import Popularity
+    >>> X = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0]])
+    >>> model = Popularity().fit(X)
+    >>> model.item_counts_.tolist()
+    [3.0, 1.0, 2.0, 0.0]
+    >>> model.recommend([0, 1], k=2)[0].tolist()  # seen items removed, ties to the lower id
+    [[2, 3], [1, 3]]
     """
 
     def _fit(self, X) -> None:
@@ -38,7 +52,7 @@ class Random(Recommender):
         self.seed = seed
 
     def _fit(self, X) -> None:
-        self.rng_ = np.random.default_rng(self.seed)
+        self.rng_ = np.random.default_rng(check_seed(self.seed))
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.rng_.random((len(users), self.n_items_))

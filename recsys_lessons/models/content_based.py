@@ -23,7 +23,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from recsys_lessons.models.base import Recommender
-from recsys_lessons.validation import check_count, check_index
+from recsys_lessons.validation import check_count, check_index, check_positive_int
+
+__all__ = [
+    "FEATURE_BLOCKS",
+    "LABEL_BLOCKS",
+    "ContentBased",
+    "Explanation",
+    "ItemFeatures",
+    "as_labels",
+    "build_item_features",
+]
 
 #: Feature blocks :func:`build_item_features` knows, each read from the item column of that name.
 FEATURE_BLOCKS = ("genres", "tags", "title", "description")
@@ -107,8 +117,7 @@ def build_item_features(items: pd.DataFrame, weights=None, min_df: int = 2) -> I
     ItemFeatures
     """
     weights = _check_weights(items, weights)
-    if isinstance(min_df, bool) or not isinstance(min_df, (int, np.integer)) or min_df < 1:
-        raise ValueError(f"min_df must be a positive integer (a number of items); got {min_df!r}.")
+    check_positive_int(min_df, "min_df", "a number of items")
     matrices, names, blocks = [], [], []
     for block, weight in weights.items():
         if weight == 0:
@@ -179,10 +188,18 @@ def _check_weights(items, weights) -> dict:
     return weights
 
 
-def _as_labels(value) -> list[str]:
+def as_labels(value) -> list[str]:
     """A cell of a genres/tags column as a clean list of labels (NaN or None gives []).
 
-    A single string is split on ``|`` (``"Drama|Comedy"`` -> ``["Drama", "Comedy"]``).
+    A single string is split on ``|`` (``"Drama|Comedy"`` -> ``["Drama", "Comedy"]``), the
+    format of MovieLens' ``movies.csv``; lessons 02 and 05 read item metadata through it.
+
+    Examples
+    --------
+    >>> as_labels("Drama| Comedy")
+    ['Drama', 'Comedy']
+    >>> as_labels(None)
+    []
     """
     if value is None or (np.ndim(value) == 0 and pd.isna(value)):
         return []
@@ -196,7 +213,7 @@ def _lower_labels(labels: list[str]) -> list[str]:
 
 
 def _label_counts(column: pd.Series, block: str):
-    labels = [_as_labels(value) for value in column]
+    labels = [as_labels(value) for value in column]
     if block == "genres":
         binarizer = MultiLabelBinarizer(sparse_output=True)
         return sp.csr_matrix(binarizer.fit_transform(labels), dtype=np.float64), binarizer.classes_
@@ -272,13 +289,15 @@ class ContentBased(Recommender):
     - Score: ``score(u, i) = cos(p_u, f_i) = p_u . f_i / |p_u|``, in [-1, 1]; 0 for a user
       whose profile is zero and for an item without metadata.
 
-    The model needs the item metadata, so the item table is a constructor argument. Items
-    without interactions still get scores: a brand-new title with metadata can be
-    recommended on day one.
+    The model needs the item metadata: pass the item table to the constructor or to ``fit``
+    (``ContentBased().fit(X, items=table)``); a table given to ``fit`` wins over the
+    constructor's for that fit, and the constructor's is left unchanged (so a clone refits
+    on it). Items without interactions still get scores: a brand-new title with metadata
+    can be recommended on day one.
 
     Parameters
     ----------
-    items : pandas.DataFrame
+    items : pandas.DataFrame, optional
         Item metadata aligned with the columns of the matrix passed to ``fit``: row ``i``
         describes column ``i``. From a :class:`~recsys_lessons.data.dataset.Dataset` and an
         :class:`~recsys_lessons.data.matrix.InteractionMatrix`:
@@ -294,6 +313,8 @@ class ContentBased(Recommender):
 
     Attributes
     ----------
+    items_ : pandas.DataFrame
+        The item table the model was fitted with.
     features_ : ItemFeatures
         The item features as built (before scaling rows to unit length).
     item_vectors_ : scipy.sparse.csr_matrix, shape (n_items, n_features)
@@ -306,7 +327,7 @@ class ContentBased(Recommender):
 
     def __init__(
         self,
-        items: pd.DataFrame,
+        items: pd.DataFrame | None = None,
         feature_weights: dict | None = None,
         min_df: int = 2,
         center: bool = True,
@@ -316,15 +337,33 @@ class ContentBased(Recommender):
         self.min_df = min_df
         self.center = center
 
+    def fit(self, X, items: pd.DataFrame | None = None) -> ContentBased:
+        """Build the item vectors and the users' profiles from ``X``.
+
+        Parameters
+        ----------
+        X : sparse matrix, dense array or InteractionMatrix, shape (n_users, n_items)
+        items : pandas.DataFrame, optional
+            The item table; default the constructor's ``items``. Given here, it wins.
+        """
+        self.items_ = self.items if items is None else items
+        return super().fit(X)
+
     def _fit(self, X: sp.csr_matrix) -> None:
-        if not isinstance(self.items, pd.DataFrame) or len(self.items) != X.shape[1]:
-            size = len(self.items) if isinstance(self.items, pd.DataFrame) else "no"
+        items = self.items_
+        if items is None:
+            raise ValueError(
+                "ContentBased needs the item metadata: pass it as ContentBased(items) or "
+                "fit(X, items=...), e.g. dataset.items.reindex(matrix.item_ids)."
+            )
+        if not isinstance(items, pd.DataFrame) or len(items) != X.shape[1]:
+            size = len(items) if isinstance(items, pd.DataFrame) else "no"
             raise ValueError(
                 f"items must have one row per column of X, in column order: X has {X.shape[1]} "
                 f"item columns but items has {size} rows. Build it with "
                 "dataset.items.reindex(matrix.item_ids)."
             )
-        self.features_ = build_item_features(self.items, self.feature_weights, self.min_df)
+        self.features_ = build_item_features(items, self.feature_weights, self.min_df)
         self.item_vectors_ = _unit_rows(self.features_.matrix)
         self.profile_weights_ = _profile_weights(X, self.center)
         self.profiles_ = sp.csr_matrix(self.profile_weights_ @ self.item_vectors_)
@@ -420,9 +459,9 @@ class ContentBased(Recommender):
 
     def _titles(self, indices) -> list[str]:
         indices = np.asarray(indices, dtype=np.int64)
-        if "title" not in self.items.columns:
+        if "title" not in self.items_.columns:
             return [f"item {i}" for i in indices]
-        titles = self.items["title"].iloc[indices]
+        titles = self.items_["title"].iloc[indices]
         return [f"item {i}" if pd.isna(t) else str(t) for i, t in zip(indices, titles, strict=True)]
 
 

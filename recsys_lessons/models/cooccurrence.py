@@ -23,7 +23,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.models.base import as_interaction_csr
-from recsys_lessons.validation import check_count, check_index
+from recsys_lessons.validation import check_count, check_index, check_positive_int
+
+__all__ = ["MEASURES", "bought_together", "cooccurrence_counts"]
 
 MEASURES = ("count", "confidence", "lift")
 
@@ -76,14 +78,7 @@ def bought_together(
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}.")
-    if (
-        isinstance(min_support, bool)
-        or not isinstance(min_support, (int, np.integer))
-        or min_support < 1
-    ):
-        raise ValueError(
-            f"min_support must be a positive integer (a number of baskets); got {min_support!r}."
-        )
+    min_support = check_positive_int(min_support, "min_support", "a number of baskets")
     B = _baskets(X)
     item = check_index(item, B.shape[1], "item")
     n = check_count(n)

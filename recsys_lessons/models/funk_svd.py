@@ -3,6 +3,10 @@
 Lesson 04 (``notebooks/04_matrix_factorization.ipynb``) derives the update rule, plots the
 train/validation learning curves stored in ``history_`` and asks for one SGD step as an
 exercise.
+
+Hyperparameters use the course's vocabulary (``factors``, ``iterations``, ``learning_rate``,
+``regularization``); the Surprise library's names are accepted as aliases (see
+:attr:`FunkSVD.ALIASES`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.models.base import Recommender, as_interaction_csr
+from recsys_lessons.validation import check_number, check_positive_int
+
+__all__ = ["FunkSVD"]
 
 
 class FunkSVD(Recommender):
@@ -22,37 +29,39 @@ class FunkSVD(Recommender):
         r_hat(u, i) = mu + b_u + b_i + p_u . q_i
 
     with ``mu`` the global mean rating of the training data, ``b_u`` / ``b_i`` user and
-    item biases and ``p_u`` / ``q_i`` vectors of ``n_factors`` latent factors. Only the
+    item biases and ``p_u`` / ``q_i`` vectors of ``factors`` latent factors. Only the
     observed ratings (the stored entries of ``X``) are fitted; an empty cell means
     "not rated", never "rated zero". The loss is::
 
         sum over observed (u, i) of (r_ui - r_hat(u, i))^2
-            + reg_bias * (b_u^2 + b_i^2) + reg * (|p_u|^2 + |q_i|^2)
+            + bias_regularization * (b_u^2 + b_i^2) + regularization * (|p_u|^2 + |q_i|^2)
 
-    minimised by stochastic gradient descent. With ``e = r_ui - r_hat(u, i)`` one step on
-    one rating is::
+    minimised by stochastic gradient descent. With ``e = r_ui - r_hat(u, i)``, ``lr`` the
+    ``learning_rate``, ``reg`` the ``regularization`` and ``reg_bias`` the
+    ``bias_regularization``, one step on one rating is::
 
         b_u <- b_u + lr * (e - reg_bias * b_u)        b_i <- b_i + lr * (e - reg_bias * b_i)
         p_u <- p_u + lr * (e * q_i - reg * p_u)       q_i <- q_i + lr * (e * p_u - reg * q_i)
 
-    Each epoch shuffles the ratings and applies these steps ``batch_size`` ratings at a time
-    in vectorized numpy: the steps of one mini-batch are computed from the same parameter
-    values and *summed* (not averaged) into the parameters, so ``lr`` and ``reg`` mean the
-    same as in per-rating SGD (Funk 2006, the Surprise library) and ``batch_size`` only
-    trades speed against slightly staler gradients.
+    Each epoch (one of the ``iterations``) shuffles the ratings and applies these steps
+    ``batch_size`` ratings at a time in vectorized numpy: the steps of one mini-batch are
+    computed from the same parameter values and *summed* (not averaged) into the
+    parameters, so ``learning_rate`` and ``regularization`` mean the same as in per-rating
+    SGD (Funk 2006, the Surprise library) and ``batch_size`` only trades speed against
+    slightly staler gradients.
 
     Parameters
     ----------
-    n_factors : int
-        Length of each user and item vector.
-    n_epochs : int
-        Passes over the training ratings.
-    lr : float
-        SGD learning rate (step size per rating).
-    reg : float
-        L2 penalty on the factor vectors ``p_u`` and ``q_i``.
-    reg_bias : float
-        L2 penalty on the biases ``b_u`` and ``b_i``.
+    factors : int
+        Length of each user and item vector (alias ``n_factors``).
+    iterations : int
+        Epochs: passes over the training ratings (alias ``n_epochs``).
+    learning_rate : float
+        SGD step size per rating (alias ``lr``).
+    regularization : float
+        L2 penalty on the factor vectors ``p_u`` and ``q_i`` (alias ``reg``).
+    bias_regularization : float
+        L2 penalty on the biases ``b_u`` and ``b_i`` (alias ``reg_bias``).
     batch_size : int
         Ratings per vectorized SGD step.
     init_std : float
@@ -65,7 +74,7 @@ class FunkSVD(Recommender):
     global_mean_ : float
         ``mu``, the mean training rating.
     user_bias_, item_bias_ : ndarray of shape (n_users,) and (n_items,)
-    user_factors_, item_factors_ : ndarray of shape (n_users, n_factors) and (n_items, n_factors)
+    user_factors_, item_factors_ : ndarray of shape (n_users, factors) and (n_items, factors)
     rating_range_ : tuple of float
         Lowest and highest training rating; :meth:`predict` clips to it.
     X_val_ : scipy.sparse.csr_matrix or None
@@ -76,33 +85,50 @@ class FunkSVD(Recommender):
 
     Notes
     -----
+    **Aliases.** The Surprise library's names are accepted by the constructor and by
+    :meth:`set_params`: ``n_factors``, ``n_epochs``, ``lr``, ``reg`` and ``reg_bias`` (see
+    ``FunkSVD.ALIASES``). They are translated once: ``FunkSVD(lr=0.05).learning_rate`` is
+    0.05, ``get_params`` and ``repr`` show ``learning_rate``, and ``sklearn.base.clone``
+    round-trips the model. Passing a name and its alias together is refused.
+
     The defaults are the best 100-factor configuration of the grid search in
     ``benchmarks/funk_svd_folds.py`` (MovieLens 100K, validation split carved out of
     ``u1.base`` only); the overall winner, with 200 factors, validates only 0.002 RMSE
-    better at twice the cost. Small initial factors (``init_std=0.02``) and strong ``reg``
-    matter most: Surprise's defaults (``init_std=0.1``, ``reg=0.02``, 20 epochs) overfit
-    the factors and land near 0.94.
+    better at twice the cost. Small initial factors (``init_std=0.02``) and strong
+    ``regularization`` matter most: Surprise's defaults (``init_std=0.1``, ``reg=0.02``,
+    20 epochs) overfit the factors and land near 0.94.
     """
+
+    #: Surprise's spellings, accepted by the constructor and ``set_params``.
+    ALIASES = {
+        "n_factors": "factors",
+        "n_epochs": "iterations",
+        "lr": "learning_rate",
+        "reg": "regularization",
+        "reg_bias": "bias_regularization",
+    }
 
     def __init__(
         self,
-        n_factors: int = 100,
-        n_epochs: int = 45,
-        lr: float = 0.01,
-        reg: float = 0.08,
-        reg_bias: float = 0.02,
+        factors: int = 100,
+        iterations: int = 45,
+        learning_rate: float = 0.01,
+        regularization: float = 0.08,
+        bias_regularization: float = 0.02,
         batch_size: int = 256,
         init_std: float = 0.02,
         seed: int = 42,
+        **aliases,
     ):
-        self.n_factors = n_factors
-        self.n_epochs = n_epochs
-        self.lr = lr
-        self.reg = reg
-        self.reg_bias = reg_bias
+        self.factors = factors
+        self.iterations = iterations
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.bias_regularization = bias_regularization
         self.batch_size = batch_size
         self.init_std = init_std
         self.seed = seed
+        self._set_aliases(aliases)
 
     def fit(self, X, X_val=None) -> FunkSVD:
         """Learn biases and factors from the stored ratings of ``X``.
@@ -131,10 +157,10 @@ class FunkSVD(Recommender):
         self.rating_range_ = (float(ratings.min()), float(ratings.max()))
         self.user_bias_ = np.zeros(X.shape[0])
         self.item_bias_ = np.zeros(X.shape[1])
-        self.user_factors_ = rng.normal(0.0, self.init_std, (X.shape[0], self.n_factors))
-        self.item_factors_ = rng.normal(0.0, self.init_std, (X.shape[1], self.n_factors))
+        self.user_factors_ = rng.normal(0.0, self.init_std, (X.shape[0], self.factors))
+        self.item_factors_ = rng.normal(0.0, self.init_std, (X.shape[1], self.factors))
         history = []
-        for epoch in range(1, self.n_epochs + 1):
+        for epoch in range(1, self.iterations + 1):
             order = rng.permutation(len(ratings))
             with np.errstate(over="ignore", invalid="ignore"):
                 for start in range(0, len(order), self.batch_size):
@@ -161,11 +187,12 @@ class FunkSVD(Recommender):
         """One vectorized SGD step on a mini-batch; repeated users/items add up."""
         p, q = self.user_factors_[users], self.item_factors_[items]
         b_u, b_i = self.user_bias_[users], self.item_bias_[items]
+        lr, reg, reg_bias = self.learning_rate, self.regularization, self.bias_regularization
         error = ratings - (self.global_mean_ + b_u + b_i + np.einsum("ij,ij->i", p, q))
-        np.add.at(self.user_bias_, users, self.lr * (error - self.reg_bias * b_u))
-        np.add.at(self.item_bias_, items, self.lr * (error - self.reg_bias * b_i))
-        _add_rows(self.user_factors_, users, self.lr * (error[:, None] * q - self.reg * p))
-        _add_rows(self.item_factors_, items, self.lr * (error[:, None] * p - self.reg * q))
+        np.add.at(self.user_bias_, users, lr * (error - reg_bias * b_u))
+        np.add.at(self.item_bias_, items, lr * (error - reg_bias * b_i))
+        _add_rows(self.user_factors_, users, lr * (error[:, None] * q - reg * p))
+        _add_rows(self.item_factors_, items, lr * (error[:, None] * p - reg * q))
 
     def predict(self, users, items) -> np.ndarray:
         """Predicted ratings of (user, item) pairs, clipped to the training rating scale.
@@ -230,15 +257,16 @@ class FunkSVD(Recommender):
     def _divergence_cause(self) -> str:
         """Name the hyperparameter(s) outside their usual range that made the steps too large."""
         causes = []
-        if self.lr > 0.1:
-            causes.append(f"lr is {self.lr!r}; lower it (0.005 to 0.05 is usual)")
-        for name in ("reg", "reg_bias"):
+        lr = self.learning_rate
+        if lr > 0.1:
+            causes.append(f"learning_rate is {lr!r}; lower it (0.005 to 0.05 is usual)")
+        for name in ("regularization", "bias_regularization"):
             value = getattr(self, name)
-            if value > 1.0 and self.lr * value >= 0.5:
+            if value > 1.0 and lr * value >= 0.5:
                 causes.append(
-                    f"{name} is {value!r}, so lr * {name} = {self.lr * value:g}: each step scales "
-                    f"a parameter by 1 - lr * {name}, which must stay near 1; lower {name} "
-                    "(0.001 to 0.1 is usual)"
+                    f"{name} is {value!r}, so learning_rate * {name} = {lr * value:g}: each step "
+                    f"scales a parameter by 1 - learning_rate * {name}, which must stay near 1; "
+                    f"lower {name} (0.001 to 0.1 is usual)"
                 )
         if self.init_std > 1.0:
             causes.append(
@@ -247,27 +275,20 @@ class FunkSVD(Recommender):
             )
         if not causes:
             causes.append(
-                f"the steps are too large for these ratings; lower lr (now {self.lr!r}), "
-                f"reg (now {self.reg!r}) or reg_bias (now {self.reg_bias!r}): lr * reg and "
-                "lr * reg_bias must stay well below 1"
+                f"the steps are too large for these ratings; lower learning_rate (now {lr!r}), "
+                f"regularization (now {self.regularization!r}) or bias_regularization (now "
+                f"{self.bias_regularization!r}): learning_rate times either penalty must stay "
+                "well below 1"
             )
         return "; ".join(causes) + "."
 
     def _check_hyperparameters(self) -> None:
-        for name in ("n_factors", "n_epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        if not _is_number(self.lr) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive step size such as 0.01; got {self.lr!r}.")
-        if not self.lr < np.inf:
-            raise ValueError(f"lr must be a finite step size such as 0.01; got {self.lr!r}.")
-        for name in ("reg", "reg_bias", "init_std"):
-            value = getattr(self, name)
-            if not _is_number(value) or not 0 <= value < np.inf:
-                raise ValueError(
-                    f"{name} must be a finite number, zero or positive; got {value!r}."
-                )
+        check_positive_int(self.factors, "factors", "the length of each vector")
+        check_positive_int(self.iterations, "iterations", "passes over the ratings")
+        check_positive_int(self.batch_size, "batch_size", "ratings per SGD step")
+        check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
+        for name in ("regularization", "bias_regularization", "init_std"):
+            check_number(getattr(self, name), name, low=0)
 
 
 def _observed(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -285,7 +306,3 @@ def _add_rows(matrix: np.ndarray, rows: np.ndarray, updates: np.ndarray) -> None
     n_columns = matrix.shape[1]
     flat_positions = rows[:, None] * n_columns + np.arange(n_columns)
     np.add.at(np.reshape(matrix, -1, copy=False), flat_positions.ravel(), updates.ravel())
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

@@ -7,7 +7,11 @@ ranks by ``U V^T`` and removes seen items. The CPU implementations are always us
 single-threaded by default, with OpenBLAS's own thread pool limited to one thread during
 fitting (``implicit`` is much slower otherwise and warns about it).
 
-Lesson 04 (``notebooks/04_matrix_factorization.ipynb``) explains both losses.
+Lesson 04 (``notebooks/04_matrix_factorization.ipynb``) explains both losses; lesson 05
+folds new users into ALS without retraining (:meth:`ALS.fold_in`, :func:`als_fold_in`).
+
+``alpha`` in this module is ALS's confidence per unit of interaction strength
+(``c_ui = 1 + alpha * X[u, i]``), nothing else.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ from implicit.cpu.bpr import BayesianPersonalizedRanking
 from implicit.recommender_base import ModelFitError
 from threadpoolctl import threadpool_limits
 
-from recsys_lessons.models.base import Recommender
+from recsys_lessons.models.base import Recommender, as_history_csr
+from recsys_lessons.validation import check_non_negative_int, check_number, check_positive_int
+
+__all__ = ["ALS", "BPR", "FOLD_IN_BATCH_FLOATS", "als_fold_in"]
+
+#: Bound on ``interactions_in_batch * factors**2`` floats held at once by :func:`als_fold_in`.
+FOLD_IN_BATCH_FLOATS = 2**23
 
 
 class _ImplicitFactorization(Recommender):
@@ -52,21 +62,11 @@ class _ImplicitFactorization(Recommender):
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T
 
-    def _check_common(self, names: tuple[str, ...]) -> None:
-        for name in names:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        if not _is_number(self.regularization) or not 0 <= self.regularization < np.inf:
-            raise ValueError(
-                f"regularization must be zero or a positive, finite number; got "
-                f"{self.regularization!r}."
-            )
-        threads = self.num_threads
-        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 0:
-            raise ValueError(
-                f"num_threads must be 0 (all cores) or a positive integer; got {threads!r}."
-            )
+    def _check_common(self) -> None:
+        check_positive_int(self.factors, "factors", "the length of the user and item vectors")
+        check_positive_int(self.iterations, "iterations", "passes over the data")
+        check_number(self.regularization, "regularization", low=0)
+        check_non_negative_int(self.num_threads, "num_threads", "0 means all cores")
 
     def _implicit_model(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -114,6 +114,25 @@ class ALS(_ImplicitFactorization):
     ----------
     user_factors_ : ndarray of shape (n_users, factors)
     item_factors_ : ndarray of shape (n_items, factors)
+    item_gram_ : ndarray of shape (factors, factors)
+        ``Y^T Y`` in float64, shared by every fold-in.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from recsys_lessons.models import ALS
+    >>> X = sp.random(30, 20, density=0.2, format="csr", random_state=0)
+    >>> X.data[:] = 1.0
+    >>> model = ALS(factors=4, iterations=3).fit(X)
+    >>> model.user_factors_.shape, model.item_factors_.shape
+    ((30, 4), (20, 4))
+    >>> items, scores = model.recommend([0, 1], k=5)
+    >>> items.shape
+    (2, 5)
+    >>> bool(X[0, items[0]].nnz)  # the items user 0 has seen are never recommended
+    False
+    >>> model.fold_in(X[:2]).shape  # two new users with the histories of users 0 and 1
+    (2, 20)
 
     Notes
     -----
@@ -140,11 +159,8 @@ class ALS(_ImplicitFactorization):
         self.num_threads = num_threads
 
     def _implicit_model(self) -> AlternatingLeastSquares:
-        self._check_common(("factors", "iterations"))
-        if not _is_number(self.alpha) or not 0 <= self.alpha < np.inf:
-            raise ValueError(
-                f"alpha must be zero or a positive, finite number; got {self.alpha!r}."
-            )
+        self._check_common()
+        check_number(self.alpha, "alpha", low=0)
         return AlternatingLeastSquares(
             factors=self.factors,
             regularization=self.regularization,
@@ -165,6 +181,47 @@ class ALS(_ImplicitFactorization):
                 "100 are usual) or scale X down."
             )
         return confidence
+
+    def _fit(self, X: sp.csr_matrix) -> None:
+        super()._fit(X)
+        item_factors = self.item_factors_.astype(np.float64)
+        self.item_gram_ = item_factors.T @ item_factors
+
+    def fold_in_factors(self, history) -> np.ndarray:
+        """The user vectors of new users known only by ``history``, items fixed.
+
+        :func:`als_fold_in` with the model's item factors, ``regularization`` and ``alpha``:
+        the exact vector the next ALS pass would give each history, one batched solve.
+
+        Parameters
+        ----------
+        history : sparse matrix or array, shape (n_new_users, n_items)
+            Interaction strengths (1.0 per event for binary data).
+
+        Returns
+        -------
+        ndarray, shape (n_new_users, factors)
+        """
+        self._require_fitted()
+        return als_fold_in(
+            self.item_factors_,
+            as_history_csr(history, self.n_items_),
+            self.regularization,
+            self.alpha,
+            gram=self.item_gram_,
+        )
+
+    def fold_in(self, history) -> np.ndarray:
+        """Scores of every item for new users known only by ``history``, without retraining.
+
+        ``score(u, i) = x_u . y_i`` with ``x_u`` from :meth:`fold_in_factors`. Lesson 05.
+
+        Returns
+        -------
+        ndarray, shape (n_new_users, n_items)
+        """
+        vectors = self.fold_in_factors(history)
+        return vectors @ np.asarray(self.item_factors_, dtype=np.float64).T
 
     def _diverged(self, what: str) -> str:
         return (
@@ -234,11 +291,8 @@ class BPR(_ImplicitFactorization):
         self.num_threads = num_threads
 
     def _implicit_model(self) -> BayesianPersonalizedRanking:
-        self._check_common(("factors", "iterations"))
-        if not _is_number(self.learning_rate) or not 0 < self.learning_rate < np.inf:
-            raise ValueError(
-                f"learning_rate must be a positive, finite number; got {self.learning_rate!r}."
-            )
+        self._check_common()
+        check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
         return BayesianPersonalizedRanking(
             factors=self.factors,
             learning_rate=self.learning_rate,
@@ -259,5 +313,79 @@ class BPR(_ImplicitFactorization):
         )
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+def als_fold_in(
+    item_factors, history, regularization: float, alpha: float, gram=None
+) -> np.ndarray:
+    """The ALS user vectors of new users, from their history alone (items stay fixed).
+
+    For each user, the exact minimiser of ALS's loss with ``Y = item_factors`` fixed::
+
+        x_u = (Y^T C_u Y + regularization * I)^-1  Y^T C_u p_u
+        Y^T C_u Y = Y^T Y + sum over history items i of alpha * r_ui * y_i y_i^T
+        Y^T C_u p_u = sum over history items i of (1 + alpha * r_ui) * y_i
+
+    with ``c_ui = 1 + alpha * r_ui`` as in :class:`ALS`. Only the user's own items enter the
+    sums; ``Y^T Y`` is shared by everybody. This is what ``implicit``'s ``recalculate_user``
+    computes (given the confidences ``1 + alpha * r``). Users with an empty history get the
+    zero vector. All users are solved in batches of at most :data:`FOLD_IN_BATCH_FLOATS`
+    floats, without a Python loop over users. Lesson 05.
+
+    Parameters
+    ----------
+    item_factors : ndarray, shape (n_items, factors)
+    history : scipy.sparse matrix, shape (n_users, n_items)
+        Interaction strengths ``r_ui`` (1.0 per event for binary data).
+    regularization, alpha : float
+        The values the ALS model was trained with.
+    gram : ndarray, shape (factors, factors), optional
+        ``Y^T Y`` if already computed (``ALS.item_gram_``), so a single request does not
+        recompute it.
+
+    Returns
+    -------
+    ndarray, shape (n_users, factors)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> Y = np.eye(3)  # three items, each on its own axis
+    >>> history = sp.csr_matrix([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])  # the 2nd user has none
+    >>> np.round(als_fold_in(Y, history, regularization=1.0, alpha=1.0), 4).tolist()
+    [[0.6667, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    Y = np.asarray(item_factors, dtype=np.float64)
+    history = sp.csr_matrix(history, dtype=np.float64)
+    history.eliminate_zeros()
+    if Y.ndim != 2 or history.shape[1] != Y.shape[0]:
+        raise ValueError(
+            f"history has {history.shape[1]} item columns but item_factors has shape {Y.shape}; "
+            "build the history on the model's item columns."
+        )
+    regularization = check_number(regularization, "regularization", low=0)
+    alpha = check_number(alpha, "alpha", low=0)
+    n_users, k = history.shape[0], Y.shape[1]
+    base = (
+        Y.T @ Y if gram is None else np.asarray(gram, dtype=np.float64)
+    ) + regularization * np.eye(k)
+    vectors = np.zeros((n_users, k))
+    counts = np.diff(history.indptr)
+    batch_size = max(1, FOLD_IN_BATCH_FLOATS // (k * k))
+    start = 0
+    while start < n_users:
+        # users whose interactions fit in one batch (at least one user)
+        limit = history.indptr[start] + batch_size
+        stop = max(start + 1, int(np.searchsorted(history.indptr, limit, side="right")) - 1)
+        stop = min(stop, n_users)
+        users = np.arange(start, stop)
+        active = users[counts[users] > 0]
+        if len(active):
+            block = history[active]
+            starts = block.indptr[:-1]
+            y = Y[block.indices]
+            outer = (alpha * block.data)[:, None, None] * y[:, :, None] * y[:, None, :]
+            A = base + np.add.reduceat(outer, starts, axis=0)
+            b = np.add.reduceat((1.0 + alpha * block.data)[:, None] * y, starts, axis=0)
+            vectors[active] = np.linalg.solve(A, b[:, :, None])[:, :, 0]
+        start = stop
+    return vectors

@@ -9,6 +9,8 @@ Notation used in every formula below: ``A`` is a users x items matrix, ``a_i`` i
 ``n_i = dot(i, i) = sum_u A[u, i]^2``, the squared norm of column ``i``. On 0/1 data,
 ``dot(i, j)`` is the number of users who interacted with both items and ``n_i`` the number of
 users who interacted with ``i``.
+
+``alpha`` in this module is the exponent of the asymmetric cosine, nothing else.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import Recommender, as_interaction_csr
+from recsys_lessons.models.base import Recommender, as_history_csr, as_interaction_csr
 from recsys_lessons.top_k import top_k_indices
-from recsys_lessons.validation import check_count, check_index
+from recsys_lessons.validation import check_count, check_index, check_number, check_positive_int
+
+__all__ = ["BLOCK_CELLS", "SIMILARITIES", "ItemKNN", "UserKNN", "similarity_matrix"]
 
 SIMILARITIES = ("cosine", "jaccard", "asymmetric_cosine")
 
@@ -87,12 +91,8 @@ def similarity_matrix(
     n = X.shape[1]
     if block_rows is None:
         block_rows = max(1, BLOCK_CELLS // n)
-    elif (
-        isinstance(block_rows, bool)
-        or not isinstance(block_rows, (int, np.integer))
-        or block_rows < 1
-    ):
-        raise ValueError(f"block_rows must be a positive integer; got {block_rows!r}.")
+    else:
+        block_rows = check_positive_int(block_rows, "block_rows", "rows of S per dense block")
     columns_as_rows = X.T.tocsr()
     squared_norms = np.asarray(X.multiply(X).sum(axis=0)).ravel()
     rows, cols, values = [], [], []
@@ -117,20 +117,10 @@ def similarity_matrix(
 def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
     if similarity not in SIMILARITIES:
         raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}.")
-    if not (_is_number(alpha) and 0.0 <= alpha <= 1.0):
-        raise ValueError(f"alpha must lie in [0, 1] (0.5 is the cosine); got {alpha!r}.")
-    if not (_is_number(shrink) and shrink >= 0.0):
-        raise ValueError(f"shrink must be a number >= 0 (0 means no shrinkage); got {shrink!r}.")
-    if neighbors is not None and (
-        isinstance(neighbors, bool) or not isinstance(neighbors, (int, np.integer)) or neighbors < 1
-    ):
-        raise ValueError(
-            f"neighbors must be a positive integer, or None to keep every neighbour; got {neighbors!r}."
-        )
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    check_number(alpha, "alpha", low=0, high=1)
+    check_number(shrink, "shrink", low=0)
+    if neighbors is not None:
+        check_positive_int(neighbors, "neighbors", "or None to keep every neighbour")
 
 
 def _normalize_dots(dots, row_norms, col_norms, similarity, alpha, shrink) -> np.ndarray:
@@ -230,6 +220,21 @@ class ItemKNN(_NeighborhoodRecommender):
         The training matrix as used in the formulas (binarised when ``binarize``).
     similarity_ : scipy.sparse.csr_matrix, shape (n_items, n_items)
         The pruned item-item similarity ``S``; row ``i`` holds item ``i``'s neighbours.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from recsys_lessons.models import ItemKNN
+    >>> X = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 0], [0, 0, 1, 1]])
+    >>> model = ItemKNN(neighbors=2).fit(X)
+    >>> model.similarity_.shape
+    (4, 4)
+    >>> model.recommend([0], k=2)[0].tolist()  # user 0 has items 0 and 1
+    [[2, 3]]
+    >>> model.similar_items(3, n=2)[0].tolist()  # only item 2 shares a user with item 3
+    [2]
+    >>> model.fold_in(np.array([[0, 0, 0, 1]])).shape  # a new user who has item 3
+    (1, 4)
     """
 
     def _fit(self, X: sp.csr_matrix) -> None:
@@ -238,6 +243,20 @@ class ItemKNN(_NeighborhoodRecommender):
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return (self.weights_[users] @ self.similarity_).toarray()
+
+    def fold_in(self, history) -> np.ndarray:
+        """Scores of every item for new users known only by ``history``: ``w @ S``.
+
+        ``w`` is the history weighted like the training matrix (1.0 per interaction when
+        ``binarize``), so a training user's fold-in equals their :meth:`score`: item-kNN
+        needs no retraining for a new user. Lesson 05.
+
+        Returns
+        -------
+        ndarray, shape (n_new_users, n_items)
+        """
+        self._require_fitted()
+        return (self._weights(as_history_csr(history, self.n_items_)) @ self.similarity_).toarray()
 
     def similar_items(self, item: int, n: int = 10):
         """The ``n`` items with the largest similarity ``S[item, j]``, best first.

@@ -2,7 +2,7 @@
 
 Offline metrics replay old logs; an online experiment shows lists to people and watches
 what they do. :class:`OnlineEnvironment` gives every lesson such an audience on top of the
-simulated catalogue's :class:`~recsys_lessons.data.catalogue.SimulatedWorld`, whose true tastes
+simulated catalogue's :class:`~recsys_lessons.data.world.SimulatedWorld`, whose true tastes
 we know, so every statistical claim can be checked against the truth. Lesson 08
 (``notebooks/08_online_experiments.ipynb``) runs A/B tests, interleaving and shadow mode
 on it; lessons 09 (exploration) and 10 (feedback loops, bias audits) reuse it.
@@ -37,16 +37,22 @@ meet the same users on the same days).
 
 Policies
 --------
-Anything with ``recommend(users, k)`` returning world item indices of shape
-``(len(users), k)`` or a tuple ``(items, propensities)``; a plain function ``f(users, k)``
-too. Optional hooks, called by the environment:
+Every policy follows the protocol of :mod:`recsys_lessons.online.policy`: ``recommend(users,
+k)`` returns a :class:`~recsys_lessons.online.policy.Slate` of world item indices (and,
+when the policy knows them, propensities: the log's ``propensity`` column, ``NaN``
+otherwise), and the environment calls its hooks:
 
-- ``begin_day(context)`` before a day's requests, with a :class:`DayContext` (day, date,
-  which items are released, the watch history so far as a CSR matrix);
+- ``begin_day(context)`` before a day's requests, with a
+  :class:`~recsys_lessons.online.policy.DayContext` (day, date, which items are released,
+  the watch history so far as a CSR matrix);
 - ``update(log, day)`` after a day, with the impression log of days ``<= day``.
 
-:class:`ModelPolicy` wraps any course :class:`~recsys_lessons.models.base.Recommender`;
-:class:`RandomPolicy`, :class:`PopularityPolicy` and :class:`ShadowPolicy` are provided.
+A course :class:`~recsys_lessons.models.base.Recommender` or a plain function
+``f(users, k) -> items`` is accepted too, through
+:func:`~recsys_lessons.online.policies.as_policy` (:class:`~recsys_lessons.online.policies.ModelPolicy`,
+:class:`~recsys_lessons.online.policies.FunctionPolicy`); any other object with a
+``recommend`` method (a retriever whose answer is ``(items, scores)``) is refused: wrap it
+in :class:`~recsys_lessons.online.policies.RankingPolicy`.
 
 Example
 -------
@@ -61,29 +67,22 @@ Example
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from numbers import Integral, Real
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import Recommender
-from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.online.policies import as_policy
+from recsys_lessons.online.policy import DayContext
+from recsys_lessons.validation import (
+    check_k,
+    check_number,
+    check_positive_int,
+    check_probability,
+    check_ratio,
+    check_seed,
+)
 
-__all__ = [
-    "LOG_COLUMNS",
-    "WEEKEND_PEAK",
-    "as_policy",
-    "call_policy",
-    "DayContext",
-    "ModelPolicy",
-    "OnlineEnvironment",
-    "PopularityPolicy",
-    "RandomPolicy",
-    "ShadowPolicy",
-]
+__all__ = ["LOG_COLUMNS", "WEEKEND_PEAK", "OnlineEnvironment"]
 
 #: Columns of every impression log, in this order (``arm`` follows in A/B runs).
 LOG_COLUMNS = (
@@ -103,29 +102,6 @@ WEEKEND_PEAK = (0.85, 0.85, 0.9, 0.95, 1.1, 1.25, 1.1)
 # Random streams: one per kind of draw, so adding a draw never shifts another.
 _RETURN_RATES, _VISITS, _REACTIONS, _SECOND_LOOK, _ASSIGNMENT = range(5)
 _SECONDS_PER_MINUTE = 60.0
-
-
-@dataclass(frozen=True)
-class DayContext:
-    """What a policy may know before a day starts (passed to ``begin_day``).
-
-    Attributes
-    ----------
-    day : int
-        0-based day of the environment.
-    date : pandas.Timestamp
-        Calendar date of that day.
-    available : ndarray of bool, shape ``(n_items,)``
-        Items released by that date: only these may be shown.
-    history : scipy.sparse.csr_matrix, shape ``(n_users, n_items)``
-        1.0 where a user watched an item before this day (the pre-period interactions
-        given to the environment plus every click logged so far).
-    """
-
-    day: int
-    date: pd.Timestamp
-    available: np.ndarray
-    history: sp.csr_matrix
 
 
 class OnlineEnvironment:
@@ -172,6 +148,22 @@ class OnlineEnvironment:
         The next day to simulate; :meth:`run` continues from there.
     log : pandas.DataFrame
         Every impression simulated so far, over all runs.
+
+    Examples
+    --------
+    >>> from recsys_lessons.data import generate_catalogue
+    >>> from recsys_lessons.online import RandomPolicy
+    >>> world = generate_catalogue(seed=0, n_users=50, n_items=40, n_interactions=500).world
+    >>> env = OnlineEnvironment(world, seed=1, k=3)
+    >>> log = env.run(RandomPolicy(seed=0), n_days=2)
+    >>> list(log.columns)
+    ['day', 'user', 'position', 'item', 'propensity', 'clicked', 'watch_seconds', 'click_probability']
+    >>> log.groupby(["day", "user"])["item"].nunique().unique().tolist()  # k distinct items a visit
+    [3]
+    >>> float(log["propensity"].iloc[0])  # uniform over the 40 titles: 1 / 40
+    0.025
+    >>> env.day, env.run(RandomPolicy(seed=0), n_days=1)["day"].unique().tolist()  # runs continue
+    (2, [2])
     """
 
     def __init__(
@@ -195,20 +187,14 @@ class OnlineEnvironment:
                     f"world has no {name}(); pass a SimulatedWorld, e.g. "
                     "load_dataset('synthetic').world (MovieLens has no ground truth to simulate)."
                 )
-        if not isinstance(seed, Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
-        if not isinstance(k, Integral) or not 1 <= k <= world.n_items:
-            raise ValueError(f"k must be an integer in 1..{world.n_items}; got {k!r}.")
-        if not 0.0 < return_rate < 1.0 or return_concentration <= 0:
-            raise ValueError(
-                "return_rate must lie strictly between 0 and 1 and return_concentration be "
-                f"positive; got {return_rate} and {return_concentration}."
-            )
-        if novelty_half_life <= 0:
-            raise ValueError(f"novelty_half_life must be positive; got {novelty_half_life}.")
+        seed = check_seed(seed)
+        k = check_k(k, world.n_items)
+        check_ratio(return_rate, "return_rate")
+        check_number(return_concentration, "return_concentration", low=0, low_open=True)
+        check_number(novelty_half_life, "novelty_half_life", low=0, low_open=True)
         self.world = world
-        self.seed = int(seed)
-        self.k = int(k)
+        self.seed = seed
+        self.k = k
         self.novelty = _check_novelty(novelty)
         self.novelty_half_life = float(novelty_half_life)
         release = np.asarray(world.release_date).astype("datetime64[D]")
@@ -310,8 +296,8 @@ class OnlineEnvironment:
 
         Parameters
         ----------
-        policy : policy, function, Recommender, or dict of them
-            A dict ``{arm name: policy}`` runs an A/B test: each user is assigned to one arm
+        policy : Policy, Recommender, function, or dict of them
+            Converted by :func:`~recsys_lessons.online.policies.as_policy`. A dict ``{arm name: policy}`` runs an A/B test: each user is assigned to one arm
             for the whole run and the log gains an ``arm`` column.
         n_days : int
             Days to simulate.
@@ -326,8 +312,7 @@ class OnlineEnvironment:
             The impressions of these days: :data:`LOG_COLUMNS` (``click_probability`` is the
             ground-truth chance of a click, which real logs never have), plus ``arm``.
         """
-        if not isinstance(n_days, Integral) or n_days < 1:
-            raise ValueError(f"n_days must be a positive integer; got {n_days!r}.")
+        n_days = check_positive_int(n_days, "n_days", "days to simulate")
         arms = _as_arms(policy)
         names = list(arms)
         assignment = self.assign(len(names), allocation, assignment_seed)
@@ -336,14 +321,11 @@ class OnlineEnvironment:
         unique = list({id(p): p for p in arms.values()}.values())
         run_logs = []
         for day in range(self.day, self.day + n_days):
-            context = None
-            if any(hasattr(p, "begin_day") for p in unique):
-                context = DayContext(
-                    day, self.date(day), self.available_items(day), self.history_matrix()
-                )
-                for p in unique:
-                    if hasattr(p, "begin_day"):
-                        p.begin_day(context)
+            context = DayContext(
+                day, self.date(day), self.available_items(day), self.history_matrix()
+            )
+            for p in unique:
+                p.begin_day(context)
             visitors = self.visitors(day)
             first_day[visitors[first_day[visitors] < 0]] = day
             frames = []
@@ -359,11 +341,9 @@ class OnlineEnvironment:
             day_log = self._react(frames, day, names if isinstance(policy, dict) else None)
             self._record(day_log)
             run_logs.append(day_log)
-            learners = [p for p in unique if hasattr(p, "update")]
-            if learners:
-                log = self.log
-                for p in learners:
-                    p.update(log, day)
+            log = self.log
+            for p in unique:
+                p.update(log, day)
         self.day += n_days
         return pd.concat(run_logs, ignore_index=True)
 
@@ -374,7 +354,9 @@ class OnlineEnvironment:
             raise ValueError(
                 f"allocation must hold {n_arms} non-negative shares summing to 1; got {allocation}."
             )
-        seed = self.seed if assignment_seed is None else int(assignment_seed)
+        seed = (
+            self.seed if assignment_seed is None else check_seed(assignment_seed, "assignment_seed")
+        )
         rng = np.random.default_rng([seed, _ASSIGNMENT])
         return rng.choice(n_arms, size=self.world.n_users, p=shares)
 
@@ -410,26 +392,12 @@ class OnlineEnvironment:
         return np.array([0.0 if (is_ab and a == 0) else self.novelty for a in range(len(names))])
 
     def _serve(self, policy, users, day):
-        answer = call_policy(policy, users, self.k)
-        if isinstance(answer, tuple):
-            items, propensity = answer
-            propensity = np.asarray(propensity, dtype=np.float64)
-        else:
-            items, propensity = answer, None
-        items = np.asarray(items)
+        """The policy's slate for ``users``: checked item indices and logged propensities."""
+        slate = policy.recommend(users, self.k)
+        items = slate.items
         name = type(policy).__name__
-        if items.shape != (len(users), self.k) or not np.issubdtype(items.dtype, np.integer):
-            raise ValueError(
-                f"{name}.recommend must return integer item indices of shape "
-                f"({len(users)}, {self.k}); got dtype {items.dtype}, shape {items.shape}."
-            )
-        if items.min() < 0 or items.max() >= self.world.n_items:
+        if items.max() >= self.world.n_items:
             raise ValueError(f"{name} returned item indices outside 0..{self.world.n_items - 1}.")
-        ordered = np.sort(items, axis=1)
-        if (ordered[:, 1:] == ordered[:, :-1]).any():
-            raise ValueError(
-                f"{name} showed an item twice in one slate; slates need k distinct items."
-            )
         unreleased = ~self.available_items(day)[items]
         if unreleased.any():
             item = int(items[unreleased][0])
@@ -438,13 +406,7 @@ class OnlineEnvironment:
                 f"{self.date(day).date()}; only released items can be shown "
                 "(use DayContext.available in a begin_day hook)."
             )
-        if propensity is None:
-            propensity = np.full(items.shape, np.nan)
-        elif propensity.shape != items.shape or not ((propensity > 0) & (propensity <= 1)).all():
-            raise ValueError(
-                f"{name} propensities must have the slate's shape {items.shape} and lie in (0, 1]."
-            )
-        return items.astype(np.int64), propensity
+        return items, slate.logged_propensities()
 
     def _react(self, frames, day, arm_names) -> pd.DataFrame:
         """One call to the world's click and watch-time models for all of the day's slates."""
@@ -493,240 +455,8 @@ class OnlineEnvironment:
 
 
 # --------------------------------------------------------------------------------------
-# Policies
-# --------------------------------------------------------------------------------------
-
-
-class RandomPolicy:
-    """Uniformly random slates of released items; reports its propensities.
-
-    Every released item is equally likely at every position:
-    ``P(item i at position r) = 1 / n_available``, the propensity logged for off-policy
-    estimates (lesson 09).
-    """
-
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
-        self._available = None
-
-    def begin_day(self, context: DayContext) -> None:
-        self._available = np.flatnonzero(context.available)
-
-    def recommend(self, users, k: int):
-        if self._available is None:
-            raise ValueError(
-                "RandomPolicy needs begin_day(context) first; run it in an OnlineEnvironment."
-            )
-        n_available = len(self._available)
-        if k > n_available:
-            raise ValueError(f"only {n_available} items are released; cannot fill {k} slots.")
-        keys = self._rng.random((len(users), n_available))
-        slots = np.argpartition(keys, k - 1, axis=1)[:, :k]
-        items = self._available[slots]
-        return items, np.full(items.shape, 1.0 / n_available)
-
-    def __repr__(self) -> str:
-        return f"RandomPolicy(seed={self.seed})"
-
-
-class PopularityPolicy:
-    """The most-watched released items so far, minus what each user already watched.
-
-    Popularity counts the watch history of the :class:`DayContext` (pre-period plus logged
-    clicks); ties go to the lower item index. Deterministic, so it reports no propensities.
-    """
-
-    def __init__(self, exclude_seen: bool = True) -> None:
-        self.exclude_seen = exclude_seen
-        self._context = None
-
-    def begin_day(self, context: DayContext) -> None:
-        self._context = context
-        counts = np.asarray(context.history.sum(axis=0)).ravel().astype(np.float64)
-        self._counts = np.where(context.available, counts, -np.inf)
-
-    def recommend(self, users, k: int):
-        if self._context is None:
-            raise ValueError(
-                "PopularityPolicy needs begin_day(context) first; run it in an OnlineEnvironment."
-            )
-        scores = np.tile(self._counts, (len(users), 1))
-        if self.exclude_seen:
-            rows, cols = self._context.history[users].nonzero()
-            scores[rows, cols] = -np.inf
-        return top_k_indices(scores, k)
-
-    def __repr__(self) -> str:
-        return f"PopularityPolicy(exclude_seen={self.exclude_seen})"
-
-
-class ModelPolicy:
-    """Serve a course :class:`~recsys_lessons.models.base.Recommender` online.
-
-    The model is fitted on the watch history known before the day (binary: 1.0 per watched
-    title, pre-period interactions included) and refitted every ``retrain_every`` days; it
-    recommends released items the user has not watched yet (as of that morning).
-
-    Parameters
-    ----------
-    model : Recommender
-        Any course model (unfitted; this policy fits it).
-    retrain_every : int
-        Days between refits (1: every morning).
-    exclude_seen : bool
-        Remove items the user already watched.
-    """
-
-    def __init__(self, model, retrain_every: int = 1, exclude_seen: bool = True) -> None:
-        if not isinstance(model, Recommender):
-            raise ValueError(
-                f"ModelPolicy wraps a course Recommender; got {type(model).__name__}. "
-                "Pass a function f(users, k) to the environment directly instead."
-            )
-        if not isinstance(retrain_every, Integral) or retrain_every < 1:
-            raise ValueError(f"retrain_every must be a positive integer; got {retrain_every!r}.")
-        self.model = model
-        self.retrain_every = int(retrain_every)
-        self.exclude_seen = exclude_seen
-        self._context = None
-        self._fitted_on_day = None
-        self.n_fits = 0
-
-    def begin_day(self, context: DayContext) -> None:
-        self._context = context
-        if self._fitted_on_day is None or context.day - self._fitted_on_day >= self.retrain_every:
-            if context.history.nnz == 0:
-                raise ValueError(
-                    "ModelPolicy has no watch history to learn from on the first day; give the "
-                    "environment pre-period interactions (OnlineEnvironment.from_dataset) or "
-                    "run another policy first."
-                )
-            self.model.fit(context.history)
-            self._fitted_on_day = context.day
-            self.n_fits += 1
-
-    def recommend(self, users, k: int):
-        if self._context is None:
-            raise ValueError(
-                "ModelPolicy needs begin_day(context) first; run it in an OnlineEnvironment."
-            )
-        scores = np.array(self.model.score(users), dtype=np.float64)  # own, writable copy
-        scores[:, ~self._context.available] = -np.inf
-        if self.exclude_seen:
-            rows, cols = self._context.history[users].nonzero()
-            scores[rows, cols] = -np.inf
-        return top_k_indices(scores, k)
-
-    def __repr__(self) -> str:
-        return f"ModelPolicy({self.model!r}, retrain_every={self.retrain_every})"
-
-
-class ShadowPolicy:
-    """Serve ``production``; run ``candidate`` on the same requests without showing it.
-
-    For each request the candidate's list, its latency and any error are recorded in
-    :attr:`shadow_log` (``day``, ``user``, ``overlap`` = shared items / k, ``latency_ms``
-    of the candidate's call for the day's batch of requests, ``error``: "" or the
-    exception of that user's request), and :attr:`candidate_items` keeps its lists. Nobody sees the
-    candidate's items, so shadow mode measures agreement, speed and robustness, never
-    clicks (lesson 09 estimates those off-policy).
-    """
-
-    def __init__(self, production, candidate) -> None:
-        self.production = as_policy(production)
-        self.candidate = as_policy(candidate)
-        self._day = None
-        self._rows: list[pd.DataFrame] = []
-        self.candidate_items: list[np.ndarray] = []
-
-    def begin_day(self, context: DayContext) -> None:
-        self._day = context.day
-        for policy in (self.production, self.candidate):
-            if hasattr(policy, "begin_day"):
-                policy.begin_day(context)
-
-    def update(self, log: pd.DataFrame, day: int) -> None:
-        for policy in (self.production, self.candidate):
-            if hasattr(policy, "update"):
-                policy.update(log, day)
-
-    def recommend(self, users, k: int):
-        shown = call_policy(self.production, users, k)
-        items = shown[0] if isinstance(shown, tuple) else shown
-        begin = time.perf_counter()
-        candidate, error = self._candidate_lists(users, k)
-        latency = (time.perf_counter() - begin) * 1000.0
-        overlap = (np.asarray(items)[:, :, None] == candidate[:, None, :]).any(axis=2).mean(axis=1)
-        self.candidate_items.append(candidate)
-        self._rows.append(
-            pd.DataFrame(
-                {
-                    "day": self._day,
-                    "user": users,
-                    "overlap": overlap,
-                    "latency_ms": latency,
-                    "error": error,
-                }
-            )
-        )
-        return shown
-
-    def _candidate_lists(self, users, k):
-        """The candidate's lists and an error message per user ("" when it answered).
-
-        One call for the whole batch; if it fails, one call per user, so a bug that hits
-        some users is logged for those users only.
-        """
-        try:
-            return self._ask_candidate(users, k), np.full(len(users), "", dtype=object)
-        except Exception:  # shadow mode exists to catch failures without harming users
-            lists = np.full((len(users), k), -1)
-            errors = np.full(len(users), "", dtype=object)
-            for row in range(len(users)):
-                try:
-                    lists[row] = self._ask_candidate(users[row : row + 1], k)[0]
-                except Exception as exc:
-                    errors[row] = f"{type(exc).__name__}: {exc}"
-            return lists, errors
-
-    def _ask_candidate(self, users, k):
-        answer = call_policy(self.candidate, users, k)
-        lists = np.asarray(answer[0] if isinstance(answer, tuple) else answer)
-        if lists.shape != (len(users), k):
-            raise ValueError(f"candidate returned shape {lists.shape}, expected {(len(users), k)}")
-        return lists
-
-    @property
-    def shadow_log(self) -> pd.DataFrame:
-        if not self._rows:
-            return pd.DataFrame(columns=["day", "user", "overlap", "latency_ms", "error"])
-        return pd.concat(self._rows, ignore_index=True)
-
-
-# --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
-
-
-def as_policy(policy):
-    """A policy object for ``policy``: a Recommender is wrapped in :class:`ModelPolicy`;
-    objects with ``recommend`` and plain functions ``f(users, k)`` are kept as they are."""
-    if isinstance(policy, Recommender):
-        return ModelPolicy(policy)
-    if hasattr(policy, "recommend") or callable(policy):
-        return policy
-    raise ValueError(
-        f"a policy needs a recommend(users, k) method or must be a function f(users, k); "
-        f"got {type(policy).__name__}."
-    )
-
-
-def call_policy(policy, users, k):
-    """``policy.recommend(users, k)``, or ``policy(users, k)`` for a function."""
-    if hasattr(policy, "recommend"):
-        return policy.recommend(users, k)
-    return policy(users, k)
 
 
 def _as_arms(policy) -> dict:
@@ -738,17 +468,13 @@ def _as_arms(policy) -> dict:
 
 
 def _check_novelty(novelty):
-    values = novelty.values() if isinstance(novelty, dict) else [novelty]
-    for value in values:
-        if not isinstance(value, Real) or not 0.0 <= value <= 1.0:
-            raise ValueError(
-                f"novelty strengths are probabilities of a second look, in [0, 1]; got {value!r}."
-            )
-    return (
-        {str(a): float(v) for a, v in novelty.items()}
-        if isinstance(novelty, dict)
-        else float(novelty)
-    )
+    """A strength (or a dict of strengths by arm) of the novelty effect, each in [0, 1]."""
+    meaning = "the probability of a second look"
+    if isinstance(novelty, dict):
+        return {
+            str(a): check_probability(v, "novelty", meaning=meaning) for a, v in novelty.items()
+        }
+    return check_probability(novelty, "novelty", meaning=meaning)
 
 
 def _check_weekly(pattern) -> np.ndarray:

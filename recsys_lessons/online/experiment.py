@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recsys_lessons.online.environment import as_policy, call_policy
+from recsys_lessons.online.policies import PolicyWrapper
+from recsys_lessons.online.policy import Slate
+from recsys_lessons.validation import check_positive_int, check_ratio
 
 __all__ = [
     "ABTestResult",
@@ -124,11 +126,20 @@ def ab_test(control, treatment, alpha: float = 0.05) -> ABTestResult:
         test per row at once (vectorized simulations).
     alpha : float
         ``1 - alpha`` is the confidence level.
+
+    Examples
+    --------
+    >>> result = ab_test([0.0, 1.0, 2.0, 1.0], [1.0, 2.0, 3.0, 2.0])
+    >>> result.difference, result.relative_lift, result.n_control
+    (1.0, 1.0, 4)
+    >>> round(result.std_error, 4), round(result.df, 1), result.significant
+    (0.5774, 6.0, False)
+    >>> round(result.ci_low, 3), round(result.ci_high, 3)
+    (-0.413, 2.413)
     """
     control = _check_metric(control, "control")
     treatment = _check_metric(treatment, "treatment")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie strictly between 0 and 1; got {alpha}.")
+    alpha = check_ratio(alpha, "alpha")
     if control.shape[:-1] != treatment.shape[:-1]:
         raise ValueError(
             f"batched arms need the same number of rows; got {control.shape} and {treatment.shape}."
@@ -171,8 +182,8 @@ def sample_size(
     mde = np.asarray(minimum_detectable_effect, dtype=np.float64)
     if (std <= 0).any() or (mde == 0).any():
         raise ValueError("std must be positive and minimum_detectable_effect non-zero.")
-    if not (0 < alpha < 1 and 0 < power < 1):
-        raise ValueError(f"alpha and power must lie in (0, 1); got {alpha} and {power}.")
+    check_ratio(alpha, "alpha")
+    check_ratio(power, "power")
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     n = np.ceil(2 * z**2 * std**2 / mde**2).astype(np.int64)
     return int(n) if n.ndim == 0 else n
@@ -291,50 +302,44 @@ def interleaving_preference(teams, clicks, users=None):
     return np.sign(per_user).rename("preference").rename_axis("user")
 
 
-class InterleavingPolicy:
+class InterleavingPolicy(PolicyWrapper):
     """A policy for :class:`~recsys_lessons.online.environment.OnlineEnvironment` that shows the
     team-draft interleaving of two policies' slates and remembers who contributed what.
 
     :attr:`teams` is a frame (``day``, ``user``, ``position``, ``team``) to merge with the
-    impression log on ``day, user, position``.
+    impression log on ``day, user, position``. The interleaved slate depends on random
+    coin flips and reports no propensities (``None``).
+
+    Parameters
+    ----------
+    policy_a, policy_b : policy, Recommender or function
+        See :func:`~recsys_lessons.online.policies.as_policy`; the same object may be
+        passed twice (its hooks are called once).
+    seed : int
+        Seeds the coin flips of the team draft.
     """
 
     def __init__(self, policy_a, policy_b, seed: int = 0) -> None:
-        self.policy_a = as_policy(policy_a)
-        self.policy_b = as_policy(policy_b)
+        super().__init__(policy_a, policy_b)
+        self.policy_a, self.policy_b = self.policies
         self.seed = seed
         self._rng = np.random.default_rng(seed)
-        self._day = 0
         self._records: list[pd.DataFrame] = []
 
-    def begin_day(self, context) -> None:
-        self._day = context.day
-        for policy in {id(p): p for p in (self.policy_a, self.policy_b)}.values():
-            if hasattr(policy, "begin_day"):
-                policy.begin_day(context)
-
-    def update(self, log, day) -> None:
-        for policy in {id(p): p for p in (self.policy_a, self.policy_b)}.values():
-            if hasattr(policy, "update"):
-                policy.update(log, day)
-
-    def recommend(self, users, k: int):
-        lists = []
-        for policy in (self.policy_a, self.policy_b):
-            answer = call_policy(policy, users, k)
-            lists.append(np.asarray(answer[0] if isinstance(answer, tuple) else answer))
+    def make_slate(self, users, k):
+        lists = [policy.recommend(users, k).items for policy in (self.policy_a, self.policy_b)]
         items, teams = team_draft_interleave(lists[0], lists[1], k, seed=self._rng)
         self._records.append(
             pd.DataFrame(
                 {
-                    "day": self._day,
+                    "day": 0 if self.context is None else self.context.day,
                     "user": np.repeat(users, k),
                     "position": np.tile(np.arange(1, k + 1), len(users)),
                     "team": teams.ravel(),
                 }
             )
         )
-        return items
+        return Slate(items, propensities=None)  # random coins: not computed
 
     @property
     def teams(self) -> pd.DataFrame:
@@ -357,6 +362,8 @@ def ab_pick_rate(control, treatment, n_users: int, n_repetitions: int = 2000, se
     """
     control = _check_metric(control, "control")
     treatment = _check_metric(treatment, "treatment")
+    n_users = check_positive_int(n_users, "n_users", "users per simulated test")
+    n_repetitions = check_positive_int(n_repetitions, "n_repetitions", "simulated tests")
     rng = np.random.default_rng(seed)
     half = max(n_users // 2, 1)
     mean_c = control[rng.integers(0, len(control), (n_repetitions, half))].mean(axis=1)
@@ -372,6 +379,8 @@ def interleaving_pick_rate(preferences, n_users: int, n_repetitions: int = 2000,
     preferences = np.asarray(preferences, dtype=np.float64)
     if preferences.ndim != 1 or not np.isin(preferences, (-1, 0, 1)).all():
         raise ValueError("preferences must be a 1-D array of -1, 0 and +1 (one per user).")
+    n_users = check_positive_int(n_users, "n_users", "users per simulated experiment")
+    n_repetitions = check_positive_int(n_repetitions, "n_repetitions", "simulated experiments")
     rng = np.random.default_rng(seed)
     total = preferences[rng.integers(0, len(preferences), (n_repetitions, n_users))].sum(axis=1)
     return float(((total > 0) + 0.5 * (total == 0)).mean())
@@ -392,6 +401,7 @@ def users_to_pick_winner(mean, std, probability: float = 0.95) -> int:
     """
     if mean == 0 or std <= 0:
         raise ValueError("mean must be non-zero (a winner must exist) and std positive.")
+    probability = check_ratio(probability, "probability")
     return int(np.ceil((stats.norm.ppf(probability) * std / mean) ** 2))
 
 
@@ -422,9 +432,11 @@ def _check_rankings(ranking_a, ranking_b, k):
         )
     if not np.issubdtype(a.dtype, np.integer) or not np.issubdtype(b.dtype, np.integer):
         raise ValueError("rankings must hold integer item indices.")
-    if not 1 <= k <= min(a.shape[1], b.shape[1]):
+    shortest = min(a.shape[1], b.shape[1])
+    k = check_positive_int(k, "k", "the length of the interleaved list")
+    if k > shortest:
         raise ValueError(
-            f"k must lie in 1..{min(a.shape[1], b.shape[1])} (each ranking needs at least k items); got {k}."
+            f"k must lie in 1..{shortest} (each ranking needs at least k items); got {k}."
         )
     for ranking in (a, b):
         ordered = np.sort(ranking, axis=1)

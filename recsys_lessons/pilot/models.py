@@ -158,7 +158,9 @@ REGISTRY: list[ModelSpec] = [
         lambda p, c: ItemKNN(binarize=True, **p),
         {"neighbors": [100, 50, 200], "shrink": [0.0, 10.0]},
     ),
-    ModelSpec("ease", "04", lambda p, c: EASE(**p), {"l2": [500.0, 100.0, 2000.0]}, _ease_skip),
+    ModelSpec(
+        "ease", "04", lambda p, c: EASE(**p), {"regularization": [500.0, 100.0, 2000.0]}, _ease_skip
+    ),
     ModelSpec(
         "als",
         "04",

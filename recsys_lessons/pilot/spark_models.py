@@ -19,14 +19,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_lessons import scale
+from recsys_lessons.models.base import Estimator
 from recsys_lessons.pilot.models import REGISTRY, ModelSpec
 
 #: Reason written in the report for every row the Spark engine does not run.
 NOT_ON_SPARK = "not available on the spark engine (only popularity and als run on Spark)."
 
 
-class _SparkRanker:
-    """Shared fit bookkeeping and the collect of a Spark top-k into ``(items, scores)``."""
+class _SparkRanker(Estimator):
+    """Shared fit bookkeeping and the collect of a Spark top-k into ``(items, scores)``.
+
+    ``get_params``/``set_params`` and ``sklearn.base.clone`` work as for every course model.
+    """
 
     def fit(self, X):
         X = sp.coo_matrix(X)

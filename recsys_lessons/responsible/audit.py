@@ -33,8 +33,17 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons import metrics
-from recsys_lessons.evaluation.stats import bootstrap_interval
-from recsys_lessons.metrics import _top_k
+from recsys_lessons.evaluation.stats import (
+    Interval,
+    bootstrap_interval,
+    unpaired_bootstrap_interval,
+)
+from recsys_lessons.validation import (
+    check_interaction_pattern,
+    check_item_popularity,
+    check_ranked_lists,
+    check_ratio,
+)
 
 __all__ = [
     "MAINSTREAM_GROUPS",
@@ -46,6 +55,7 @@ __all__ = [
     "group_gap",
     "head_items",
     "homogenization",
+    "item_genre_shares",
     "long_tail_exposure",
     "mainstream_groups",
     "plot_report",
@@ -77,9 +87,8 @@ def head_items(item_popularity, head_share: float = 0.2) -> np.ndarray:
     head_share : float in (0, 1)
         Share of the catalogue that counts as head.
     """
-    popularity = metrics._item_popularity(item_popularity)
-    if not 0 < head_share < 1:
-        raise ValueError(f"head_share must lie strictly between 0 and 1; got {head_share!r}.")
+    popularity = check_item_popularity(item_popularity)
+    check_ratio(head_share, "head_share")
     n_head = int(np.ceil(head_share * popularity.size))
     order = np.argsort(-popularity, kind="stable")
     head = np.zeros(popularity.size, dtype=bool)
@@ -99,7 +108,7 @@ def average_percentage_long_tail(recommended, head, k: int = 10, per_user: bool 
         Short-head mask, e.g. from :func:`head_items`.
     """
     head = _mask(head, "head")
-    top = _top_k(recommended, k, n_items=head.size)
+    top = check_ranked_lists(recommended, k, n_items=head.size)
     per_list = (~head[top]).mean(axis=1)
     return per_list if per_user else float(per_list.mean())
 
@@ -117,7 +126,7 @@ def long_tail_exposure(recommended, head, k: int = 10) -> float:
     one at rank 1.
     """
     head = _mask(head, "head")
-    top = _top_k(recommended, k, n_items=head.size)
+    top = check_ranked_lists(recommended, k, n_items=head.size)
     attention = position_attention(k)
     return float(((~head[top]) @ attention).sum() / (attention.sum() * top.shape[0]))
 
@@ -134,7 +143,7 @@ def mainstream_groups(histories, head, shares=(0.2, 0.2)) -> np.ndarray:
     -------
     ndarray of str, shape (n_users,)
     """
-    history = _pattern(histories, "histories")
+    history = check_interaction_pattern(histories, "histories")
     head = _mask(head, "head", history.shape[1])
     low, high = shares
     if low <= 0 or high <= 0 or low + high >= 1:
@@ -164,8 +173,8 @@ def popularity_lift(recommended, histories, item_popularity, k: int = 10, per_us
     A lift of 1.5 means the list is 2.5 times as popular as the user's own taste. Returns
     the mean lift, or per user.
     """
-    popularity = metrics._item_popularity(item_popularity)
-    history = _pattern(histories, "histories", n_items=popularity.size)
+    popularity = check_item_popularity(item_popularity)
+    history = check_interaction_pattern(histories, "histories", n_items=popularity.size)
     profile = _row_means(history, popularity)
     listed = metrics.average_recommendation_popularity(recommended, popularity, k=k, per_user=True)
     if listed.size != profile.size:
@@ -184,8 +193,8 @@ def popularity_miscalibration(recommended, histories, head, k: int = 10, per_use
     Fairness", 2020, use the same measure).
     """
     head = _mask(head, "head")
-    history = _pattern(histories, "histories", n_items=head.size)
-    top = _top_k(recommended, k, n_items=head.size)
+    history = check_interaction_pattern(histories, "histories", n_items=head.size)
+    top = check_ranked_lists(recommended, k, n_items=head.size)
     if top.shape[0] != history.shape[0]:
         raise ValueError(_user_mismatch(top.shape[0], history.shape[0]))
     p_head = _row_means(history, head.astype(np.float64))
@@ -207,12 +216,13 @@ def group_gap(
 ) -> pd.DataFrame:
     """Mean of a per-user metric in every user group, with bootstrap intervals and the gap.
 
-    Each group's interval is :func:`recsys_lessons.evaluation.stats.bootstrap_interval` of its users'
-    values. The ``gap`` column is ``group mean - mean of the best group`` (0 for the best
-    group, negative for the others), and ``gap_low`` / ``gap_high`` its interval from a
-    stratified bootstrap: both groups' users are resampled independently, as they are
-    different people. Users whose value is NaN (no relevant test item) are left out, as in
-    :mod:`recsys_lessons.metrics`.
+    Each group's interval is :func:`recsys_lessons.evaluation.stats.bootstrap_interval` of its
+    users' values. The ``gap`` column is ``group mean - mean of the best group`` (0 for the
+    best group, negative for the others), and ``gap_low`` / ``gap_high`` its interval from
+    :func:`recsys_lessons.evaluation.stats.unpaired_bootstrap_interval`: both groups' users are
+    resampled independently, as they are different people. The best group's gap is 0 by
+    definition, so its interval is exactly ``[0, 0]``. Users whose value is NaN (no relevant
+    test item) are left out, as in :mod:`recsys_lessons.metrics`.
 
     Parameters
     ----------
@@ -250,20 +260,18 @@ def group_gap(
         interval = bootstrap_interval(group, n_resamples, confidence, seed)
         rows.append((name, group.size, interval.estimate, interval.low, interval.high))
     table = pd.DataFrame(rows, columns=["group", "n_users", "mean", "low", "high"])
-    best = members[table.loc[table["mean"].idxmax(), "group"]]
-    rng = np.random.default_rng(seed)
-    best_means = _bootstrap_means(best, n_resamples, rng)
+    best_name = table.loc[table["mean"].idxmax(), "group"]
     gaps = []
-    for group in members.values():
-        differences = _bootstrap_means(group, n_resamples, rng) - best_means
-        tail = (1 - confidence) / 2
-        gaps.append((group.mean() - best.mean(), *np.quantile(differences, [tail, 1 - tail])))
+    for name, group in members.items():
+        if name == best_name:
+            gap = Interval(0.0, 0.0, 0.0, confidence)
+        else:
+            gap = unpaired_bootstrap_interval(
+                group, members[best_name], n_resamples, confidence, seed
+            )
+        gaps.append((gap.estimate, gap.low, gap.high))
     table[["gap", "gap_low", "gap_high"]] = gaps
     return table
-
-
-def _bootstrap_means(values, n_resamples, rng):
-    return values[rng.integers(0, values.size, size=(n_resamples, values.size))].mean(axis=1)
 
 
 # --------------------------------------------------------------------------------------
@@ -300,13 +308,13 @@ def exposure_by_group(recommended, item_groups, relevant=None, k: int = 10) -> p
     labels = np.asarray(item_groups)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError("item_groups must be a 1-D array with one label per item.")
-    top = _top_k(recommended, k, n_items=labels.size)
+    top = check_ranked_lists(recommended, k, n_items=labels.size)
     names, codes = np.unique(labels, return_inverse=True)
     attention = np.broadcast_to(position_attention(k), top.shape)
     table = pd.DataFrame({"group": names, "n_items": np.bincount(codes, minlength=names.size)})
     table["catalogue_share"] = table["n_items"] / labels.size
     if relevant is not None:
-        pattern = _pattern(relevant, "relevant", n_items=labels.size)
+        pattern = check_interaction_pattern(relevant, "relevant", n_items=labels.size)
         if pattern.nnz == 0:
             raise ValueError("relevant holds no items; pass the held-out interactions.")
         counts = np.bincount(codes[pattern.indices], minlength=names.size)
@@ -321,6 +329,20 @@ def exposure_by_group(recommended, item_groups, relevant=None, k: int = 10) -> p
 # --------------------------------------------------------------------------------------
 # Calibration (Steck 2018)
 # --------------------------------------------------------------------------------------
+
+
+def item_genre_shares(item_genres) -> np.ndarray:
+    """``p(g|i)``: each item's genres as a row summing to 1 (all-zero rows stay zero).
+
+    ``p(g|i) = 1 / |genres(i)|`` for each genre ``g`` of item ``i``, else 0: the building
+    block of :func:`genre_distribution` and of calibrated re-ranking.
+    """
+    genres = item_genres.toarray() if sp.issparse(item_genres) else np.asarray(item_genres)
+    if genres.ndim != 2 or not np.isfinite(genres.astype(np.float64)).all():
+        raise ValueError("item_genres must be a finite 2-D items x genres 0/1 matrix.")
+    genres = (genres != 0).astype(np.float64)
+    counts = genres.sum(axis=1, keepdims=True)
+    return np.divide(genres, counts, out=np.zeros_like(genres), where=counts > 0)
 
 
 def genre_distribution(item_sets, item_genres) -> np.ndarray:
@@ -341,12 +363,14 @@ def genre_distribution(item_sets, item_genres) -> np.ndarray:
     -------
     ndarray, shape (n_users, n_genres); each row sums to 1.
     """
-    per_item = _genre_rows(item_genres)
+    per_item = item_genre_shares(item_genres)
     if sp.issparse(item_sets) or hasattr(item_sets, "X"):
-        membership = _pattern(item_sets, "histories", n_items=per_item.shape[0])
+        membership = check_interaction_pattern(item_sets, "histories", n_items=per_item.shape[0])
     else:
         lists = np.asarray(item_sets)
-        top = _top_k(lists, lists.shape[1] if lists.ndim == 2 else 0, n_items=per_item.shape[0])
+        top = check_ranked_lists(
+            lists, lists.shape[1] if lists.ndim == 2 else 0, n_items=per_item.shape[0]
+        )
         n_users, width = top.shape
         membership = sp.csr_matrix(
             (np.ones(top.size), top.ravel(), np.arange(0, top.size + 1, width)),
@@ -386,9 +410,8 @@ def calibration_kl(recommended, histories, item_genres, alpha: float = 0.01, k: 
     ndarray, shape (n_users,)
         One value per user (take ``.mean()`` for the model's miscalibration).
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1 (Steck uses 0.01); got {alpha}.")
-    top = _top_k(recommended, k)
+    check_ratio(alpha, "alpha (Steck uses 0.01)")
+    top = check_ranked_lists(recommended, k)
     p = genre_distribution(histories, item_genres)
     q = genre_distribution(top, item_genres)
     if p.shape != q.shape:
@@ -411,7 +434,7 @@ def homogenization(recommended, k: int = 10) -> float:
     exactly without forming pairs: an item shown to ``c`` users is shared by ``c (c - 1) / 2``
     pairs, so ``H = sum_i c_i (c_i - 1) / 2 / (k * n (n - 1) / 2)``.
     """
-    top = _top_k(recommended, k)
+    top = check_ranked_lists(recommended, k)
     n_users = top.shape[0]
     if n_users < 2:
         raise ValueError("homogenization compares pairs of users; pass at least two lists.")
@@ -462,9 +485,32 @@ def audit_report(
         ``aplt``, ``long_tail_exposure``, ``coverage``, ``gini``, ``popularity_lift``,
         ``popularity_miscalibration``, ``calibration_kl``, ``ndcg_gap`` (per group, gap to
         the best group) and ``exposure_share`` (per item group).
+
+    Examples
+    --------
+    Twenty users, twelve items; popularity shows everyone the same five films:
+
+    >>> import scipy.sparse as sp
+    >>> rng = np.random.default_rng(0)
+    >>> watched = (rng.random((20, 12)) < 0.3) | (np.arange(12) == np.arange(20)[:, None] % 12)
+    >>> liked = (rng.random((20, 12)) < 0.3) & ~watched
+    >>> train, test = sp.csr_matrix(watched), sp.csr_matrix(liked)
+    >>> popular = np.argsort(-train.getnnz(axis=0), kind="stable")[:5]
+    >>> shuffled = rng.permuted(np.tile(np.arange(12), (20, 1)), axis=1)[:, :5]
+    >>> lists = {"popularity": np.tile(popular, (20, 1)), "random": shuffled}
+    >>> report = audit_report(lists, train, test, k=5, n_resamples=200)
+    >>> overall = report.query("grouping == 'all'")
+    >>> overall.pivot(index="metric", columns="model", values="value").loc[
+    ...     ["coverage", "aplt", "gini"]
+    ... ].round(2)
+    model     popularity  random
+    metric
+    coverage        0.42    1.00
+    aplt            0.40    0.74
+    gini            0.58    0.19
     """
-    history = _pattern(train, "train")
-    relevant = _pattern(test, "test", n_items=history.shape[1])
+    history = check_interaction_pattern(train, "train")
+    relevant = check_interaction_pattern(test, "test", n_items=history.shape[1])
     if relevant.shape[0] != history.shape[0]:
         raise ValueError("train and test must have the same users (rows) in the same order.")
     popularity = history.getnnz(axis=0)
@@ -477,7 +523,7 @@ def audit_report(
         rows.append((model, metric, grouping, group, float(value), float(low), float(high)))
 
     for model, recommended in recommendations.items():
-        top = _top_k(recommended, k, n_items=history.shape[1])
+        top = check_ranked_lists(recommended, k, n_items=history.shape[1])
         if top.shape[0] != history.shape[0]:
             raise ValueError(f"{model}: " + _user_mismatch(top.shape[0], history.shape[0]))
         ndcg = metrics.ndcg_at_k(top, relevant, k=k, per_user=True)
@@ -520,26 +566,6 @@ def audit_report(
 # --------------------------------------------------------------------------------------
 
 
-def _pattern(matrix, name, n_items=None) -> sp.csr_matrix:
-    """A user x item matrix as a binary CSR pattern (stored entries = 1)."""
-    if hasattr(matrix, "X") and sp.issparse(matrix.X):
-        matrix = matrix.X
-    if not sp.issparse(matrix):
-        raise ValueError(
-            f"{name} must be a sparse users x items matrix (e.g. InteractionMatrix.X); got "
-            f"{type(matrix).__name__}."
-        )
-    pattern = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
-    pattern.sum_duplicates()
-    pattern.data[:] = 1.0
-    if n_items is not None and pattern.shape[1] != n_items:
-        raise ValueError(
-            f"{name} has {pattern.shape[1]} item columns but the catalogue has {n_items} items; "
-            "build every matrix with the same item index."
-        )
-    return pattern
-
-
 def _mask(values, name, n_items=None) -> np.ndarray:
     mask = np.asarray(values)
     if mask.dtype != bool or mask.ndim != 1:
@@ -547,16 +573,6 @@ def _mask(values, name, n_items=None) -> np.ndarray:
     if n_items is not None and mask.size != n_items:
         raise ValueError(f"{name} has {mask.size} entries but there are {n_items} items.")
     return mask
-
-
-def _genre_rows(item_genres) -> np.ndarray:
-    """``p(g|i)``: each item's genres as a row summing to 1 (all-zero rows stay zero)."""
-    genres = item_genres.toarray() if sp.issparse(item_genres) else np.asarray(item_genres)
-    if genres.ndim != 2 or not np.isfinite(genres.astype(np.float64)).all():
-        raise ValueError("item_genres must be a finite 2-D items x genres 0/1 matrix.")
-    genres = (genres != 0).astype(np.float64)
-    counts = genres.sum(axis=1, keepdims=True)
-    return np.divide(genres, counts, out=np.zeros_like(genres), where=counts > 0)
 
 
 def _row_means(pattern: sp.csr_matrix, values: np.ndarray) -> np.ndarray:

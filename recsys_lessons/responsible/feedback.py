@@ -27,60 +27,73 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.metrics import gini_index
-from recsys_lessons.online.environment import ModelPolicy
+from recsys_lessons.online.policies import ModelPolicy, PolicyWrapper
+from recsys_lessons.online.policy import Slate
 from recsys_lessons.responsible.audit import homogenization
 from recsys_lessons.responsible.mitigate import calibrated_rerank
 from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_positive_int, check_probability
 
 __all__ = ["CalibratedPolicy", "loop_metrics"]
 
 
-class CalibratedPolicy:
+class CalibratedPolicy(PolicyWrapper):
     """A course model served online with Steck's calibrated re-ranking of its candidates.
 
-    Fitted like :class:`~recsys_lessons.online.environment.ModelPolicy` (on the watch history before
-    each day); each visitor's ``n_candidates`` best unwatched released items are re-ranked by
-    :func:`~recsys_lessons.responsible.mitigate.calibrated_rerank` towards the genre mix of their
-    history. Visitors without history get the model's plain ranking.
+    Wraps a :class:`~recsys_lessons.online.policies.ModelPolicy` (a clone of the model,
+    fitted on the watch history before each day, refitted every ``retrain_every`` days);
+    each visitor's ``n_candidates`` best unwatched released items are re-ranked by
+    :func:`~recsys_lessons.responsible.mitigate.calibrated_rerank` towards the genre mix of
+    their history. Visitors without history get the model's plain ranking. Deterministic:
+    every propensity is 1.
+
+    Parameters
+    ----------
+    model : Recommender
+    item_genres : array-like, shape ``(n_items, n_genres)``
+        Genre indicator (or weight) of every world item.
+    lambda_ : float in [0, 1]
+        Trade-off of :func:`~recsys_lessons.responsible.mitigate.calibrated_rerank`
+        (0: the model's ranking).
+    n_candidates : int
+        Candidates re-ranked per user (at least the slate length ``k``).
+    retrain_every : int
+        Days between refits.
     """
 
     def __init__(
-        self, model, item_genres, lam: float = 0.5, n_candidates: int = 100, retrain_every: int = 1
+        self,
+        model,
+        item_genres,
+        lambda_: float = 0.5,
+        n_candidates: int = 100,
+        retrain_every: int = 1,
     ) -> None:
-        self.inner = ModelPolicy(model, retrain_every=retrain_every)
+        super().__init__(ModelPolicy(model, retrain_every=retrain_every))
+        self.inner = self.policies[0]
         self.item_genres = item_genres
-        self.lam = lam
-        self.n_candidates = n_candidates
-        self._context = None
+        self.lambda_ = check_probability(lambda_, "lambda_", meaning="0 keeps the model's ranking")
+        self.n_candidates = check_positive_int(n_candidates, "n_candidates", "items re-ranked")
 
-    def begin_day(self, context) -> None:
-        self._context = context
-        self.inner.begin_day(context)
-
-    def recommend(self, users, k: int):
-        if self._context is None:
-            raise ValueError("CalibratedPolicy needs begin_day(context); run it in an environment.")
-        users = np.asarray(users)
-        scores = np.array(self.inner.model.score(users), dtype=np.float64)
-        scores[:, ~self._context.available] = -np.inf
-        history = self._context.history[users]
-        rows, cols = history.nonzero()
-        scores[rows, cols] = -np.inf
-        items = top_k_indices(scores, k)
+    def make_slate(self, users, k):
+        scores = self.inner.masked_scores(users)
+        candidates = top_k_indices(scores, max(k, min(self.n_candidates, scores.shape[1])))
+        items = candidates[:, :k].copy()
+        history = self.current_context().history[users]
         has_history = history.getnnz(axis=1) > 0
         if has_history.any():
             items[has_history] = calibrated_rerank(
-                scores[has_history],
+                candidates[has_history],
+                np.take_along_axis(scores, candidates, axis=1)[has_history],
                 history[has_history],
                 self.item_genres,
-                lam=self.lam,
+                self.lambda_,
                 k=k,
-                n_candidates=self.n_candidates,
             )
-        return items
+        return Slate(items)
 
     def __repr__(self) -> str:
-        return f"CalibratedPolicy({self.inner.model!r}, lam={self.lam})"
+        return f"CalibratedPolicy({self.inner.model!r}, lambda_={self.lambda_})"
 
 
 def loop_metrics(log: pd.DataFrame, world, user_groups, pre_period=None) -> pd.DataFrame:

@@ -11,9 +11,15 @@ Two places to act on a biased recommender (lesson 10,
   popular items, so the model itself learns less popularity.
 
 Both re-rankers are greedy: ``k`` steps, each choosing, for all users at once, the candidate
-that most improves ``(1 - lam) * relevance + lam * objective``. Candidates are each user's
-``n_candidates`` best-scored items; their scores are min-max scaled to [0, 1] per user so
-that ``lam`` means the same trade-off for every model.
+that most improves ``(1 - lambda_) * relevance + lambda_ * objective``, so ``lambda_ = 0``
+keeps the candidates' order (Steck's convention). They take **ranked candidates**, the
+convention of every re-ranker of the course (:mod:`recsys_lessons.hybrid.rerank`): ``items``
+and ``scores`` of shape ``(n_users, n_candidates)``, best first, as
+``model.recommend(users, k=n_candidates)`` returns them; a candidate whose score is not
+finite (``-inf``: a seen item padding the list) is never shown. The scores are min-max
+scaled to [0, 1] per user so that ``lambda_`` means the same trade-off for every model.
+
+``alpha`` in this module is the smoothing of the calibrated list's genre mix, nothing else.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recsys_lessons.responsible.audit import _genre_rows, _pattern, genre_distribution
-from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.responsible.audit import genre_distribution, item_genre_shares
+from recsys_lessons.validation import check_interaction_pattern, check_k, check_number
 
 __all__ = [
     "calibrated_rerank",
@@ -33,36 +39,39 @@ __all__ = [
 
 
 def calibrated_rerank(
+    items,
     scores,
     histories,
     item_genres,
-    lam: float = 0.5,
+    lambda_: float = 0.5,
     k: int = 10,
-    n_candidates: int = 100,
     alpha: float = 0.01,
 ) -> np.ndarray:
-    """Steck's greedy calibrated re-ranking.
+    """Steck's greedy calibrated re-ranking of each user's ranked candidates.
 
     Builds each list item by item, adding the candidate ``i`` that maximises
 
-    ``(1 - lam) * sum over j in S + i of s(j)  -  lam * KL(p(.|u) || q~(.|u, S + i))``
+    ``(1 - lambda_) * sum over j in S + i of s(j)  -  lambda_ * KL(p(.|u) || q~(.|u, S + i))``
 
     where ``s`` is the scaled score, ``p`` the genre mix of the history, ``q`` that of the
     list ``S + i`` and ``q~ = (1 - alpha) q + alpha p`` (as in
-    :func:`recsys_lessons.responsible.audit.calibration_kl`). ``lam = 0`` keeps the model's ranking;
-    ``lam = 1`` only calibrates. Steck, "Calibrated Recommendations", RecSys 2018.
+    :func:`recsys_lessons.responsible.audit.calibration_kl`). ``lambda_ = 0`` keeps the
+    candidates' ranking; ``lambda_ = 1`` only calibrates. Steck, "Calibrated
+    Recommendations", RecSys 2018.
 
     Parameters
     ----------
-    scores : ndarray, shape (n_users, n_items)
-        Model scores; ``-inf`` for items that must not be shown (seen items).
+    items : ndarray of int, shape (n_users, n_candidates)
+        Each user's candidates, best first (e.g. ``model.recommend(users, k=100)[0]``).
+    scores : ndarray, same shape
+        Their model scores; ``-inf`` for candidates that must not be shown.
     histories : sparse matrix (n_users, n_items)
         The training interactions (the genre mix to match).
     item_genres : items x genres 0/1 matrix
-    lam : float in [0, 1]
+    lambda_ : float in [0, 1]
         Weight of calibration against relevance.
-    k, n_candidates : int
-        List length, and how many of the best-scored items are considered.
+    k : int
+        List length, at most ``n_candidates``.
     alpha : float in (0, 1)
         Smoothing of ``q``.
 
@@ -70,11 +79,11 @@ def calibrated_rerank(
     -------
     ndarray of int, shape (n_users, k)
     """
-    candidates, relevance, available = _candidates(scores, k, n_candidates, lam)
+    candidates, relevance, available = _candidates(items, scores, k, lambda_)
     p = genre_distribution(histories, item_genres)
     if p.shape[0] != candidates.shape[0]:
         raise ValueError("scores and histories must have the same users (rows) in the same order.")
-    genres = _genre_rows(item_genres)[candidates]  # users x candidates x genres
+    genres = item_genre_shares(item_genres)[candidates]  # users x candidates x genres
     users = np.arange(candidates.shape[0])
     chosen_mass = np.zeros_like(p)
     lists = np.empty((candidates.shape[0], k), dtype=np.int64)
@@ -84,7 +93,7 @@ def calibrated_rerank(
         smoothed = (1 - alpha) * q + alpha * p[:, None, :]
         log_smoothed = np.log(np.where(p[:, None, :] > 0, smoothed, 1.0))
         kl = (p[:, None, :] * (log_p[:, None, :] - log_smoothed)).sum(axis=2)
-        objective = np.where(available, (1 - lam) * relevance - lam * kl, -np.inf)
+        objective = np.where(available, (1 - lambda_) * relevance - lambda_ * kl, -np.inf)
         best = np.argmax(objective, axis=1)
         lists[:, step] = candidates[users, best]
         chosen_mass += genres[users, best]
@@ -103,7 +112,7 @@ def group_preference(histories, item_groups) -> tuple[np.ndarray, np.ndarray]:
         Rows sum to 1.
     """
     labels = np.asarray(item_groups)
-    history = _pattern(histories, "histories", n_items=labels.size)
+    history = check_interaction_pattern(histories, "histories", n_items=labels.size)
     names, codes = np.unique(labels, return_inverse=True)
     one_hot = sp.csr_matrix(
         (np.ones(labels.size), (np.arange(labels.size), codes)), shape=(labels.size, names.size)
@@ -116,18 +125,18 @@ def group_preference(histories, item_groups) -> tuple[np.ndarray, np.ndarray]:
 
 
 def xquad_rerank(
+    items,
     scores,
     item_groups,
     preference,
-    lam: float = 0.5,
+    lambda_: float = 0.5,
     k: int = 10,
-    n_candidates: int = 100,
 ) -> np.ndarray:
-    """Exposure-aware re-ranking for item groups (smooth xQuAD).
+    """Exposure-aware re-ranking of each user's ranked candidates for item groups (smooth xQuAD).
 
     Adds, step by step, the candidate ``i`` of group ``c(i)`` maximising
 
-    ``(1 - lam) * s(i) + lam * P(c(i) | u) * (1 - share of c(i) in the list so far)``
+    ``(1 - lambda_) * s(i) + lambda_ * P(c(i) | u) * (1 - share of c(i) in the list so far)``
 
     so a group the user likes but the list does not yet hold gets a bonus that fades as the
     group fills its part (Abdollahpouri, Burke, Mobasher, "Managing Popularity Bias in
@@ -136,24 +145,32 @@ def xquad_rerank(
 
     Parameters
     ----------
-    scores : ndarray, shape (n_users, n_items)
-        Model scores; ``-inf`` for items that must not be shown.
+    items : ndarray of int, shape (n_users, n_candidates)
+        Each user's candidates, best first (e.g. ``model.recommend(users, k=100)[0]``).
+    scores : ndarray, same shape
+        Their model scores; ``-inf`` for candidates that must not be shown.
     item_groups : array-like, shape (n_items,)
         Group label per item (e.g. ``np.where(head, "head", "tail")`` or the provider).
     preference : ndarray, shape (n_users, n_groups)
         ``P(c | u)`` over the sorted group labels, from :func:`group_preference` (personalized)
         or a fixed target such as ``[[0.5, 0.5]]`` broadcast to all users.
-    lam : float in [0, 1]
+    lambda_ : float in [0, 1]
+        Weight of group exposure against relevance; ``0`` keeps the candidates' ranking.
+    k : int
+        List length, at most ``n_candidates``.
 
     Returns
     -------
     ndarray of int, shape (n_users, k)
     """
-    candidates, relevance, available = _candidates(scores, k, n_candidates, lam)
+    candidates, relevance, available = _candidates(items, scores, k, lambda_)
     labels = np.asarray(item_groups)
     names, codes = np.unique(labels, return_inverse=True)
-    if codes.size != np.shape(scores)[1]:
-        raise ValueError("item_groups needs one label per item (column of scores).")
+    if codes.size <= candidates.max():
+        raise ValueError(
+            f"item_groups needs one label per item of the catalogue; it has {codes.size} but "
+            f"the candidates include item {candidates.max()}."
+        )
     preference = np.broadcast_to(
         np.asarray(preference, dtype=np.float64), (len(candidates), names.size)
     )
@@ -164,7 +181,7 @@ def xquad_rerank(
     for step in range(k):
         share = in_list / max(step, 1)
         bonus = np.take_along_axis(preference * (1 - share), candidate_groups, axis=1)
-        objective = np.where(available, (1 - lam) * relevance + lam * bonus, -np.inf)
+        objective = np.where(available, (1 - lambda_) * relevance + lambda_ * bonus, -np.inf)
         best = np.argmax(objective, axis=1)
         lists[:, step] = candidates[users, best]
         in_list[users, candidate_groups[users, best]] += 1
@@ -194,21 +211,21 @@ def inverse_popularity_weights(X, power: float = 0.5) -> sp.csr_matrix:
     return matrix
 
 
-def _candidates(scores, k, n_candidates, lam):
-    """The ``n_candidates`` best items per user, their scores scaled to [0, 1] (0 where not
-    finite) and a mask of the candidates that may be shown (finite score)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim != 2:
-        raise ValueError("scores must be a 2-D users x items array.")
-    if not 0 <= lam <= 1:
-        raise ValueError(f"lam must lie in [0, 1]; got {lam!r}.")
-    if not k <= n_candidates <= scores.shape[1]:
+def _candidates(items, scores, k, lambda_):
+    """The ranked candidates, their scores scaled to [0, 1] per user (0 where not finite) and
+    a mask of the candidates that may be shown (finite score)."""
+    candidates = np.asarray(items)
+    relevance = np.asarray(scores, dtype=np.float64)
+    if candidates.ndim != 2 or relevance.shape != candidates.shape:
         raise ValueError(
-            f"n_candidates must lie between k={k} and the number of items {scores.shape[1]}; "
-            f"got {n_candidates}."
+            f"items and scores must be 2-D users x candidates arrays of the same shape (as "
+            f"model.recommend(users, k=n_candidates) returns); got {candidates.shape} and "
+            f"{relevance.shape}."
         )
-    candidates = top_k_indices(scores, n_candidates)
-    relevance = np.take_along_axis(scores, candidates, axis=1)
+    if not np.issubdtype(candidates.dtype, np.integer) or candidates.min() < 0:
+        raise ValueError("items must hold item indices (integers >= 0).")
+    check_number(lambda_, "lambda_", low=0, high=1)
+    k = check_k(k, candidates.shape[1])
     finite = np.isfinite(relevance)
     if (finite.sum(axis=1) < k).any():
         raise ValueError(

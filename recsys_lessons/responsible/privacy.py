@@ -24,17 +24,20 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from recsys_lessons.validation import check_number, check_positive_int, check_seed
+
 __all__ = ["bound_contributions", "private_item_counts"]
 
 
-def bound_contributions(X, max_items: int, seed: int = 0) -> sp.csr_matrix:
+def bound_contributions(X, max_items: int, seed: int | None = 0) -> sp.csr_matrix:
     """Keep at most ``max_items`` uniformly chosen interactions per user (a 0/1 matrix).
 
     Users with fewer interactions keep them all. This bounds the L1 sensitivity of the item
-    counts to ``max_items``.
+    counts to ``max_items``, whichever items are kept, so the sampling seed need not be
+    secret (``None`` draws fresh randomness).
     """
-    if isinstance(max_items, bool) or not isinstance(max_items, (int, np.integer)) or max_items < 1:
-        raise ValueError(f"max_items must be a positive integer; got {max_items!r}.")
+    max_items = check_positive_int(max_items, "max_items", "the contribution bound per user")
+    seed = check_seed(seed, allow_none=True)
     matrix = sp.csr_matrix(X, copy=True)
     matrix.sum_duplicates()
     rng = np.random.default_rng(seed)
@@ -49,7 +52,9 @@ def bound_contributions(X, max_items: int, seed: int = 0) -> sp.csr_matrix:
     )
 
 
-def private_item_counts(X, epsilon: float, max_items: int = 50, seed: int = 0) -> np.ndarray:
+def private_item_counts(
+    X, epsilon: float, max_items: int = 50, seed: int | None = None
+) -> np.ndarray:
     """Item interaction counts released with user-level ``epsilon``-differential privacy.
 
     ``released_i = count_i(bounded X) + Laplace(0, max_items / epsilon)``
@@ -57,6 +62,12 @@ def private_item_counts(X, epsilon: float, max_items: int = 50, seed: int = 0) -
     where the counts come from :func:`bound_contributions` (each user at most ``max_items``
     items). The released values can be negative or fractional: rank by them, do not read
     them as exact counts.
+
+    The noise must be fresh randomness, which is the default (``seed=None``). Whoever knows
+    a fixed seed can draw the same noise and subtract it, recovering the exact counts; and
+    two releases of the same data at different epsilon with one seed reuse the same draws
+    (scaled differently), so their difference reveals the true counts too. Pass a seed only
+    in tests and lessons, where a reproducible table is the point.
 
     Parameters
     ----------
@@ -66,12 +77,14 @@ def private_item_counts(X, epsilon: float, max_items: int = 50, seed: int = 0) -
         Privacy budget (0.1 strong, 1 moderate, 10 weak).
     max_items : int
         Contribution bound ``m`` per user (the sensitivity).
-    seed : int
-        Seed of the sampling and of the noise.
+    seed : int or None
+        ``None`` (default): fresh randomness, the only private choice. A whole number fixes
+        the sampling and the noise, for tests and lessons only.
     """
-    if not (isinstance(epsilon, (int, float, np.number)) and 0 < epsilon < np.inf):
-        raise ValueError(f"epsilon must be a positive number such as 1.0; got {epsilon!r}.")
+    check_number(epsilon, "epsilon (the privacy budget, e.g. 1.0)", low=0, low_open=True)
+    seed = check_seed(seed, allow_none=True)
     bounded = bound_contributions(X, max_items, seed=seed)
     counts = np.asarray(bounded.sum(axis=0)).ravel()
-    noise = np.random.default_rng([seed, 1]).laplace(0.0, max_items / epsilon, counts.size)
+    noise_rng = np.random.default_rng(None if seed is None else [seed, 1])
+    noise = noise_rng.laplace(0.0, max_items / epsilon, counts.size)
     return counts + noise

@@ -33,6 +33,9 @@ import numpy as np
 import pandas as pd
 from annoy import AnnoyIndex
 
+from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_positive_int, is_integer
+
 METRICS = ("dot", "angular", "euclidean")
 
 
@@ -58,13 +61,12 @@ class _VectorIndex:
                 f"query vectors have {queries.shape[1]} dimensions but the index holds "
                 f"{self.dimension_}-dimensional vectors; use vectors from the same model."
             )
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer (results per query); got {k!r}.")
+        k = check_positive_int(k, "k", "results per query")
         if k > self.n_items_:
             raise ValueError(
                 f"k={k} is larger than the index ({self.n_items_} vectors); choose k <= {self.n_items_}."
             )
-        return queries, int(k)
+        return queries, k
 
     def _metadata(self) -> dict:
         return {
@@ -79,9 +81,10 @@ class _VectorIndex:
 class ExactIndex(_VectorIndex):
     """Brute-force top-k search: score every vector, keep the best ``k``.
 
-    Queries are scored in batches by one matrix product each, then ``np.argpartition``
-    picks the ``k`` best of every row in linear time and only those are sorted. This is
-    the baseline an approximate index must beat, so it is kept lean.
+    Queries are scored in batches by one matrix product each, then
+    :func:`recsys_lessons.top_k.top_k_indices` picks the ``k`` best of every row in linear
+    time (equal scores: the lower id first, as everywhere in the course). This is the
+    baseline an approximate index must beat, so it is kept lean.
 
     Parameters
     ----------
@@ -104,12 +107,7 @@ class ExactIndex(_VectorIndex):
         self.batch_size = batch_size
         self.dtype = dtype
         self._check_metric()
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+        check_positive_int(batch_size, "batch_size", "queries scored per matrix product")
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}.")
 
@@ -117,12 +115,13 @@ class ExactIndex(_VectorIndex):
         """Store the vectors (row ``j`` gets id ``j``); returns ``self``."""
         self.vectors_ = _as_vectors(vectors, "vectors").astype(self.dtype)
         self.n_items_, self.dimension_ = self.vectors_.shape
-        norms = np.linalg.norm(self.vectors_, axis=1)
+        # squared norms summed directly (not sqrt then squared), so equal distances tie exactly
+        self._squared_norms = np.einsum("ij,ij->i", self.vectors_, self.vectors_)
         if self.metric == "angular":
+            norms = np.sqrt(self._squared_norms)
             self._searched = self.vectors_ / np.where(norms > 0, norms, 1.0)[:, None]
         else:
             self._searched = self.vectors_
-        self._squared_norms = norms**2
         return self
 
     def query(self, vectors, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -140,9 +139,9 @@ class ExactIndex(_VectorIndex):
         scores = np.empty((len(queries), k))
         for start in range(0, len(queries), self.batch_size):
             batch_scores = self._scores(queries[start : start + self.batch_size])
-            top, top_scores = _best_k(batch_scores, k)
+            top = top_k_indices(batch_scores, k)
             ids[start : start + len(top)] = top
-            scores[start : start + len(top)] = top_scores
+            scores[start : start + len(top)] = np.take_along_axis(batch_scores, top, axis=1)
         if self.metric == "euclidean":
             scores = -np.sqrt(np.maximum(-scores, 0.0))
         return ids, scores
@@ -239,8 +238,7 @@ class ApproximateIndex(_VectorIndex):
         self.search_k = search_k
         self.seed = seed
         self._check_metric()
-        if isinstance(n_trees, bool) or not isinstance(n_trees, (int, np.integer)) or n_trees < 1:
-            raise ValueError(f"n_trees must be a positive integer; got {n_trees!r}.")
+        check_positive_int(n_trees, "n_trees", "trees in the forest")
         _check_search_k(search_k)
 
     def build(self, vectors) -> ApproximateIndex:
@@ -499,8 +497,7 @@ def _one_query_at_a_time(
     index, queries: np.ndarray, k: int, repeat: int
 ) -> tuple[np.ndarray, float]:
     """Ids found with one ``query`` call per query vector, and the best time of ``repeat`` passes."""
-    if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)) or repeat < 1:
-        raise ValueError(f"repeat must be a positive integer; got {repeat!r}.")
+    check_positive_int(repeat, "repeat", "timed passes")
     ids = np.empty((len(queries), k), dtype=np.int64)
 
     def one_pass():
@@ -514,19 +511,6 @@ def _seconds(function, *arguments) -> float:
     start = time.perf_counter()
     function(*arguments)
     return time.perf_counter() - start
-
-
-def _best_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Columns of the ``k`` largest scores of each row, best first, and those scores.
-
-    ``np.argpartition`` finds the ``k`` best in linear time; only they are sorted (by score,
-    then by lower column for equal scores).
-    """
-    n_columns = scores.shape[1]
-    best = np.argpartition(scores, n_columns - k, axis=1)[:, n_columns - k :]
-    best_scores = np.take_along_axis(scores, best, axis=1)
-    order = np.lexsort((best, -best_scores), axis=1)
-    return np.take_along_axis(best, order, axis=1), np.take_along_axis(best_scores, order, axis=1)
 
 
 def _as_vectors(vectors, name: str, allow_1d: bool = False) -> np.ndarray:
@@ -543,11 +527,7 @@ def _as_vectors(vectors, name: str, allow_1d: bool = False) -> np.ndarray:
 
 
 def _check_search_k(search_k) -> int:
-    if (
-        isinstance(search_k, bool)
-        or not isinstance(search_k, (int, np.integer))
-        or (search_k < 1 and search_k != -1)
-    ):
+    if not is_integer(search_k) or (search_k < 1 and search_k != -1):
         raise ValueError(
             f"search_k must be -1 (annoy's default) or a positive integer; got {search_k!r}."
         )

@@ -45,6 +45,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys_lessons.validation import check_ratio, is_integer
+
 #: Environment variable naming the Spark master; local mode on two cores by default.
 MASTER_VARIABLE = "RECSYS_LESSONS_SPARK_MASTER"
 DEFAULT_MASTER = "local[2]"
@@ -271,7 +273,7 @@ def stratified_split_spark(frame, by: str = "user", test_ratio: float = 0.25, se
     column = {"user": "user_id", "item": "item_id"}.get(by)
     if column is None:
         raise ValueError(f"by must be 'user' or 'item', not {by!r}.")
-    _check_ratio(test_ratio)
+    check_ratio(test_ratio, "test_ratio")
     if "row" not in frame.columns:
         raise ValueError(
             "the frame needs the `row` column that to_spark adds; build it with to_spark."
@@ -301,7 +303,7 @@ def temporal_split_spark(frame, test_ratio: float = 0.25):
     """
     from pyspark.sql import functions as F
 
-    _check_ratio(test_ratio)
+    check_ratio(test_ratio, "test_ratio")
     if "timestamp" not in frame.columns:
         raise ValueError(
             "a temporal split needs a `timestamp` column; build the frame with to_spark."
@@ -324,17 +326,6 @@ def _sides(marked, columns):
     train = marked.where(~F.col("in_test")).select(*columns)
     test = marked.where(F.col("in_test")).select(*columns)
     return train, test
-
-
-def _check_ratio(test_ratio) -> None:
-    if (
-        isinstance(test_ratio, bool)
-        or not isinstance(test_ratio, (int, float))
-        or not 0 < test_ratio < 1
-    ):
-        raise ValueError(
-            f"test_ratio must be a number strictly between 0 and 1, not {test_ratio!r}."
-        )
 
 
 # --------------------------------------------------------------------------------------
@@ -476,11 +467,7 @@ def capped_baskets(frame, max_items_per_user: int | None = None, seed: int = 42)
     baskets = frame.select("user", "item").distinct()
     if max_items_per_user is None:
         return baskets
-    if (
-        isinstance(max_items_per_user, bool)
-        or not isinstance(max_items_per_user, int)
-        or max_items_per_user < 2
-    ):
+    if not is_integer(max_items_per_user) or max_items_per_user < 2:
         raise ValueError(
             f"max_items_per_user must be a whole number >= 2 (or None for no cap), not "
             f"{max_items_per_user!r}."
@@ -572,9 +559,7 @@ def zipf_log(n_interactions: int, seed: int = 42, exponent: float = 1.0) -> pd.D
     accuracy (the simulated catalogue of :mod:`recsys_lessons.data.catalogue` is for that).
     Columns ``user_id``, ``item_id`` (0-based ints) and ``rating`` (1.0 per play).
     """
-    if isinstance(n_interactions, bool) or not isinstance(n_interactions, (int, np.integer)):
-        raise ValueError(f"n_interactions must be a whole number >= 1000, not {n_interactions!r}.")
-    if n_interactions < 1000:
+    if not is_integer(n_interactions) or n_interactions < 1000:
         raise ValueError(f"n_interactions must be a whole number >= 1000, not {n_interactions!r}.")
     rng = np.random.default_rng(seed)
     n_users, n_items = n_interactions // 100, max(1000, n_interactions // 200)

@@ -16,8 +16,11 @@ models learn from *sequences* and score a *history*, which may be one the model 
   items *of each history* (not of the training data) and ranks the rest, ties broken by the
   lower item index as everywhere in the course.
 
-Hyperparameters are constructor arguments, learned state ends in ``_``, bad input raises
-``ValueError``. :class:`MatrixModel` wraps any long-term model so it fits the same calls.
+Hyperparameters are constructor arguments with ``get_params``/``set_params`` and
+``sklearn.base.clone`` as for every model (:class:`~recsys_lessons.models.base.Estimator`),
+learned state ends in ``_``, bad input raises ``ValueError``. :class:`MatrixModel` wraps any
+long-term model so it fits the same calls; like every wrapper it fits a clone of the
+model it is given, never the caller's object.
 
 The models
 ----------
@@ -31,16 +34,16 @@ The models
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import clone
 
-from recsys_lessons.models.base import RECOMMEND_BATCH, Recommender
+from recsys_lessons.models.base import RECOMMEND_BATCH, Estimator
 from recsys_lessons.models.neighbors import similarity_matrix
 from recsys_lessons.sequences.next_item import Sequences, evaluate_next_item, next_item_split
 from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_is_fitted, check_k, check_number, check_positive_int
 
 __all__ = [
     "LastNItemKNN",
@@ -53,11 +56,8 @@ __all__ = [
 ]
 
 
-class SequentialRecommender:
+class SequentialRecommender(Estimator):
     """Base class: subclasses implement ``_fit(sequences)`` and ``_score(histories, rows)``."""
-
-    get_params = Recommender.get_params
-    __repr__ = Recommender.__repr__
 
     def fit(self, sequences: Sequences) -> SequentialRecommender:
         """Learn from time-ordered sequences (the ``history`` of a next-item split)."""
@@ -75,12 +75,7 @@ class SequentialRecommender:
     def recommend(self, histories: Sequences, k: int = 10, exclude_seen: bool = True, rows=None):
         """Top-``k`` next items per history, best first; see the module docstring."""
         rows = self._check_histories(histories, rows)
-        if (
-            isinstance(k, bool)
-            or not isinstance(k, numbers.Integral)
-            or not 1 <= k <= self.n_items_
-        ):
-            raise ValueError(f"k must be a whole number between 1 and {self.n_items_}; got {k!r}.")
+        k = check_k(k, self.n_items_)
         seen = histories.history_matrix() if exclude_seen else None
         items = np.empty((len(rows), k), dtype=np.int64)
         scores = np.empty((len(rows), k), dtype=np.float64)
@@ -95,10 +90,7 @@ class SequentialRecommender:
         return items, scores
 
     def _check_histories(self, histories, rows) -> np.ndarray:
-        if not hasattr(self, "n_items_"):
-            raise ValueError(
-                f"{type(self).__name__} is not fitted yet; call .fit(sequences) first."
-            )
+        check_is_fitted(self, "n_items_", "fit(sequences)")
         _check_sequences(histories, "histories")
         if histories.n_items != self.n_items_ or histories.n_users != self.n_users_:
             raise ValueError(
@@ -165,7 +157,7 @@ class MarkovChain(SequentialRecommender):
         self.within_sessions = within_sessions
 
     def _check_params(self) -> None:
-        _check_non_negative(self.smoothing, "smoothing")
+        check_number(self.smoothing, "smoothing", low=0)
 
     def _fit(self, sequences: Sequences) -> None:
         self.counts_ = transition_counts(sequences, self.within_sessions)
@@ -229,10 +221,9 @@ class LastNItemKNN(SequentialRecommender):
         self.shrink = shrink
 
     def _check_params(self) -> None:
-        _check_positive_int(self.n_last, "n_last")
-        if not _is_number(self.decay) or not 0 < self.decay <= 1:
-            raise ValueError(f"decay must lie in (0, 1]; got {self.decay!r}.")
-        _check_non_negative(self.shrink, "shrink")
+        check_positive_int(self.n_last, "n_last", "recent items that vote")
+        check_number(self.decay, "decay", low=0, high=1, low_open=True)
+        check_number(self.shrink, "shrink", low=0)
 
     def _fit(self, sequences: Sequences) -> None:
         self.similarity_ = similarity_matrix(
@@ -288,9 +279,8 @@ class SessionKNN(SequentialRecommender):
         self.decay = decay
 
     def _check_params(self) -> None:
-        _check_positive_int(self.neighbors, "neighbors")
-        if not _is_number(self.decay) or not 0 < self.decay <= 1:
-            raise ValueError(f"decay must lie in (0, 1]; got {self.decay!r}.")
+        check_positive_int(self.neighbors, "neighbors", "sessions that vote")
+        check_number(self.decay, "decay", low=0, high=1, low_open=True)
 
     def _fit(self, sequences: Sequences) -> None:
         self.sessions_ = sequences.session_matrix().astype(np.float64).tocsr()
@@ -346,19 +336,24 @@ def current_sessions(histories: Sequences, rows, decay: float = 1.0) -> sp.csr_m
 class MatrixModel(SequentialRecommender):
     """Any long-term model of lessons 01-04, called like a sequential one.
 
-    ``fit(sequences)`` fits ``model`` on ``sequences.matrix()`` (binary user x item);
-    ``score(histories, rows)`` returns ``model.score(histories.users[rows])``: the order of
-    events and any event after the fit are ignored.
+    ``fit(sequences)`` fits a clone of ``model`` on ``sequences.matrix()`` (binary user x
+    item), kept as ``model_``; ``score(histories, rows)`` returns
+    ``model_.score(histories.users[rows])``: the order of events and any event after the fit
+    are ignored.
+
+    Attributes
+    ----------
+    model_ : the fitted clone of ``model``
     """
 
     def __init__(self, model):
         self.model = model
 
     def _fit(self, sequences: Sequences) -> None:
-        self.model.fit(sequences.matrix())
+        self.model_ = clone(self.model).fit(sequences.matrix())
 
     def _score(self, histories, rows):
-        return self.model.score(histories.users[rows])
+        return self.model_.score(histories.users[rows])
 
 
 class ShortLongBlend(SequentialRecommender):
@@ -374,9 +369,18 @@ class ShortLongBlend(SequentialRecommender):
     Parameters
     ----------
     long_model : Recommender
-        A long-term model of lessons 01-04 (ALS, EASE, ...); fitted on ``sequences.matrix()``.
+        A long-term model of lessons 01-04 (ALS, EASE, ...); a clone is fitted on
+        ``sequences.matrix()``.
     short_model : SequentialRecommender
+        A clone is fitted on the sequences.
     weight : float in [0, 1]
+
+    Attributes
+    ----------
+    long_ : MatrixModel
+        The fitted clone of ``long_model``, called like a sequential model.
+    short_ : SequentialRecommender
+        The fitted clone of ``short_model``.
     """
 
     def __init__(self, long_model, short_model, weight: float = 0.5):
@@ -385,16 +389,15 @@ class ShortLongBlend(SequentialRecommender):
         self.weight = weight
 
     def _check_params(self) -> None:
-        if not _is_number(self.weight) or not 0 <= self.weight <= 1:
-            raise ValueError(f"weight must lie in [0, 1]; got {self.weight!r}.")
+        check_number(self.weight, "weight", low=0, high=1)
 
     def _fit(self, sequences: Sequences) -> None:
         self.long_ = MatrixModel(self.long_model).fit(sequences)
-        self.short_model.fit(sequences)
+        self.short_ = clone(self.short_model).fit(sequences)
 
     def _score(self, histories, rows):
         return self.mix(
-            self.short_model.score(histories, rows), self.long_.score(histories, rows), self.weight
+            self.short_.score(histories, rows), self.long_.score(histories, rows), self.weight
         )
 
     @staticmethod
@@ -424,11 +427,11 @@ def choose_blend_weight(
     history, targets, _ = next_item_split(sequences)
     blend.fit(history)
     rows = np.flatnonzero(targets >= 0)
-    short = blend.short_model.score(history, rows)
+    short = blend.short_.score(history, rows)
     long = blend.long_.score(history, rows)
     results = []
     for weight in weights:
-        fixed = _FixedScores(ShortLongBlend.mix(short, long, weight), rows, history)
+        fixed = _FixedScores(ShortLongBlend.mix(short, long, weight), rows).fit(history)
         table = evaluate_next_item(fixed, history, targets, k=k)
         results.append(table[f"{metric}@{k}"].mean())
     table = pd.DataFrame({"weight": weights, f"{metric}@{k}": results})
@@ -439,11 +442,12 @@ def choose_blend_weight(
 class _FixedScores(SequentialRecommender):
     """Precomputed scores for some rows, so a grid of weights reuses two model fits."""
 
-    def __init__(self, scores, rows, histories):
+    def __init__(self, scores, rows):
         self.scores = scores
         self.rows = rows
-        self.n_users_, self.n_items_ = histories.n_users, histories.n_items
-        self.position_ = pd.Series(np.arange(len(rows)), index=rows)
+
+    def _fit(self, sequences: Sequences) -> None:
+        self.position_ = pd.Series(np.arange(len(self.rows)), index=self.rows)
 
     def _score(self, histories, rows):
         return self.scores[self.position_.loc[rows].to_numpy()]
@@ -463,17 +467,3 @@ def _check_sequences(value, name: str) -> None:
         )
     if len(value.items) == 0:
         raise ValueError(f"{name} holds no events; a sequential model needs some.")
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_non_negative(value, name: str) -> None:
-    if not _is_number(value) or not value >= 0:
-        raise ValueError(f"{name} must be zero or positive; got {value!r}.")
-
-
-def _check_positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number; got {value!r}.")

@@ -27,7 +27,6 @@ this happens.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +34,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons import metrics
+from recsys_lessons.validation import check_interactions_frame, check_positive_int
 
 __all__ = [
     "Sequences",
@@ -135,7 +135,7 @@ class Sequences:
 
         Shape ``(n_sequences, n)``; sequences shorter than ``n`` are padded with -1.
         """
-        n = _check_positive_int(n, "n")
+        n = check_positive_int(n, "n")
         position = self.indptr[1:, None] - 1 - np.arange(n)[None, :]
         inside = position >= self.indptr[:-1, None]
         return np.where(inside, self.items[np.where(inside, position, 0)], -1)
@@ -194,13 +194,7 @@ def build_sequences(
     -------
     Sequences
     """
-    for column in ("user_id", "item_id", "timestamp"):
-        if column not in interactions.columns:
-            raise ValueError(
-                f"interactions need a {column!r} column; found {list(interactions.columns)}."
-            )
-    if len(interactions) == 0:
-        raise ValueError("interactions are empty: there is no sequence to build.")
+    check_interactions_frame(interactions, ("user_id", "item_id", "timestamp"))
     gap = pd.Timedelta(session_gap)
     if gap <= pd.Timedelta(0):
         raise ValueError(f"session_gap must be a positive duration such as '30min'; got {gap}.")
@@ -254,7 +248,7 @@ def next_item_split(sequences: Sequences, min_history: int = 1):
         "predict the next item within a session" case; False for a target that opens a new
         session and for sequences not evaluated).
     """
-    min_history = _check_positive_int(min_history, "min_history")
+    min_history = check_positive_int(min_history, "min_history")
     evaluated = sequences.lengths > min_history
     last = sequences.indptr[1:] - 1
     keep = np.ones(len(sequences.items), dtype=bool)
@@ -341,9 +335,3 @@ def _seconds(timestamps: pd.Series) -> np.ndarray:
         f"timestamp must be datetime64 or numeric seconds, not {timestamps.dtype}; "
         "convert it with pandas.to_datetime first."
     )
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number; got {value!r}.")
-    return int(value)
