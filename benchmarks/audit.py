@@ -62,7 +62,7 @@ MODELS = [
     ("ContentBased", {}),
     ("ItemKNN", {"neighbors": 50}),
     ("UserKNN", {"neighbors": 100}),
-    ("EASE", {"l2": 500.0}),
+    ("EASE", {"regularization": 500.0}),
     ("ALS", {"factors": 64, "iterations": 15, "seed": 42}),
     ("BPR", {"factors": 64, "iterations": 50, "seed": 42}),
 ]
