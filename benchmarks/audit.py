@@ -12,7 +12,7 @@ interval over the split seeds (:func:`recsys_lessons.evaluation.stats.seed_inter
 
 Trade-off sweeps re-rank EASE (calibrated re-ranking and xQuAD for the long tail at several
 lambdas; lesson 06's MMR over EASE's 100 best candidates with genre vectors, at
-``lambda_ = 1 - strength`` so that strength 0 is EASE's own list; inverse-popularity training
+``lambda_ = strength``, so that strength 0 is EASE's own list for every re-ranker; inverse-popularity training
 at several powers), each with nDCG@10, calibration KL, APLT, Gini and intra-list diversity. The feedback loops run lesson 10's
 three policies (closed loop, epsilon-greedy exploration, calibrated) for 30 days on a
 500 x 600 simulated world, one world and environment seed per run, and record per-day
@@ -156,8 +156,8 @@ def offline_run(dataset, seed, model_specs):
                     ),
                 ),
                 (
-                    "mmr_genres",  # lesson 06's MMR; lambda_ weighs relevance, so 1 - lam
-                    mmr_rerank(candidates, relevance, genres, k=K, lambda_=1 - lam),
+                    "mmr_genres",  # lesson 06's MMR over the same candidates
+                    mmr_rerank(candidates, relevance, genres, k=K, lambda_=lam),
                 ),
                 (
                     "xquad_long_tail",
@@ -291,7 +291,7 @@ def main(argv=None):
             "head": "audit.head_items(train popularity, head_share=0.2)",
             "intervals": "seed_interval (Student-t, 95%) over split seeds",
             "mmr_genres": "hybrid.mmr_rerank(EASE's top-100 candidates, their EASE scores, "
-                          "genre vectors, lambda_=1 - strength)",
+                          "genre vectors, lambda_=strength)",
             "loop": {"sizes": LOOP_SIZES, "days": LOOP_DAYS, "pre_period": "5% sample of the "
                      "world's interactions", "return_rate": 0.5, "seeds": list(range(n_seeds))},
         },

@@ -348,9 +348,12 @@ def test_mmr_by_hand():
     vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # items 0 and 1 identical
     items = np.array([[0, 1, 2]])
     relevance = np.array([[1.0, 0.9, 0.0]])
-    assert mmr_rerank(items, relevance, vectors, k=3, lambda_=1.0).tolist() == [[0, 1, 2]]
+    assert mmr_rerank(items, relevance, vectors, k=3, lambda_=0.0).tolist() == [[0, 1, 2]]
     # lambda 0.5: after item 0, item 1 gets 0.5*0.9 - 0.5*1 < item 2's 0.5*0 - 0.5*0
     assert mmr_rerank(items, relevance, vectors, k=3, lambda_=0.5).tolist() == [[0, 2, 1]]
+    # lambda_ weighs diversity: at 0.1 item 1 still wins (0.9*0.9 - 0.1*1 > 0), at 0.9 it loses
+    assert mmr_rerank(items, relevance, vectors, k=3, lambda_=0.1).tolist() == [[0, 1, 2]]
+    assert mmr_rerank(items, relevance, vectors, k=3, lambda_=0.9).tolist() == [[0, 2, 1]]
 
 
 def test_mmr_never_repeats_and_keeps_the_candidates():

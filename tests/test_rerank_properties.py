@@ -2,8 +2,8 @@
 
 Lesson 06's MMR and business rules and lesson 10's calibrated and xQuAD re-rankers all take
 ranked candidates ``(items, scores)`` as ``recommend`` returns them. Each must return ``k``
-distinct items drawn from each user's candidates, and at its no-diversity end of ``lambda_``
-(MMR at 1, calibrated and xQuAD at 0) give back the candidates' own order. The vector
+distinct items drawn from each user's candidates, and at ``lambda_ = 0`` (the course's one
+convention: the no-diversity end) give back the candidates' own order. The vector
 retriever of lesson 06 must rank like the one top-k of the course, ties included.
 """
 
@@ -51,13 +51,13 @@ def assert_k_distinct_candidates(lists, items, k):
 
 @settings(max_examples=80, deadline=None)
 @given(ranked_candidates(), st.floats(0.0, 1.0))
-def test_mmr_chooses_k_distinct_candidates_and_keeps_the_order_at_lambda_one(case, lambda_):
+def test_mmr_chooses_k_distinct_candidates_and_keeps_the_order_at_lambda_zero(case, lambda_):
     items, relevance, k, genres, _ = case
     assert_k_distinct_candidates(
         mmr_rerank(items, relevance, genres, k=k, lambda_=lambda_), items, k
     )
     np.testing.assert_array_equal(
-        mmr_rerank(items, relevance, genres, k=k, lambda_=1.0), items[:, :k]
+        mmr_rerank(items, relevance, genres, k=k, lambda_=0.0), items[:, :k]
     )
 
 

@@ -16,7 +16,7 @@ The learner writes three pieces of the hybrid pipeline:
 - q3, ``mmr(candidates, relevance, similarity, k, lambda_)``: Maximal Marginal Relevance
   for one user. ``candidates`` are item ids, ``relevance`` their scores (already on [0, 1]),
   ``similarity`` an items x items matrix. At each step take the candidate not yet chosen with
-  the largest ``lambda_ * relevance - (1 - lambda_) * max over chosen j of similarity[i, j]``
+  the largest ``(1 - lambda_) * relevance - lambda_ * max over chosen j of similarity[i, j]``
   (the maximum is 0 before anything is chosen; ties go to the earlier candidate), and return
   the ``k`` chosen ids in order as an integer array. This is
   :func:`recsys_lessons.hybrid.mmr_rerank` for one user with a given similarity.
@@ -265,9 +265,9 @@ def _mmr_generic(
         else:
             redundancy = np.zeros(len(candidates))
         if swapped:
-            value = (1 - lambda_) * relevance - lambda_ * redundancy
-        else:
             value = lambda_ * relevance - (1 - lambda_) * redundancy
+        else:
+            value = (1 - lambda_) * relevance - lambda_ * redundancy
         if exclude_chosen:
             value[chosen] = -INF
         chosen.append(int(np.argmax(value)))
@@ -310,14 +310,14 @@ q3 = FunctionQuestion(
     reference=_mmr,
     cases=[
         case(_CANDIDATES, _RELEVANCE, _SIMILARITY, 4, 0.5, note="lambda 0.5"),
-        case(_CANDIDATES, _RELEVANCE, _SIMILARITY, 3, 0.7, note="lambda 0.7, three picks"),
-        case(_CANDIDATES, _RELEVANCE, _SIMILARITY, 3, 0.9, note="relevance dominates"),
+        case(_CANDIDATES, _RELEVANCE, _SIMILARITY, 3, 0.3, note="lambda 0.3, three picks"),
+        case(_CANDIDATES, _RELEVANCE, _SIMILARITY, 3, 0.1, note="relevance dominates"),
         case(
             np.array([4, 2, 5, 0]),
             np.array([0.9, 1.0, 0.1, 0.8]),
             _SIMILARITY,
             4,
-            0.6,
+            0.4,
             note="candidates not in id order",
         ),
     ],
@@ -333,14 +333,15 @@ q3 = FunctionQuestion(
             _mmr_sum,
         ),
         Mistake(
-            "lambda_ weighs relevance, 1 - lambda_ the similarity penalty; yours are swapped "
-            "(lambda_ = 1 must give the plain relevance order).",
+            "lambda_ weighs the similarity penalty, 1 - lambda_ the relevance; yours are "
+            "swapped (lambda_ = 0 must give the plain relevance order, as for every re-ranker "
+            "of the course).",
             _mmr_swapped,
         ),
     ],
     hint=[
         "Keep a list `chosen` of positions in `candidates`. At each of the k steps compute "
-        "lambda_ * relevance - (1 - lambda_) * redundancy and take the argmax.",
+        "(1 - lambda_) * relevance - lambda_ * redundancy and take the argmax.",
         "redundancy[i] = similarity[candidates[i], candidates[chosen]].max() (0 while `chosen` is "
         "empty); before the argmax set value[chosen] = -np.inf so nothing is picked twice.",
     ],
@@ -352,7 +353,7 @@ def mmr(candidates, relevance, similarity, k, lambda_):
             redundancy = similarity[np.ix_(candidates, candidates[chosen])].max(axis=1)
         else:
             redundancy = np.zeros(len(candidates))
-        value = lambda_ * relevance - (1 - lambda_) * redundancy
+        value = (1 - lambda_) * relevance - lambda_ * redundancy
         value[chosen] = -np.inf
         chosen.append(int(np.argmax(value)))
     return candidates[chosen]

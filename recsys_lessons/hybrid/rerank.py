@@ -4,14 +4,18 @@ Every re-ranker of the course (here and in :mod:`recsys_lessons.responsible.miti
 **ranked candidates**: ``items``, an ``(n_users, n_candidates)`` array of item indices best
 first, and, when it weighs relevance, their ``scores`` of the same shape: exactly the pair
 ``model.recommend(users, k=n_candidates)`` returns, or a ranker's top candidates. The
-re-ranking trade-off is called ``lambda_`` everywhere; each function says which end keeps
-the candidates' order (here, MMR follows Carbonell & Goldstein: ``lambda_ = 1``).
+re-ranking trade-off is called ``lambda_`` everywhere and means the same everywhere: the
+weight of the re-ranker's own objective (diversity here, calibration or group exposure in
+``mitigate``) against relevance. ``lambda_ = 0`` keeps the candidates' order; larger values
+trade accuracy for the objective.
 
 - Maximal Marginal Relevance (Carbonell & Goldstein 1998) builds the list greedily; at each
   position it takes the candidate maximising
-  ``lambda * relevance(i) - (1 - lambda) * max over already chosen j of sim(i, j)``,
-  never an item already chosen. ``lambda = 1`` keeps the ranker's order; lower values trade
-  accuracy for diversity. Relevance is min-max normalized per user to [0, 1] so that it and
+  ``(1 - lambda_) * relevance(i) - lambda_ * max over already chosen j of sim(i, j)``,
+  never an item already chosen. ``lambda_ = 0`` keeps the ranker's order; larger values trade
+  accuracy for diversity. (Carbonell & Goldstein write the same rule with their
+  ``lambda = 1 - lambda_`` weighing relevance; the course counts every re-ranker's trade-off
+  from the ranker's order.) Relevance is min-max normalized per user to [0, 1] so that it and
   the cosine similarity live on comparable scales.
 - Business rules: pinned items first (a promoted title), then at most ``max_per_group``
   items of any one group (genre, provider) in the row.
@@ -42,7 +46,7 @@ def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5
     k : int
         Items to choose per user, at most ``n_candidates``.
     lambda_ : float in [0, 1]
-        Weight of relevance against novelty with respect to the chosen items; ``1`` keeps
+        Weight of novelty with respect to the chosen items against relevance; ``0`` keeps
         the candidates' order (when it is the order of ``relevance``).
 
     Returns
@@ -55,7 +59,7 @@ def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5
     >>> items = np.array([[0, 1, 2]])            # ranked candidates of one user
     >>> relevance = np.array([[1.0, 0.9, 0.1]])
     >>> vectors = np.array([[1, 0], [1, 0], [0, 1]])  # items 0 and 1 are alike
-    >>> mmr_rerank(items, relevance, vectors, k=2, lambda_=1.0).tolist()
+    >>> mmr_rerank(items, relevance, vectors, k=2, lambda_=0.0).tolist()
     [[0, 1]]
     >>> mmr_rerank(items, relevance, vectors, k=2, lambda_=0.5).tolist()
     [[0, 2]]
@@ -77,7 +81,7 @@ def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5
     available = np.ones(items.shape, dtype=bool)
     chosen = np.empty((len(items), k), dtype=items.dtype)
     for position in range(k):
-        value = lambda_ * relevance - (1 - lambda_) * closest
+        value = (1 - lambda_) * relevance - lambda_ * closest
         value = np.where(available, value, -np.inf)
         pick = np.argmax(value, axis=1)
         chosen[:, position] = items[rows, pick]
