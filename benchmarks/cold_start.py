@@ -7,7 +7,7 @@ Protocol, repeated for every split seed (mean and 95% interval over the seeds, t
 **Cold items.** :func:`~recsys_lessons.evaluation.split.cold_item_split` holds out 20% of the items with
 all their interactions (implicit feedback: 1.0 per rated pair). Each user with at least one
 held-out interaction gets a "new titles" shelf of 10 items ranked **among the cold items
-only** (:func:`~recsys_lessons.evaluation.harness.evaluate_cold_items`); nDCG@10. Metadata =
+only** (:func:`~recsys_lessons.evaluation.cold.evaluate_cold_items`); nDCG@10. Metadata =
 :func:`~recsys_lessons.coldstart.new_items.item_attributes` (genres, tags and provider where they
 exist, release-year band, "released N days before the last training event" band).
 Hyperparameters are tuned on a validation split carved from the warm (training) data only: a
@@ -22,7 +22,7 @@ refitted on the whole training part and scored on the test items.
 **Cold users.** :func:`~recsys_lessons.evaluation.split.cold_user_split` holds out 20% of the users;
 the rest trains. Each held-out user's first 15 events in time are what they could tell us
 (the "pool"); the events after them are the test, **the same for every method**, and every
-list ranks all items minus the pool (:func:`~recsys_lessons.evaluation.harness.evaluate_cold_users`);
+list ranks all items minus the pool (:func:`~recsys_lessons.evaluation.cold.evaluate_cold_users`);
 nDCG@10. ALS and EASE use their class defaults (tuned on MovieLens 100K in lesson 04).
 
 - ``Popularity`` and ``SegmentPopularity`` (ML-100K: age band x gender; synthetic: segment)

@@ -32,8 +32,8 @@ import pandas as pd
 from recsys_lessons import models
 from recsys_lessons.data import generate_catalogue, load_dataset
 from recsys_lessons.evaluation import bootstrap_interval, paired_bootstrap_interval, seed_interval
-from recsys_lessons.models import sequential
 from recsys_lessons.sequences import build_sequences, evaluate_next_item, next_item_split
+from recsys_lessons.sequences import models as sequential
 
 K = 10
 SEED = 42

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from recsys_lessons.retrieval.indexes import (
+from recsys_lessons.retrieval import (
     ApproximateIndex,
     ExactIndex,
     measure_recall,

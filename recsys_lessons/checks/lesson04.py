@@ -24,7 +24,7 @@ The learner writes the three small pieces behind a factorization model and its r
   approximate index found, ``mean over queries of |approx[:k] & exact[:k]| / k`` for two
   2-D arrays with one row per query (padding ids ``-1``, which annoy leaves when it finds
   too few items, are never in the exact list). With ``k`` equal to the number of columns
-  it is :func:`recsys_lessons.retrieval.indexes.retrieval_recall`.
+  it is :func:`recsys_lessons.retrieval.recall.retrieval_recall`.
 
 Lesson 04 (notebooks/04_matrix_factorization.ipynb) teaches all three; the exercise notebook
 runs the learner's functions on real data and compares them with the library. Each question

@@ -3,19 +3,22 @@
 | module | job |
 | --- | --- |
 | :mod:`~recsys_lessons.evaluation.split` | random, stratified, temporal and leave-last-out splits; cold-item and cold-user splits (05) |
-| :mod:`~recsys_lessons.evaluation.harness` | fit several models on one split and compare them in one table; cold-start evaluation (05) |
+| :mod:`~recsys_lessons.evaluation.harness` | fit several models on one split and compare them in one table |
+| :mod:`~recsys_lessons.evaluation.cold` | cold-start evaluation (05): new-titles shelves, new users, the warm-up curve |
 | :mod:`~recsys_lessons.evaluation.stats` | every interval of the course: bootstrap, paired and unpaired bootstrap, any estimator (off-policy, 09), over split seeds |
 """
 
-from recsys_lessons.evaluation.harness import (
-    ACCURACY_METRICS,
-    CATALOGUE_METRICS,
+from recsys_lessons.evaluation.cold import (
     COLD_START_METRICS,
-    DEFAULT_METRICS,
-    evaluate,
     evaluate_cold_items,
     evaluate_cold_users,
     warm_up_curve,
+)
+from recsys_lessons.evaluation.harness import (
+    ACCURACY_METRICS,
+    CATALOGUE_METRICS,
+    DEFAULT_METRICS,
+    evaluate,
 )
 from recsys_lessons.evaluation.split import (
     cold_item_split,

@@ -2,17 +2,12 @@
 
 | module | job |
 | --- | --- |
-| :mod:`~recsys_lessons.retrieval.indexes` | exact and approximate (annoy) nearest-neighbour indexes and their recall |
+| :mod:`~recsys_lessons.retrieval.indexes` | exact (numpy) and approximate (annoy) nearest-neighbour indexes, saved and loaded safely |
+| :mod:`~recsys_lessons.retrieval.recall` | recall@k of the approximate search against the exact one, and the speed of both |
 """
 
-from recsys_lessons.retrieval.indexes import (
-    METRICS,
-    ApproximateIndex,
-    ExactIndex,
-    measure_recall,
-    recall_speed_sweep,
-    retrieval_recall,
-)
+from recsys_lessons.retrieval.indexes import METRICS, ApproximateIndex, ExactIndex
+from recsys_lessons.retrieval.recall import measure_recall, recall_speed_sweep, retrieval_recall
 
 __all__ = [
     "ApproximateIndex",

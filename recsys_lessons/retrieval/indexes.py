@@ -7,8 +7,9 @@ part of the catalogue and usually finds almost the same top-k, far faster.
 
 - :class:`ExactIndex`: brute-force search in numpy (batched matrix products).
 - :class:`ApproximateIndex`: an ``annoy`` forest of random-projection trees.
-- :func:`measure_recall` / :func:`recall_speed_sweep`: recall@k of the approximate search
-  against the exact one and queries per second, over ``n_trees`` / ``search_k`` settings.
+
+How close the approximate search comes, and how much faster it is, is measured in
+:mod:`recsys_lessons.retrieval.recall`.
 
 Both indexes share one interface: ``build(vectors)``, ``query(vectors, k) -> (ids, scores)``
 for a batch of queries, ``save(path)`` and ``Index.load(path)``. ``ids`` are row positions in
@@ -25,12 +26,10 @@ explains batch (precomputed tables) vs real-time (ANN at request time) serving.
 from __future__ import annotations
 
 import json
-import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from annoy import AnnoyIndex
 
 from recsys_lessons.top_k import top_k_indices
@@ -55,7 +54,7 @@ class _VectorIndex:
 
     def _check_queries(self, vectors, k) -> tuple[np.ndarray, int]:
         self._check_built()
-        queries = _as_vectors(vectors, "query vectors", allow_1d=True)
+        queries = as_vectors(vectors, "query vectors", allow_1d=True)
         if queries.shape[1] != self.dimension_:
             raise ValueError(
                 f"query vectors have {queries.shape[1]} dimensions but the index holds "
@@ -113,7 +112,7 @@ class ExactIndex(_VectorIndex):
 
     def build(self, vectors) -> ExactIndex:
         """Store the vectors (row ``j`` gets id ``j``); returns ``self``."""
-        self.vectors_ = _as_vectors(vectors, "vectors").astype(self.dtype)
+        self.vectors_ = as_vectors(vectors, "vectors").astype(self.dtype)
         self.n_items_, self.dimension_ = self.vectors_.shape
         # squared norms summed directly (not sqrt then squared), so equal distances tie exactly
         self._squared_norms = np.einsum("ij,ij->i", self.vectors_, self.vectors_)
@@ -239,11 +238,11 @@ class ApproximateIndex(_VectorIndex):
         self.seed = seed
         self._check_metric()
         check_positive_int(n_trees, "n_trees", "trees in the forest")
-        _check_search_k(search_k)
+        check_search_k(search_k)
 
     def build(self, vectors) -> ApproximateIndex:
         """Add every vector (row ``j`` gets id ``j``) and build the forest; returns ``self``."""
-        vectors = _as_vectors(vectors, "vectors")
+        vectors = as_vectors(vectors, "vectors")
         self.n_items_, self.dimension_ = vectors.shape
         if self.metric == "dot":
             norms = np.linalg.norm(vectors, axis=1)
@@ -274,7 +273,7 @@ class ApproximateIndex(_VectorIndex):
         searched = queries.tolist()
         if self.metric == "dot":  # the query's extra coordinate is 0
             searched = [query + [0.0] for query in searched]
-        search_k = _check_search_k(self.search_k)
+        search_k = check_search_k(self.search_k)
         ids = np.full((len(queries), k), -1, dtype=np.int64)
         distances = np.full((len(queries), k), np.nan)
         for row, query in enumerate(searched):
@@ -375,145 +374,8 @@ class ApproximateIndex(_VectorIndex):
         return index
 
 
-def retrieval_recall(approximate_ids: np.ndarray, exact_ids: np.ndarray) -> float:
-    """Mean share of the exact top-k found by the approximate search.
-
-    ``recall@k = mean over queries of |approx_top_k & exact_top_k| / k``; both arrays have
-    shape ``(n_queries, k)`` (padding ids ``-1`` never count as found).
-    """
-    approximate_ids, exact_ids = np.asarray(approximate_ids), np.asarray(exact_ids)
-    for name, ids in (("approximate_ids", approximate_ids), ("exact_ids", exact_ids)):
-        if ids.ndim != 2:
-            raise ValueError(
-                f"{name} must be a 2-D array of shape (n_queries, k); got shape {ids.shape}. "
-                "For a single query wrap its ids in a list: [ids] (or ids[None, :])."
-            )
-    if approximate_ids.shape != exact_ids.shape:
-        raise ValueError(
-            f"approximate and exact ids must have the same shape; got {approximate_ids.shape} and "
-            f"{exact_ids.shape}."
-        )
-    hits = (approximate_ids[:, :, None] == exact_ids[:, None, :]).any(axis=2) & (
-        approximate_ids >= 0
-    )
-    return float(hits.mean())
-
-
-def measure_recall(
-    approximate: ApproximateIndex, exact: ExactIndex, queries, k: int = 10, repeat: int = 1
-) -> dict:
-    """Recall@k of ``approximate`` against ``exact`` and the speed of both, in one run.
-
-    Speed is measured the way a real-time service sees it: one query per call, wall-clock
-    time over all queries (the best of ``repeat`` passes, to damp noise from other
-    processes), on whatever threads numpy and annoy use (limit BLAS threads with
-    ``threadpoolctl`` for a single-core comparison).
-
-    Returns
-    -------
-    dict
-        ``recall@k``, ``approx_qps`` and ``exact_qps`` (queries per second, one at a time),
-        ``speedup`` (= approx_qps / exact_qps) and ``search_k`` (the effective value).
-    """
-    queries = _as_vectors(queries, "queries")
-    exact_ids, exact_seconds = _one_query_at_a_time(exact, queries, k, repeat)
-    return _compare(approximate, queries, k, repeat, exact_ids, exact_seconds)
-
-
-def recall_speed_sweep(
-    vectors,
-    queries,
-    k: int = 10,
-    n_trees=(10, 50, 100),
-    search_k=(1000, 10000),
-    metric: str = "dot",
-    seed: int = 42,
-    repeat: int = 1,
-) -> pd.DataFrame:
-    """Recall@k and speed of annoy against exact search over a grid of settings.
-
-    Builds one :class:`ApproximateIndex` per ``n_trees`` value (timing the build) and
-    queries it with every ``search_k`` value (``-1`` = annoy's default); the exact search
-    runs once, in the same process, and every row's speed-up is relative to it (see
-    :func:`measure_recall`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (n_trees, search_k): ``n_trees``, ``search_k`` (effective),
-        ``recall@k``, ``approx_qps``, ``exact_qps``, ``speedup``, ``build_seconds``, plus
-        ``exact_batch_qps``, the exact search's throughput when all queries are scored in
-        batched matrix products (the batch-serving case).
-    """
-    vectors = _as_vectors(vectors, "vectors")
-    queries = _as_vectors(queries, "queries")
-    for value in search_k:  # before any index is built: fail fast, not after minutes
-        _check_search_k(value)
-    exact = ExactIndex(metric=metric).build(vectors)
-    exact_ids, exact_seconds = _one_query_at_a_time(exact, queries, k, repeat)
-    exact_batch_seconds = min(_seconds(exact.query, queries, k) for _ in range(repeat))
-    rows = []
-    for trees in n_trees:
-        start = time.perf_counter()
-        approximate = ApproximateIndex(n_trees=trees, metric=metric, seed=seed).build(vectors)
-        build_seconds = time.perf_counter() - start
-        for candidates in search_k:
-            approximate.search_k = candidates
-            result = _compare(approximate, queries, k, repeat, exact_ids, exact_seconds)
-            rows.append(
-                {
-                    "n_trees": trees,
-                    **result,
-                    "build_seconds": build_seconds,
-                    "exact_batch_qps": len(queries) / exact_batch_seconds,
-                }
-            )
-    columns = [
-        "n_trees",
-        "search_k",
-        f"recall@{k}",
-        "approx_qps",
-        "exact_qps",
-        "speedup",
-        "build_seconds",
-        "exact_batch_qps",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _compare(approximate, queries, k, repeat, exact_ids, exact_seconds) -> dict:
-    approximate_ids, approximate_seconds = _one_query_at_a_time(approximate, queries, k, repeat)
-    approx_qps, exact_qps = len(queries) / approximate_seconds, len(queries) / exact_seconds
-    return {
-        f"recall@{k}": retrieval_recall(approximate_ids, exact_ids),
-        "approx_qps": approx_qps,
-        "exact_qps": exact_qps,
-        "speedup": approx_qps / exact_qps,
-        "search_k": approximate.search_k if approximate.search_k != -1 else approximate.n_trees * k,
-    }
-
-
-def _one_query_at_a_time(
-    index, queries: np.ndarray, k: int, repeat: int
-) -> tuple[np.ndarray, float]:
-    """Ids found with one ``query`` call per query vector, and the best time of ``repeat`` passes."""
-    check_positive_int(repeat, "repeat", "timed passes")
-    ids = np.empty((len(queries), k), dtype=np.int64)
-
-    def one_pass():
-        for row in range(len(queries)):
-            ids[row] = index.query(queries[row : row + 1], k)[0][0]
-
-    return ids, min(_seconds(one_pass) for _ in range(repeat))
-
-
-def _seconds(function, *arguments) -> float:
-    start = time.perf_counter()
-    function(*arguments)
-    return time.perf_counter() - start
-
-
-def _as_vectors(vectors, name: str, allow_1d: bool = False) -> np.ndarray:
+def as_vectors(vectors, name: str, allow_1d: bool = False) -> np.ndarray:
+    """``vectors`` as a non-empty, finite 2-D float64 array (one vector per row), or ``ValueError``."""
     array = np.asarray(vectors, dtype=np.float64)
     if allow_1d and array.ndim == 1:
         array = array[None, :]
@@ -526,7 +388,8 @@ def _as_vectors(vectors, name: str, allow_1d: bool = False) -> np.ndarray:
     return array
 
 
-def _check_search_k(search_k) -> int:
+def check_search_k(search_k) -> int:
+    """annoy's ``search_k``: ``-1`` (its default, ``n_trees * k``) or a positive integer."""
     if not is_integer(search_k) or (search_k < 1 and search_k != -1):
         raise ValueError(
             f"search_k must be -1 (annoy's default) or a positive integer; got {search_k!r}."
