@@ -129,8 +129,8 @@ def test_default_weights_use_the_columns_that_exist():
     "weights, message",
     [
         ({"mood": 1.0}, "unknown feature block"),
-        ({"genres": -1.0}, "must be a number >= 0"),
-        ({"genres": "high"}, "must be a number >= 0"),
+        ({"genres": -1.0}, r"weight of 'genres' must lie in \[0, inf\)"),
+        ({"genres": "high"}, "weight of 'genres' must be a finite number"),
         ({"genres": 0.0}, "every feature weight is 0"),
     ],
 )

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.validation import check_indices, check_k
+from recsys_lessons.validation import check_indices, check_k, check_positive_int
 
 
 class IndexRetriever:
@@ -103,12 +103,10 @@ def generate_candidates(sources: Mapping[str, object], users, n: int = 200) -> p
         raise ValueError(
             "sources is empty; pass e.g. {'als': fitted_als, 'popularity': fitted_pop}."
         )
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer (items per source); got {n!r}.")
+    n = check_positive_int(n, "n", "items per source")
     users = np.atleast_1d(np.asarray(users))
     lists = {
-        name: source.recommend(users, k=int(n), exclude_seen=True)
-        for name, source in sources.items()
+        name: source.recommend(users, k=n, exclude_seen=True) for name, source in sources.items()
     }
     n_items = max(int(items.max()) for items, _ in lists.values()) + 1
     pair_keys = []

@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from recsys_lessons.models.base import Recommender
-from recsys_lessons.validation import check_count, check_index, check_positive_int
+from recsys_lessons.validation import check_count, check_index, check_number, check_positive_int
 
 __all__ = [
     "FEATURE_BLOCKS",
@@ -175,9 +175,7 @@ def _check_weights(items, weights) -> dict:
             f"unknown feature block(s) {unknown}; choose among {list(FEATURE_BLOCKS)}."
         )
     for block, weight in weights.items():
-        is_number = isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool)
-        if not (is_number and np.isfinite(weight) and weight >= 0):
-            raise ValueError(f"the weight of {block!r} must be a number >= 0; got {weight!r}.")
+        check_number(weight, f"the weight of {block!r}", low=0)
         if weight > 0 and block not in items.columns:
             raise ValueError(
                 f"weights ask for {block!r} but items has no {block!r} column (columns: "
