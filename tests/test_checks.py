@@ -24,6 +24,9 @@ from recsys_lessons.checks import (
     case,
     get_mode,
     lesson02,
+    lesson04,
+    lesson06,
+    lesson09,
     set_mode,
 )
 from recsys_lessons.checks.lesson01 import q1, q2
@@ -324,15 +327,18 @@ def test_learner_exception_is_reported_not_raised(capsys):
     assert "Fix the error, run the cell again, then q1.check()." in out
 
 
-def test_learner_input_mutation_does_not_spoil_later_cases():
+def test_an_answer_that_changes_its_input_is_refused_and_spoils_no_case():
     def precision_that_empties_relevant(recommended, relevant, k):
         hits = sum(1 for item in recommended[:k] if item in relevant)
         relevant.clear()
         recommended.reverse()
         return hits / k
 
-    assert q1.grade(precision_that_empties_relevant).passed
-    assert q1.cases[0].args == ([7, 2, 9, 4, 1], {2, 4, 8})
+    result = q1.grade(precision_that_empties_relevant)
+    assert result.status is Status.MISTAKE
+    assert "changes its argument `recommended` in place" in result.hint
+    assert "recommended = recommended.copy()" in result.hint
+    assert q1.cases[0].args == ([7, 2, 9, 4, 1], {2, 4, 8})  # the cases themselves are intact
 
 
 def test_strict_mode_raises_on_wrong_and_unanswered(capsys):
@@ -825,7 +831,6 @@ def test_hint_numbers_are_validated(level):
 # --------------------------------------------------------------------------------------
 
 lesson03 = importlib.import_module("recsys_lessons.checks.lesson03")
-lesson04 = importlib.import_module("recsys_lessons.checks.lesson04")
 LATER_QUESTIONS = [
     (f"{module.__name__.rsplit('.', 1)[-1]}.{label}", getattr(module, label))
     for module in (lesson03, lesson04)
@@ -985,3 +990,68 @@ def test_lesson04_q1_has_predictions_outside_the_scale():
 )
 def test_correct_answers_returned_as_python_lists_pass(question, answer):
     assert question.grade(answer, namespace={}).passed
+
+
+# --------------------------------------------------------------------------------------
+# answers that change their inputs (issue 21: they passed, then broke the real-data cells)
+# --------------------------------------------------------------------------------------
+
+
+def _blend_normalizing_in_place(scores_a, scores_b, weight):
+    """Exercise 06 q1, right values, but the z-scores are written into the caller's arrays."""
+    for scores in (scores_a, scores_b):
+        unseen = np.isfinite(scores)
+        values = np.where(unseen, scores, np.nan)
+        mean = np.nanmean(values, axis=1, keepdims=True)
+        std = np.nanstd(values, axis=1, keepdims=True)
+        scores[unseen] = ((values - mean) / std)[unseen]
+    blended = weight * np.where(np.isfinite(scores_a), scores_a, 0.0) + (1 - weight) * np.where(
+        np.isfinite(scores_b), scores_b, 0.0
+    )
+    return np.where(np.isfinite(scores_a), blended, -np.inf)
+
+
+def _thompson_update_with_add_at(alpha, beta, items, clicks):
+    """Exercise 09 q1, right values, but np.add.at writes into the caller's alpha and beta."""
+    np.add.at(alpha, items, clicks)
+    np.add.at(beta, items, 1 - np.asarray(clicks))
+    return alpha, beta
+
+
+@pytest.mark.parametrize(
+    "question, answer, argument",
+    [
+        (lesson06.q1, _blend_normalizing_in_place, "scores_a"),
+        (lesson09.q1, _thompson_update_with_add_at, "alpha"),
+    ],
+)
+def test_right_values_from_an_answer_that_changes_its_input_are_refused(question, answer, argument):
+    result = question.grade(answer)
+    assert result.status is Status.MISTAKE
+    assert f"changes its argument `{argument}` in place" in result.hint
+    assert f"{argument} = {argument}.copy()" in result.hint
+
+
+def test_the_same_answers_working_on_copies_pass():
+    def blend_on_copies(scores_a, scores_b, weight):
+        return _blend_normalizing_in_place(scores_a.copy(), scores_b.copy(), weight)
+
+    def update_on_copies(alpha, beta, items, clicks):
+        return _thompson_update_with_add_at(
+            np.array(alpha, dtype=float), np.array(beta, dtype=float), items, clicks
+        )
+
+    assert lesson06.q1.grade(blend_on_copies).passed
+    assert lesson09.q1.grade(update_on_copies).passed
+
+
+def test_a_known_mistake_keeps_its_own_hint_even_when_it_changes_its_input():
+    # lesson 04's "updated p_u before using it for q_i" bug writes into p_u: the specific hint wins
+    mistake, variant = next(
+        (m, v)
+        for m in lesson04.q1.mistakes
+        for v in m.variants
+        if v.__name__ == "_step_updated_p_for_q_in_place"
+    )
+    result = lesson04.q1.grade(variant)
+    assert result.status is Status.MISTAKE and result.hint == mistake.hint

@@ -29,6 +29,13 @@ How a check decides (the order matters):
 4. Otherwise: the exception the learner's code raised (type, message, failing input and the
    offending line), or the first failing input with the expected and the returned value.
 
+An answer that **changes its inputs in place** (writes into an array it was given, sorts a
+list it was passed) is refused with a hint that names the argument, unless its results match
+a known mistake (whose hint is more specific), even when the values it returns are right: the
+values it returns may be right, but the real-data cells that reuse the same arrays afterwards
+would break or silently go wrong. Data arguments (NumPy arrays, sparse matrices, pandas
+objects, lists, dicts and sets) are compared with a snapshot taken before the call.
+
 Every implementation (the learner's, the reference, the mistakes) is called on deep copies of
 the inputs and with NumPy floating-point warnings silenced: the verdict explains a nan or inf
 better than a stack of ``RuntimeWarning`` lines with temporary file names. A call that runs
@@ -58,6 +65,7 @@ import abc
 import contextlib
 import copy
 import enum
+import inspect
 import numbers
 import os
 import signal
@@ -71,6 +79,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 __all__ = [
@@ -206,10 +215,12 @@ class Result:
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What one call produced: a value, or the exception it raised."""
+    """What one call produced: a value, or the exception it raised; and which argument it
+    changed in place, if any (only recorded for the learner's answer)."""
 
     value: Any = None
     error: Exception | None = None
+    changed: str | None = None
 
 
 class Question(abc.ABC):
@@ -505,14 +516,18 @@ class FunctionQuestion(Question):
             )
         self._cache: dict[int, tuple[_Outcome, ...]] = {}
 
-    def _run(self, function: Callable) -> tuple[_Outcome, ...]:
+    def _run(self, function: Callable, watch: bool = False) -> tuple[_Outcome, ...]:
+        """Call ``function`` on a deep copy of every case; with ``watch``, also record the
+        first data argument it changed in place (see :func:`_changed_argument`)."""
         outcomes = []
         for c in self.cases:
             args, kwargs = copy.deepcopy((c.args, dict(c.kwargs)))
             try:
                 with _time_limit(self.time_limit), np.errstate(all="ignore"):
                     # (the verdict explains nan/inf better than warnings)
-                    outcomes.append(_Outcome(value=function(*args, **kwargs)))
+                    value = function(*args, **kwargs)
+                changed = _changed_argument(function, c, args, kwargs) if watch else None
+                outcomes.append(_Outcome(value=value, changed=changed))
             except Exception as error:
                 outcomes.append(_Outcome(error=error))
             except _TimeLimitReached as stop:  # a BaseException: `except Exception` cannot eat it
@@ -539,7 +554,7 @@ class FunctionQuestion(Question):
                 f"a {type(answer).__name__}. Run the cell that defines it, then "
                 f"{self.label}.check() again.",
             )
-        got = self._run(answer)
+        got = self._run(answer, watch=True)
         if any(isinstance(g.error, NotImplementedError) for g in got):
             return self._unanswered(
                 f"`{self.name}` raises NotImplementedError: replace the stub with your code"
@@ -555,7 +570,28 @@ class FunctionQuestion(Question):
                 raise RuntimeError(
                     f"{self.label}: the reference raised {e.error!r} on {self._describe(c)}"
                 ) from e.error
-        return self._judge(self.cases, got, expected, self._known)
+        result = self._judge(self.cases, got, expected, self._known)
+        changed = next(
+            ((c, g.changed) for c, g in zip(self.cases, got, strict=True) if g.changed), None
+        )
+        if changed is None or result.status is Status.MISTAKE:  # a known bug names itself
+            return result
+        return self._changed_input(*changed)
+
+    def _changed_input(self, failing_case: Case, argument: str) -> Result:
+        hint = (
+            f"Your `{self.name}` changes its argument `{argument}` in place: after the call the "
+            f"caller's `{argument}` holds different values. The cells that reuse it (the real "
+            f"data below) would then break or silently go wrong. Work on a copy "
+            f"(`{argument} = {argument}.copy()` at the top) or build new arrays instead of "
+            "writing into the input."
+        )
+        where = f" ({failing_case.note})" if failing_case.note else ""
+        return Result(
+            Status.MISTAKE,
+            f"✗ Not quite. {hint}\n  Example{where}: {self._describe(failing_case)}.",
+            hint=hint,
+        )
 
     def _describe(self, c: Case) -> str:
         parts = [_show(a) for a in c.args] + [f"{k}={_show(v)}" for k, v in c.kwargs.items()]
@@ -693,6 +729,41 @@ def _time_limit(seconds: float):
 # --------------------------------------------------------------------------------------
 # Comparing and showing answers
 # --------------------------------------------------------------------------------------
+
+
+def _changed_argument(function: Callable, c: Case, args: tuple, kwargs: dict) -> str | None:
+    """The name of the first data argument of case ``c`` that ``function`` changed in place.
+
+    ``args`` and ``kwargs`` are the copies the function was called with; the case keeps the
+    originals. Only data containers are compared (NumPy arrays, sparse matrices, pandas
+    objects, lists, dicts, sets): other objects may not define equality.
+    """
+    try:
+        names = list(inspect.signature(function).bind(*c.args, **c.kwargs).arguments)
+    except (TypeError, ValueError):
+        names = [f"argument {i + 1}" for i in range(len(c.args))] + list(c.kwargs)
+    before = list(c.args) + list(c.kwargs.values())
+    after = list(args) + list(kwargs.values())
+    for name, original, now in zip(names, before, after, strict=False):
+        if _is_data(original) and not _unchanged(original, now):
+            return name
+    return None
+
+
+def _is_data(value) -> bool:
+    return isinstance(
+        value, np.ndarray | list | dict | set | pd.DataFrame | pd.Series
+    ) or sp.issparse(value)
+
+
+def _unchanged(original, now) -> bool:
+    """Exact equality of a data argument with its state before the call (NaN equals NaN)."""
+    if isinstance(original, pd.DataFrame | pd.Series):
+        return isinstance(now, type(original)) and original.equals(now)
+    if isinstance(original, np.ndarray) and isinstance(now, np.ndarray):
+        if original.dtype != now.dtype:
+            return False
+    return answers_match(original, now, rtol=0.0, atol=0.0, equal_nan=True)
 
 
 def answers_match(
