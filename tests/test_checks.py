@@ -406,15 +406,20 @@ def test_hint_levels(capsys):
         label="q9", name="f", reference=abs, cases=[case(1)], hint="h", solution="s", why="w"
     )
     single.hint()
-    assert capsys.readouterr().out == "• Hint: h\n"
+    assert capsys.readouterr().out == "• Hint: h\n  Still stuck? q9.solution() shows one answer.\n"
     q2.hint()
     assert capsys.readouterr().out == (
         f"• Hint 1 of 2: {q2.hints[0]}\n  Still stuck? q2.hint(2) gives a bigger nudge.\n"
     )
     q2.hint(2)
-    assert capsys.readouterr().out == f"• Hint 2 of 2: {q2.hints[1]}\n"
-    q2.hint(7)  # past the last hint: the last one
-    assert capsys.readouterr().out == f"• Hint 2 of 2: {q2.hints[1]}\n"
+    assert capsys.readouterr().out == (
+        f"• Hint 2 of 2: {q2.hints[1]}\n  Still stuck? q2.solution() shows one answer.\n"
+    )
+    q2.hint(3)  # past the last hint: no silent repeat, the next step is named
+    assert capsys.readouterr().out == (
+        "• q2 has 2 hints, all shown by q2.hint(1) to q2.hint(2); the next step is "
+        "q2.solution(), which shows one answer.\n"
+    )
 
 
 @pytest.mark.parametrize("question", [q1, q2])

@@ -312,20 +312,31 @@ class Question(abc.ABC):
         print(result.message)
 
     def hint(self, level: int = 1) -> None:
-        """Print hint number ``level`` (1 = gentlest; past the last hint, the last one)."""
+        """Print hint number ``level`` (1 = gentlest).
+
+        The help comes in steps: each hint but the last points to the next one, the last to
+        :meth:`solution`; asking past the last hint says so rather than repeating it.
+        """
         count = len(self.hints)
         if isinstance(level, bool) or not isinstance(level, numbers.Integral) or level < 1:
             raise ValueError(
                 f"{self.label}.hint() takes a hint number 1, 2, ... (this question has {count}); "
                 f"got {level!r}. Try {self.label}.hint() or {self.label}.hint(2)."
             )
-        level = min(int(level), count)
-        if count == 1:
-            print(f"• Hint: {self.hints[0]}")
+        if level > count:
+            print(
+                f"• {self.label} has {count} hint{'s' if count > 1 else ''}, all shown by "
+                f"{self.label}.hint(1) to {self.label}.hint({count}); the next step is "
+                f"{self.label}.solution(), which shows one answer."
+            )
             return
-        text = f"• Hint {level} of {count}: {self.hints[level - 1]}"
+        text = f"• Hint: {self.hints[0]}" if count == 1 else f"• Hint {level} of {count}: "
+        if count > 1:
+            text += self.hints[level - 1]
         if level < count:
             text += f"\n  Still stuck? {self.label}.hint({level + 1}) gives a bigger nudge."
+        else:
+            text += f"\n  Still stuck? {self.label}.solution() shows one answer."
         print(text)
 
     def solution(self) -> None:
