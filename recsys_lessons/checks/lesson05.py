@@ -53,6 +53,18 @@ def _fold_in_without_regularization(Y, items, regularization, alpha):
     return np.linalg.solve(A, (1 + alpha) * Y_u.sum(axis=0))
 
 
+def _fold_in_without_regularization_inverse(Y, items, regularization, alpha):
+    Y, Y_u = _parts(Y, items)
+    A = Y.T @ Y + alpha * Y_u.T @ Y_u
+    return np.linalg.inv(A) @ ((1 + alpha) * Y_u.sum(axis=0))
+
+
+def _fold_in_without_regularization_lstsq(Y, items, regularization, alpha):
+    Y, Y_u = _parts(Y, items)
+    A = Y.T @ Y + alpha * Y_u.T @ Y_u
+    return np.linalg.lstsq(A, (1 + alpha) * Y_u.sum(axis=0), rcond=None)[0]
+
+
 def _fold_in_all_items_in_b(Y, items, regularization, alpha):
     Y, Y_u = _parts(Y, items)
     A = Y.T @ Y + regularization * np.eye(Y.shape[1]) + alpha * Y_u.T @ Y_u
@@ -117,6 +129,17 @@ _Y8 = np.array(
         [0.1, -0.7, 0.5],
     ]
 )
+# A factor that no item uses (its column is 0, as a dead ALS factor can be): without the
+# regularization A has a zero row and column, so it is singular.
+_Y_DEAD_FACTOR = np.array(
+    [
+        [0.5, 0.2, 0.0],
+        [0.1, 0.9, 0.0],
+        [-0.4, 0.3, 0.0],
+        [0.6, -0.5, 0.0],
+        [0.2, 0.7, 0.0],
+    ]
+)
 
 q1 = FunctionQuestion(
     label="q1",
@@ -128,14 +151,24 @@ q1 = FunctionQuestion(
         case(_Y8, np.array([1, 4, 6]), 2.0, 1.0, note="8 items, 3 factors"),
         case(_Y8, np.array([7]), 0.1, 10.0, note="a single item, little regularization"),
         case(_Y8, np.array([0, 2, 3, 5]), 3.0, 0.5, note="four items, strong regularization"),
+        case(
+            _Y_DEAD_FACTOR,
+            np.array([1, 3]),
+            0.5,
+            2.0,
+            note="a factor no item uses: Y^T Y alone is singular",
+        ),
     ],
     mistakes=[
         Mistake(
-            "You forgot the regularization: add regularization * I to A, "
-            "A = Y^T Y + regularization * np.eye(factors) + alpha * Y_u^T Y_u. Without it a "
-            "user with one or two items gets a vector that fits them perfectly and "
-            "generalises badly (and A can be singular).",
+            "You forgot the regularization: add the regularization term, regularization times "
+            "the factors x factors identity matrix, to A. Without it a user with one or two "
+            "items gets a vector that fits them perfectly and generalises badly, and A can be "
+            "singular (np.linalg.solve then raises LinAlgError: 'Singular matrix'), as it is "
+            "when a factor is unused.",
             _fold_in_without_regularization,
+            _fold_in_without_regularization_inverse,
+            _fold_in_without_regularization_lstsq,
         ),
         Mistake(
             "You used the full item matrix where only the user's items belong. The "
@@ -163,11 +196,13 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Write the normal equations of one user's weighted least squares: "
-        "(Y^T C_u Y + regularization * I) x = Y^T C_u p_u, with c = 1 + alpha on the user's "
-        "items and 1 elsewhere, p = 1 on the user's items and 0 elsewhere.",
-        "Y_u = Y[items]; A = Y.T @ Y + regularization * np.eye(Y.shape[1]) + alpha * Y_u.T @ Y_u; "
-        "b = (1 + alpha) * Y_u.sum(axis=0); return np.linalg.solve(A, b).",
+        "With the item vectors fixed, one user's ALS loss is a weighted ridge regression: write "
+        "its normal equations (Y^T C_u Y + regularization * I) x = Y^T C_u p_u, with confidence "
+        "c = 1 + alpha and preference p = 1 on the user's items, c = 1 and p = 0 elsewhere.",
+        "Split C_u into 1 everywhere plus alpha on the user's items: the matrix is Y^T Y (all "
+        "items) plus the regularization on the diagonal plus alpha times the Gram matrix of the "
+        "user's rows Y[items]; the right-hand side is (1 + alpha) times the sum of those rows. "
+        "Then solve the small factors x factors system.",
     ],
     solution="""
         import numpy as np
@@ -251,6 +286,16 @@ def _questions_worst_first(R, n):
     return np.argsort(score, kind="stable")[:n]
 
 
+def _questions_unstable_sort(R, n):
+    score = np.log(np.maximum(_rated(R), 1.0)) * _entropy_of_counts(_star_counts(R))
+    return np.argsort(-score)[:n]  # the default sort is not stable: ties in any order
+
+
+def _questions_reversed_ascending(R, n):
+    score = np.log(np.maximum(_rated(R), 1.0)) * _entropy_of_counts(_star_counts(R))
+    return np.argsort(score, kind="stable")[::-1][:n]  # ties to the HIGHER index
+
+
 def _questions_scores(R, n):
     score = np.log(np.maximum(_rated(R), 1.0)) * _entropy_of_counts(_star_counts(R))
     return np.sort(score)[::-1][:n]
@@ -274,6 +319,16 @@ _R1 = np.array(
 _R2 = np.random.default_rng(5).integers(1, 6, (30, 12)) * (
     np.random.default_rng(6).random((30, 12)) < np.linspace(0.1, 0.9, 12)
 )
+# Many ties: every third item has spread-out ratings, the others are unrated or all 4 stars
+# (entropy 0, so score 0), and the top 30 reach deep into the tied items.
+_R_TIES = np.zeros((12, 40), dtype=np.int64)
+_rng_ties = np.random.default_rng(11)
+for _column in range(40):
+    if _column % 3 == 0:
+        _R_TIES[:, _column] = _rng_ties.integers(1, 6, 12) * (_rng_ties.random(12) < 0.7)
+    elif _column % 3 == 1:
+        _R_TIES[:, _column] = 4 * (_rng_ties.random(12) < 0.5)
+
 _R3 = np.array(
     [
         [1, 2, 3, 4, 5, 0],
@@ -292,6 +347,7 @@ q2 = FunctionQuestion(
         case(_R2, 5, note="30 users x 12 items, random ratings, popularity rising with the index"),
         case(_R3, 3, note="a few users, constant and spread-out columns"),
         case(_R1, 8, note="every item ranked"),
+        case(_R_TIES, 30, note="40 items, 26 of them tied at score 0: ties go to the lower index"),
     ],
     mistakes=[
         Mistake(
@@ -331,19 +387,30 @@ q2 = FunctionQuestion(
             _questions_worst_first,
         ),
         Mistake(
+            "Your scores are right but tied items come out in the wrong order. np.argsort's "
+            "default sort (quicksort) is not stable: equal scores can come back in any order. "
+            "Ties go to the lower item index: sort -score with kind='stable'.",
+            _questions_unstable_sort,
+        ),
+        Mistake(
+            "Your scores are right but tied items come out highest index first: reversing an "
+            "ascending sort ([::-1]) also reverses the order of ties. Ties go to the lower item "
+            "index: sort -score (decreasing score) with kind='stable' instead of reversing.",
+            _questions_reversed_ascending,
+        ),
+        Mistake(
             "You returned the scores. Return the item indices of the n best, best first "
             "(np.argsort gives indices, np.sort gives values).",
             _questions_scores,
         ),
     ],
     hint=[
-        "For each item: count its ratings (R > 0), count how many are 1, 2, 3, 4, 5 stars, "
-        "turn those counts into shares, and take the entropy -sum(p * log2(p)) over the "
-        "non-zero shares. Score = log(count) * entropy; return the n best item indices.",
-        "counts = np.stack([(R == r).sum(axis=0) for r in range(1, 6)], axis=1); "
-        "n_rated = counts.sum(axis=1); p = counts / n_rated[:, None] (0 where n_rated is 0); "
-        "H = -(p * log2 p) summed over the non-zero p; "
-        "score = np.log(np.maximum(n_rated, 1)) * H; return np.argsort(-score, kind='stable')[:n].",
+        "Work item by item (column by column): an item's score needs how many users rated it "
+        "and how divided their ratings are; zeros in R are not ratings.",
+        "For each item count the ratings equal to 1, 2, 3, 4 and 5 stars, turn the counts into "
+        "shares of the item's own ratings, take the entropy -sum(p log2 p) over the non-zero "
+        "shares, multiply by the log of the number of ratings, and return the indices of the n "
+        "largest scores, best first, with a stable sort so that ties go to the lower index.",
     ],
     solution="""
         import numpy as np

@@ -135,9 +135,12 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Z-score each matrix row by row over the finite cells, then mix: weight * z_a + (1 - weight) * z_b.",
-        "np.where(np.isfinite(s), s, np.nan) turns seen items into nan; np.nanmean(..., axis=1, "
-        "keepdims=True) and np.nanstd then ignore them. Put -inf back at the end with np.where.",
+        "The two models score on different scales, so bring each one to a common scale per "
+        "user before mixing; seen items (-inf) must not take part in that and stay -inf.",
+        "For each matrix and each row, compute the mean and the (population) standard "
+        "deviation over the finite cells only (turn -inf into nan and use NumPy's nan-aware "
+        "functions along axis 1), z-score the row, mix the two with weight and 1 - weight, and "
+        "put -inf back where the items were seen. Do not change the input matrices.",
     ],
     solution="""
 def blend_scores(scores_a, scores_b, weight):
@@ -178,6 +181,21 @@ def _reports_validation(scores_a, scores_b, validation, test, weights, k):
     return best, _ndcg_of(_blend_scores(scores_a, scores_b, best), validation, k)
 
 
+def _peeks_at_test(scores_a, scores_b, validation, test, weights, k):
+    best, _ = _tune_blend_weight(scores_a, scores_b, validation, test, weights, k)
+    return best, max(_ndcg_of(_blend_scores(scores_a, scores_b, w), test, k) for w in weights)
+
+
+def _tuned_on_both(scores_a, scores_b, validation, test, weights, k):
+    both = [
+        _ndcg_of(_blend_scores(scores_a, scores_b, w), validation, k)
+        + _ndcg_of(_blend_scores(scores_a, scores_b, w), test, k)
+        for w in weights
+    ]
+    best = weights[int(np.argmax(both))]
+    return best, _ndcg_of(_blend_scores(scores_a, scores_b, best), test, k)
+
+
 def _relevant(rows, n_items):
     indptr = np.cumsum([0] + [len(r) for r in rows])
     indices = np.array([i for r in rows for i in r], dtype=np.int64)
@@ -203,6 +221,28 @@ _SB = np.array(
 _VALIDATION = _relevant([[0], [1], [3]], 6)
 _TEST = _relevant([[2], [5], [1]], 6)
 
+
+def _random_case(seed, n_users=6, n_items=10):
+    """Two models, one seen item and two validation and two test items per user."""
+    rng = np.random.default_rng(seed)
+    scores_a = np.round(rng.random((n_users, n_items)), 2)
+    scores_b = np.round(rng.random((n_users, n_items)) * 10, 1)
+    seen = np.zeros((n_users, n_items), dtype=bool)
+    validation, test = [], []
+    for user in range(n_users):
+        order = rng.permutation(n_items)
+        seen[user, order[0]] = True
+        validation.append(sorted(order[1:3].tolist()))
+        test.append(sorted(order[3:5].tolist()))
+    scores_a[seen] = -INF
+    scores_b[seen] = -INF
+    return scores_a, scores_b, _relevant(validation, n_items), _relevant(test, n_items)
+
+
+# Six users, nDCGs below 1: the chosen weight's test nDCG, its validation nDCG and the best
+# test nDCG over all weights are three different numbers.
+_SA6, _SB6, _VALIDATION6, _TEST6 = _random_case(0)
+
 q2 = FunctionQuestion(
     label="q2",
     name="tune_blend_weight",
@@ -213,6 +253,15 @@ q2 = FunctionQuestion(
             _SA, _SB, _VALIDATION, _TEST, [0.0, 0.25, 0.5, 0.75, 1.0], 2, note="five weights, k = 2"
         ),
         case(_SB, _SA, _TEST, _VALIDATION, [1.0, 0.5, 0.0], 1, note="the roles swapped"),
+        case(
+            _SA6,
+            _SB6,
+            _VALIDATION6,
+            _TEST6,
+            [0.0, 0.25, 0.5, 0.75, 1.0],
+            3,
+            note="six users, two validation and two test items each",
+        ),
     ],
     mistakes=[
         Mistake(
@@ -220,6 +269,13 @@ q2 = FunctionQuestion(
             "reported number optimistic (it was picked because it looked good there). Choose "
             "on `validation`, then evaluate that one weight on `test`.",
             _tuned_on_test,
+            _tuned_on_both,
+        ),
+        Mistake(
+            "You chose the weight on validation (good) but reported the BEST test nDCG over all "
+            "the weights. Looking at every weight's test score and keeping the largest is "
+            "tuning on test too: report the test nDCG of the one weight validation chose.",
+            _peeks_at_test,
         ),
         Mistake(
             "You chose the weight on validation (good) but returned its validation nDCG. "
@@ -228,10 +284,11 @@ q2 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Loop over `weights`, blend with your blend_scores, rank with top_k_indices(scores, k), "
-        "and score with ndcg_at_k(ranked, validation, k=k).",
-        "best = weights[int(np.argmax(validation_ndcgs))]; then compute the nDCG of that blend "
-        "against `test` once.",
+        "Two splits, two jobs: `validation` chooses the weight, `test` is looked at once, for "
+        "the weight already chosen, to give the number you would report.",
+        "For every weight, blend with your blend_scores, rank the top k with top_k_indices and "
+        "compute the nDCG@k against `validation`; keep the first weight with the largest value; "
+        "then blend with that weight only and compute its nDCG@k against `test`.",
     ],
     solution="""
 def tune_blend_weight(scores_a, scores_b, validation, test, weights, k):
@@ -340,10 +397,13 @@ q3 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Keep a list `chosen` of positions in `candidates`. At each of the k steps compute "
-        "(1 - lambda_) * relevance - lambda_ * redundancy and take the argmax.",
-        "redundancy[i] = similarity[candidates[i], candidates[chosen]].max() (0 while `chosen` is "
-        "empty); before the argmax set value[chosen] = -np.inf so nothing is picked twice.",
+        "MMR builds the list greedily: at each of the k steps every candidate not yet chosen "
+        "gets a value that rewards its relevance and penalises how similar it is to what is "
+        "already in the list.",
+        "Keep the positions already chosen; a candidate's redundancy is its LARGEST similarity "
+        "to a chosen item (0 before anything is chosen); its value is (1 - lambda_) times its "
+        "relevance minus lambda_ times its redundancy; rule out the chosen positions, take the "
+        "first largest value, and finally map positions back to item ids.",
     ],
     solution="""
 def mmr(candidates, relevance, similarity, k, lambda_):

@@ -15,7 +15,9 @@
   (:func:`recsys_lessons.sequences.watch_time.watch_time_weights`).
 
 The test cases have no ties among the scores that decide q3's answers, so any correct
-tie-breaking passes.
+tie-breaking passes. q1 has a user who repeats a transition (every occurrence counts); q3 has
+lists of 200 and 300 out of 1,000 items, where ``np.argpartition`` without a final sort returns
+the right items in the wrong order.
 """
 
 from __future__ import annotations
@@ -88,6 +90,30 @@ def _smoothing_only_on_top(sequences, n_items, smoothing=1.0):
     )
 
 
+def _pairs_once_per_user(sequences, n_items, smoothing=1.0):
+    counts = np.zeros((n_items, n_items))
+    for sequence in sequences:
+        for a, b in set(zip(sequence[:-1], sequence[1:], strict=True)):
+            counts[a, b] += 1
+    return _normalize_rows(counts, _popularity(sequences, n_items), smoothing)
+
+
+def _pairs_fancy_index_per_user(sequences, n_items, smoothing=1.0):
+    counts = np.zeros((n_items, n_items))
+    for sequence in sequences:
+        s = np.asarray(sequence, int)
+        counts[s[:-1], s[1:]] += 1  # a pair repeated in this sequence is written once
+    return _normalize_rows(counts, _popularity(sequences, n_items), smoothing)
+
+
+def _pairs_as_flags(sequences, n_items, smoothing=1.0):
+    counts = np.zeros((n_items, n_items))
+    for sequence in sequences:
+        for a, b in zip(sequence[:-1], sequence[1:], strict=True):
+            counts[a, b] = 1
+    return _normalize_rows(counts, _popularity(sequences, n_items), smoothing)
+
+
 def _no_smoothing(sequences, n_items, smoothing=1.0):
     counts = _pair_counts(sequences, n_items)
     total = counts.sum(axis=1, keepdims=True)
@@ -97,6 +123,9 @@ def _no_smoothing(sequences, n_items, smoothing=1.0):
 _SEQUENCES = [[0, 1, 2], [0, 1, 3], [2, 3], [1, 2, 0, 1]]
 _WITH_SILENT_ITEM = [[0, 2, 1], [2, 1], [1, 0]]  # item 3 never appears
 _LONG = [[4, 0, 1, 2, 3], [4, 1], [0, 4, 2, 3, 4], [3, 3, 2]]  # 3 -> 3: a rewatch
+# One user watches 0 -> 1 twice and another 1 -> 2 twice: a pair repeated inside one sequence
+# counts every time (counting each distinct pair once per user is a common slip).
+_REWATCHES = [[0, 1, 0, 1, 2], [2, 0, 1], [1, 2, 1, 2]]
 
 q1 = FunctionQuestion(
     label="q1",
@@ -107,6 +136,7 @@ q1 = FunctionQuestion(
         case(_SEQUENCES, 4, 0.5, note="four users, smoothing 0.5"),
         case(_WITH_SILENT_ITEM, 4, 2.0, note="an item that never appears (its row is the prior)"),
         case(_LONG, 5, 1.0, note="longer sequences, a rewatch 3 -> 3"),
+        case(_REWATCHES, 3, 1.0, note="a user who follows 0 with 1 twice"),
     ],
     mistakes=[
         Mistake(
@@ -139,6 +169,21 @@ q1 = FunctionQuestion(
             _smoothing_only_on_top,
         ),
         Mistake(
+            "A pair that occurs twice inside one sequence (a user who goes 0 -> 1, later 0 -> 1 "
+            "again) counted once: you counted each DISTINCT pair once per user. With fancy "
+            "indexing, counts[s[:-1], s[1:]] += 1 writes a repeated (row, column) only once, "
+            "and a set of pairs drops the repeats too. Add 1 for every occurrence: a loop over "
+            "the consecutive pairs, or np.add.at(counts, (s[:-1], s[1:]), 1).",
+            _pairs_once_per_user,
+            _pairs_fancy_index_per_user,
+        ),
+        Mistake(
+            "Your counts are 0/1 flags: setting counts[a, b] = 1 (or a fancy-index += over all "
+            "the pairs at once) records THAT j followed i, not HOW OFTEN. Add 1 for every "
+            "occurrence of the pair, in every sequence.",
+            _pairs_as_flags,
+        ),
+        Mistake(
             "You ignored `smoothing`: these are raw transition frequencies, and an item never "
             "followed by anything gets a row of zeros. Use (C[i, j] + smoothing * p[j]) / "
             "(row total + smoothing).",
@@ -146,10 +191,16 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Two steps: count C[i, j] = number of times j directly follows i inside one sequence "
-        "(loop over sequences, then over consecutive pairs), and compute p = each item's share "
-        "of all events (np.bincount over all items / total). Then normalize each ROW.",
-        "P = (C + smoothing * p[None, :]) / (C.sum(axis=1, keepdims=True) + smoothing).",
+        "Two ingredients: how often each item directly follows each other item inside one "
+        "user's sequence (every occurrence counts, and no pair crosses from one user to the "
+        "next), and each item's share of all events. Each ROW of the answer is then a "
+        "distribution over the next item.",
+        "Four steps: (1) a zero n_items x n_items array of counts; for each sequence, add 1 at "
+        "[earlier item, next item] for every consecutive pair (zip the sequence with itself "
+        "shifted by one); (2) the popularity p: np.bincount of all events together, with "
+        "minlength=n_items, divided by their number; (3) add smoothing times p to every row of "
+        "the counts (p as a row vector); (4) divide each row by its count total plus smoothing "
+        "(keepdims=True keeps the totals a column). q1.solution() shows the code.",
     ],
     solution="""
         import numpy as np
@@ -232,7 +283,14 @@ q2 = FunctionQuestion(
             _two_held_out,
         ),
     ],
-    hint="For each sequence s with len(s) >= 2: history s[:-1], target s[-1].",
+    hint=[
+        "Time runs left to right inside each sequence: the target is the most recent event, "
+        "and the history everything the user did BEFORE it (never the target itself). A user "
+        "needs something to predict from.",
+        "Keep only the sequences with at least two events; for each, slice off the last event "
+        "as the target and keep all the events before it, in order, as the history. Return two "
+        "lists in the input order. q2.solution() shows the code.",
+    ],
     solution="""
         def hold_out_last(sequences):
             kept = [list(s) for s in sequences if len(s) >= 2]
@@ -276,6 +334,18 @@ def _keeps_history(P, history, n):
     return _ranked(np.array(P, dtype=float)[history[-1]], n)
 
 
+def _partition_unsorted(P, history, n):
+    scores = np.array(P, dtype=float)[history[-1]].copy()
+    scores[list(history)] = -np.inf
+    return np.argpartition(-scores, n - 1)[:n]  # the n best, in no particular order
+
+
+def _partition_unsorted_kth_n(P, history, n):
+    scores = np.array(P, dtype=float)[history[-1]].copy()
+    scores[list(history)] = -np.inf
+    return np.argpartition(-scores, n)[:n]
+
+
 def _worst_first(P, history, n):
     scores = np.array(P, dtype=float)[history[-1]].copy()
     scores[list(history)] = np.inf
@@ -292,6 +362,13 @@ _P = np.array(  # rows sum to 1; no ties among the scores that decide an answer
     ]
 )
 
+# A chain over 1,000 items and lists of 200 and 300: long enough that np.argpartition does not
+# hand the n best back in sorted order (on 5 items it may look sorted by luck). The rows are
+# random, so no two probabilities tie.
+_rng = np.random.default_rng(7)
+_P_LARGE = _rng.uniform(0.0, 1.0, size=(1000, 1000))
+_P_LARGE /= _P_LARGE.sum(axis=1, keepdims=True)
+
 q3 = FunctionQuestion(
     label="q3",
     name="recommend_next",
@@ -301,6 +378,8 @@ q3 = FunctionQuestion(
         case(_P, [3, 1], 3, note="last item 1"),
         case(_P, [4], 1, note="a history of one item"),
         case(_P, [2, 4, 3], 2, note="last item 3; its best next item was seen"),
+        case(_P_LARGE, [17, 503, 2], 200, note="1,000 items, the 200 best"),
+        case(_P_LARGE, [998, 41], 300, note="1,000 items, the 300 best"),
     ],
     mistakes=[
         Mistake(
@@ -322,8 +401,27 @@ q3 = FunctionQuestion(
             "Your list is sorted worst first. Rank by decreasing score: np.argsort(-scores)[:n].",
             _worst_first,
         ),
+        Mistake(
+            "You have the right n items, but not best first: np.argpartition only promises that "
+            "the n best come before the rest, in no particular order (on 5 items it may look "
+            "sorted by luck; on 1,000 items it is not). Sort those n by their scores "
+            "afterwards: top = np.argpartition(-scores, n - 1)[:n]; "
+            "top[np.argsort(-scores[top])].",
+            _partition_unsorted,
+            _partition_unsorted_kth_n,
+        ),
     ],
-    hint="scores = P[history[-1]].copy(); scores[history] = -np.inf; np.argsort(-scores)[:n].",
+    hint=[
+        "A first-order chain only looks at the most recent item: its row of P is the "
+        "distribution of what comes next. Items the user already has must never win, and the "
+        "list is best first.",
+        "Three steps: (1) take a COPY of the row of P of the last item of the history (a row "
+        "of a NumPy array is a view: writing into it would change P itself); (2) give every "
+        "item of the history the score minus infinity; (3) rank all the indices by decreasing "
+        'score with np.argsort on the negated scores, kind="stable" so that ties keep the '
+        "lower index first as the library does, and keep the first n (np.argpartition alone "
+        "does not order them). q3.solution() shows the code.",
+    ],
     solution="""
         import numpy as np
 
@@ -380,6 +478,11 @@ q4 = FunctionQuestion(
         case(_CLICKED, _MINUTES, note="two clicks, three impressions without a click"),
         case([True, True], [10.0, 120.0], note="only clicks"),
         case([False, True, False], [0.0, 0.5, 0.0], note="a half-minute watch"),
+        case(
+            np.array(_CLICKED),
+            np.array(_MINUTES),
+            note="NumPy arrays, like the columns of a log",
+        ),
     ],
     mistakes=[
         Mistake(
@@ -389,10 +492,16 @@ q4 = FunctionQuestion(
             _minutes_everywhere,
         ),
         Mistake(
+            "Your clicked impressions weigh minutes + 1: the 1 is the weight of the impressions "
+            "WITHOUT a click only (1 + 0 minutes happens to give them the right weight). A "
+            "click weighs exactly its minutes watched, so the odds estimate expected minutes, "
+            "not minutes plus the click rate: choose the weight per impression from `clicked`.",
+            _minutes_plus_one,
+        ),
+        Mistake(
             "Only the POSITIVES are weighted by watch time; the negatives keep weight 1 each. "
             "Weighting the negatives changes what the odds estimate: they are only expected "
             "minutes when a negative counts once.",
-            _minutes_plus_one,
             _negatives_by_mean_watch_time,
         ),
         Mistake(
@@ -406,7 +515,14 @@ q4 = FunctionQuestion(
             _all_ones,
         ),
     ],
-    hint="np.where(clicked, minutes, 1.0)",
+    hint=[
+        "Two kinds of impressions get two different weights: a clicked one counts as many "
+        "times as minutes were watched, one without a click counts once. `clicked` decides "
+        "which is which.",
+        "Turn `clicked` into a boolean array and `minutes` into a float array, then pick, "
+        "element by element, the minutes where there was a click and the constant 1 elsewhere "
+        "(np.where picks between two values with a condition). q4.solution() shows the code.",
+    ],
     solution="""
         import numpy as np
 

@@ -80,6 +80,16 @@ def _normal_quantile(control, treatment, alpha=0.05):
     return _interval(difference, stats.norm.ppf(1 - alpha / 2) * se)
 
 
+def _hard_coded_196(control, treatment, alpha=0.05):
+    difference, se, _ = _welch_parts(control, treatment)
+    return _interval(difference, 1.96 * se)
+
+
+def _t_ignores_alpha(control, treatment, alpha=0.05):
+    difference, se, df = _welch_parts(control, treatment)
+    return _interval(difference, stats.t.ppf(0.975, df) * se)
+
+
 def _student_df(control, treatment, alpha=0.05):
     c, t = _arms(control, treatment)
     difference, se, _ = _welch_parts(control, treatment)
@@ -144,6 +154,18 @@ q1 = FunctionQuestion(
             _normal_quantile,
         ),
         Mistake(
+            "You hard-coded 1.96. That number is the normal quantile of a 95% interval only: it "
+            "ignores `alpha` (the 90% case needs a smaller multiplier) and the small-sample t "
+            "distribution. Compute the quantile from alpha and the Welch degrees of freedom: "
+            "stats.t.ppf(1 - alpha / 2, df).",
+            _hard_coded_196,
+        ),
+        Mistake(
+            "Your interval ignores `alpha`: you fixed the quantile at t.ppf(0.975, df), the 95% "
+            "one, so a 90% interval (alpha=0.1) comes out too wide. Use 1 - alpha / 2.",
+            _t_ignores_alpha,
+        ),
+        Mistake(
             "Your degrees of freedom are n_c + n_t - 2 (Student's). Welch's test uses the "
             "Welch-Satterthwaite formula: df = (vc + vt)**2 / (vc**2 / (n_c - 1) + vt**2 / "
             "(n_t - 1)), with vc = s_c**2 / n_c and vt = s_t**2 / n_t.",
@@ -168,11 +190,13 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Four numbers: the difference of the means (treatment - control); each mean's variance "
-        "vc = np.var(control, ddof=1) / len(control) (same for vt); se = sqrt(vc + vt); and the "
-        "Welch degrees of freedom df = (vc + vt)**2 / (vc**2 / (n_c - 1) + vt**2 / (n_t - 1)). "
-        "The interval is difference -+ stats.t.ppf(1 - alpha / 2, df) * se.",
-        "Two-sided: alpha / 2 in each tail. Each arm keeps its own variance (no pooling).",
+        "Two-sided: alpha / 2 in each tail. Each arm keeps its own variance (no pooling), and "
+        "the quantile comes from Student's t, not from the normal distribution.",
+        "Compute four numbers: the difference of the means (treatment minus control); the "
+        "variance of each arm's mean (its sample variance, ddof=1, divided by its size); the "
+        "standard error, the square root of their sum; and the Welch-Satterthwaite degrees of "
+        "freedom. The half-width is the t quantile at 1 - alpha / 2 with those degrees of "
+        "freedom, times the standard error.",
     ],
     solution="""
         import numpy as np
@@ -290,10 +314,11 @@ q2 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Loop over positions 0..k-1. Round r = position // 2; at the round's first position the "
-        "picker is A if coins[r] else B, at its second position the other ranker. The picker "
-        "adds its highest-ranked item not yet in the list and records its team.",
-        "next(item for item in ranking if item not in items) finds the picker's best unused item.",
+        "Picks go in rounds of two: the round's coin decides who picks first, the other ranker "
+        "picks second, and a ranker never adds an item that is already in the list.",
+        "Loop over the k positions; position // 2 is the round and position % 2 says whether "
+        "this is the round's first or second pick; the picker scans its own ranking from the "
+        "top, adds the first item not yet in the list, and you record its team ('A' or 'B').",
     ],
     solution="""
         def team_draft(ranking_a, ranking_b, k, coins):

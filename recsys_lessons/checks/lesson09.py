@@ -16,8 +16,10 @@ These are :class:`recsys_lessons.explore.ThompsonSampling` and
 :func:`recsys_lessons.explore.ips_estimate` / :func:`~recsys_lessons.explore.snips_estimate`
 (lesson 09, notebooks/09_exploration.ipynb). The cases repeat items in ``items`` (so that
 fancy-index ``+=`` loses updates), include rounds the target would never show (``q = 0``, so
-that averaging over matched rounds only differs from IPS), and weights that do not average 1
-(so that IPS and SNIPS differ).
+that averaging over matched rounds only differs from IPS), weights that do not average 1
+(so that IPS and SNIPS differ) and weights above 10 (so that clipping them is caught). q2 has
+slates of 200 and 300 out of 1,000 items, where ``np.argpartition`` without a final sort
+returns the right items in the wrong order, and posterior means without ties.
 """
 
 from __future__ import annotations
@@ -112,11 +114,15 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Count, per item, the clicks and the shows of this batch (an item can appear several "
-        "times), then add clicks to alpha and shows - clicks to beta.",
-        "clicked = np.bincount(items, weights=clicks, minlength=len(alpha)); "
-        "shows = np.bincount(items, minlength=len(alpha)); "
-        "return alpha + clicked, beta + shows - clicked",
+        "alpha counts successes and beta failures. This batch adds, per item, its clicks to "
+        "alpha and its shows without a click to beta; an item can appear several times in "
+        "`items`, and every appearance counts. Return NEW arrays: the caller keeps using the "
+        "old ones.",
+        "Two per-item totals, each one call of np.bincount over `items` with "
+        "minlength=len(alpha) (so that items never shown get 0): the clicks (pass the clicks "
+        "as `weights`) and the shows (no weights). Add the clicks to alpha, and the shows minus "
+        "the clicks to beta, without writing into the arrays you were given (no +=, no "
+        "np.add.at on them). q1.solution() shows the code.",
     ],
     solution="""
         import numpy as np
@@ -159,12 +165,31 @@ def _slate_swapped_parameters(alpha, beta, k, seed):
     return np.argsort(-_draws(beta, alpha, seed), kind="stable")[:k]
 
 
+def _slate_by_mean_default_sort(alpha, beta, k, seed):
+    mean = np.asarray(alpha, float) / (np.asarray(alpha, float) + np.asarray(beta, float))
+    return np.argsort(mean)[::-1][:k]
+
+
+def _slate_partition_unsorted(alpha, beta, k, seed):
+    return np.argpartition(-_draws(alpha, beta, seed), k - 1)[:k]  # in no particular order
+
+
+def _slate_partition_unsorted_kth_k(alpha, beta, k, seed):
+    return np.argpartition(-_draws(alpha, beta, seed), k)[:k]
+
+
 def _slate_draw_values(alpha, beta, k, seed):
     return -np.sort(-_draws(alpha, beta, seed))[:k]
 
 
+# No two posterior means tie, so ranking by the mean gives one list whatever the sort.
 _ALPHA = np.array([2.0, 30.0, 1.0, 5.0, 1.0, 12.0, 3.0])
-_BETA = np.array([40.0, 270.0, 1.0, 45.0, 9.0, 100.0, 3.0])
+_BETA = np.array([40.0, 270.0, 1.0, 40.0, 11.0, 100.0, 4.0])
+# 1,000 items and slates of 200 and 300: long enough that np.argpartition does not hand the k
+# best back in sorted order (on 7 items it may look sorted by luck).
+_rng = np.random.default_rng(9)
+_ALPHA_LARGE = _rng.uniform(1.0, 30.0, size=1000)
+_BETA_LARGE = _rng.uniform(1.0, 300.0, size=1000)
 
 q2 = FunctionQuestion(
     label="q2",
@@ -175,6 +200,8 @@ q2 = FunctionQuestion(
         case(_ALPHA, _BETA, 3, 1, note="seven items, k = 3, seed 1"),
         case(_ALPHA, _BETA, 1, 7, note="k = 1"),
         case(_ALPHA, _BETA, 7, 3, note="the whole catalogue in order"),
+        case(_ALPHA_LARGE, _BETA_LARGE, 200, 4, note="1,000 items, k = 200"),
+        case(_ALPHA_LARGE, _BETA_LARGE, 300, 5, note="1,000 items, k = 300"),
     ],
     mistakes=[
         Mistake(
@@ -182,6 +209,7 @@ q2 = FunctionQuestion(
             "explores. Thompson sampling ranks by one random DRAW per item, "
             "np.random.default_rng(seed).beta(alpha, beta), so uncertain items sometimes win.",
             _slate_by_mean,
+            _slate_by_mean_default_sort,
         ),
         Mistake(
             "Your slate starts with the SMALLEST draws. Sort by decreasing draw: "
@@ -198,12 +226,25 @@ q2 = FunctionQuestion(
             "(np.argsort gives indices, np.sort gives values).",
             _slate_draw_values,
         ),
+        Mistake(
+            "You have the right k items, but not best first: np.argpartition only promises that "
+            "the k largest draws come before the rest, in no particular order (on 7 items it "
+            "may look sorted by luck; on 1,000 items it is not). Sort those k by their draws "
+            "afterwards: top = np.argpartition(-draws, k - 1)[:k]; top[np.argsort(-draws[top])].",
+            _slate_partition_unsorted,
+            _slate_partition_unsorted_kth_k,
+        ),
     ],
     hint=[
-        "Draw one plausible click rate per item from its posterior with "
-        "np.random.default_rng(seed).beta(alpha, beta) (one call, in that order), then return "
-        "the indices of the k largest draws, largest first.",
-        "draws = np.random.default_rng(seed).beta(alpha, beta); return np.argsort(-draws)[:k]",
+        "Thompson sampling does not rank by what it believes on average: it draws ONE "
+        "plausible click rate per item from that item's Beta posterior and ranks by the draws, "
+        "so an uncertain item sometimes wins. The check reproduces your draws only if they come "
+        "from the generator seeded with `seed`, in one call.",
+        "Two steps: (1) make a generator with np.random.default_rng(seed) and call its beta "
+        "method once with the whole alpha and beta arrays, in that order (one draw per item); "
+        "(2) return the indices of the k largest draws, largest first: np.argsort of the "
+        "negated draws, first k (np.argpartition alone does not order them). "
+        "q2.solution() shows the code.",
     ],
     solution="""
         import numpy as np
@@ -249,6 +290,11 @@ def _ips_unweighted(rewards, logging_propensities, target_propensities):
     return float(np.mean(r))
 
 
+def _ips_clipped(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    return float(np.mean(r * np.minimum(q / p, 10.0)))
+
+
 def _ips_sum(rewards, logging_propensities, target_propensities):
     r, p, q = _arrays(rewards, logging_propensities, target_propensities)
     return float(np.sum(r * q / p))
@@ -263,6 +309,12 @@ def _snips(rewards, logging_propensities, target_propensities):
 def _snips_divides_by_target(rewards, logging_propensities, target_propensities):
     r, p, q = _arrays(rewards, logging_propensities, target_propensities)
     w = p / q
+    return float(np.sum(r * w) / np.sum(w))
+
+
+def _snips_clipped(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    w = np.minimum(q / p, 10.0)
     return float(np.sum(r * w) / np.sum(w))
 
 
@@ -282,6 +334,13 @@ _R2, _P2, _Q2 = (
     np.array([1.0, 0.0, 0.25, 0.25]),
 )
 _R3 = np.array([5400.0, 0.0, 1200.0, 3000.0, 0.0, 60.0])
+# Weights 25, 1, 0.5, 15: a rarely logged item the target favours (weight above 10, so that
+# clipping the weights at 10, the habit lesson 09 teaches for the variance, changes the answer).
+_R4, _P4, _Q4 = (
+    np.array([1.0, 0.0, 1.0, 1.0]),
+    np.array([0.02, 0.5, 0.5, 0.04]),
+    np.array([0.5, 0.5, 0.25, 0.6]),
+)
 
 _IPS_CASES = [
     case(_R, _P, _Q, note="clicks; the target never shows two of the logged items"),
@@ -293,6 +352,7 @@ _IPS_CASES = [
         np.array([0.5, 0.5]),
         note="target = logging policy: the plain mean",
     ),
+    case(_R4, _P4, _Q4, note="weights 25 and 15: rare in the log, frequent for the target"),
 ]
 
 q3 = FunctionQuestion(
@@ -321,11 +381,21 @@ q3 = FunctionQuestion(
         Mistake(
             "You returned the sum; IPS is the MEAN of r * q / p over the logged rounds.", _ips_sum
         ),
+        Mistake(
+            "You clipped the weights at 10. That is clipped IPS, a different estimator: it "
+            "trades a bias (the rounds with large weights are undercounted) for less variance, "
+            "as lesson 09 showed. Plain IPS, asked for here, keeps every weight q / p as it is, "
+            "however large: it is the unbiased one.",
+            _ips_clipped,
+        ),
     ],
     hint=[
         "Weight each logged reward by how much more (or less) likely the target is to show that "
         "item than the logging policy was, then average over all logged rounds.",
-        "return np.mean(rewards * target_propensities / logging_propensities)",
+        "Two steps: (1) the weight of every round is the target propensity divided by the "
+        "logging propensity, as it is (no clipping: large weights are the point); (2) multiply "
+        "the rewards by the weights and take the mean over ALL rounds, including those with "
+        "weight 0. q3.solution() shows the code.",
     ],
     solution="""
         import numpy as np
@@ -361,11 +431,20 @@ q4 = FunctionQuestion(
             "Your weights are p / q; they must be q / p (target over logging).",
             _snips_divides_by_target,
         ),
+        Mistake(
+            "You clipped the weights at 10. SNIPS already tames large weights by dividing by "
+            "their sum; clipping them as well is a different estimator. Keep every weight "
+            "q / p as it is.",
+            _snips_clipped,
+        ),
     ],
     hint=[
         "Compute the weights w = q / p; SNIPS is the weighted average of the rewards with those "
         "weights.",
-        "w = target_propensities / logging_propensities; return np.sum(rewards * w) / np.sum(w)",
+        "Two steps: (1) the weight of every round is the target propensity over the logging "
+        "propensity, unclipped; (2) divide the sum of reward times weight by the sum of the "
+        "weights (not by the number of rounds: that would be IPS). q4.solution() shows the "
+        "code.",
     ],
     solution="""
         import numpy as np

@@ -26,6 +26,8 @@ without the position discount). The test cases have no ties that decide an answe
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from recsys_lessons.checks import FunctionQuestion, Mistake, case
@@ -87,8 +89,11 @@ q1 = FunctionQuestion(
         ),
     ],
     hint=[
-        "head[items] looks up whether each recommended item is in the head, for a whole array.",
-        "(~head[recommended[:, :k]]).mean() is the mean over users of the per-list tail share.",
+        "APLT asks, list by list, what share of the first k slots goes to the long tail; "
+        "`head` is a boolean array you can index with a whole array of item ids.",
+        "Keep only the first k columns of `recommended`, look every item up in `head` at once, "
+        "negate (long tail = not head) and average: with equal-length lists the mean over all "
+        "slots equals the mean over users of each list's tail share.",
     ],
     solution="def aplt(recommended, head, k):\n"
     "    top = np.asarray(recommended)[:, :k]\n"
@@ -127,6 +132,18 @@ def _gini_whole_list(recommended, n_items, k):
     return _gini_of(np.bincount(np.asarray(recommended).ravel(), minlength=n_items))
 
 
+def _gini_unsorted(recommended, n_items, k):
+    exposure = np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items)
+    n = exposure.size
+    return float((2 * np.arange(1, n + 1) - n - 1) @ exposure / (n * exposure.sum()))
+
+
+def _gini_zero_based_ranks(recommended, n_items, k):
+    exposure = np.sort(np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items))
+    n = exposure.size
+    return float((2 * np.arange(n) - n - 1) @ exposure / (n * exposure.sum()))
+
+
 q2 = FunctionQuestion(
     label="q2",
     name="gini",
@@ -135,6 +152,12 @@ q2 = FunctionQuestion(
         case(_LISTS, 6, 2, note="two items never shown in the top 2"),
         case(_LISTS, 8, 3, note="catalogue larger than the items shown"),
         case(np.array([[0, 1], [1, 0]]), 2, 2, note="perfectly equal exposure"),
+        case(
+            np.array([[5, 3, 1], [5, 3, 0], [5, 2, 4]]),
+            7,
+            2,
+            note="the most shown item has the largest id (item order is not exposure order)",
+        ),
     ],
     mistakes=[
         Mistake(
@@ -151,10 +174,24 @@ q2 = FunctionQuestion(
             "Only the first k items of each list are exposed: use recommended[:, :k].",
             _gini_whole_list,
         ),
+        Mistake(
+            "You did not sort the exposures. np.bincount gives them in item-id order, but the "
+            "formula needs e_(i), the i-th SMALLEST exposure: sort them in ascending order "
+            "(np.sort) before weighting.",
+            _gini_unsorted,
+        ),
+        Mistake(
+            "Your ranks run 0..n-1. In the formula i runs from 1 to n (the smallest exposure has "
+            "i = 1): use np.arange(1, n + 1), otherwise every weight 2i - n - 1 is off by 2.",
+            _gini_zero_based_ranks,
+        ),
     ],
     hint=[
-        "exposure = np.bincount(recommended[:, :k].ravel(), minlength=n_items), then sort it.",
-        "Gini = sum over i = 1..n of (2i - n - 1) * e_(i) / (n * sum(e)), with e sorted ascending.",
+        "First count how often each item of the catalogue is shown in a top-k, including the "
+        "items that are never shown; then the Gini formula needs those counts in order.",
+        "Count with np.bincount over the first k columns (minlength = n_items so unseen items "
+        "count 0), sort the counts in ascending order, weight the i-th smallest by 2i - n - 1 "
+        "with i starting at 1, and divide the sum by n times the total exposure.",
     ],
     solution="def gini(recommended, n_items, k):\n"
     "    e = np.sort(np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items))\n"
@@ -188,6 +225,16 @@ def _group_intervals_keep_nan(values, groups, seed):
     return answer
 
 
+def _group_intervals_seed_per_group(values, groups, seed):
+    values, groups = np.asarray(values, dtype=float), np.asarray(groups)
+    answer = {}
+    for index, group in enumerate(np.unique(groups)):
+        mine = values[(groups == group) & ~np.isnan(values)]
+        interval = bootstrap_interval(mine, n_resamples=1000, seed=seed + index)
+        answer[str(group)] = (interval.estimate, interval.low, interval.high)
+    return answer
+
+
 def _group_intervals_everybody(values, groups, seed):
     values, groups = np.asarray(values, dtype=float), np.asarray(groups)
     everybody = bootstrap_interval(values[~np.isnan(values)], n_resamples=1000, seed=seed)
@@ -210,6 +257,11 @@ def _group_intervals_of_values(values, groups, seed):
 
 _VALUES = np.array([0.1, 0.5, np.nan, 0.3, 0.9, 0.7, 0.8, np.nan, 0.6, 0.2, 1.0, 0.0])
 _GROUPS = np.array(["a", "a", "a", "a", "b", "b", "b", "b", "b", "c", "c", "c"])
+# Groups of 20-30 users with spread-out values: with a handful of users the bootstrap
+# percentiles are the same whatever the seed, so only large groups tell seeds apart.
+_MANY_VALUES = np.round(np.random.default_rng(10).random(75), 3)
+_MANY_VALUES[[3, 40, 41, 70]] = np.nan
+_MANY_GROUPS = np.repeat(np.array(["niche", "diverse", "blockbuster"]), [25, 30, 20])
 
 q3 = FunctionQuestion(
     label="q3",
@@ -218,12 +270,19 @@ q3 = FunctionQuestion(
     cases=[
         case(_VALUES, _GROUPS, 0, note="users without a relevant item (NaN) in two groups"),
         case(_VALUES[[0, 1, 3, 4, 5, 6]], _GROUPS[[0, 1, 3, 4, 5, 6]], 7, note="no NaN"),
+        case(_MANY_VALUES, _MANY_GROUPS, 3, note="three groups of 20-30 users"),
     ],
     mistakes=[
         Mistake(
             "Drop the users whose value is NaN (no relevant test item) before bootstrapping: "
             "values[(groups == g) & ~np.isnan(values)]. bootstrap_interval refuses NaN.",
             _group_intervals_keep_nan,
+        ),
+        Mistake(
+            "You gave each group its own seed (seed + group number). Every group is resampled "
+            "with the SAME `seed`, as the library's audit.group_gap does: pass seed=seed to "
+            "every bootstrap_interval call, otherwise your intervals differ from the library's.",
+            _group_intervals_seed_per_group,
         ),
         Mistake(
             "Each group needs its OWN interval: bootstrap only that group's users, not "
@@ -238,9 +297,11 @@ q3 = FunctionQuestion(
         ),
     ],
     hint=[
-        "Loop over np.unique(groups); select that group's non-NaN values.",
-        "interval = bootstrap_interval(mine, n_resamples=1000, seed=seed); store "
-        "(interval.estimate, interval.low, interval.high) under str(group).",
+        "One bootstrap per group, on that group's users only; users with a NaN value had no "
+        "relevant test item and are left out.",
+        "Loop over the distinct labels, select the group's non-NaN values, call "
+        "bootstrap_interval on them with 1000 resamples and the same `seed` for every group, "
+        "and store the interval's estimate, low and high under the label as a string.",
     ],
     solution="def group_intervals(values, groups, seed):\n"
     "    values, groups = np.asarray(values, dtype=float), np.asarray(groups)\n"
@@ -284,7 +345,33 @@ def _exposure_log_rank(recommended, item_groups, k):
     return _shares(recommended, item_groups, k, lambda rank: 1 / np.log2(rank))
 
 
+def _exposure_log_rank_python(recommended, item_groups, k):
+    # 0-based ranks in plain Python: 1 / math.log2(0 + 1) raises ZeroDivisionError
+    totals, all_slots = {}, 0.0
+    for row in np.asarray(recommended)[:, :k]:
+        for rank, item in enumerate(row):
+            weight = 1 / math.log2(rank + 1)
+            group = str(item_groups[item])
+            totals[group] = totals.get(group, 0.0) + weight
+            all_slots += weight
+    return {str(g): totals.get(str(g), 0.0) / all_slots for g in np.unique(item_groups)}
+
+
+def _exposure_log_rank_plus_two(recommended, item_groups, k):
+    return _shares(recommended, item_groups, k, lambda rank: 1 / np.log2(rank + 2))
+
+
+def _exposure_shown_groups_only(recommended, item_groups, k):
+    top = np.asarray(recommended)[:, :k]
+    labels = np.asarray(item_groups)[top]
+    weights = np.broadcast_to(1 / np.log2(np.arange(2, k + 2)), top.shape)
+    return {str(g): float(weights[labels == g].sum() / weights.sum()) for g in np.unique(labels)}
+
+
 _PROVIDERS = np.array(["studio", "studio", "indie", "indie", "studio", "indie"])
+_PROVIDERS_WITH_ARCHIVE = np.array(
+    ["studio", "studio", "indie", "indie", "studio", "indie", "archive", "archive"]
+)
 
 q4 = FunctionQuestion(
     label="q4",
@@ -294,6 +381,12 @@ q4 = FunctionQuestion(
         case(_LISTS, _PROVIDERS, 3),
         case(_LISTS, _PROVIDERS, 4, note="indie items only at the bottom for one user"),
         case(np.array([[2, 0, 1, 3]]), _PROVIDERS, 4, note="one list"),
+        case(
+            _LISTS,
+            _PROVIDERS_WITH_ARCHIVE,
+            3,
+            note="the 'archive' group is never recommended: its share is 0",
+        ),
     ],
     mistakes=[
         Mistake(
@@ -307,15 +400,32 @@ q4 = FunctionQuestion(
             _exposure_reciprocal_rank,
         ),
         Mistake(
-            "Off by one: the discount is 1 / log2(rank + 1) with rank = 1 for the top slot "
-            "(1 / log2(1) is infinite).",
+            "Off by one: your top slot has rank 0, and 1 / log2(0 + 1) = 1 / 0 is infinite. "
+            "The discount is 1 / log2(rank + 1) with rank = 1 for the top slot; with 0-based "
+            "positions (enumerate, np.arange(k)) that is 1 / log2(position + 2).",
             _exposure_log_rank,
+            _exposure_log_rank_python,
+        ),
+        Mistake(
+            "Off by one the other way: your top slot gets 1 / log2(3). The discount is "
+            "1 / log2(rank + 1) with rank = 1 for the top slot, so the top slot weighs "
+            "1 / log2(2) = 1. You added 2 to a rank that already starts at 1.",
+            _exposure_log_rank_plus_two,
+        ),
+        Mistake(
+            "A group that is never recommended is missing from your answer. An audit must "
+            "report every group of `item_groups` (loop over np.unique(item_groups), not over "
+            "the groups found in the lists): a share of 0 is exactly what it is looking for.",
+            _exposure_shown_groups_only,
         ),
     ],
     hint=[
-        "attention = 1 / np.log2(np.arange(2, k + 2)) gives the weight of ranks 1..k.",
-        "A group's share = attention summed over the slots holding its items / attention "
-        "summed over all slots of all lists.",
+        "Each slot of each list carries attention that falls with its rank, as in nDCG's "
+        "discount; a group's share is the attention landing on its items over all the "
+        "attention.",
+        "Weight ranks 1..k by 1 / log2(rank + 1) (the top slot weighs 1), look up the group of "
+        "every item in the first k columns, sum the weights per group and divide by the sum "
+        "over all slots. Report every group of `item_groups`, also those never shown.",
     ],
     solution="def exposure_shares(recommended, item_groups, k):\n"
     "    top = np.asarray(recommended)[:, :k]\n"
@@ -346,6 +456,11 @@ def _calibration_kl(p, q, alpha=0.01):
 def _calibration_kl_log2(p, q, alpha=0.01):
     p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
     return _kl(p, (1 - alpha) * q + alpha * p, np.log2)
+
+
+def _calibration_kl_log10(p, q, alpha=0.01):
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    return _kl(p, (1 - alpha) * q + alpha * p, np.log10)
 
 
 def _calibration_kl_uniform(p, q, alpha=0.01):
@@ -392,6 +507,11 @@ q5 = FunctionQuestion(
             _calibration_kl_log2,
         ),
         Mistake(
+            "Steck's KL uses the natural log (np.log); you used log base 10 (np.log10). The two "
+            "differ by a factor ln 10, so numbers would not compare with the paper or the helper.",
+            _calibration_kl_log10,
+        ),
+        Mistake(
             "Smoothing with the wrong distribution: mix q with the user's OWN history "
             "distribution p, q~ = (1 - alpha) * q + alpha * p, not with a uniform one.",
             _calibration_kl_uniform,
@@ -413,8 +533,11 @@ q5 = FunctionQuestion(
         ),
     ],
     hint=[
-        "q_smooth = (1 - alpha) * q + alpha * p.",
-        "Sum p * np.log(p / q_smooth) over the genres where p > 0 (0 * log 0 counts as 0).",
+        "The list's distribution q can miss a genre the user likes, and dividing by 0 makes the "
+        "KL infinite: Steck first mixes a little of the user's own distribution p into q.",
+        "Smooth q with weight alpha on p (not on a uniform distribution), then sum "
+        "p * ln(p / q_smooth) over the genres where p > 0, with the natural logarithm (0 * log 0 "
+        "counts as 0).",
     ],
     solution="def calibration_kl(p, q, alpha=0.01):\n"
     "    q_smooth = (1 - alpha) * q + alpha * p\n"
@@ -430,7 +553,17 @@ q5 = FunctionQuestion(
 
 
 def _greedy(
-    scores, p, genre_rows, lambda_, k, alpha, smooth_with, value_of, mean=True, repeat=False
+    scores,
+    p,
+    genre_rows,
+    lambda_,
+    k,
+    alpha,
+    smooth_with,
+    value_of,
+    mean=True,
+    repeat=False,
+    log=np.log,
 ):
     scores, p = np.asarray(scores, dtype=float), np.asarray(p, dtype=float)
     genre_rows = np.asarray(genre_rows, dtype=float)
@@ -445,7 +578,7 @@ def _greedy(
             q = mass / len(members) if mean else mass
             value = value_of(
                 scores[members].sum(),
-                _kl(p, (1 - alpha) * q + alpha * smooth_with(p), np.log),
+                _kl(p, (1 - alpha) * q + alpha * smooth_with(p), log),
                 lambda_,
             )
             if value > best_value:
@@ -483,6 +616,10 @@ def _rerank_uniform_smoothing(scores, p, genre_rows, lambda_, k, alpha=0.01):
 
 def _rerank_sum_not_mean(scores, p, genre_rows, lambda_, k, alpha=0.01):
     return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck, mean=False)
+
+
+def _rerank_log2(scores, p, genre_rows, lambda_, k, alpha=0.01):
+    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck, log=np.log2)
 
 
 def _rerank_repeats(scores, p, genre_rows, lambda_, k, alpha=0.01):
@@ -527,6 +664,15 @@ q6 = FunctionQuestion(
             0.3,
             note="alpha = 0.3: smoothing matters",
         ),
+        case(
+            _SCORES,
+            np.array([0.1, 0.8, 0.1]),
+            _GENRE_ROWS,
+            0.6,
+            3,
+            0.05,
+            note="the size of the KL decides the third pick",
+        ),
     ],
     mistakes=[
         Mistake(
@@ -544,13 +690,21 @@ q6 = FunctionQuestion(
             "by the number of items in the candidate list).",
             _rerank_sum_not_mean,
         ),
+        Mistake(
+            "Your KL inside the greedy uses log base 2. Steck's KL (your calibration_kl of q5) "
+            "uses the natural log; log2 makes every KL 1.44 times larger, as if lambda_ were "
+            "larger, and changes which candidate wins.",
+            _rerank_log2,
+        ),
         Mistake("Skip candidates already chosen: a list holds each item once.", _rerank_repeats),
     ],
     hint=[
-        "Keep a list `chosen`. At each of the k steps try every candidate i not yet chosen.",
-        "For chosen + [i]: q = genre_rows[chosen + [i]].mean(axis=0), q~ = (1 - alpha) q + "
-        "alpha p, value = (1 - lambda_) * scores[chosen + [i]].sum() - lambda_ * KL(p || q~). Keep "
-        "the best i.",
+        "Build the list one item at a time: at each of the k steps, try every candidate not yet "
+        "chosen as the next item and keep the one that gives the best list so far.",
+        "A trial list is the chosen items plus the candidate: its relevance is the sum of their "
+        "scores, its genre distribution q the mean of their genre rows; smooth q with p as in "
+        "q5, and score the list (1 - lambda_) * relevance - lambda_ * KL(p || q_smooth) with the "
+        "natural log.",
     ],
     solution="def calibrated_rerank(scores, p, genre_rows, lambda_, k, alpha=0.01):\n"
     "    chosen = []\n"
