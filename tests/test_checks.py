@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import json
 import math
 import pkgutil
+import re
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,12 +27,15 @@ from recsys_lessons.checks import (
     case,
     get_mode,
     lesson02,
+    lesson03,
     lesson04,
     lesson06,
     lesson09,
     set_mode,
 )
 from recsys_lessons.checks.lesson01 import q1, q2
+
+ROOT = Path(__file__).resolve().parent.parent
 
 #: Every ``recsys_lessons.checks.lessonNN`` module: a new lesson's questions are validated
 #: (reference passes, each mistake gets its own hint) without editing this file.
@@ -835,10 +841,11 @@ def test_hint_numbers_are_validated(level):
 # Lessons 03 and 04: graded hints, learner-style mistakes, answers returned as lists
 # --------------------------------------------------------------------------------------
 
-lesson03 = importlib.import_module("recsys_lessons.checks.lesson03")
+#: Lessons whose questions follow the graded-hint rule (a nudge, then the approach in words).
+GRADED_LESSONS = [m for m in LESSON_MODULES if m.__name__ >= "recsys_lessons.checks.lesson03"]
 LATER_QUESTIONS = [
     (f"{module.__name__.rsplit('.', 1)[-1]}.{label}", getattr(module, label))
-    for module in (lesson03, lesson04)
+    for module in GRADED_LESSONS
     for label in module.__all__
 ]
 
@@ -863,9 +870,31 @@ def test_hints_are_graded_and_never_the_whole_answer(question, capsys):
         squashed = "".join(hint.split())
         assert "return np" not in hint and "return (" not in hint
         assert not any(line in squashed for line in _code_lines(question.solution_code)), hint
-    assert f"{question.label}.solution()" in question.hints[-1]
     question.hint(2)
-    assert capsys.readouterr().out.startswith(f"• Hint 2 of {len(question.hints)}: ")
+    out = capsys.readouterr().out
+    assert out.startswith(f"• Hint 2 of {len(question.hints)}: ")
+    question.hint(len(question.hints))  # the last step points to the solution
+    assert capsys.readouterr().out.endswith(f"{question.label}.solution() shows one answer.\n")
+
+
+#: The solution and exercise notebooks whose real-data cells reuse the learner's answers.
+REAL_DATA_NOTEBOOKS = sorted(
+    path
+    for folder in ("solutions", "exercises")
+    for path in (ROOT / folder).glob("*.ipynb")
+    if path.name >= "05"
+)
+
+
+@pytest.mark.parametrize("path", REAL_DATA_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_real_data_cells_never_send_the_learner_back_to_a_check_that_passes(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for index, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            assert not re.search(r"check\(\) again|its check again|run the checks again", source), (
+                f"cell {index} sends the learner back to a check that passes; name the cause"
+            )
 
 
 def _hint_of(question, answer):
