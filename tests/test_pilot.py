@@ -487,3 +487,17 @@ def test_genre_matrix_labels_items_without_genres_unknown():
     # columns sorted: (unknown), Comedy, Drama
     assert genres.toarray().tolist() == [[0, 1, 1], [1, 0, 0], [1, 0, 0], [0, 0, 1]]
     assert genre_matrix(pd.DataFrame({"title": ["x"]})) is None and genre_matrix(None) is None
+
+
+def test_importing_the_report_leaves_the_plotting_backend_alone():
+    """Lesson 11's figures vanished: the report module used to call matplotlib.use("Agg")."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; matplotlib.use('svg'); "
+        "import recsys_lessons.pilot.report, recsys_lessons.pilot.run; "
+        "print(matplotlib.get_backend())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "svg"

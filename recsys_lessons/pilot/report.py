@@ -1,8 +1,9 @@
 """Render a pilot's results as one self-contained HTML page.
 
-Figures are matplotlib PNGs embedded as base64 ``data:`` URIs and the style sheet is
-inline, so the page needs no network and no other file: open it in any browser, attach it
-to an e-mail. :data:`SECTIONS` lists the section headings, in order (the browser test
+Figures are matplotlib PNGs, drawn on their own ``Figure`` objects (never through pyplot,
+so importing this module leaves a notebook's plotting backend alone), embedded as base64
+``data:`` URIs; the style sheet is inline, so the page needs no network and no other file:
+open it in any browser, attach it to an e-mail. :data:`SECTIONS` lists the section headings, in order (the browser test
 checks every one).
 """
 
@@ -12,14 +13,11 @@ import base64
 import html
 import io
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from recsys_lessons.pilot.beyond import AUDIT_COLUMNS, BEYOND_ACCURACY  # noqa: E402
+from recsys_lessons.pilot.beyond import AUDIT_COLUMNS, BEYOND_ACCURACY
 
 SECTIONS = (
     "Recommendation",
@@ -226,13 +224,13 @@ def _figure(png: bytes, caption: str) -> str:
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return buffer.getvalue()
 
 
 def _long_tail(interactions) -> bytes:
     counts = np.sort(interactions["item_id"].value_counts().to_numpy())[::-1]
-    fig, ax = plt.subplots(figsize=(6.5, 3))
+    fig = Figure(figsize=(6.5, 3))
+    ax = fig.subplots()
     ax.plot(np.arange(1, counts.size + 1), counts, color="#3b5b9d")
     ax.set(xlabel="item rank by popularity", ylabel="interactions (log scale)", yscale="log")
     return _png(fig)
@@ -240,7 +238,8 @@ def _long_tail(interactions) -> bytes:
 
 def _activity(interactions) -> bytes:
     counts = interactions["user_id"].value_counts().to_numpy()
-    fig, ax = plt.subplots(figsize=(6.5, 3))
+    fig = Figure(figsize=(6.5, 3))
+    ax = fig.subplots()
     bins = np.unique(np.geomspace(1, counts.max() + 1, 30).astype(int))
     ax.hist(counts, bins=bins, color="#3b7d3b")
     ax.set(xlabel="interactions per user (log scale)", ylabel="users", xscale="log")
@@ -252,7 +251,8 @@ def _accuracy_plot(compared, k) -> bytes:
     est = np.array([row["ndcg"]["estimate"] for row in compared])
     low = est - np.array([row["ndcg"]["low"] for row in compared])
     high = np.array([row["ndcg"]["high"] for row in compared]) - est
-    fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.45 * len(names)))
+    fig = Figure(figsize=(6.5, 0.5 + 0.45 * len(names)))
+    ax = fig.subplots()
     ax.errorbar(est, np.arange(len(names)), xerr=[low, high], fmt="o", capsize=4)
     ax.set_yticks(np.arange(len(names)), names)
     ax.invert_yaxis()
@@ -261,7 +261,8 @@ def _accuracy_plot(compared, k) -> bytes:
 
 
 def _tradeoff_plot(compared, k) -> bytes:
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    fig = Figure(figsize=(6.5, 3.2))
+    ax = fig.subplots()
     for row in compared:
         x, y = row["audit"].get("coverage", np.nan), row["ndcg"]["estimate"]
         ax.scatter(x, y)
