@@ -2,7 +2,9 @@
 
 Every ranked list in the package (models, indexes, re-rankers, policies) is cut by
 :func:`top_k_indices`, so two code paths given the same scores return the same list.
-Lesson 01 introduces it.
+Lesson 01 introduces it. An evaluation that must not reward ties through the item
+numbering passes its own tie order (``tie_break``); the cold-start evaluations of lesson 05
+use a seeded random permutation.
 """
 
 from __future__ import annotations
@@ -14,22 +16,44 @@ from recsys_lessons.validation import check_k
 __all__ = ["top_k_indices"]
 
 
-def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+def top_k_indices(scores: np.ndarray, k: int, *, tie_break=None) -> np.ndarray:
     """Column indices of the ``k`` largest scores in each row, sorted best first.
 
-    Ties are broken by the lower item index, everywhere: the top-``k`` list is always the
-    first ``k`` entries of the top-``k + 1`` list, whatever numpy's partitioning does. NaN
-    scores rank last, like ``-inf``.
+    Ties are broken by the lower item index unless ``tie_break`` says otherwise: items are
+    ranked by ``(-score, tie_break, index)``, i.e. among equal scores the column with the
+    smaller ``tie_break`` value comes first (and among equal ``tie_break`` values, the
+    lower index). The top-``k`` list is always the first ``k`` entries of the
+    top-``k + 1`` list, whatever numpy's partitioning does. NaN scores rank last, like
+    ``-inf``.
 
     Beware when a model produces many ties (content-based scores from genres alone: 40 % of
-    MovieLens 100K films share their genre vector with another film). MovieLens numbered its
-    films roughly from well-known to obscure, so the index tie-break then quietly favours
-    popular films; lesson 02 measures the effect by shuffling item ids.
+    MovieLens 100K films share their genre vector with another film; a model that knows
+    nothing of a user scores every item alike). MovieLens numbered its films roughly from
+    well-known to obscure, so the index tie-break then quietly favours popular films;
+    lesson 02 measures the effect by shuffling item ids, and an evaluation that must not
+    reward it passes a random permutation as ``tie_break`` (lesson 05).
 
+    Parameters
+    ----------
+    scores : ndarray, shape (n_users, n_items)
+        Higher is better.
+    k : int
+        List length, ``1 <= k <= n_items``.
+    tie_break : array-like, shape (n_items,), optional, keyword-only
+        One finite priority per column (for example ``rng.permutation(n_items)``); among
+        equal scores the smaller priority ranks first. Default: the column index.
+
+    Returns
+    -------
+    ndarray of int, shape (n_users, k)
+
+    Notes
+    -----
     Linear time per row: ``np.argpartition`` proposes ``k`` candidates and their lowest
     score ``t``; only rows where an item left out also scores exactly ``t`` (an ambiguous
-    cut) are redone by keeping every item above ``t`` and the lowest-index items at ``t``.
-    Only the ``k`` survivors are sorted.
+    cut) are redone by keeping every item above ``t`` and the items at ``t`` first in tie
+    order. A ``tie_break`` is turned into that order once per call (one sort of ``n_items``
+    numbers, shared by all rows). Only the ``k`` survivors are sorted.
     """
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 2:
@@ -38,6 +62,7 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
             f"{scores.shape}. For a single user pass scores[None, :] (and take row 0)."
         )
     k = check_k(k, scores.shape[1])
+    tie_order = None if tie_break is None else _tie_order(tie_break, scores.shape[1])
     if np.isnan(scores).any():
         scores = np.where(np.isnan(scores), -np.inf, scores)
     candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
@@ -48,10 +73,43 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     ambiguous = np.flatnonzero(tied_everywhere > tied_among_candidates)
     if ambiguous.size:
         rows, cut = scores[ambiguous], threshold[ambiguous]
+        if tie_order is not None:
+            rows = rows[:, tie_order]  # columns in tie order: the first tied ones win
         at = rows == cut
         places_left = k - (rows > cut).sum(axis=1, keepdims=True)
         keep = (rows > cut) | (at & (np.cumsum(at, axis=1) <= places_left))
-        candidates[ambiguous] = np.nonzero(keep)[1].reshape(len(ambiguous), k)
-        candidate_scores[ambiguous] = np.take_along_axis(rows, candidates[ambiguous], axis=1)
-    order = np.lexsort((candidates, -candidate_scores), axis=1)
+        kept = np.nonzero(keep)[1].reshape(len(ambiguous), k)
+        candidates[ambiguous] = kept if tie_order is None else tie_order[kept]
+        candidate_scores[ambiguous] = np.take_along_axis(
+            scores[ambiguous], candidates[ambiguous], axis=1
+        )
+    if tie_order is None:
+        tie_rank = candidates
+    else:
+        rank_of_column = np.empty_like(tie_order)
+        rank_of_column[tie_order] = np.arange(len(tie_order))
+        tie_rank = rank_of_column[candidates]
+    order = np.lexsort((tie_rank, -candidate_scores), axis=1)
     return np.take_along_axis(candidates, order, axis=1)
+
+
+def _tie_order(tie_break, n_items: int) -> np.ndarray:
+    """The columns sorted by ``tie_break`` (then by index): the order in which ties win."""
+    priorities = np.asarray(tie_break)
+    if priorities.shape != (n_items,):
+        raise ValueError(
+            f"tie_break must hold one priority per item, shape ({n_items},); got shape "
+            f"{priorities.shape}. Pass for example np.random.default_rng(0).permutation({n_items})."
+        )
+    if not (
+        np.issubdtype(priorities.dtype, np.integer) or np.issubdtype(priorities.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"tie_break must hold numbers, one per item; got dtype {priorities.dtype}."
+        )
+    if not np.isfinite(priorities).all():
+        raise ValueError(
+            "tie_break holds NaN or infinite values; give every item a finite priority "
+            "(smaller wins a tie)."
+        )
+    return np.argsort(priorities, kind="stable")

@@ -134,3 +134,134 @@ def test_warm_up_curve_needs_enough_events_per_user():
         warm_up_curve({"c": lambda h, u: np.zeros(h.shape)}, events_frame(), [10, 11, 12], (0, 1))
     with pytest.raises(ValueError, match="shape"):
         warm_up_curve({"c": lambda h, u: np.zeros((1, 1))}, events_frame(), [10, 11, 12, 13], (1,))
+
+
+# ------------------------------------------------- ties: a seeded random order, never item ids
+
+
+def popular_first_world(n_users=200, n_items=100, seed=0):
+    """Test events concentrated on the low item ids, as in MovieLens (well-known films first)."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, n_items + 1)
+    rows = [
+        rng.choice(n_items, size=5, replace=False, p=weights / weights.sum())
+        for _ in range(n_users)
+    ]
+    dense = np.zeros((n_users, n_items), dtype=np.float32)
+    dense[np.repeat(np.arange(n_users), 5), np.concatenate(rows)] = 1.0
+    return sp.csr_matrix(dense)
+
+
+def random_lists_ndcg(test, columns, k, n_lists=20):
+    """Mean nDCG@k of uniformly random lists over ``columns`` (several draws)."""
+    relevant = test[:, columns]
+    users = np.flatnonzero(np.diff(relevant.indptr))
+    values = []
+    for seed in range(n_lists):
+        scores = np.random.default_rng(100 + seed).random((len(users), len(columns)))
+        values.append(metrics.ndcg_at_k(np.argsort(-scores, axis=1)[:, :k], relevant[users], k=k))
+    return np.mean(values), np.std(values)
+
+
+def assert_like_random(tied_by_seed, random_mean):
+    """Over tie seeds, a tied model's mean score is a random list's (within 4 standard errors)."""
+    tied_by_seed = np.asarray(tied_by_seed)
+    standard_error = tied_by_seed.std(ddof=1) / np.sqrt(len(tied_by_seed))
+    assert abs(tied_by_seed.mean() - random_mean) < 4 * standard_error + 0.005
+
+
+def test_a_model_that_ties_everything_scores_like_random_on_new_users():
+    test = popular_first_world()
+    tied = {"no information": np.zeros(test.shape)}
+    by_seed = [
+        evaluate_cold_users(tied, test, k=10, metrics=("ndcg",), seed=seed).iloc[0]["ndcg@10"]
+        for seed in range(30)
+    ]
+    random_mean, random_sd = random_lists_ndcg(test, np.arange(test.shape[1]), 10)
+    id_order = metrics.ndcg_at_k(np.tile(np.arange(10), (test.shape[0], 1)), test, k=10)
+    assert id_order > random_mean + 10 * random_sd  # the trap: id order looks like a model
+    assert_like_random(by_seed, random_mean)
+    assert max(by_seed) < id_order
+
+
+def test_a_model_that_ties_everything_scores_like_random_on_the_shelf():
+    test = popular_first_world()
+    cold = np.arange(60)
+    by_seed = [
+        evaluate_cold_items(
+            {"tied": np.ones(test.shape)}, test, cold, k=5, metrics=("ndcg",), seed=seed
+        ).iloc[0]["ndcg@5"]
+        for seed in range(30)
+    ]
+    assert_like_random(by_seed, random_lists_ndcg(test, cold, 5)[0])
+
+
+def test_tie_order_is_the_documented_seeded_permutation():
+    test = popular_first_world(n_users=3, n_items=30)
+    for seed in (0, 7):
+        table = evaluate_cold_users(
+            {"tied": np.zeros(test.shape)}, test, k=4, metrics=("ndcg",), seed=seed
+        )
+        permutation = np.random.default_rng(seed).permutation(30)
+        lists = np.tile(np.argsort(permutation)[:4], (3, 1))
+        assert table.loc["tied", "ndcg@4"] == pytest.approx(metrics.ndcg_at_k(lists, test, k=4))
+
+
+def test_warm_up_curve_with_nothing_known_scores_like_random():
+    rng = np.random.default_rng(3)
+    n_users, n_items = 150, 80
+    weights = 1.0 / np.arange(1, n_items + 1)
+    items = np.concatenate(
+        [
+            rng.choice(n_items, size=12, replace=False, p=weights / weights.sum())
+            for _ in range(n_users)
+        ]
+    )
+    events = pd.DataFrame(
+        {
+            "user_id": np.repeat(np.arange(n_users), 12),
+            "item_id": items,
+            "timestamp": np.tile(np.arange(12), n_users),
+        }
+    )
+    by_seed = [
+        warm_up_curve(
+            {"zeros": lambda h, users: np.zeros(h.shape)},
+            events,
+            np.arange(n_items),
+            n_known=(0, 2),
+            seed=seed,
+        )
+        .query("n_known == 0")["ndcg@10"]
+        .iloc[0]
+        for seed in range(30)
+    ]
+    ordered = np.argsort(events["timestamp"].to_numpy(), kind="stable")
+    later = events.iloc[ordered].groupby("user_id").cumcount().to_numpy() >= 2
+    test = sp.csr_matrix(
+        (
+            np.ones(int(later.sum())),
+            (events["user_id"].iloc[ordered][later], events["item_id"].iloc[ordered][later]),
+        ),
+        shape=(n_users, n_items),
+    )
+    test.data[:] = 1.0
+    # random lists over the items not removed (each user's first two)
+    history = sp.csr_matrix(
+        (
+            np.ones(int((~later).sum())),
+            (events["user_id"].iloc[ordered][~later], events["item_id"].iloc[ordered][~later]),
+        ),
+        shape=(n_users, n_items),
+    )
+    random_values = []
+    for seed in range(20):
+        scores = np.random.default_rng(200 + seed).random((n_users, n_items))
+        scores[history.nonzero()] = -np.inf
+        random_values.append(metrics.ndcg_at_k(np.argsort(-scores, axis=1)[:, :10], test, k=10))
+    assert_like_random(by_seed, np.mean(random_values))
+
+
+def test_cold_evaluation_refuses_a_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        evaluate_cold_users({"m": SCORES}, TEST, seed=-1)

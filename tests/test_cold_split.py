@@ -158,3 +158,44 @@ def test_cold_user_split_property(fraction, seed, n_known):
     assert test["user_id"].nunique() == round(fraction * n_users)
     assert len(onboarding) == n_known * test["user_id"].nunique()
     assert len(train) + len(onboarding) + len(test) == len(frame)
+
+
+# ----------------------------------------------------- release-time protocol (by="release")
+
+
+def test_release_split_holds_out_the_items_that_appeared_last(interactions):
+    train, test = cold_item_split(interactions, fraction=0.2, by="release")
+    first_seen = interactions.groupby("item_id")["timestamp"].min()
+    n_cold = round(0.2 * len(first_seen))
+    assert test["item_id"].nunique() == n_cold
+    assert not set(train["item_id"]) & set(test["item_id"])
+    # every cold item appeared no earlier than every warm item
+    assert first_seen[test["item_id"].unique()].min() >= first_seen[train["item_id"].unique()].max()
+    assert len(train) + len(test) == len(interactions)
+    assert list(test.index) == [i for i in interactions.index if i in set(test.index)]
+
+
+def test_release_split_hand_computed_ties_to_the_larger_id():
+    frame = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 2, 3],
+            "item_id": [10, 11, 12, 13, 10],
+            "timestamp": [5, 1, 7, 7, 9],  # first seen: 11 at 1, 10 at 5, 12 and 13 at 7
+        }
+    )
+    train, test = cold_item_split(frame, fraction=0.25, by="release")
+    assert test["item_id"].tolist() == [13]
+    train, test = cold_item_split(frame, fraction=0.5, by="release")
+    assert sorted(test["item_id"]) == [12, 13] and sorted(train["item_id"].unique()) == [10, 11]
+
+
+def test_release_split_ignores_the_seed(interactions):
+    by_release = cold_item_split(interactions, fraction=0.3, seed=1, by="release")[1]
+    assert by_release.equals(cold_item_split(interactions, fraction=0.3, seed=2, by="release")[1])
+
+
+def test_release_split_needs_timestamps_and_a_known_protocol(interactions):
+    with pytest.raises(ValueError, match="timestamp"):
+        cold_item_split(interactions.drop(columns="timestamp"), by="release")
+    with pytest.raises(ValueError, match="'random' or 'release'"):
+        cold_item_split(interactions, by="newest")

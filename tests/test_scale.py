@@ -187,3 +187,36 @@ def test_per_user_cap_keeps_at_most_the_cap_and_counts_what_it_keeps(spark, smal
     assert (counts[order][:, order] != expected).nnz == 0
     with pytest.raises(ValueError, match="max_items_per_user"):
         scale.capped_baskets(frame, max_items_per_user=1)
+
+
+def test_batch_table_is_bucketed_by_user_so_a_lookup_reads_one_folder(spark, small, tmp_path):
+    full = interaction_matrix(small)
+    frame = scale.to_spark(spark, small, index=full)
+    model = scale.spark_als(frame, factors=8, reg_param=0.1, iterations=3)
+    recs = scale.recommend_all(model, frame, k=5).cache()
+    lists = scale.recommendation_lists(recs, n_users=full.shape[0], k=5)
+    path = tmp_path / "recommendations"
+    scale.write_batch_table(recs, path, n_buckets=7)
+    # one folder per user bucket, each holding exactly the users of its bucket, all k ranks
+    folders = sorted(p.name for p in path.iterdir() if p.is_dir())
+    assert folders == [f"user_bucket={b}" for b in range(7)]
+    for bucket in range(7):
+        part = scale.collect(spark.read.parquet(str(path / f"user_bucket={bucket}")))
+        assert (part["user"] % 7 == bucket).all()
+        assert all(sorted(ranks) == [1, 2, 3, 4, 5] for _, ranks in part.groupby("user")["rank"])
+    # the lookup serves the lists, and Spark prunes every other bucket's folder
+    for user in (0, 8, 199):
+        assert scale.read_shelf(spark, path, user, n_buckets=7) == lists[user].tolist()
+    served = spark.read.parquet(str(path))
+    lookup = served.where((served.user_bucket == 8 % 7) & (served.user == 8))
+    plan = lookup._jdf.queryExecution().executedPlan().toString()
+    assert "PartitionFilters: [" in plan and "user_bucket" in plan.split("PartitionFilters: [")[1]
+    assert scale.read_shelf(spark, path, 10_000, n_buckets=7) == []
+
+
+def test_batch_table_arguments_are_checked(spark, tmp_path):
+    frame = spark.createDataFrame([(0, 1, 1, 0.5)], "user long, item long, rank int, score double")
+    with pytest.raises(ValueError, match="n_buckets must be a positive integer"):
+        scale.write_batch_table(frame, tmp_path / "t", n_buckets=0)
+    with pytest.raises(ValueError, match="user must be a whole number >= 0"):
+        scale.read_shelf(spark, tmp_path / "t", -1)

@@ -7,6 +7,15 @@ accuracy after ``n`` known interactions, for growing ``n``, on the same test eve
 (:func:`warm_up_curve`). The splits that make cold items and users are in
 :mod:`recsys_lessons.evaluation.split`; the metrics are the harness's ``ACCURACY_METRICS``.
 
+Ties are ranked in a seeded random order, never by item index. Cold start is where models
+tie most (a user the model knows nothing about scores every item alike), and MovieLens
+numbered its films roughly from well-known to obscure, so ranking ties by index would give
+a model with no information the score of a popularity list (0.18 instead of a random list's
+0.05-0.07 on lesson 05's warm-up curve). Every function here ranks items by
+``(-score, tie_order[item])`` with ``tie_order = numpy.random.default_rng(seed).permutation(n_items)``
+(see ``tie_break`` in :func:`recsys_lessons.top_k.top_k_indices`), so a model that ties
+everything scores like a random list, and the same ``seed`` gives the same lists.
+
 Lesson 05 (``notebooks/05_cold_start.ipynb``) uses all three.
 """
 
@@ -21,9 +30,15 @@ import scipy.sparse as sp
 from recsys_lessons.data.matrix import InteractionMatrix
 from recsys_lessons.evaluation.harness import ACCURACY_METRICS
 from recsys_lessons.top_k import top_k_indices
-from recsys_lessons.validation import check_interactions_frame, check_timestamps
+from recsys_lessons.validation import check_interactions_frame, check_seed, check_timestamps
 
-__all__ = ["COLD_START_METRICS", "evaluate_cold_items", "evaluate_cold_users", "warm_up_curve"]
+__all__ = [
+    "COLD_START_METRICS",
+    "evaluate_cold_items",
+    "evaluate_cold_users",
+    "random_tie_order",
+    "warm_up_curve",
+]
 
 #: Metrics reported by the cold-start helpers unless told otherwise.
 COLD_START_METRICS = ("ndcg", "recall", "hit_rate")
@@ -35,13 +50,15 @@ def evaluate_cold_items(
     cold_items,
     k: int = 10,
     metrics=COLD_START_METRICS,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Score new items on a "new titles" shelf: each user's ``k`` best **cold items only**.
 
     A title nobody has interacted with yet cannot win a place among thousands of proven
     ones, so a service shows it on a shelf of new releases. Each model's scores are ranked
     among the columns ``cold_items`` alone; the relevant items of a user are their test
-    interactions with cold items. Users without any are left out.
+    interactions with cold items. Users without any are left out. Equal scores are ranked
+    in the seeded random order of the module docstring, not by item index.
 
     Parameters
     ----------
@@ -55,6 +72,9 @@ def evaluate_cold_items(
         Length of the shelf.
     metrics : sequence of str
         Names from ``ACCURACY_METRICS``.
+    seed : int
+        Seed of the tie order ``numpy.random.default_rng(seed).permutation(n_items)``:
+        among equal scores the item placed earlier by this permutation ranks first.
 
     Returns
     -------
@@ -66,7 +86,9 @@ def evaluate_cold_items(
     cold_items = _check_columns(cold_items, test.shape[1], "cold_items")
     relevant = test[:, cold_items]
     ranked_among = f"{len(cold_items)} cold items only"
-    return _score_table(scores, relevant, None, cold_items, test.shape, k, metrics, ranked_among)
+    return _score_table(
+        scores, relevant, None, cold_items, test.shape, k, metrics, ranked_among, seed
+    )
 
 
 def evaluate_cold_users(
@@ -75,8 +97,12 @@ def evaluate_cold_users(
     known=None,
     k: int = 10,
     metrics=COLD_START_METRICS,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Score new users: each user's ``k`` best among **all items they have not shown us**.
+
+    Equal scores are ranked in the seeded random order of the module docstring, so a model
+    that scores every item alike (nothing known about the user) scores like a random list.
 
     Parameters
     ----------
@@ -90,6 +116,8 @@ def evaluate_cold_users(
         List length.
     metrics : sequence of str
         Names from ``ACCURACY_METRICS``.
+    seed : int
+        Seed of the tie order ``numpy.random.default_rng(seed).permutation(n_items)``.
 
     Returns
     -------
@@ -107,7 +135,7 @@ def evaluate_cold_users(
             )
     ranked_among = f"all {test.shape[1]} items minus the user's known ones"
     columns = np.arange(test.shape[1])
-    return _score_table(scores, test, known, columns, test.shape, k, metrics, ranked_among)
+    return _score_table(scores, test, known, columns, test.shape, k, metrics, ranked_among, seed)
 
 
 def warm_up_curve(
@@ -117,6 +145,7 @@ def warm_up_curve(
     n_known=(0, 1, 2, 3, 5, 10, 20),
     k: int = 10,
     metric: str = "ndcg",
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Accuracy of each model as a function of how many interactions it knows of a new user.
 
@@ -124,6 +153,9 @@ def warm_up_curve(
     the first ``n`` as the user's history; the test is always the same, the events from
     position ``max(n_known)`` on, so the points of the curve are comparable. Items before
     that position are removed from the ranking (they are neither history nor test).
+    Equal scores are ranked in the seeded random order of the module docstring: at
+    ``n = 0`` a model that can only return a constant (item-kNN, EASE or ALS fold-in of an
+    empty history) scores like a random list, not like the item numbering.
 
     Parameters
     ----------
@@ -143,6 +175,8 @@ def warm_up_curve(
         List length.
     metric : str
         A name from ``ACCURACY_METRICS``.
+    seed : int
+        Seed of the tie order ``numpy.random.default_rng(seed).permutation(n_items)``.
 
     Returns
     -------
@@ -158,6 +192,7 @@ def warm_up_curve(
         raise ValueError(f"n_known must hold whole numbers >= 0; got {list(n_known)!r}.")
     check_interactions_frame(events, ("user_id", "item_id", "timestamp"))
     item_ids = pd.Index(item_ids)
+    tie_order = random_tie_order(len(item_ids), seed)
     ordered = events.iloc[np.argsort(check_timestamps(events), kind="stable")]
     users, rows = np.unique(ordered["user_id"].to_numpy(), return_inverse=True)
     lengths = np.bincount(rows)
@@ -194,12 +229,22 @@ def warm_up_curve(
                     f"scorer {name!r} returned shape {values.shape}; expected {shape} (users x items)."
                 )
             values[excluded.nonzero()] = -np.inf
-            recommended = top_k_indices(values, k)
+            recommended = top_k_indices(values, k, tie_break=tie_order)
             value = ACCURACY_METRICS[metric](recommended, relevant, k=k)
             frames.append(
                 {"n_known": n, "model": name, f"{metric}@{k}": float(value), "users": len(users)}
             )
     return pd.DataFrame(frames)
+
+
+def random_tie_order(n_items: int, seed: int = 0) -> np.ndarray:
+    """The tie priorities of every cold-start evaluation: a seeded random permutation.
+
+    ``numpy.random.default_rng(seed).permutation(n_items)``; passed as ``tie_break`` to
+    :func:`~recsys_lessons.top_k.top_k_indices`, it ranks equal scores in an order that
+    knows nothing about the items, so ties earn what a random list earns.
+    """
+    return np.random.default_rng(check_seed(seed)).permutation(n_items)
 
 
 def _as_relevant_matrix(matrix) -> sp.csr_matrix:
@@ -226,7 +271,7 @@ def _check_columns(columns, n_items: int, name: str) -> np.ndarray:
     return columns
 
 
-def _score_table(scores, relevant, known, columns, shape, k, metrics, ranked_among):
+def _score_table(scores, relevant, known, columns, shape, k, metrics, ranked_among, seed):
     if not scores:
         raise ValueError("scores is empty; pass a dict such as {'popularity': popularity_scores}.")
     unknown = [name for name in metrics if name not in ACCURACY_METRICS]
@@ -235,6 +280,7 @@ def _score_table(scores, relevant, known, columns, shape, k, metrics, ranked_amo
     users = np.flatnonzero(np.diff(relevant.indptr))
     if users.size == 0:
         raise ValueError("no user has a relevant test item here; nothing to evaluate against.")
+    tie_order = random_tie_order(shape[1], seed)[columns]
     rows = []
     for name, values in scores.items():
         values = np.asarray(values, dtype=np.float64)
@@ -246,7 +292,7 @@ def _score_table(scores, relevant, known, columns, shape, k, metrics, ranked_amo
         values = values[users][:, columns]
         if known is not None:
             values[known[users].nonzero()] = -np.inf
-        recommended = top_k_indices(values, k)
+        recommended = top_k_indices(values, k, tie_break=tie_order)
         row = {"model": name}
         for metric in metrics:
             row[f"{metric}@{k}"] = float(

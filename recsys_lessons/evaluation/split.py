@@ -10,7 +10,8 @@ How you hold data out decides what an offline score means:
   test on what happened next;
 - :func:`leave_last_out` holds out each user's most recent events, the classic protocol
   for next-item and session recommenders;
-- :func:`cold_item_split` and :func:`cold_user_split` hold out whole items or users, so the
+- :func:`cold_item_split` (at random, or the newest items by release time) and
+  :func:`cold_user_split` hold out whole items or users, so the
   test is truly unseen: the cold start of lesson 05 (``notebooks/05_cold_start.ipynb``).
 
 Every function takes a frame with ``user_id``, ``item_id`` (and ``timestamp`` where time
@@ -283,33 +284,51 @@ def _check_sides(in_test: np.ndarray, setting: str, advice: str) -> None:
 
 
 def cold_item_split(
-    interactions: pd.DataFrame, fraction: float = 0.2, seed: int = 42
+    interactions: pd.DataFrame, fraction: float = 0.2, seed: int = 42, by: str = "random"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out a random share of the *items* with all their interactions: new titles.
+    """Hold out a share of the *items* with all their interactions: new titles.
 
-    ``n_cold = round(fraction * n_items)`` distinct items, drawn by a permutation of the
-    sorted item ids from ``numpy.random.default_rng(seed)``, go to test with every one of
-    their rows; no cold item appears in train. A model trained on ``train`` has never seen
-    them, exactly like a title added to the catalogue this morning.
+    ``n_cold = round(fraction * n_items)`` distinct items go to test with every one of
+    their rows; no cold item appears in train, so a model trained on ``train`` has never
+    seen them. Which items:
+
+    - ``by="random"``: drawn by a permutation of the sorted item ids from
+      ``numpy.random.default_rng(seed)``. Old and new titles alike: the cold items include
+      classics whose interactions happened long before the last training event, so this
+      measures "an item without interactions", not "a title released this morning";
+    - ``by="release"``: the ``n_cold`` items that appeared **last**, ordered by the time of
+      their first interaction (ties: the larger item id counts as newer). This is the
+      release-time protocol: every test item appeared after every train item did. Train
+      still holds the warm items' later events; for a model that must not see anything
+      after the release either, drop the train rows from the cut on
+      (``train[train["timestamp"] < test["timestamp"].min()]``).
 
     Parameters
     ----------
     interactions : pandas.DataFrame
-        Needs ``user_id`` and ``item_id``.
+        Needs ``user_id`` and ``item_id``, and ``timestamp`` when ``by="release"``.
     fraction : float
         Share of the distinct items held out, strictly between 0 and 1 (default 0.2).
     seed : int
-        Seed of the random choice of items: the same seed gives the same split.
+        Seed of the random choice of items (``by="random"``; not used by ``"release"``).
+    by : {"random", "release"}
+        How the cold items are chosen (default ``"random"``).
 
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
         ``(train, test)``: the warm items' rows and the cold items' rows.
     """
-    check_interactions_frame(interactions, ("user_id", "item_id"))
+    if by not in ("random", "release"):
+        raise ValueError(f"by must be 'random' or 'release', not {by!r}.")
+    columns = ("user_id", "item_id") + (("timestamp",) if by == "release" else ())
+    check_interactions_frame(interactions, columns)
     check_ratio(fraction, "fraction")
     check_seed(seed)
-    cold = _draw_cold_ids(interactions["item_id"], fraction, seed, "item")
+    if by == "release":
+        cold = _newest_item_ids(interactions, fraction)
+    else:
+        cold = _draw_cold_ids(interactions["item_id"], fraction, seed, "item")
     return _split(interactions, interactions["item_id"].isin(cold).to_numpy())
 
 
@@ -377,10 +396,27 @@ def cold_user_split(
 
 def _draw_cold_ids(ids: pd.Series, fraction: float, seed: int, kind: str) -> np.ndarray:
     distinct = np.sort(ids.unique())
-    n_cold = round(fraction * len(distinct))
-    if not 0 < n_cold < len(distinct):
+    n_cold = _count_cold(len(distinct), fraction, kind)
+    return distinct[np.random.default_rng(seed).permutation(len(distinct))[:n_cold]]
+
+
+def _newest_item_ids(interactions: pd.DataFrame, fraction: float) -> np.ndarray:
+    """The ``round(fraction * n_items)`` items whose first interaction is the latest."""
+    first_seen = (
+        pd.Series(check_timestamps(interactions), index=interactions["item_id"].to_numpy())
+        .groupby(level=0)
+        .min()
+    )
+    n_cold = _count_cold(len(first_seen), fraction, "item")
+    newest_first = np.lexsort((first_seen.index.to_numpy(), first_seen.to_numpy()))[::-1]
+    return first_seen.index.to_numpy()[newest_first[:n_cold]]
+
+
+def _count_cold(n_distinct: int, fraction: float, kind: str) -> int:
+    n_cold = round(fraction * n_distinct)
+    if not 0 < n_cold < n_distinct:
         raise ValueError(
-            f"fraction={fraction} of {len(distinct)} {kind}s gives {n_cold} cold {kind}s; both "
+            f"fraction={fraction} of {n_distinct} {kind}s gives {n_cold} cold {kind}s; both "
             f"sides need at least one {kind}. Use more data or a fraction nearer 0.5."
         )
-    return distinct[np.random.default_rng(seed).permutation(len(distinct))[:n_cold]]
+    return n_cold

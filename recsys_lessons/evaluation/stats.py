@@ -16,6 +16,14 @@ happened to land in the test set, so every comparison in the course comes with a
 - :func:`seed_interval`: a Student-t interval over a few repeated splits (split seeds),
   which also captures the noise of the split itself.
 
+An interval that includes 0 is *absence of evidence*, not evidence that two models are
+equally good. Two functions read it the right way round:
+
+- :func:`detectable_difference`: the difference a comparison of this precision would have
+  detected (with 80% power), from the width of its interval.
+- :func:`equivalence_test` and :func:`equivalence_verdict`: "equivalent", "different" or
+  "inconclusive" against a margin ``m`` stated in advance (two one-sided tests).
+
 Lesson 01 (``notebooks/01_baselines_and_evaluation.ipynb``) introduces the idea; the
 benchmarks report every comparison this way.
 """
@@ -28,11 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from recsys_lessons.validation import check_positive_int, check_ratio, check_seed
+from recsys_lessons.validation import check_number, check_positive_int, check_ratio, check_seed
 
 __all__ = [
+    "Equivalence",
     "Interval",
     "bootstrap_interval",
+    "detectable_difference",
+    "equivalence_test",
+    "equivalence_verdict",
     "estimator_interval",
     "paired_bootstrap_interval",
     "seed_interval",
@@ -227,6 +239,153 @@ def seed_interval(values, confidence: float = 0.95) -> Interval:
     half = stats.t.ppf((1 + confidence) / 2, values.size - 1) * values.std(ddof=1)
     half = float(half / np.sqrt(values.size))
     return Interval(mean, mean - half, mean + half, confidence)
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """The verdict of an equivalence test, the interval it read and the margin."""
+
+    verdict: str  # "equivalent", "different" or "inconclusive"
+    interval: Interval
+    margin: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.verdict} at margin {self.margin:g}: {self.interval.confidence:.0%} interval "
+            f"{self.interval}"
+        )
+
+
+def detectable_difference(interval: Interval, power: float = 0.8) -> float:
+    """The smallest true difference this comparison detects with probability ``power``.
+
+    Reads the standard error off the interval's width, ``se = (high - low) / (2 z)`` with
+    ``z = z_{(1 + confidence) / 2}`` (1.96 for a 95% interval; exact for a normal interval,
+    approximate for a bootstrap one), and returns the minimum detectable difference
+
+    ``mdd = (z + z_power) * se``,
+
+    the true difference whose interval excludes 0 with probability ``power`` (Cohen 1988,
+    ch. 2). For a 95% interval and 80% power it is ``(1.96 + 0.84) se = 2.8 se``, about 1.4
+    half-widths; with ``power=0.5`` it is the half-width itself. A comparison that "finds no
+    difference" says nothing about differences smaller than this: it could not have seen them.
+
+    Parameters
+    ----------
+    interval : Interval
+        A two-sided interval of a difference, e.g. from :func:`paired_bootstrap_interval`.
+    power : float in (0, 1)
+        Probability of detecting the difference (default 0.8, the usual planning value).
+
+    References
+    ----------
+    J. Cohen, *Statistical Power Analysis for the Behavioral Sciences*, 2nd ed., Lawrence
+    Erlbaum, 1988.
+
+    Examples
+    --------
+    >>> round(detectable_difference(Interval(0.01, -0.0096, 0.0296, 0.95)), 4)
+    0.028
+    """
+    if not isinstance(interval, Interval):
+        raise ValueError(
+            "interval must be an Interval, e.g. paired_bootstrap_interval(a, b); got "
+            f"{type(interval).__name__}."
+        )
+    check_ratio(power, "power (e.g. 0.8)")
+    z = stats.norm.ppf((1 + interval.confidence) / 2)
+    standard_error = (interval.high - interval.low) / (2 * z)
+    return float((z + stats.norm.ppf(power)) * standard_error)
+
+
+def equivalence_verdict(interval: Interval, margin: float) -> str:
+    """Read an interval of a difference against an equivalence margin ``m``.
+
+    - ``"equivalent"``: the interval lies inside ``(-m, m)``. With a ``1 - 2 alpha`` (90%)
+      interval this is Schuirmann's two one-sided tests (TOST) at level ``alpha`` (5%):
+      the difference is shown to be above ``-m`` and below ``m``. It may still exclude 0:
+      a real difference too small to matter.
+    - ``"different"``: the interval lies entirely beyond ``m`` or beyond ``-m``: the
+      difference is shown to be larger than the margin (the mirror image of TOST, a
+      minimal-effect test).
+    - ``"inconclusive"``: the interval reaches across ``m`` or ``-m``: the data cannot tell
+      whether the difference matters. An interval that includes 0 and is wider than the
+      margin is this case: "no significant difference" is not "equivalent".
+
+    Parameters
+    ----------
+    interval : Interval
+        An interval of the difference (a 90% one for TOST at 5%; a 95% one gives a stricter
+        test at 2.5% per side).
+    margin : float > 0
+        The smallest difference that matters, fixed before looking at the data.
+
+    References
+    ----------
+    D. J. Schuirmann, "A comparison of the two one-sided tests procedure and the power
+    approach for assessing the equivalence of average bioavailability", *Journal of
+    Pharmacokinetics and Biopharmaceutics* 15(6), 1987. D. Lakens, "Equivalence tests: a
+    practical primer for t tests, correlations, and meta-analyses", *Social Psychological
+    and Personality Science* 8(4), 2017.
+
+    Examples
+    --------
+    >>> equivalence_verdict(Interval(0.0295, -0.0087, 0.0682, 0.95), margin=0.02)
+    'inconclusive'
+    >>> equivalence_verdict(Interval(0.0075, 0.0010, 0.0140, 0.95), margin=0.02)
+    'equivalent'
+    """
+    if not isinstance(interval, Interval):
+        raise ValueError(
+            "interval must be an Interval, e.g. paired_bootstrap_interval(a, b); got "
+            f"{type(interval).__name__}."
+        )
+    margin = check_number(
+        margin, "margin (the smallest difference that matters)", low=0, low_open=True
+    )
+    if -margin < interval.low and interval.high < margin:
+        return "equivalent"
+    if interval.low > margin or interval.high < -margin:
+        return "different"
+    return "inconclusive"
+
+
+def equivalence_test(
+    differences, margin: float, alpha: float = 0.05, n_resamples: int = 2000, seed: int = 0
+) -> Equivalence:
+    """Two one-sided tests (TOST) of ``mean(differences)`` against the margin ``[-m, m]``.
+
+    Takes paired per-user differences (model A minus model B on the same users), draws the
+    percentile bootstrap interval of their mean at confidence ``1 - 2 alpha`` (90% for the
+    usual ``alpha = 0.05``) and reads it with :func:`equivalence_verdict`. Equivalent at
+    margin ``m`` means both one-sided nulls, ``mean <= -m`` and ``mean >= m``, are rejected
+    at level ``alpha``, which is the same as the ``1 - 2 alpha`` interval lying inside
+    ``(-m, m)`` (Schuirmann 1987).
+
+    Parameters
+    ----------
+    differences : array-like of float, shape (n,)
+        One paired difference per user, e.g. ``ndcg_a - ndcg_b``.
+    margin : float > 0
+        The smallest difference that matters, stated before the test.
+    alpha : float in (0, 0.5)
+        Level of each one-sided test (default 0.05).
+    n_resamples, seed
+        As in :func:`bootstrap_interval`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> same = rng.normal(0.001, 0.05, size=2000)  # two models within 0.01 of each other
+    >>> equivalence_test(same, margin=0.01).verdict
+    'equivalent'
+    >>> equivalence_test(same[:50], margin=0.01).verdict  # too few users to tell
+    'inconclusive'
+    """
+    values = _as_values(differences, "differences")
+    alpha = check_number(alpha, "alpha (e.g. 0.05)", low=0, high=0.5, low_open=True, high_open=True)
+    interval = bootstrap_interval(values, n_resamples, 1 - 2 * alpha, seed)
+    return Equivalence(equivalence_verdict(interval, margin), interval, float(margin))
 
 
 def _resampled_means(rows: np.ndarray, n_resamples: int, seed) -> np.ndarray:

@@ -4,8 +4,8 @@ The logs only show rewards of what the *logging* policy chose. Each estimator be
 reweights or models those rewards to estimate the mean reward per logged impression under a
 *target* policy. Every function takes one entry per logged impression (arrays of equal
 length) and returns a float; :func:`recsys_lessons.evaluation.stats.estimator_interval` gives
-a percentile bootstrap interval for any of them. Lesson 09 (``notebooks/09_exploration.ipynb``, part 4) compares them against the
-truth on the simulated catalogue.
+a percentile bootstrap interval for any of them. Lesson 09 (``notebooks/09_exploration.ipynb``,
+section 5) compares them against the truth on the simulated catalogue.
 
 For a slate (several positions per request) the same formulas apply per impression when
 the propensities are *item-at-position* probabilities and a click at one position depends
@@ -133,7 +133,9 @@ def snips_estimate(rewards, logging_propensities, target_propensities, *, max_we
     """Self-normalized IPS: ``V = sum(r * w) / sum(w)`` with ``w = q / p``.
 
     Divides by the weights' sum instead of ``n``: equal to IPS when the weights average 1
-    (which they do in expectation), far less variable when they do not, slightly biased.
+    (which they do in expectation), far less variable when they do not. Unlike IPS it is
+    biased, by an amount that shrinks like ``1 / n`` (it is consistent; Swaminathan &
+    Joachims, "The self-normalized estimator for counterfactual learning", NeurIPS 2015).
     """
     r = _as_vector(rewards, "rewards")
     w = importance_weights(logging_propensities, target_propensities, max_weight)

@@ -134,12 +134,17 @@ def generate_candidates(sources: Mapping[str, object], users, n: int = 200) -> p
 
 
 def candidate_recall(
-    candidates: pd.DataFrame, relevant, source: str | None = None, n: int | None = None
-) -> float:
+    candidates: pd.DataFrame,
+    relevant,
+    source: str | None = None,
+    n: int | None = None,
+    per_user: bool = False,
+):
     """Share of each user's relevant items that reach the candidate set, averaged over users.
 
     ``recall_u = |candidates_u & relevant_u| / |relevant_u|``, over the users of
-    ``candidates`` that have at least one relevant item.
+    ``candidates`` that have at least one relevant item (Manning, Raghavan and Schütze,
+    *Introduction to Information Retrieval*, 2008, ch. 8: recall of a retrieved set).
 
     Parameters
     ----------
@@ -150,6 +155,13 @@ def candidate_recall(
         Count only candidates this source proposed (default: the union of all sources).
     n : int, optional
         With ``source``: count only its top ``n`` (``n`` at most the ``n`` used to generate).
+    per_user : bool
+        Return every evaluated user's ``recall_u`` (in ascending user order) instead of their
+        mean, e.g. for a paired bootstrap between two candidate sets of the same users.
+
+    Returns
+    -------
+    float, or (``per_user=True``) ndarray of float, one value per user with a relevant item.
     """
     relevant = sp.csr_matrix(relevant)
     chosen = candidates
@@ -174,7 +186,8 @@ def candidate_recall(
         raise ValueError(
             "none of the candidate users has a relevant item; check that relevant is the held-out split."
         )
-    return float(np.mean(hits[evaluated] / n_relevant[evaluated]))
+    recall = hits[evaluated] / n_relevant[evaluated]
+    return recall if per_user else float(np.mean(recall))
 
 
 def rank_candidates(candidates: pd.DataFrame, scores, k: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,12 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_lessons.hybrid.normalize import normalize_scores
-from recsys_lessons.validation import check_k, check_number, check_positive_int
+from recsys_lessons.validation import (
+    check_interaction_pattern,
+    check_k,
+    check_number,
+    check_positive_int,
+)
 
 
 def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5) -> np.ndarray:
@@ -92,13 +97,16 @@ def mmr_rerank(items, relevance, item_vectors, k: int = 10, lambda_: float = 0.5
 
 
 def apply_business_rules(
-    items, item_groups, k: int = 10, max_per_group: int | None = None, pinned=()
+    items, item_groups, k: int = 10, max_per_group: int | None = None, pinned=(), seen=None
 ) -> np.ndarray:
     """Fill a row of ``k`` from ranked candidates under simple editorial rules.
 
     Pinned items come first, in the given order (and are not repeated later); then the
     candidates in rank order, skipping any whose group already has ``max_per_group`` items
-    in the row. Rows that run out of candidates are padded with ``-1``.
+    in the row. With ``seen``, nothing a user has already watched is shown: a pinned title
+    the user has seen is not pinned for that user (the next pinned one, or the first
+    candidate, moves up) and seen candidates are skipped, the same filter the ranker applied.
+    Rows that run out of candidates are padded with ``-1``.
 
     Parameters
     ----------
@@ -109,7 +117,18 @@ def apply_business_rules(
     max_per_group : int, optional
         Cap per group (pinned items count towards it); ``None`` = no cap.
     pinned : sequence of int
-        Items shown first to every user.
+        Items shown first to every user who has not seen them.
+    seen : scipy.sparse matrix, users x items, optional
+        Non-zero where the user (row ``u`` of ``items``) has already watched the item; an
+        editorial rule applied after ranking must not bring those back. ``None``: no filter.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> ranked = np.array([[0, 1, 2], [0, 1, 2]])
+    >>> seen = sp.csr_matrix(np.array([[0, 0, 0, 1], [0, 0, 0, 0]]))  # user 0 watched item 3
+    >>> apply_business_rules(ranked, np.zeros(4, dtype=int), k=2, pinned=[3], seen=seen).tolist()
+    [[0, 1], [3, 0]]
     """
     items = np.asarray(items)
     groups = np.asarray(item_groups)
@@ -125,18 +144,48 @@ def apply_business_rules(
         check_positive_int(max_per_group, "max_per_group", "or None for no cap")
     n_users = len(items)
     rows = np.arange(n_users)
+    seen = _seen_pattern(seen, n_users, groups.size)
+    unseen = _unseen_mask(seen, items)
+    shown_pins = _unseen_mask(seen, np.broadcast_to(pinned, (n_users, len(pinned))))
+    pin_users, pin_slots = np.nonzero(shown_pins)
     row = np.full((n_users, k), -1, dtype=items.dtype)
-    row[:, : len(pinned)] = pinned
-    filled = np.full(n_users, len(pinned))
+    row[pin_users, np.cumsum(shown_pins, axis=1)[pin_users, pin_slots] - 1] = pinned[pin_slots]
+    filled = shown_pins.sum(axis=1)
     counts = np.zeros((n_users, groups.max() + 1), dtype=np.int64)
-    np.add.at(counts, (np.repeat(rows, len(pinned)), np.tile(groups[pinned], n_users)), 1)
+    np.add.at(counts, (pin_users, groups[pinned[pin_slots]]), 1)
     cap = np.inf if max_per_group is None else max_per_group
-    for column in items.T:
-        accept = (filled < k) & ~np.isin(column, pinned) & (counts[rows, groups[column]] < cap)
+    for column, column_unseen in zip(items.T, unseen.T, strict=True):
+        accept = (
+            (filled < k)
+            & column_unseen
+            & ~np.isin(column, pinned)
+            & (counts[rows, groups[column]] < cap)
+        )
         row[rows[accept], filled[accept]] = column[accept]
         counts[rows[accept], groups[column[accept]]] += 1
         filled += accept
     return row
+
+
+def _seen_pattern(seen, n_users: int, n_items: int):
+    """``seen`` as a binary CSR with one row per user of the candidates, or ``None``."""
+    if seen is None:
+        return None
+    pattern = check_interaction_pattern(seen, "seen", n_items=n_items)
+    if pattern.shape[0] != n_users:
+        raise ValueError(
+            f"seen has {pattern.shape[0]} user rows but items has {n_users}; pass the "
+            "histories of the same users, in the same order."
+        )
+    return pattern
+
+
+def _unseen_mask(pattern, items: np.ndarray) -> np.ndarray:
+    """True where user ``u`` (row ``u`` of ``items``) has not seen ``items[u, j]``."""
+    if pattern is None or items.size == 0:
+        return np.ones(items.shape, dtype=bool)
+    users = np.repeat(np.arange(len(items)), items.shape[1])
+    return np.asarray(pattern[users, items.ravel()]).reshape(items.shape) == 0
 
 
 __all__ = ["apply_business_rules", "mmr_rerank"]

@@ -27,31 +27,72 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("log", help="interaction log: one row per (user, item) event")
-    parser.add_argument("--items", help="optional item metadata (item id + title/genres/tags/text)")
-    parser.add_argument("--output", "-o", default="pilot-report", help="output folder")
+    parser.add_argument(
+        "--items", help="optional item metadata (item id + title/genres/tags/text) (default: none)"
+    )
+    parser.add_argument(
+        "--output", "-o", default="pilot-report", help="output folder (default: %(default)s)"
+    )
     for role in ("user", "item", "rating", "timestamp"):
         parser.add_argument(f"--{role}-col", help=f"name of the {role} column (default: detected)")
-    parser.add_argument("--k", type=int, default=10, help="length of the evaluated lists")
-    parser.add_argument("--top-n", type=int, default=10, help="recommendations per user written")
-    parser.add_argument("--test-ratio", type=float, default=0.2, help="share held out for test")
-    parser.add_argument("--seed", type=int, default=42, help="seed of every random choice")
     parser.add_argument(
-        "--time-budget", type=float, default=60.0, help="seconds of tuning, shared by the models"
+        "--k", type=int, default=10, help="length of the evaluated lists (default: %(default)s)"
     )
-    parser.add_argument("--memory-limit-mb", type=float, default=1024.0, help="EASE memory cap")
-    parser.add_argument("--min-user-count", type=int, default=5, help="drop users below this")
-    parser.add_argument("--min-item-count", type=int, default=5, help="drop items below this")
+    parser.add_argument(
+        "--top-n",
+        type=int,
+        default=10,
+        help="recommendations per user written (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--test-ratio",
+        type=float,
+        default=0.2,
+        help="share held out for test (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=42, help="seed of every random choice (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=60.0,
+        help="seconds of tuning, shared by the models (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-limit-mb",
+        type=float,
+        default=1024.0,
+        help="MB allowed for EASE's item x item matrices (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--min-user-count",
+        type=int,
+        default=5,
+        help="drop users with fewer interactions (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--min-item-count",
+        type=int,
+        default=5,
+        help="drop items with fewer interactions (default: %(default)s)",
+    )
     parser.add_argument(
         "--models",
-        help=f"comma-separated subset of {','.join(spec.name for spec in REGISTRY)}",
+        help=f"comma-separated subset of {','.join(spec.name for spec in REGISTRY)} (default: all)",
     )
     parser.add_argument(
         "--engine",
         choices=("local", "spark"),
         default="local",
-        help="spark: popularity and ALS rows on Apache Spark (make spark + Java 17+), others skipped",
+        help=(
+            "spark: popularity and ALS rows on Apache Spark (make spark + Java 17+), others "
+            "skipped (default: %(default)s)"
+        ),
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bars (default: off, bars shown)"
+    )
     return parser
 
 

@@ -4,7 +4,7 @@
 | --- | --- |
 | :mod:`~recsys_lessons.responsible.audit` | popularity bias, group gaps with intervals, exposure, calibration, ``audit_report`` |
 | :mod:`~recsys_lessons.responsible.mitigate` | calibrated (Steck) and xQuAD re-ranking, inverse-popularity training weights |
-| :mod:`~recsys_lessons.responsible.feedback` | feedback-loop policies and per-day loop metrics |
+| :mod:`~recsys_lessons.responsible.feedback` | feedback-loop policies, per-day loop metrics and their first and last days |
 | :mod:`~recsys_lessons.responsible.privacy` | Laplace-noised popularity counts with bounded contributions |
 | :mod:`~recsys_lessons.responsible.explain` | "because you watched" explanations and their fidelity |
 """
@@ -27,7 +27,7 @@ from recsys_lessons.responsible.audit import (
     position_attention,
 )
 from recsys_lessons.responsible.explain import because_you_watched, explanation_fidelity
-from recsys_lessons.responsible.feedback import CalibratedPolicy, loop_metrics
+from recsys_lessons.responsible.feedback import CalibratedPolicy, first_and_last_days, loop_metrics
 from recsys_lessons.responsible.mitigate import (
     calibrated_rerank,
     group_preference,
@@ -46,6 +46,7 @@ __all__ = [
     "calibrated_rerank",
     "calibration_kl",
     "explanation_fidelity",
+    "first_and_last_days",
     "exposure_by_group",
     "genre_distribution",
     "group_gap",

@@ -14,6 +14,11 @@ user's true taste, so :func:`loop_metrics` can measure per day:
   probabilities of the slate), per user segment, and ``regret``: the expected clicks of the
   ideal slate (each visitor's ``k`` unwatched items of highest true affinity) minus those.
 
+:func:`first_and_last_days` averages a metric over the first and the last days of a loop, so
+that its drift can be compared with a control that serves the same model *trained once* and
+never refitted (``ModelPolicy(model, retrain_every=n_days)``): only the difference between
+the two drifts is due to retraining.
+
 Two policies loosen the loop: lesson 09's :class:`recsys_lessons.explore.ExploringPolicy`
 (exploration: epsilon-greedy random swaps of unwatched items) and :class:`CalibratedPolicy`
 (Steck's calibrated re-ranking, :func:`recsys_lessons.responsible.mitigate.calibrated_rerank`). Lesson 10
@@ -32,9 +37,9 @@ from recsys_lessons.online.policy import Slate
 from recsys_lessons.responsible.audit import homogenization
 from recsys_lessons.responsible.mitigate import calibrated_rerank
 from recsys_lessons.top_k import top_k_indices
-from recsys_lessons.validation import check_positive_int, check_probability
+from recsys_lessons.validation import check_count, check_positive_int, check_probability
 
-__all__ = ["CalibratedPolicy", "loop_metrics"]
+__all__ = ["CalibratedPolicy", "first_and_last_days", "loop_metrics"]
 
 
 class CalibratedPolicy(PolicyWrapper):
@@ -171,3 +176,52 @@ def loop_metrics(log: pd.DataFrame, world, user_groups, pre_period=None) -> pd.D
     )
     table["regret"] = table["ideal_clicks"] - table["expected_clicks"]
     return table
+
+
+def first_and_last_days(
+    table: pd.DataFrame, column: str, n_days: int = 5, group=None
+) -> tuple[float, float]:
+    """Mean of a :func:`loop_metrics` column over the first and the last ``n_days`` days.
+
+    Each day's value is the visit-weighted mean over the rows of that day (all groups, or
+    only ``group``): ``m_d = sum_g visits_dg * x_dg / sum_g visits_dg``, which for a per-day
+    metric such as ``gini`` is that day's value. Then ``first = mean of m_d`` over the first
+    ``n_days`` days and ``last`` over the last ``n_days``. ``last - first`` is the metric's
+    drift over the loop (the drifts Chaney, Stewart & Engelhardt, RecSys 2018, study in
+    simulation); only the part of it beyond a never-retrained control's drift,
+    ``(last - first) - (last_control - first_control)``, can be blamed on retraining.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`loop_metrics`.
+    column : str
+        A numeric column (``gini``, ``homogenization``, ``expected_clicks``, ``regret``...).
+    n_days : int
+        Days per window; the two windows must not overlap.
+    group : label, optional
+        Only this group's rows (e.g. the minority segment).
+
+    Returns
+    -------
+    tuple of float
+        ``(first, last)``.
+    """
+    n_days = check_count(n_days, "n_days")
+    missing = {"day", "group", "visits", column} - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks columns {sorted(missing)}; pass the output of loop_metrics.")
+    if group is not None:
+        if group not in set(table["group"]):
+            raise ValueError(
+                f"group {group!r} is not in the table; its groups: {sorted(set(table['group']))}."
+            )
+        table = table[table["group"] == group]
+    weighted = table[column] * table["visits"]
+    daily = weighted.groupby(table["day"]).sum() / table["visits"].groupby(table["day"]).sum()
+    if 2 * n_days > len(daily):
+        raise ValueError(
+            f"the loop has {len(daily)} days, too few for two windows of n_days={n_days}; "
+            "lower n_days."
+        )
+    return float(daily.iloc[:n_days].mean()), float(daily.iloc[-n_days:].mean())

@@ -5,8 +5,8 @@ Two places to act on a biased recommender (lesson 10,
 
 - **after** the model (re-ranking its candidates): :func:`calibrated_rerank` (Steck 2018)
   makes each list's genre mix match the user's history; :func:`xquad_rerank`
-  (Abdollahpouri et al. 2019) gives item groups (long tail, independent providers) a share
-  of each list in proportion to the user's own taste for them;
+  (Santos et al. 2010; Abdollahpouri et al. 2019) gives item groups (long tail, independent
+  providers) a share of each list in proportion to the user's own taste for them;
 - **inside** training: :func:`inverse_popularity_weights` down-weights interactions with
   popular items, so the model itself learns less popularity.
 
@@ -139,9 +139,12 @@ def xquad_rerank(
     ``(1 - lambda_) * s(i) + lambda_ * P(c(i) | u) * (1 - share of c(i) in the list so far)``
 
     so a group the user likes but the list does not yet hold gets a bonus that fades as the
-    group fills its part (Abdollahpouri, Burke, Mobasher, "Managing Popularity Bias in
-    Recommender Systems with Personalized Re-ranking", FLAIRS 2019; groups = head / long
-    tail there, providers here too). The share is 0 for the empty list.
+    group fills its part. xQuAD comes from web search (Santos, Macdonald, Ounis, "Exploiting
+    Query Reformulations for Web Search Result Diversification", WWW 2010: aspects of a
+    query); this is the "smooth" variant of Abdollahpouri, Burke, Mobasher, "Managing
+    Popularity Bias in Recommender Systems with Personalized Re-ranking", FLAIRS 2019
+    (aspects = item groups, head / long tail there, providers here too). The share is 0 for
+    the empty list.
 
     Parameters
     ----------
@@ -194,8 +197,10 @@ def inverse_popularity_weights(X, power: float = 0.5) -> sp.csr_matrix:
 
     ``X'[u, i] = X[u, i] * w_i``, ``w_i = n_i ** -power / mean over interactions of
     n_j ** -power`` (``n_i`` the item's interaction count), so the average weight stays 1.
-    ``power = 0`` is the original matrix; ``power = 1`` is inverse-propensity weighting
-    with propensity proportional to popularity (every item then weighs as much in total).
+    ``power = 0`` is the original matrix; at ``power = 1`` every item weighs as much in total.
+    These are *inverse-popularity* weights: they equal inverse-propensity weights only under
+    the assumption that an interaction's propensity is proportional to its item's popularity
+    (lesson 09's propensities are a policy's logged probabilities, a different quantity).
     Fit a model that reads values (EASE, ``ItemKNN(binarize=False)``) on it: it learns from
     the long tail as much as the data allow, an in-processing mitigation.
     """

@@ -2,7 +2,7 @@
 
 | module | job |
 | --- | --- |
-| :mod:`~recsys_lessons.scale.spark` | session, data, splits, ALS, top-k, metrics, co-occurrence on Spark; memory formulas |
+| :mod:`~recsys_lessons.scale.spark` | session, data, splits, ALS, top-k, metrics, the batch table, co-occurrence on Spark; memory formulas |
 """
 
 from recsys_lessons.scale.spark import (
@@ -18,6 +18,7 @@ from recsys_lessons.scale.spark import (
     from_spark,
     memory_bytes,
     ranking_metrics_spark,
+    read_shelf,
     recommend_all,
     recommendation_lists,
     spark_als,
@@ -26,6 +27,7 @@ from recsys_lessons.scale.spark import (
     stratified_split_spark,
     temporal_split_spark,
     to_spark,
+    write_batch_table,
     zipf_log,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "from_spark",
     "memory_bytes",
     "ranking_metrics_spark",
+    "read_shelf",
     "recommend_all",
     "recommendation_lists",
     "spark_als",
@@ -50,5 +53,6 @@ __all__ = [
     "stratified_split_spark",
     "temporal_split_spark",
     "to_spark",
+    "write_batch_table",
     "zipf_log",
 ]

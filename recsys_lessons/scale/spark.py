@@ -45,7 +45,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.validation import check_ratio, is_integer
+from recsys_lessons.validation import (
+    check_non_negative_int,
+    check_positive_int,
+    check_ratio,
+    is_integer,
+)
 
 #: Environment variable naming the Spark master; local mode on two cores by default.
 MASTER_VARIABLE = "RECSYS_LESSONS_SPARK_MASTER"
@@ -446,6 +451,59 @@ def recommendation_lists(recommendations, n_users: int, k: int = 10) -> np.ndarr
     lists = np.full((n_users, k), -1, dtype=np.int64)
     lists[table["user"].to_numpy(), table["rank"].to_numpy() - 1] = table["item"].to_numpy()
     return lists
+
+
+def write_batch_table(recommendations, path, n_buckets: int = 16) -> None:
+    """Write every user's top-k as the Parquet table a website reads with a key lookup.
+
+    The nightly batch job of lesson 06: rows ``(user, item, rank, score)`` are partitioned by
+    ``user_bucket = user mod n_buckets``, so folder ``user_bucket=b`` holds all the rows of
+    the users with ``user % n_buckets == b`` (one file, sorted by user and rank). A lookup
+    of one user then opens one folder (Spark prunes the others; a service computes the
+    same bucket). Partitioning by ``rank`` would do the opposite: every folder holds a
+    slice of every user, so each lookup opens all ``k`` of them; partitioning by ``user``
+    itself would write one folder per user, millions of tiny files. Pick ``n_buckets`` so a
+    bucket holds a few hundred MB on a real table.
+
+    Parameters
+    ----------
+    recommendations : pyspark.sql.DataFrame
+        Columns ``user`` (0-based, non-negative), ``item``, ``rank``, ``score``, as
+        :func:`recommend_all` returns them.
+    path : str or Path
+        Output folder (overwritten).
+    n_buckets : int
+        Number of user buckets (folders).
+    """
+    from pyspark.sql import functions as F
+
+    n_buckets = check_positive_int(n_buckets, "n_buckets", "folders of the table")
+    table = recommendations.select("user", "item", "rank", "score").withColumn(
+        "user_bucket", F.pmod(F.col("user"), F.lit(n_buckets))
+    )
+    (
+        table.repartition("user_bucket")
+        .sortWithinPartitions("user", "rank")
+        .write.mode("overwrite")
+        .partitionBy("user_bucket")
+        .parquet(str(path))
+    )
+
+
+def read_shelf(spark, path, user: int, n_buckets: int = 16) -> list[int]:
+    """One user's ranked items from a table of :func:`write_batch_table`: the key lookup.
+
+    Filters on the user's bucket first (``user mod n_buckets``), so Spark reads only that
+    folder, then on the user; ``n_buckets`` must be the value the table was written with.
+    Returns an empty list for a user the table does not hold.
+    """
+    from pyspark.sql import functions as F
+
+    n_buckets = check_positive_int(n_buckets, "n_buckets", "folders of the table")
+    user = check_non_negative_int(user, "user", "a 0-based user index")
+    table = spark.read.parquet(str(path))
+    shelf = table.where((F.col("user_bucket") == user % n_buckets) & (F.col("user") == user))
+    return [row.item for row in shelf.orderBy("rank").select("item").collect()]
 
 
 # --------------------------------------------------------------------------------------

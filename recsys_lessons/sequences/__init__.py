@@ -2,7 +2,7 @@
 
 | module | job |
 | --- | --- |
-| :mod:`~recsys_lessons.sequences.next_item` | time-ordered sequences and sessions; the leave-last-out next-item protocol |
+| :mod:`~recsys_lessons.sequences.next_item` | time-ordered sequences and sessions; the leave-last-out next-item protocol, its leakage and a global time cut; full and sampled metrics |
 | :mod:`~recsys_lessons.sequences.models` | sequential recommenders (Markov chain, last-N item-kNN, session-kNN, short/long blend) |
 | :mod:`~recsys_lessons.sequences.watch_time` | impression logs from the simulated world; click vs watch-time models |
 """
@@ -20,7 +20,10 @@ from recsys_lessons.sequences.next_item import (
     Sequences,
     build_sequences,
     evaluate_next_item,
+    evaluate_sampled_next_item,
+    global_time_split,
     next_item_split,
+    share_of_history_after_target,
 )
 from recsys_lessons.sequences.watch_time import (
     FEATURE_NAMES,
@@ -45,12 +48,15 @@ __all__ = [
     "build_sequences",
     "choose_blend_weight",
     "evaluate_next_item",
+    "evaluate_sampled_next_item",
     "fit_click_model",
     "fit_watch_time_model",
+    "global_time_split",
     "impression_features",
     "log_impressions",
     "next_item_split",
     "outcome_of_lists",
     "predicted_watch_time",
+    "share_of_history_after_target",
     "watch_time_weights",
 ]

@@ -10,6 +10,12 @@ lessons 01-04 throws away. This module keeps it. Lesson 07
   before it, the target is the event itself (leave-last-out).
 - :func:`evaluate_next_item` ranks the **full** catalogue for every history (no sampled
   negatives) and scores the rank of the target with HitRate@k, MRR@k and nDCG@k.
+- :func:`evaluate_sampled_next_item` is the *sampled* HitRate@k many papers report (the
+  target ranked among a few random items), for the lesson to show how it misleads.
+- :func:`share_of_history_after_target` measures what leave-last-out hides: the share of
+  the training events (all users') that happen *after* a user's target.
+- :func:`global_time_split` is the alternative: train on everything before one cut-off
+  time, test on each user's first event after it.
 
 The 95 % intervals over users around these per-user metrics (and around the difference of
 two models) come from :mod:`recsys_lessons.evaluation.stats`, the course's one place for intervals.
@@ -34,13 +40,20 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons import metrics
-from recsys_lessons.validation import check_interactions_frame, check_positive_int
+from recsys_lessons.validation import (
+    check_interactions_frame,
+    check_positive_int,
+    check_seed,
+)
 
 __all__ = [
     "Sequences",
     "build_sequences",
     "evaluate_next_item",
+    "evaluate_sampled_next_item",
+    "global_time_split",
     "next_item_split",
+    "share_of_history_after_target",
 ]
 
 
@@ -260,6 +273,153 @@ def next_item_split(sequences: Sequences, min_history: int = 1):
     return history, targets, continues
 
 
+def share_of_history_after_target(sequences: Sequences, min_history: int = 1) -> np.ndarray:
+    """Share of the leave-last-out training events that happen after each user's target.
+
+    Leave-last-out (:func:`next_item_split`) holds out each user's own last event, but the
+    history it trains on holds *every other user's* events, including those later than that
+    target: the model learns from the future of the moment it is asked to predict. For
+    sequence ``s`` with target time ``t_s`` and history ``H``::
+
+        share_s = |{e in H : time(e) > t_s}| / |H|
+
+    Parameters
+    ----------
+    sequences : Sequences
+        The full sequences (before the split).
+    min_history : int
+        As in :func:`next_item_split`.
+
+    Returns
+    -------
+    ndarray of float, shape ``(sequences.n_sequences,)``
+        ``share_s`` for every evaluated sequence, NaN for the others (the rows line up with
+        the ``targets`` of :func:`next_item_split`).
+
+    References
+    ----------
+    Ji, Sun, Zhang and Li, "A Critical Study on Data Leakage in Recommender System Offline
+    Evaluation", ACM TOIS 2023.
+    """
+    min_history = check_positive_int(min_history, "min_history")
+    evaluated = sequences.lengths > min_history
+    last = sequences.indptr[1:] - 1
+    held_out = np.zeros(len(sequences.items), dtype=bool)
+    held_out[last[evaluated]] = True
+    history_times = np.sort(sequences.timestamps[~held_out])
+    if history_times.size == 0:
+        raise ValueError("the split leaves no training event; nothing to compare with.")
+    later = history_times.size - np.searchsorted(history_times, sequences.timestamps[last], "right")
+    return np.where(evaluated, later / history_times.size, np.nan)
+
+
+def global_time_split(sequences: Sequences, cutoff, min_history: int = 1):
+    """Train on every event before one time, test on each user's first event after it.
+
+    The training history is the same moment in time for everybody, so no model sees an
+    event later than any target: the protocol of a model retrained every night and judged on
+    what people watch next.
+
+    Parameters
+    ----------
+    sequences : Sequences
+    cutoff : str, pandas.Timestamp or int
+        The cut: events strictly before it are history; the first event at or after it is
+        the target. An int is seconds since the epoch (as ``sequences.timestamps``).
+    min_history : int
+        Events a user must have before the cut to be evaluated (default 1).
+
+    Returns
+    -------
+    history, targets, continues_session
+        As in :func:`next_item_split`: ``history`` holds the users with an event before the
+        cut, ``targets`` (-1 for users with no event after it, or too short a history) and
+        ``continues_session`` line up with its rows.
+    """
+    min_history = check_positive_int(min_history, "min_history")
+    cut = _cutoff_seconds(cutoff)
+    before = sequences.timestamps < cut
+    if not before.any() or before.all():
+        raise ValueError(
+            f"the cut-off {cutoff!r} leaves no event on one side; pick a time inside the data "
+            f"({pd.Timestamp(sequences.timestamps.min(), unit='s')} to "
+            f"{pd.Timestamp(sequences.timestamps.max(), unit='s')})."
+        )
+    history = sequences.select(before)
+    n_before = np.bincount(sequences.sequence_of_event[before], minlength=sequences.n_sequences)
+    kept = n_before > 0  # the rows of history, in order
+    first_after = sequences.indptr[:-1] + n_before  # events are time-ordered within a sequence
+    has_next = first_after < sequences.indptr[1:]
+    evaluated = (has_next & (n_before >= min_history))[kept]
+    target_event = first_after[kept]
+    targets = np.where(evaluated, sequences.items[np.where(evaluated, target_event, 0)], -1)
+    last_before = target_event - 1
+    continues = evaluated & (
+        sequences.sessions[np.where(evaluated, target_event, 0)] == sequences.sessions[last_before]
+    )
+    return history, targets, continues
+
+
+def evaluate_sampled_next_item(
+    model, history: Sequences, targets, n_negatives: int = 100, k: int = 10, seed: int = 0
+) -> pd.DataFrame:
+    """Sampled HitRate@k: the target ranked among ``n_negatives`` random items, not all items.
+
+    For every evaluated history, draw ``n_negatives`` distinct items uniformly among those the
+    user has not interacted with (target excluded) and count a hit when fewer than ``k`` of
+    them score above the target. Ties are broken at random (a seeded uniform position of the
+    target among the items with its score), so a model cannot gain from ties. The protocol
+    many papers report; Krichene and Rendle ("On Sampled Metrics for Item Recommendation",
+    KDD 2020) show it is inconsistent with the full ranking of :func:`evaluate_next_item`:
+    with few negatives, a hit only needs the target to beat most of a random handful of
+    (mostly obscure) items, so the metric drifts towards AUC and can order models
+    differently from the exact metric.
+
+    Parameters
+    ----------
+    model
+        A fitted sequential model.
+    history : Sequences
+    targets : array-like of int, shape ``(history.n_sequences,)``
+        Held-out item per sequence; -1 skips the sequence.
+    n_negatives : int
+        Random items the target competes with (at most the smallest number of items a user
+        has not seen, target excluded).
+    k : int
+    seed : int
+        Seeds the negatives and the tie-breaks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per evaluated sequence: ``sequence``, ``user`` and ``hit_rate@k`` (1 or 0).
+    """
+    rows, targets = _evaluated_rows(history, targets)
+    n_negatives = check_positive_int(n_negatives, "n_negatives")
+    k = check_positive_int(k, "k")
+    seed = check_seed(seed)
+    seen = history.history_matrix()[rows].toarray() > 0
+    seen[np.arange(len(rows)), targets[rows]] = True  # never a negative
+    n_free = int((~seen).sum(axis=1).min())
+    if n_negatives > n_free:
+        raise ValueError(
+            f"n_negatives={n_negatives} but one user has only {n_free} unseen items to draw "
+            "from; use fewer negatives."
+        )
+    rng = np.random.default_rng(seed)
+    keys = np.where(seen, np.inf, rng.random(seen.shape))  # random order of the unseen items
+    negatives = np.argpartition(keys, n_negatives - 1, axis=1)[:, :n_negatives]
+    scores = model.score(history, rows)
+    target_score = scores[np.arange(len(rows)), targets[rows]][:, None]
+    negative_scores = np.take_along_axis(scores, negatives, axis=1)
+    above = (negative_scores > target_score).sum(axis=1)
+    tied = (negative_scores == target_score).sum(axis=1)
+    beaten_by = above + rng.integers(0, tied + 1)  # the target's place among its ties
+    table = {"sequence": rows, "user": history.users[rows]}
+    table[f"hit_rate@{k}"] = (beaten_by < k).astype(np.float64)
+    return pd.DataFrame(table)
+
+
 #: The metrics :func:`evaluate_next_item` reports, each ``f(recommended, relevant, k, per_user)``.
 NEXT_ITEM_METRICS = {
     "hit_rate": metrics.hit_rate_at_k,
@@ -295,6 +455,17 @@ def evaluate_next_item(model, history: Sequences, targets, k: int = 10, exclude_
         One row per evaluated sequence: ``sequence`` (row of ``history``), ``user``, and the
         per-user ``hit_rate@k``, ``mrr@k``, ``ndcg@k``.
     """
+    rows, targets = _evaluated_rows(history, targets)
+    recommended, _ = model.recommend(history, k=k, exclude_seen=exclude_seen, rows=rows)
+    relevant = targets[rows, None]
+    table = {"sequence": rows, "user": history.users[rows]}
+    for name, metric in NEXT_ITEM_METRICS.items():
+        table[f"{name}@{k}"] = metric(recommended, relevant, k=k, per_user=True)
+    return pd.DataFrame(table)
+
+
+def _evaluated_rows(history: Sequences, targets):
+    """The rows of ``history`` that have a target (>= 0), and the targets as an array."""
     targets = np.asarray(targets)
     if targets.shape != (history.n_sequences,):
         raise ValueError(
@@ -304,12 +475,23 @@ def evaluate_next_item(model, history: Sequences, targets, k: int = 10, exclude_
     rows = np.flatnonzero(targets >= 0)
     if rows.size == 0:
         raise ValueError("no sequence has a target (all are -1); nothing to evaluate.")
-    recommended, _ = model.recommend(history, k=k, exclude_seen=exclude_seen, rows=rows)
-    relevant = targets[rows, None]
-    table = {"sequence": rows, "user": history.users[rows]}
-    for name, metric in NEXT_ITEM_METRICS.items():
-        table[f"{name}@{k}"] = metric(recommended, relevant, k=k, per_user=True)
-    return pd.DataFrame(table)
+    return rows, targets
+
+
+def _cutoff_seconds(cutoff) -> int:
+    if isinstance(cutoff, bool):
+        raise ValueError("cutoff must be a time (a string, a pandas.Timestamp or seconds).")
+    if isinstance(cutoff, (int, np.integer)):
+        return int(cutoff)
+    try:
+        stamp = pd.Timestamp(cutoff)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"cutoff must be a time such as '1998-02-01' or seconds; got {cutoff!r}."
+        ) from error
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return int(stamp.to_datetime64().astype("datetime64[s]").astype(np.int64))
 
 
 def _positions(index: pd.Index, ids: pd.Series, kind: str) -> np.ndarray:
