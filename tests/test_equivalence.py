@@ -1,4 +1,4 @@
-"""Equivalence margins and power (issue 21): what a comparison could detect, and TOST."""
+"""Equivalence margins and power: what a comparison could detect, and TOST."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 21 (lesson 06): business rules respect what a user has seen; per-user candidate recall."""
+"""Lesson 06: business rules respect what a user has seen; per-user candidate recall."""
 
 import numpy as np
 import pytest
