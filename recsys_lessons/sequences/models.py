@@ -64,7 +64,11 @@ class SequentialRecommender(Estimator):
         _check_sequences(sequences, "sequences")
         self._check_params()
         self.n_users_, self.n_items_ = sequences.n_users, sequences.n_items
-        self._fit(sequences)
+        try:
+            self._fit(sequences)
+        except Exception:
+            del self.n_users_, self.n_items_  # a failed fit leaves the model unfitted
+            raise
         return self
 
     def score(self, histories: Sequences, rows=None) -> np.ndarray:
