@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
+from recsys_lessons.neural import training
 from recsys_lessons.neural.attention import attention_mask, causal_mask
 from recsys_lessons.neural.sasrec import (
     SASRec,
@@ -144,6 +145,55 @@ def test_seed_determinism_and_clone(fitted, split):
     np.testing.assert_array_equal(again.fit(history).score(history), fitted.score(history))
 
 
+def test_early_stopping_stops_once_converged_and_keeps_the_best_epoch(split):
+    history, _, _ = split
+    inner, targets, _ = next_item_split(history)  # validation never reads the test targets
+    model = _small(iterations=60, patience=3).fit(inner, validation=(inner, targets))
+    scores = model.validation_scores_
+    best = int(np.argmax(scores))  # the first best epoch, 0-based
+    assert best + 1 + 3 == len(scores) < 60  # stopped 3 epochs without progress after it
+    steps_per_epoch = len(model.losses_) // len(scores)
+    assert len(model.losses_) == len(scores) * steps_per_epoch
+    validated = evaluate_next_item(model, inner, targets, k=10)["ndcg@10"].mean()
+    assert np.isclose(validated, scores[best]) and scores[best] > 0.9
+    # the kept parameters are exactly those after best + 1 epochs of an ordinary fit
+    plain = _small(iterations=best + 1).fit(inner)
+    np.testing.assert_array_equal(plain.score(inner), model.score(inner))
+    assert not hasattr(plain, "validation_scores_")
+
+
+def test_validation_without_patience_runs_every_epoch(split):
+    history, _, _ = split
+    inner, targets, _ = next_item_split(history)
+    model = _small(iterations=4).fit(inner, validation=(inner, targets))
+    assert len(model.validation_scores_) == 4
+    last = _small(iterations=4).fit(inner)
+    assert len(model.losses_) == len(last.losses_)
+
+
+def test_refitting_reuses_the_compiled_step(split):
+    history, _, _ = split
+    model = _small(iterations=1).fit(history)  # compiles once for these shapes
+    hits = training._make_step.cache_info().hits
+    clone(model).set_params(seed=5).fit(history)
+    # The same loss function object, so fit_adam's cached (already jitted) step is reused.
+    assert training._make_step.cache_info().hits == hits + 1
+
+
+def test_bad_validation_is_refused(split):
+    history, targets, _ = split
+    with pytest.raises(ValueError, match="patience"):
+        _small(patience=2).fit(history)
+    with pytest.raises(ValueError, match="pair"):
+        _small().fit(history, validation=(history, targets, targets))
+    with pytest.raises(ValueError, match="targets"):
+        _small().fit(history, validation=(history, targets[:-1]))
+    with pytest.raises(ValueError, match="targets"):
+        _small().fit(history, validation=(history, np.full_like(targets, -1)))
+    with pytest.raises(ValueError, match="Sequences"):
+        _small().fit(history, validation=(np.zeros(3), targets))
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -154,6 +204,7 @@ def test_seed_determinism_and_clone(fitted, split):
         {"learning_rate": 0},
         {"time_budget": -1},
         {"n_blocks": 1.0},
+        {"patience": 0},
     ],
 )
 def test_bad_hyperparameters_are_refused(params, split):

@@ -75,6 +75,61 @@ def test_time_budget_stops_training():
     assert len(losses) == 1
 
 
+def climb(params, batch, key):
+    """Constant gradient -1: Adam moves w up by about learning_rate per step (w_t = t)."""
+    return -params["w"][0]
+
+
+def peak_at_7(params):
+    return -float((params["w"][0] - 7.0) ** 2)
+
+
+def climb_fit(**kwargs):
+    fit = {"learning_rate": 1.0, "progress": False, "validate": peak_at_7}
+    return fit_adam(climb, {"w": np.zeros(1, np.float32)}, [0] * 40, **{**fit, **kwargs})
+
+
+def test_early_stopping_returns_the_best_checked_params_and_stops_after_patience():
+    params, losses = climb_fit(check_every=1, patience=3)
+    assert np.isclose(params["w"][0], 7.0, atol=1e-3)  # step 7, not the last step 10
+    assert len(losses) == 10  # checks 8, 9 and 10 did not beat step 7
+    params, losses = climb_fit(check_every=3, patience=3)  # checks at w = 3, 6, 9, 12, 15
+    assert np.isclose(params["w"][0], 6.0, atol=1e-3) and len(losses) == 15
+    params, losses = climb_fit(validate=lambda params: 0.0, check_every=1, patience=2)
+    assert np.isclose(params["w"][0], 1.0, atol=1e-3) and len(losses) == 3  # ties keep the first
+
+
+def test_without_patience_every_step_runs_and_the_best_check_is_returned():
+    params, losses = climb_fit(check_every=4)
+    assert len(losses) == 40 and np.isclose(params["w"][0], 8.0, atol=1e-3)  # w = 4, 8, 12...
+    params, _ = climb_fit(check_every=1000)  # never due: the last step is still checked
+    assert np.isclose(params["w"][0], 40.0, atol=1e-3)
+
+
+def test_validation_changes_neither_the_adam_trajectory_nor_the_compiled_step():
+    traces = []
+
+    def counted(params, batch, key):
+        traces.append(1)  # Python runs this only while jax traces the step
+        return squared_error(params, batch, key)
+
+    start = {"w": np.zeros(3, np.float32)}
+    fit = {"learning_rate": 0.1, "progress": False}
+    plain, plain_losses = fit_adam(counted, start, batches(5), **fit)
+    assert len(traces) == 1
+    scores = []
+
+    def record(params):
+        scores.append(float(params["w"][0]))
+        return len(scores)  # always improving: the last step is returned
+
+    checked, losses = fit_adam(counted, start, batches(5), validate=record, check_every=3, **fit)
+    assert len(traces) == 1  # no recompilation per check nor per fit
+    np.testing.assert_array_equal(losses, plain_losses)  # Adam's state was never reset
+    np.testing.assert_array_equal(checked["w"], plain["w"])
+    assert len(scores) == len(batches(5)) // 3 + 1  # every 3 steps, then the last step
+
+
 def test_epoch_batches_cover_every_row_each_epoch_in_equal_sizes_and_repeat():
     plan = epoch_batches(10, 4, 3, seed=5)
     drawn = list(plan)
@@ -106,6 +161,13 @@ def test_progress_bar_is_off_when_asked_or_in_tests(monkeypatch):
         ({"learning_rate": 0.1, "regularization": -1.0}, "regularization"),
         ({"learning_rate": 0.1, "seed": -1}, "seed"),
         ({"learning_rate": 0.1, "time_budget": 0}, "time_budget"),
+        ({"learning_rate": 0.1, "check_every": 2}, "need validate"),
+        ({"learning_rate": 0.1, "patience": 2}, "need validate"),
+        ({"learning_rate": 0.1, "validate": 3.0, "check_every": 2}, "callable"),
+        ({"learning_rate": 0.1, "validate": abs}, "check_every"),
+        ({"learning_rate": 0.1, "validate": abs, "check_every": 0}, "check_every"),
+        ({"learning_rate": 0.1, "validate": abs, "check_every": 1, "patience": 0}, "patience"),
+        ({"learning_rate": 0.1, "validate": lambda p: np.nan, "check_every": 1}, "NaN"),
     ],
 )
 def test_bad_settings_are_refused(kwargs, message):

@@ -34,16 +34,31 @@ The paper samples one negative per position with a binary cross-entropy; the ful
 is cheap on catalogues of a few thousand items and ranks better (issue 22's prototype on
 MovieLens 100K: HR@10 0.169 against 0.130). Adam (:func:`~recsys_lessons.neural.training.fit_adam`)
 runs ``iterations`` epochs, or fewer when ``time_budget`` seconds run out.
+
+Early stopping: ``fit(sequences, validation=(histories, targets))`` scores the network after
+every epoch by full-ranking nDCG@10 of ``targets`` given ``histories`` (each history's own
+items excluded, as :func:`~recsys_lessons.sequences.next_item.evaluate_next_item` does),
+keeps the parameters of the best epoch and, with ``patience``, stops once that many epochs
+in a row have not beaten it. Build the pair with
+:func:`~recsys_lessons.sequences.next_item.next_item_split` on the training history, so the
+test targets are never read::
+
+    history, test_targets, _ = next_item_split(sequences)
+    inner, validation_targets, _ = next_item_split(history)
+    model = SASRec(patience=3).fit(inner, validation=(inner, validation_targets))
 ``score(histories, rows)`` runs the network over each history's last ``L`` items and
 returns the scores of the last position, ``s_{L-1} . E[j + 1]`` for every item ``j``.
 """
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from recsys_lessons.metrics import ndcg_at_k
 from recsys_lessons.neural.attention import (
     attention_mask,
     causal_mask,
@@ -55,6 +70,7 @@ from recsys_lessons.neural.attention import (
 from recsys_lessons.neural.training import epoch_batches, fit_adam
 from recsys_lessons.sequences.models import SequentialRecommender
 from recsys_lessons.sequences.next_item import Sequences
+from recsys_lessons.top_k import top_k_indices
 from recsys_lessons.validation import (
     check_number,
     check_positive_int,
@@ -62,10 +78,12 @@ from recsys_lessons.validation import (
     check_seed,
 )
 
-__all__ = ["SASRec", "causal_mask", "encode", "init_params", "training_windows"]
+__all__ = ["SASRec", "causal_mask", "encode", "init_params", "network_scores", "training_windows"]
 
 #: Histories scored per call of the compiled network (the last call is padded to it).
 SCORE_BATCH = 256
+#: Cutoff of the validation nDCG that early stopping watches.
+VALIDATION_K = 10
 
 
 class SASRec(SequentialRecommender):
@@ -99,6 +117,9 @@ class SASRec(SequentialRecommender):
         Stop training after this many seconds, compilation included (None: every epoch).
     progress : bool or None
         Progress bar during training (None: only on a terminal, see ``fit_adam``).
+    patience : int or None
+        With ``fit(..., validation=...)``: stop after this many epochs in a row without a
+        better validation nDCG@10 (None: run every epoch, still keeping the best one).
 
     Attributes
     ----------
@@ -107,6 +128,10 @@ class SASRec(SequentialRecommender):
         (``(max_length, factors)``), ``blocks`` (one dict per block) and ``norm``.
     losses_ : ndarray
         Training loss of each step.
+    validation_scores_ : ndarray
+        Only after ``fit(..., validation=...)``: the validation nDCG@10 after each epoch
+        (and after the last step when ``time_budget`` cut an epoch short). ``params_`` are
+        those of the first best one.
     """
 
     def __init__(
@@ -123,6 +148,7 @@ class SASRec(SequentialRecommender):
         seed: int = 0,
         time_budget: float | None = None,
         progress: bool | None = None,
+        patience: int | None = None,
     ):
         self.factors = factors
         self.max_length = max_length
@@ -136,6 +162,21 @@ class SASRec(SequentialRecommender):
         self.seed = seed
         self.time_budget = time_budget
         self.progress = progress
+        self.patience = patience
+
+    def fit(self, sequences: Sequences, validation=None) -> SASRec:
+        """Learn from ``sequences``; ``validation=(histories, targets)`` turns on early stopping.
+
+        ``histories`` is a :class:`~recsys_lessons.sequences.next_item.Sequences` indexed like
+        ``sequences`` and ``targets`` its held-out item per sequence (-1: not evaluated), as
+        returned by :func:`~recsys_lessons.sequences.next_item.next_item_split`. See the
+        module docstring.
+        """
+        self._validation = validation  # read by _fit, which the base class's fit calls
+        try:
+            return super().fit(sequences)
+        finally:
+            del self._validation
 
     def _check_params(self) -> None:
         factors = check_positive_int(self.factors, "factors", "the embedding width")
@@ -157,6 +198,8 @@ class SASRec(SequentialRecommender):
         check_seed(self.seed)
         if self.time_budget is not None:
             check_number(self.time_budget, "time_budget", 0, low_open=True)
+        if self.patience is not None:
+            check_positive_int(self.patience, "patience", "epochs without progress")
 
     def _fit(self, sequences: Sequences) -> None:
         inputs, targets = training_windows(sequences, self.max_length)
@@ -165,12 +208,10 @@ class SASRec(SequentialRecommender):
                 "no sequence has two events, so there is no next item to learn; SASRec "
                 "needs sequences of at least two events."
             )
+        scores = []  # the validation nDCG@10 of each check
+        validate = self._validator(self._validation, scores)
         init_key, _ = jax.random.split(jax.random.PRNGKey(self.seed))
         params = init_params(init_key, self.n_items_, self.factors, self.max_length, self.n_blocks)
-        n_heads, rate = self.n_heads, float(self.dropout)
-
-        def loss(params, batch, key):
-            return next_item_loss(params, batch["inputs"], batch["targets"], n_heads, rate, key)
 
         def make(index):  # pad the last batch with empty windows: one shape, one compilation
             index = np.concatenate([index, np.full(self.batch_size - len(index), -1)])
@@ -181,8 +222,15 @@ class SASRec(SequentialRecommender):
             }
 
         batches = epoch_batches(len(inputs), self.batch_size, self.iterations, self.seed, make)
+        stopping = {}
+        if validate is not None:
+            stopping = {
+                "validate": validate,
+                "check_every": len(batches) // self.iterations,  # once per epoch
+                "patience": self.patience,
+            }
         params, self.losses_ = fit_adam(
-            loss,
+            _training_loss(self.n_heads, float(self.dropout)),
             params,
             batches,
             learning_rate=self.learning_rate,
@@ -191,19 +239,81 @@ class SASRec(SequentialRecommender):
             progress=self.progress,
             description="SASRec",
             time_budget=self.time_budget,
+            **stopping,
         )
         self.params_ = jax.device_get(params)
+        if validate is not None:
+            self.validation_scores_ = np.array(scores)
+
+    def _validator(self, validation, scores: list):
+        """``params -> validation nDCG@10`` (also appended to ``scores``) for
+        ``validation=(histories, targets)``, or None without validation."""
+        if validation is None:
+            if self.patience is not None:
+                raise ValueError(
+                    f"patience={self.patience} needs fit(sequences, validation=(histories, "
+                    "targets)) to know when to stop; pass one, or set patience=None."
+                )
+            return None
+        if not isinstance(validation, tuple) or len(validation) != 2:
+            raise ValueError(
+                "validation must be a (histories, targets) pair, e.g. the first two results "
+                "of next_item_split(history)."
+            )
+        histories, targets = validation
+        self._check_histories(histories, None)
+        targets = np.asarray(targets)
+        if (
+            targets.shape != (histories.n_sequences,)
+            or not np.issubdtype(targets.dtype, np.integer)
+            or targets.max(initial=-1) >= self.n_items_
+            or not (targets >= 0).any()
+        ):
+            raise ValueError(
+                f"validation targets must hold one item index (or -1) per history sequence "
+                f"({histories.n_sequences}), at least one of them an item; got shape "
+                f"{targets.shape}."
+            )
+        rows = np.flatnonzero(targets >= 0)
+        inputs = history_inputs(histories, rows, self.max_length)
+        seen = histories.history_matrix()[rows].nonzero()
+        k = min(VALIDATION_K, self.n_items_)
+
+        def validate(params):
+            ranked = network_scores(params, inputs, self.n_heads)
+            ranked[seen] = -np.inf
+            scores.append(ndcg_at_k(top_k_indices(ranked, k), targets[rows, None], k=k))
+            return scores[-1]
+
+        return validate
 
     def _score(self, histories, rows):
         inputs = history_inputs(histories, rows, self.max_length)
-        n = len(inputs)
-        padded = np.zeros((-(-n // SCORE_BATCH) * SCORE_BATCH, self.max_length), np.int32)
-        padded[:n] = inputs
-        parts = [
-            _last_position_scores(self.params_, padded[start : start + SCORE_BATCH], self.n_heads)
-            for start in range(0, len(padded), SCORE_BATCH)
-        ]
-        return np.concatenate([np.asarray(part) for part in parts])[:n]
+        return network_scores(self.params_, inputs, self.n_heads)
+
+
+@functools.lru_cache(maxsize=16)
+def _training_loss(n_heads: int, rate: float):
+    """The loss ``fit_adam`` minimises, one function per setting: a refit with the same
+    settings and shapes reuses the compiled step (``fit_adam`` caches it per loss)."""
+
+    def loss(params, batch, key):
+        return next_item_loss(params, batch["inputs"], batch["targets"], n_heads, rate, key)
+
+    return loss
+
+
+def network_scores(params, inputs, n_heads: int) -> np.ndarray:
+    """``(n, n_items)`` scores from the last position for ``(n, L)`` input ids, in batches of
+    ``SCORE_BATCH`` (the last one padded, so the network compiles once per shape)."""
+    n = len(inputs)
+    padded = np.zeros((-(-n // SCORE_BATCH) * SCORE_BATCH, inputs.shape[1]), np.int32)
+    padded[:n] = inputs
+    parts = [
+        _last_position_scores(params, padded[start : start + SCORE_BATCH], n_heads)
+        for start in range(0, len(padded), SCORE_BATCH)
+    ]
+    return np.concatenate([np.asarray(part) for part in parts])[:n]
 
 
 def init_params(key, n_items: int, factors: int, max_length: int, n_blocks: int) -> dict:

@@ -7,7 +7,7 @@ the hand-derived gradients of lesson 04.
 
 | function | job |
 | --- | --- |
-| :func:`fit_adam` | minimise ``loss + regularization * sum of squared parameters`` with Adam |
+| :func:`fit_adam` | Adam on ``loss + regularization * sum of squares``; optional early stopping |
 | :func:`epoch_batches` | the batches of several epochs: seeded shuffles of the row indices |
 | :func:`positive_pairs` | the ``(user, item)`` pairs of the stored entries of a matrix |
 """
@@ -60,6 +60,9 @@ def fit_adam(
     progress: bool | None = None,
     description: str = "training",
     time_budget: float | None = None,
+    validate: Callable | None = None,
+    check_every: int | None = None,
+    patience: int | None = None,
 ):
     """Minimise ``loss(params, batch, key)`` with Adam (optax), one jit-compiled step per batch.
 
@@ -91,12 +94,25 @@ def fit_adam(
     description : str
         Label of the progress bar.
     time_budget : float or None
-        Stop after this many seconds (compilation included); ``None``: run every batch.
+        Stop after this many seconds (compilation included, validation too); ``None``: run
+        every batch.
+    validate : callable or None
+        Early stopping and model selection: ``validate(params) -> float``, higher is better
+        (e.g. a validation nDCG@10). Called every ``check_every`` steps and after the last
+        step taken; ``fit_adam`` then returns the parameters of the best check (the first
+        one on ties), not the last. Training itself is unchanged: Adam's state runs on
+        across checks and the compiled step is reused.
+    check_every : int or None
+        Steps between two calls of ``validate`` (e.g. the steps of one epoch); required
+        with ``validate``.
+    patience : int or None
+        Stop once this many checks in a row have not beaten the best score; ``None``: run
+        every batch (still returning the best-checked parameters). Requires ``validate``.
 
     Returns
     -------
     params : pytree of jax arrays
-        The final parameters.
+        The final parameters, or with ``validate`` the best-checked ones.
     losses : ndarray of float, shape (steps,)
         The data loss (without the penalty) of each step taken.
     """
@@ -105,6 +121,7 @@ def fit_adam(
     seed = check_seed(seed)
     if time_budget is not None:
         time_budget = check_number(time_budget, "time_budget", 0, low_open=True)
+    best = _Best(validate, check_every, patience)
     optimizer, step = _make_step(loss, learning_rate, regularization)
     params = jax.tree_util.tree_map(jnp.asarray, params)
     state = optimizer.init(params)
@@ -116,10 +133,57 @@ def fit_adam(
     for t, batch in enumerate(bar):
         params, state, value = step(params, state, batch, jax.random.fold_in(base_key, t))
         losses.append(value)
+        if best.due(t + 1) and best.check(params):
+            break
         if time_budget is not None and _elapsed(value, start) > time_budget:
             break
     bar.close()
-    return params, np.asarray(jax.device_get(losses), dtype=np.float64)
+    return best.final(params, len(losses)), np.asarray(jax.device_get(losses), dtype=np.float64)
+
+
+class _Best:
+    """The best-validated parameters of :func:`fit_adam` and when to stop (no copies:
+    JAX arrays are immutable, so keeping a reference is enough)."""
+
+    def __init__(self, validate, check_every, patience):
+        if validate is None:
+            if check_every is not None or patience is not None:
+                raise ValueError(
+                    "check_every and patience need validate (the score to early-stop on); "
+                    "pass validate=callable(params) -> float, or neither."
+                )
+        elif not callable(validate):
+            raise ValueError(f"validate must be callable(params) -> float; got {validate!r}.")
+        else:
+            check_every = check_positive_int(check_every, "check_every", "steps between checks")
+            if patience is not None:
+                patience = check_positive_int(patience, "patience", "checks without progress")
+        self.validate, self.check_every, self.patience = validate, check_every, patience
+        self.score, self.best, self.stale = -math.inf, None, 0
+
+    def due(self, steps: int) -> bool:
+        """Whether ``validate`` runs after ``steps`` steps."""
+        return self.validate is not None and steps % self.check_every == 0
+
+    def check(self, params) -> bool:
+        """Score ``params``, keep them if they beat the best; True when patience ran out."""
+        score = float(self.validate(params))
+        if math.isnan(score):
+            raise ValueError("validate returned NaN; it must return a number, higher is better.")
+        if self.best is None or score > self.score:
+            self.score, self.best, self.stale = score, params, 0
+        else:
+            self.stale += 1
+        return self.patience is not None and self.stale >= self.patience
+
+    def final(self, last, steps: int):
+        """The parameters to return: ``last`` without validation, else the best checked
+        (``last`` is checked first if its step was not)."""
+        if self.validate is None:
+            return last
+        if steps and not self.due(steps):
+            self.check(last)
+        return last if self.best is None else self.best
 
 
 @functools.lru_cache(maxsize=16)
