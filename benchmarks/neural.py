@@ -1,4 +1,4 @@
-"""Neural models (lesson 08) against the best classical model of each task, on three catalogues.
+"""Neural models (recsys_lessons.neural) against the best classical model of each task, on three catalogues.
 
 Three tasks, each on the protocol of the benchmark that owns it (its split functions are
 imported from there, not rewritten), on MovieLens 100K, MovieLens Latest Small and the

@@ -1,4 +1,4 @@
-"""SASRec (lesson 08): the causal mask, what each position reads, learning a next-item rule."""
+"""SASRec: the causal mask, what each position reads, learning a next-item rule."""
 
 import jax
 import numpy as np

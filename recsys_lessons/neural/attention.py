@@ -1,6 +1,6 @@
 """The pieces of a causal transformer: mask, multi-head self-attention, feed-forward, layer norm.
 
-:class:`~recsys_lessons.neural.sasrec.SASRec` stacks them; lesson 08 draws the mask. Every
+:class:`~recsys_lessons.neural.sasrec.SASRec` stacks them. Every
 function is pure JAX on a dict of parameters, so ``jax.jit`` and ``jax.grad`` go through.
 
 Which positions a position may read

@@ -1,6 +1,6 @@
 """SASRec: a causal transformer that reads the last items of a history and predicts the next.
 
-Kang and McAuley, "Self-Attentive Sequential Recommendation", ICDM 2018. Lesson 08 compares
+Kang and McAuley, "Self-Attentive Sequential Recommendation", ICDM 2018. ``benchmarks/neural.py`` compares
 it with lesson 07's Markov chain, session-kNN and ALS + Markov blend under the same
 leave-last-out protocol (:mod:`recsys_lessons.sequences.next_item`).
 
