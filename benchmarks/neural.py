@@ -31,8 +31,11 @@ metric many papers report: the target ranked among 100 random unseen items
 Markov chain, session-kNN and the ALS + Markov blend with the arguments that
 ``sequences.run_catalogue`` tunes on its validation split. ``SASRec`` with 20 epochs, batch
 64, learning rate 5e-3, class defaults otherwise (64 factors, length 50, 2 blocks, 1 head,
-dropout 0.2, full-softmax loss). On MovieLens the split is fixed, so the five seeds (42-46)
-are SASRec's training seeds; the simulated catalogue (``session_focus=1``: sessions carry
+dropout 0.2, full-softmax loss). ``ALS + SASRec`` is ``ShortLongBlend`` with lesson 07's ALS
+and that SASRec, its weight chosen by ``choose_blend_weight`` (MRR@10 on the validation split
+carved from the training histories) once per split, and the SASRec of each seed's row as its
+short-term model. On MovieLens the split is fixed, so the five seeds (42-46) are SASRec's
+training seeds; the simulated catalogue (``session_focus=1``: sessions carry
 intent) is regenerated with seeds 42-46, a new world and split each.
 
 **Intervals.** Every row is one (model, seed). Summaries give the mean over seeds and a 95 %
@@ -57,7 +60,8 @@ rejects ``--intra_op_parallelism_threads``, which is a TensorFlow option), BLAS 
 Run ``RECSYS_LESSONS_DATA=/path/to/datasets python -m benchmarks.neural`` (``--quick``: two
 seeds, 1-2 epochs, MovieLens 100K and the simulated catalogue). Writes
 ``benchmarks/results/neural.json`` after every (catalogue, task) block, so an interrupted run
-keeps what finished (``complete`` lists the blocks).
+keeps what finished (``complete`` lists the blocks); ``--merge`` keeps the blocks of an existing
+JSON that a run with ``--datasets``/``--tasks`` does not redo.
 """
 
 from __future__ import annotations
@@ -108,7 +112,10 @@ from recsys_lessons.evaluation import (  # noqa: E402
 )
 from recsys_lessons.neural import SASRec, TwoTower, item_content  # noqa: E402
 from recsys_lessons.sequences import (  # noqa: E402
+    MatrixModel,
+    ShortLongBlend,
     build_sequences,
+    choose_blend_weight,
     evaluate_next_item,
     evaluate_sampled_next_item,
     next_item_split,
@@ -126,7 +133,7 @@ TWO_TOWER_COLD = {"temperature": 0.1, "iterations": 2}
 SASREC = {"iterations": 20, "batch_size": 64, "learning_rate": 5e-3}
 #: --quick: fewer epochs, one id-dropout, two seeds.
 QUICK = {"two_tower_iterations": 1, "cold_iterations": 1, "sasrec_iterations": 2}
-NEURAL = {"TwoTower", "TwoTower, no logQ", "TwoTower content tower", "SASRec"}
+NEURAL = {"TwoTower", "TwoTower, no logQ", "TwoTower content tower", "SASRec", "ALS + SASRec"}
 FIRST_METRIC = {"warm": f"ndcg@{K}", "cold items": f"ndcg@{K}", "next item": f"hit_rate@{K}"}
 ITEM_FEATURES = "item_content(dataset.items.reindex(matrix.item_ids))"
 
@@ -393,6 +400,43 @@ def sequence_row(dataset: str, seed: int, cls: str, arguments: dict) -> dict:
     history, targets, _ = next_item_split(sequences)
     model = SASRec(**arguments) if cls == "SASRec" else build_sequential(cls, arguments)
     cost = timed_fit(lambda: model.fit(history))
+    return {**cost, **next_item_metrics(model, history, targets)}
+
+
+def sasrec_rows(dataset: str, seed: int, arguments: dict, long_model, weight: float) -> dict:
+    """SASRec alone and blended with ALS (``ShortLongBlend``) from one SASRec fit.
+
+    The blend's weight was chosen on validation (:func:`blend_weight`); the fitted SASRec
+    becomes the blend's short-term model, so the blend costs one ALS fit more.
+    """
+    sequences, _ = sequences_of(dataset, seed)
+    history, targets, _ = next_item_split(sequences)
+    sasrec = SASRec(**arguments)
+    cost = timed_fit(lambda: sasrec.fit(history))
+    blend = ShortLongBlend(build_sequential(*long_model), SASRec(**arguments), weight)
+    blend.n_users_, blend.n_items_ = history.n_users, history.n_items
+    als_cost = timed_fit(
+        lambda: setattr(blend, "long_", MatrixModel(blend.long_model).fit(history))
+    )
+    blend.short_ = sasrec
+    blend_cost = {**cost, "fit_seconds": cost["fit_seconds"] + als_cost["fit_seconds"]}
+    return {
+        "SASRec": {**cost, **next_item_metrics(sasrec, history, targets)},
+        "ALS + SASRec": {**blend_cost, **next_item_metrics(blend, history, targets)},
+    }
+
+
+def blend_weight(dataset: str, seed: int, arguments: dict, long_model) -> dict:
+    """The ALS + SASRec weight ``choose_blend_weight`` picks on the validation split (MRR@10)."""
+    sequences, _ = sequences_of(dataset, seed)
+    history, _, _ = next_item_split(sequences)
+    blend = ShortLongBlend(build_sequential(*long_model), SASRec(**arguments))
+    choose_blend_weight(blend, history, k=K, metric="mrr")
+    return {"weight": blend.weight}
+
+
+def next_item_metrics(model, history, targets) -> dict:
+    """Full-ranking and sampled-100 metrics, means and the per-user arrays."""
     full = evaluate_next_item(model, history, targets, k=K)
     sampled = evaluate_sampled_next_item(
         model, history, targets, n_negatives=SAMPLED_NEGATIVES, k=K, seed=SAMPLED_SEED
@@ -400,7 +444,6 @@ def sequence_row(dataset: str, seed: int, cls: str, arguments: dict) -> dict:
     per_user = {m: full[m].to_numpy() for m in (f"hit_rate@{K}", f"mrr@{K}", f"ndcg@{K}")}
     per_user[f"sampled_hit_rate@{K}"] = sampled[f"hit_rate@{K}"].to_numpy()
     return {
-        **cost,
         "users": len(full),
         **{m: float(v.mean()) for m, v in per_user.items()},
         "per_user": per_user,
@@ -415,14 +458,28 @@ def run_next_item(dataset: str, seeds, quick: bool) -> tuple[list[dict], dict]:
     fixed_split = dataset != "synthetic"
     rows, per_user = [], {}
     for seed in seeds:
-        runs = {}
+        results = {}
         if not fixed_split or seed == seeds[0]:
             classical = in_fresh_process(tuned_classical, dataset, seed)["chosen"]
+            long_model = classical["ALS + Markov"][1]["long_model"]
+            weight = in_fresh_process(
+                blend_weight, dataset, seed, {**sasrec, "seed": seed}, long_model
+            )["weight"]
             for name, (cls, arguments) in classical.items():
-                runs[name] = (cls, arguments, None if fixed_split else seed)
-        runs["SASRec"] = ("SASRec", {**sasrec, "seed": seed}, seed)
-        for name, (cls, arguments, row_seed) in runs.items():
-            result = in_fresh_process(sequence_row, dataset, seed, cls, arguments)
+                result = in_fresh_process(sequence_row, dataset, seed, cls, arguments)
+                results[name] = (cls, arguments, None if fixed_split else seed, result)
+        arguments = {**sasrec, "seed": seed}
+        both = in_fresh_process(sasrec_rows, dataset, seed, arguments, long_model, weight)
+        for name in ("SASRec", "ALS + SASRec"):  # one process measured both
+            both[name]["peak_rss_mb"] = both["peak_rss_mb"]
+        blend_arguments = {
+            "long_model": long_model,
+            "short_model": ("SASRec", arguments),
+            "weight": weight,
+        }
+        results["SASRec"] = ("SASRec", arguments, seed, both["SASRec"])
+        results["ALS + SASRec"] = ("ShortLongBlend", blend_arguments, seed, both["ALS + SASRec"])
+        for name, (cls, arguments, row_seed, result) in results.items():
             users = result.pop("per_user")
             if fixed_split:
                 per_user.setdefault(name, []).append(users)
@@ -557,13 +614,43 @@ def _brief(row, task) -> str:
     )
 
 
-def write(result, rows, per_user, started, path: Path = RESULTS) -> None:
-    result["summary"] = summarise(rows, per_user)
-    result["differences"] = differences(rows, per_user)
-    result["rows"] = rows
+def write(result, rows, per_user, started, path: Path = RESULTS, kept=None) -> None:
+    """Write the JSON; ``kept`` (from :func:`kept_blocks`) is prepended to this run's blocks."""
+    kept = kept or {"complete": [], "summary": [], "differences": [], "rows": []}
+    result["summary"] = kept["summary"] + summarise(rows, per_user)
+    result["differences"] = kept["differences"] + differences(rows, per_user)
+    result["rows"] = kept["rows"] + rows
+    result["complete"] = kept["complete"] + [
+        block for block in result["complete"] if block not in kept["complete"]
+    ]
     result["seconds"] = round(time.perf_counter() - started, 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1, default=_jsonable) + "\n")
+
+
+def kept_blocks(path: Path, names, tasks) -> dict:
+    """The (catalogue, task) blocks of an earlier JSON at ``path`` that this run will not redo.
+
+    Their rows, summaries and differences are copied as they are (the per-user arrays behind
+    a fixed split's bootstrap are not stored, so a kept block cannot be re-summarised).
+    """
+    if not path.exists():
+        return None
+    earlier = json.loads(path.read_text())
+    redone = {(name, task) for name in names for task in FIRST_METRIC if not tasks or task in tasks}
+    complete = [b for b in earlier["complete"] if (b["dataset"], b["task"]) not in redone]
+    rows = [
+        row
+        for row in earlier["rows"]
+        if (row.get("catalogue", row["dataset"]), row["task"]) not in redone
+    ]
+    labels = {(row["dataset"], row["task"]) for row in rows}
+    return {
+        "complete": complete,
+        "rows": rows,
+        "summary": [e for e in earlier["summary"] if (e["dataset"], e["task"]) in labels],
+        "differences": [e for e in earlier["differences"] if (e["dataset"], e["task"]) in labels],
+    }
 
 
 def _jsonable(value):
@@ -586,6 +673,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=None)
     parser.add_argument("--tasks", nargs="+", choices=tuple(FIRST_METRIC), default=None)
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the blocks of the existing --output that this run does not run",
+    )
     args = parser.parse_args(argv)
     n_seeds = 2 if args.quick else 5
     names = args.datasets or (("movielens-100k", "synthetic") if args.quick else DATASETS)
@@ -616,6 +708,7 @@ def main(argv=None) -> dict:
         "complete": [],
     }
     rows, per_user = [], {}
+    kept = kept_blocks(args.output, names, args.tasks) if args.merge else None
     tasks = (
         ("warm", run_warm, WARM_SEEDS),
         ("cold items", run_cold, COLD_SEEDS),
@@ -630,7 +723,7 @@ def main(argv=None) -> dict:
             if task == "next item":
                 output, users = output
                 per_user.update({(name, model): runs for model, runs in users.items()})
-            rows += output
+            rows += [{"catalogue": name, **row} for row in output]
             result["complete"].append(
                 {
                     "dataset": name,
@@ -638,7 +731,7 @@ def main(argv=None) -> dict:
                     "seconds": round(time.perf_counter() - block_started, 1),
                 }
             )
-            write(result, rows, per_user, started, args.output)
+            write(result, rows, per_user, started, args.output, kept)
             dataset = output[0]["dataset"]
             show(result["summary"], result["differences"], dataset, task)
     print(f"\nwrote {args.output} in {result['seconds']} s")

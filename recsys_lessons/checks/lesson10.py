@@ -1,727 +1,460 @@
-"""Checks for lesson 10 (exercises/10_responsible_personalization.ipynb): auditing and calibrating.
+"""Checks for lesson 09 (exercises/09_exploration.ipynb): Thompson sampling and IPS/SNIPS.
 
-The learner writes the core of :mod:`recsys_lessons.responsible.audit` and of Steck's re-ranking in
-:mod:`recsys_lessons.responsible.mitigate` (lesson 10, notebooks/10_responsible_personalization.ipynb):
+- q1, ``thompson_update(alpha, beta, items, clicks)``: the Beta-Bernoulli posterior update.
+  ``alpha`` and ``beta`` hold one Beta parameter per item; ``items`` are the items shown
+  (an item may appear several times) and ``clicks`` 0/1 for each. Return new arrays
+  ``alpha + clicks per item`` and ``beta + non-clicks per item``.
+- q2, ``thompson_slate(alpha, beta, k, seed)``: one draw per item with
+  ``np.random.default_rng(seed).beta(alpha, beta)``, and the ``k`` items with the largest
+  draws, best first.
+- q3, ``ips(rewards, logging_propensities, target_propensities)``: ``mean(r * q / p)`` over
+  every logged impression.
+- q4, ``snips(rewards, logging_propensities, target_propensities)``: ``sum(r * w) / sum(w)``
+  with ``w = q / p``.
 
-- q1, ``aplt(recommended, head, k)``: mean over users of the share of long-tail items
-  (``~head``) among the first ``k`` of each list.
-- q2, ``gini(recommended, n_items, k)``: Gini index of exposure counts over the whole
-  catalogue (items never shown count 0), ascending order, ``sum (2i - n - 1) e_(i) / (n sum e)``.
-- q3, ``group_intervals(values, groups, seed)``: for each group label, ``(mean, low, high)``
-  from ``recsys_lessons.evaluation.stats.bootstrap_interval`` on the group's non-NaN values with
-  ``n_resamples=1000`` and that seed; a dict label -> tuple.
-- q4, ``exposure_shares(recommended, item_groups, k)``: share of position-discounted attention
-  ``1 / log2(rank + 1)`` going to each item group; a dict label -> share.
-- q5, ``calibration_kl(p, q, alpha)``: ``sum over p > 0 of p ln(p / q~)`` with
-  ``q~ = (1 - alpha) q + alpha p``.
-- q6, ``calibrated_rerank(scores, p, genre_rows, lambda_, k, alpha)``: Steck's greedy for one user;
-  ``scores`` are the candidates' relevance, ``genre_rows[i]`` is ``p(g | i)``; each step adds
-  the candidate maximising ``(1 - lambda_) * (sum of chosen scores + s_i) - lambda_ * KL(p || q~)``
-  with ``q`` the mean of the chosen items' genre rows; returns the chosen candidate indices.
-
-Each question lists the common mistakes as buggy implementations, so a check can name the bug
-(the issue asks for hints on the log base, smoothing with the wrong distribution, and exposure
-without the position discount). The test cases have no ties that decide an answer.
+These are :class:`recsys_lessons.explore.ThompsonSampling` and
+:func:`recsys_lessons.explore.ips_estimate` / :func:`~recsys_lessons.explore.snips_estimate`
+(lesson 09, notebooks/09_exploration.ipynb). The cases repeat items in ``items`` (so that
+fancy-index ``+=`` loses updates), include rounds the target would never show (``q = 0``, so
+that averaging over matched rounds only differs from IPS), weights that do not average 1
+(so that IPS and SNIPS differ) and weights above 10 (so that clipping them is caught). q2 has
+slates of 200 and 300 out of 1,000 items, where ``np.argpartition`` without a final sort
+returns the right items in the wrong order, and posterior means without ties.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from recsys_lessons.checks import FunctionQuestion, Mistake, case
-from recsys_lessons.evaluation.stats import bootstrap_interval
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = ["q1", "q2", "q3", "q4"]
 
 
 # --------------------------------------------------------------------------------------
-# q1: APLT
+# q1: the Beta-Bernoulli posterior update
 # --------------------------------------------------------------------------------------
 
 
-def _aplt(recommended, head, k):
-    top = np.asarray(recommended)[:, :k]
-    return float((~np.asarray(head)[top]).mean())
+def _counts(alpha, items, clicks):
+    n = len(alpha)
+    clicks = np.asarray(clicks, dtype=float)
+    shows = np.bincount(items, minlength=n).astype(float)
+    return np.bincount(items, weights=clicks, minlength=n), shows
 
 
-def _aplt_head_share(recommended, head, k):
-    return float(np.asarray(head)[np.asarray(recommended)[:, :k]].mean())
+def _thompson_update(alpha, beta, items, clicks):
+    clicked, shows = _counts(alpha, items, clicks)
+    return np.asarray(alpha, float) + clicked, np.asarray(beta, float) + shows - clicked
 
 
-def _aplt_whole_list(recommended, head, k):
-    return float((~np.asarray(head)[np.asarray(recommended)]).mean())
+def _update_swapped(alpha, beta, items, clicks):
+    clicked, shows = _counts(alpha, items, clicks)
+    return np.asarray(alpha, float) + shows - clicked, np.asarray(beta, float) + clicked
 
 
-def _aplt_catalogue_share(recommended, head, k):
-    shown = np.unique(np.asarray(recommended)[:, :k])
-    return float((~np.asarray(head)[shown]).mean())
+def _update_beta_with_shows(alpha, beta, items, clicks):
+    clicked, shows = _counts(alpha, items, clicks)
+    return np.asarray(alpha, float) + clicked, np.asarray(beta, float) + shows
 
 
-_HEAD = np.array([True, True, False, False, False, False])
-_LISTS = np.array([[0, 2, 3, 1], [1, 0, 4, 5], [0, 1, 2, 3]])
+def _update_fancy_index(alpha, beta, items, clicks):
+    alpha, beta = np.array(alpha, float), np.array(beta, float)
+    clicks = np.asarray(clicks, float)
+    alpha[items] += clicks  # repeated items: only the last one counts
+    beta[items] += 1 - clicks
+    return alpha, beta
+
+
+def _update_from_scratch(alpha, beta, items, clicks):
+    clicked, shows = _counts(alpha, items, clicks)
+    return 1.0 + clicked, 1.0 + shows - clicked
+
+
+_ITEMS = np.array([0, 2, 2, 3, 2, 0])
+_CLICKS = np.array([1, 0, 1, 0, 0, 1])
 
 q1 = FunctionQuestion(
     label="q1",
-    name="aplt",
-    reference=_aplt,
+    name="thompson_update",
+    reference=_thompson_update,
     cases=[
-        case(_LISTS, _HEAD, 2, note="lists longer than k"),
-        case(_LISTS, _HEAD, 3),
-        case(np.array([[2, 3], [4, 5]]), _HEAD, 2, note="only long-tail items"),
+        case(np.ones(4), np.ones(4), _ITEMS, _CLICKS, note="uniform prior, items shown repeatedly"),
+        case(
+            np.array([2.0, 1.0, 3.0, 1.0]),
+            np.array([5.0, 1.0, 1.0, 9.0]),
+            _ITEMS,
+            _CLICKS,
+            note="a posterior that already holds data",
+        ),
+        case(np.ones(3), np.full(3, 20.0), np.array([1]), np.array([1]), note="one click"),
     ],
     mistakes=[
         Mistake(
-            "You measured the share of HEAD items. APLT counts the long tail: the items where "
-            "head is False, i.e. (~head)[top].",
-            _aplt_head_share,
+            "alpha and beta are swapped: alpha counts the successes (clicks), beta the failures "
+            "(shows without a click). The posterior mean alpha / (alpha + beta) must go UP after "
+            "a click.",
+            _update_swapped,
         ),
         Mistake(
-            "You read the whole list; only its first k items count: recommended[:, :k].",
-            _aplt_whole_list,
+            "beta grew by the number of shows, but it counts failures only: add shows - clicks "
+            "(the impressions that were NOT clicked), or a click would count as half a failure.",
+            _update_beta_with_shows,
         ),
         Mistake(
-            "You took the share of long-tail items among the DISTINCT items shown. APLT is per "
-            "list: the mean over users of (long-tail items in the top-k) / k, so an item shown "
-            "to many users counts many times.",
-            _aplt_catalogue_share,
+            "An item shown several times got only one update: with fancy indexing, "
+            "alpha[items] += clicks keeps only the last write for a repeated index. Count per "
+            "item with np.bincount(items, weights=clicks, minlength=len(alpha)) (or np.add.at).",
+            _update_fancy_index,
+        ),
+        Mistake(
+            "You started from the uniform prior Beta(1, 1) instead of the alpha and beta you were "
+            "given: the update ADDS this batch's counts to the current posterior.",
+            _update_from_scratch,
         ),
     ],
     hint=[
-        "APLT asks, list by list, what share of the first k slots goes to the long tail; "
-        "`head` is a boolean array you can index with a whole array of item ids.",
-        "Keep only the first k columns of `recommended`, look every item up in `head` at once, "
-        "negate (long tail = not head) and average: with equal-length lists the mean over all "
-        "slots equals the mean over users of each list's tail share.",
+        "alpha counts successes and beta failures. This batch adds, per item, its clicks to "
+        "alpha and its shows without a click to beta; an item can appear several times in "
+        "`items`, and every appearance counts. Return NEW arrays: the caller keeps using the "
+        "old ones.",
+        "Two per-item totals, each one call of np.bincount over `items` with "
+        "minlength=len(alpha) (so that items never shown get 0): the clicks (pass the clicks "
+        "as `weights`) and the shows (no weights). Add the clicks to alpha, and the shows minus "
+        "the clicks to beta, without writing into the arrays you were given (no +=, no "
+        "np.add.at on them). q1.solution() shows the code.",
     ],
-    solution="def aplt(recommended, head, k):\n"
-    "    top = np.asarray(recommended)[:, :k]\n"
-    "    return float((~head[top]).mean())",
-    why="APLT is the simplest number that says whether a model ever leaves the hits.",
+    solution="""
+        import numpy as np
+
+        def thompson_update(alpha, beta, items, clicks):
+            clicked = np.bincount(items, weights=clicks, minlength=len(alpha))
+            shows = np.bincount(items, minlength=len(alpha))
+            return alpha + clicked, beta + shows - clicked
+    """,
+    why=(
+        "A Beta prior and Bernoulli clicks make the posterior two counters per item, so a "
+        "bandit over millions of titles updates in one vectorised pass per batch of logs."
+    ),
 )
 
 
 # --------------------------------------------------------------------------------------
-# q2: Gini of exposure
+# q2: the slate from one posterior draw
 # --------------------------------------------------------------------------------------
 
 
-def _gini_of(exposure):
-    exposure = np.sort(np.asarray(exposure, dtype=float))
-    n = exposure.size
-    return float((2 * np.arange(1, n + 1) - n - 1) @ exposure / (n * exposure.sum()))
+def _draws(alpha, beta, seed):
+    return np.random.default_rng(seed).beta(alpha, beta)
 
 
-def _gini(recommended, n_items, k):
-    return _gini_of(np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items))
+def _thompson_slate(alpha, beta, k, seed):
+    return np.argsort(-_draws(alpha, beta, seed), kind="stable")[:k]
 
 
-def _gini_shown_only(recommended, n_items, k):
-    counts = np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items)
-    return _gini_of(counts[counts > 0])
+def _slate_by_mean(alpha, beta, k, seed):
+    mean = np.asarray(alpha, float) / (np.asarray(alpha, float) + np.asarray(beta, float))
+    return np.argsort(-mean, kind="stable")[:k]
 
 
-def _gini_descending(recommended, n_items, k):
-    exposure = -np.sort(-np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items))
-    n = exposure.size
-    return float((2 * np.arange(1, n + 1) - n - 1) @ exposure / (n * exposure.sum()))
+def _slate_worst_first(alpha, beta, k, seed):
+    return np.argsort(_draws(alpha, beta, seed), kind="stable")[:k]
 
 
-def _gini_whole_list(recommended, n_items, k):
-    return _gini_of(np.bincount(np.asarray(recommended).ravel(), minlength=n_items))
+def _slate_swapped_parameters(alpha, beta, k, seed):
+    return np.argsort(-_draws(beta, alpha, seed), kind="stable")[:k]
 
 
-def _gini_unsorted(recommended, n_items, k):
-    exposure = np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items)
-    n = exposure.size
-    return float((2 * np.arange(1, n + 1) - n - 1) @ exposure / (n * exposure.sum()))
+def _slate_by_mean_default_sort(alpha, beta, k, seed):
+    mean = np.asarray(alpha, float) / (np.asarray(alpha, float) + np.asarray(beta, float))
+    return np.argsort(mean)[::-1][:k]
 
 
-def _gini_zero_based_ranks(recommended, n_items, k):
-    exposure = np.sort(np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items))
-    n = exposure.size
-    return float((2 * np.arange(n) - n - 1) @ exposure / (n * exposure.sum()))
+def _slate_partition_unsorted(alpha, beta, k, seed):
+    return np.argpartition(-_draws(alpha, beta, seed), k - 1)[:k]  # in no particular order
 
+
+def _slate_partition_unsorted_kth_k(alpha, beta, k, seed):
+    return np.argpartition(-_draws(alpha, beta, seed), k)[:k]
+
+
+def _slate_draw_values(alpha, beta, k, seed):
+    return -np.sort(-_draws(alpha, beta, seed))[:k]
+
+
+# No two posterior means tie, so ranking by the mean gives one list whatever the sort.
+_ALPHA = np.array([2.0, 30.0, 1.0, 5.0, 1.0, 12.0, 3.0])
+_BETA = np.array([40.0, 270.0, 1.0, 40.0, 11.0, 100.0, 4.0])
+# 1,000 items and slates of 200 and 300: long enough that np.argpartition does not hand the k
+# best back in sorted order (on 7 items it may look sorted by luck).
+_rng = np.random.default_rng(9)
+_ALPHA_LARGE = _rng.uniform(1.0, 30.0, size=1000)
+_BETA_LARGE = _rng.uniform(1.0, 300.0, size=1000)
 
 q2 = FunctionQuestion(
     label="q2",
-    name="gini",
-    reference=_gini,
+    name="thompson_slate",
+    reference=_thompson_slate,
     cases=[
-        case(_LISTS, 6, 2, note="two items never shown in the top 2"),
-        case(_LISTS, 8, 3, note="catalogue larger than the items shown"),
-        case(np.array([[0, 1], [1, 0]]), 2, 2, note="perfectly equal exposure"),
-        case(
-            np.array([[5, 3, 1], [5, 3, 0], [5, 2, 4]]),
-            7,
-            2,
-            note="the most shown item has the largest id (item order is not exposure order)",
-        ),
+        case(_ALPHA, _BETA, 3, 0, note="seven items, k = 3, seed 0"),
+        case(_ALPHA, _BETA, 3, 1, note="seven items, k = 3, seed 1"),
+        case(_ALPHA, _BETA, 1, 7, note="k = 1"),
+        case(_ALPHA, _BETA, 7, 3, note="the whole catalogue in order"),
+        case(_ALPHA_LARGE, _BETA_LARGE, 200, 4, note="1,000 items, k = 200"),
+        case(_ALPHA_LARGE, _BETA_LARGE, 300, 5, note="1,000 items, k = 300"),
     ],
     mistakes=[
         Mistake(
-            "You left out the items nobody was shown. They are the heart of the inequality: "
-            "count exposure over the WHOLE catalogue with np.bincount(..., minlength=n_items).",
-            _gini_shown_only,
+            "You ranked by the posterior MEAN alpha / (alpha + beta): that is greedy, it never "
+            "explores. Thompson sampling ranks by one random DRAW per item, "
+            "np.random.default_rng(seed).beta(alpha, beta), so uncertain items sometimes win.",
+            _slate_by_mean,
+            _slate_by_mean_default_sort,
         ),
         Mistake(
-            "Sort the exposures in ASCENDING order (np.sort): the formula weights the i-th "
-            "smallest value by (2i - n - 1). Descending order flips the sign.",
-            _gini_descending,
+            "Your slate starts with the SMALLEST draws. Sort by decreasing draw: "
+            "np.argsort(-draws)[:k].",
+            _slate_worst_first,
         ),
         Mistake(
-            "Only the first k items of each list are exposed: use recommended[:, :k].",
-            _gini_whole_list,
+            "The draw must come from Beta(alpha, beta), in that order: rng.beta(alpha, beta). "
+            "Swapping them draws the chance of NOT clicking.",
+            _slate_swapped_parameters,
         ),
         Mistake(
-            "You did not sort the exposures. np.bincount gives them in item-id order, but the "
-            "formula needs e_(i), the i-th SMALLEST exposure: sort them in ascending order "
-            "(np.sort) before weighting.",
-            _gini_unsorted,
+            "You returned the draws themselves. Return the item INDICES of the k largest draws "
+            "(np.argsort gives indices, np.sort gives values).",
+            _slate_draw_values,
         ),
         Mistake(
-            "Your ranks run 0..n-1. In the formula i runs from 1 to n (the smallest exposure has "
-            "i = 1): use np.arange(1, n + 1), otherwise every weight 2i - n - 1 is off by 2.",
-            _gini_zero_based_ranks,
+            "You have the right k items, but not best first: np.argpartition only promises that "
+            "the k largest draws come before the rest, in no particular order (on 7 items it "
+            "may look sorted by luck; on 1,000 items it is not). Sort those k by their draws "
+            "afterwards: top = np.argpartition(-draws, k - 1)[:k]; top[np.argsort(-draws[top])].",
+            _slate_partition_unsorted,
+            _slate_partition_unsorted_kth_k,
         ),
     ],
     hint=[
-        "First count how often each item of the catalogue is shown in a top-k, including the "
-        "items that are never shown; then the Gini formula needs those counts in order.",
-        "Count with np.bincount over the first k columns (minlength = n_items so unseen items "
-        "count 0), sort the counts in ascending order, weight the i-th smallest by 2i - n - 1 "
-        "with i starting at 1, and divide the sum by n times the total exposure.",
+        "Thompson sampling does not rank by what it believes on average: it draws ONE "
+        "plausible click rate per item from that item's Beta posterior and ranks by the draws, "
+        "so an uncertain item sometimes wins. The check reproduces your draws only if they come "
+        "from the generator seeded with `seed`, in one call.",
+        "Two steps: (1) make a generator with np.random.default_rng(seed) and call its beta "
+        "method once with the whole alpha and beta arrays, in that order (one draw per item); "
+        "(2) return the indices of the k largest draws, largest first: np.argsort of the "
+        "negated draws, first k (np.argpartition alone does not order them). "
+        "q2.solution() shows the code.",
     ],
-    solution="def gini(recommended, n_items, k):\n"
-    "    e = np.sort(np.bincount(np.asarray(recommended)[:, :k].ravel(), minlength=n_items))\n"
-    "    n = e.size\n"
-    "    return float((2 * np.arange(1, n + 1) - n - 1) @ e / (n * e.sum()))",
-    why="Gini of exposure summarises how concentrated the catalogue's attention is in one number.",
+    solution="""
+        import numpy as np
+
+        def thompson_slate(alpha, beta, k, seed):
+            draws = np.random.default_rng(seed).beta(alpha, beta)  # one plausible rate per item
+            return np.argsort(-draws)[:k]                          # best draws first
+    """,
+    why=(
+        "An item is shown about as often as it is likely to be among the best: no tuning of "
+        "an exploration rate, and exploration fades by itself as the posteriors narrow."
+    ),
 )
 
 
 # --------------------------------------------------------------------------------------
-# q3: group means with bootstrap intervals
+# q3 and q4: IPS and SNIPS
 # --------------------------------------------------------------------------------------
 
 
-def _group_intervals(values, groups, seed):
-    values, groups = np.asarray(values, dtype=float), np.asarray(groups)
-    answer = {}
-    for group in np.unique(groups):
-        mine = values[(groups == group) & ~np.isnan(values)]
-        interval = bootstrap_interval(mine, n_resamples=1000, seed=seed)
-        answer[str(group)] = (interval.estimate, interval.low, interval.high)
-    return answer
+def _arrays(rewards, logging, target):
+    return (np.asarray(x, dtype=float) for x in (rewards, logging, target))
 
 
-def _group_intervals_keep_nan(values, groups, seed):
-    values, groups = np.asarray(values, dtype=float), np.asarray(groups)
-    answer = {}
-    for group in np.unique(groups):
-        interval = bootstrap_interval(values[groups == group], n_resamples=1000, seed=seed)
-        answer[str(group)] = (interval.estimate, interval.low, interval.high)
-    return answer
+def _ips(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    return float(np.mean(r * q / p))
 
 
-def _group_intervals_seed_per_group(values, groups, seed):
-    values, groups = np.asarray(values, dtype=float), np.asarray(groups)
-    answer = {}
-    for index, group in enumerate(np.unique(groups)):
-        mine = values[(groups == group) & ~np.isnan(values)]
-        interval = bootstrap_interval(mine, n_resamples=1000, seed=seed + index)
-        answer[str(group)] = (interval.estimate, interval.low, interval.high)
-    return answer
+def _ips_divides_by_target(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    return float(np.mean(r * p / q))
 
 
-def _group_intervals_everybody(values, groups, seed):
-    values, groups = np.asarray(values, dtype=float), np.asarray(groups)
-    everybody = bootstrap_interval(values[~np.isnan(values)], n_resamples=1000, seed=seed)
-    answer = {}
-    for group in np.unique(groups):
-        mine = values[(groups == group) & ~np.isnan(values)]
-        answer[str(group)] = (float(mine.mean()), everybody.low, everybody.high)
-    return answer
+def _ips_matched_only(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    matched = q > 0
+    return float(np.mean(r[matched] * q[matched] / p[matched]))
 
 
-def _group_intervals_of_values(values, groups, seed):
-    values, groups = np.asarray(values, dtype=float), np.asarray(groups)
-    answer = {}
-    for group in np.unique(groups):
-        mine = values[(groups == group) & ~np.isnan(values)]
-        spread = 1.96 * mine.std()
-        answer[str(group)] = (float(mine.mean()), mine.mean() - spread, mine.mean() + spread)
-    return answer
+def _ips_unweighted(rewards, logging_propensities, target_propensities):
+    r, _, _ = _arrays(rewards, logging_propensities, target_propensities)
+    return float(np.mean(r))
 
 
-_VALUES = np.array([0.1, 0.5, np.nan, 0.3, 0.9, 0.7, 0.8, np.nan, 0.6, 0.2, 1.0, 0.0])
-_GROUPS = np.array(["a", "a", "a", "a", "b", "b", "b", "b", "b", "c", "c", "c"])
-# Groups of 20-30 users with spread-out values: with a handful of users the bootstrap
-# percentiles are the same whatever the seed, so only large groups tell seeds apart.
-_MANY_VALUES = np.round(np.random.default_rng(10).random(75), 3)
-_MANY_VALUES[[3, 40, 41, 70]] = np.nan
-_MANY_GROUPS = np.repeat(np.array(["niche", "diverse", "blockbuster"]), [25, 30, 20])
+def _ips_clipped(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    return float(np.mean(r * np.minimum(q / p, 10.0)))
+
+
+def _ips_sum(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    return float(np.sum(r * q / p))
+
+
+def _snips(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    w = q / p
+    return float(np.sum(r * w) / np.sum(w))
+
+
+def _snips_divides_by_target(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    w = p / q
+    return float(np.sum(r * w) / np.sum(w))
+
+
+def _snips_clipped(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    w = np.minimum(q / p, 10.0)
+    return float(np.sum(r * w) / np.sum(w))
+
+
+def _snips_by_matched_count(rewards, logging_propensities, target_propensities):
+    r, p, q = _arrays(rewards, logging_propensities, target_propensities)
+    return float(np.sum(r * q / p) / np.count_nonzero(q))
+
+
+# Weights q / p: 2, 0, 0.5, 4, 0, 1 (mean 1.25, two rounds the target never shows).
+_R = np.array([1.0, 1.0, 0.0, 1.0, 0.0, 0.0])
+_P = np.array([0.25, 0.5, 0.8, 0.1, 0.2, 0.5])
+_Q = np.array([0.5, 0.0, 0.4, 0.4, 0.0, 0.5])
+# A log whose weights average exactly 1 (there IPS = SNIPS) and one with watch-time rewards.
+_R2, _P2, _Q2 = (
+    np.array([1.0, 0.0, 1.0, 0.0]),
+    np.array([0.5, 0.5, 0.25, 0.25]),
+    np.array([1.0, 0.0, 0.25, 0.25]),
+)
+_R3 = np.array([5400.0, 0.0, 1200.0, 3000.0, 0.0, 60.0])
+# Weights 25, 1, 0.5, 15: a rarely logged item the target favours (weight above 10, so that
+# clipping the weights at 10, the habit lesson 09 teaches for the variance, changes the answer).
+_R4, _P4, _Q4 = (
+    np.array([1.0, 0.0, 1.0, 1.0]),
+    np.array([0.02, 0.5, 0.5, 0.04]),
+    np.array([0.5, 0.5, 0.25, 0.6]),
+)
+
+_IPS_CASES = [
+    case(_R, _P, _Q, note="clicks; the target never shows two of the logged items"),
+    case(_R3, _P, _Q, note="watch seconds as the reward"),
+    case(_R2, _P2, _Q2, note="weights that average exactly 1"),
+    case(
+        np.array([1.0, 0.0]),
+        np.array([0.5, 0.5]),
+        np.array([0.5, 0.5]),
+        note="target = logging policy: the plain mean",
+    ),
+    case(_R4, _P4, _Q4, note="weights 25 and 15: rare in the log, frequent for the target"),
+]
 
 q3 = FunctionQuestion(
     label="q3",
-    name="group_intervals",
-    reference=_group_intervals,
-    cases=[
-        case(_VALUES, _GROUPS, 0, note="users without a relevant item (NaN) in two groups"),
-        case(_VALUES[[0, 1, 3, 4, 5, 6]], _GROUPS[[0, 1, 3, 4, 5, 6]], 7, note="no NaN"),
-        case(_MANY_VALUES, _MANY_GROUPS, 3, note="three groups of 20-30 users"),
-    ],
+    name="ips",
+    reference=_ips,
+    cases=_IPS_CASES,
     mistakes=[
         Mistake(
-            "Drop the users whose value is NaN (no relevant test item) before bootstrapping: "
-            "values[(groups == g) & ~np.isnan(values)]. bootstrap_interval refuses NaN.",
-            _group_intervals_keep_nan,
+            "You divided by the TARGET propensity. The weight is target / logging, q / p: a "
+            "round the logging policy rarely showed (small p) stands for many rounds the target "
+            "would have had, so it counts more.",
+            _ips_divides_by_target,
         ),
         Mistake(
-            "You gave each group its own seed (seed + group number). Every group is resampled "
-            "with the SAME `seed`, as the library's audit.group_gap does: pass seed=seed to "
-            "every bootstrap_interval call, otherwise your intervals differ from the library's.",
-            _group_intervals_seed_per_group,
+            "You averaged over the matched rounds only (those with q > 0). IPS averages over "
+            "EVERY logged round: rounds the target would never show contribute 0, and that 0 "
+            "belongs in the mean. Divide the sum by the number of all logged rounds.",
+            _ips_matched_only,
         ),
         Mistake(
-            "Each group needs its OWN interval: bootstrap only that group's users, not "
-            "everybody's values.",
-            _group_intervals_everybody,
+            "You returned the plain mean reward: that is the LOGGING policy's value. Weight each "
+            "reward by q / p.",
+            _ips_unweighted,
         ),
         Mistake(
-            "mean +- 1.96 * std is the spread of the users' values, not the uncertainty of the "
-            "mean. Use recsys_lessons.evaluation.stats.bootstrap_interval(values_of_group, "
-            "n_resamples=1000, seed=seed).",
-            _group_intervals_of_values,
+            "You returned the sum; IPS is the MEAN of r * q / p over the logged rounds.", _ips_sum
+        ),
+        Mistake(
+            "You clipped the weights at 10. That is clipped IPS, a different estimator: it "
+            "trades a bias (the rounds with large weights are undercounted) for less variance, "
+            "as lesson 09 showed. Plain IPS, asked for here, keeps every weight q / p as it is, "
+            "however large: it is the unbiased one.",
+            _ips_clipped,
         ),
     ],
     hint=[
-        "One bootstrap per group, on that group's users only; users with a NaN value had no "
-        "relevant test item and are left out.",
-        "Loop over the distinct labels, select the group's non-NaN values, call "
-        "bootstrap_interval on them with 1000 resamples and the same `seed` for every group, "
-        "and store the interval's estimate, low and high under the label as a string.",
+        "Weight each logged reward by how much more (or less) likely the target is to show that "
+        "item than the logging policy was, then average over all logged rounds.",
+        "Two steps: (1) the weight of every round is the target propensity divided by the "
+        "logging propensity, as it is (no clipping: large weights are the point); (2) multiply "
+        "the rewards by the weights and take the mean over ALL rounds, including those with "
+        "weight 0. q3.solution() shows the code.",
     ],
-    solution="def group_intervals(values, groups, seed):\n"
-    "    values, groups = np.asarray(values, dtype=float), np.asarray(groups)\n"
-    "    answer = {}\n"
-    "    for group in np.unique(groups):\n"
-    "        mine = values[(groups == group) & ~np.isnan(values)]\n"
-    "        interval = bootstrap_interval(mine, n_resamples=1000, seed=seed)\n"
-    "        answer[str(group)] = (interval.estimate, interval.low, interval.high)\n"
-    "    return answer",
-    why="A gap between two group means is only a finding when it is larger than the noise.",
-)
+    solution="""
+        import numpy as np
 
-
-# --------------------------------------------------------------------------------------
-# q4: position-discounted exposure of item groups
-# --------------------------------------------------------------------------------------
-
-
-def _shares(recommended, item_groups, k, discount):
-    top = np.asarray(recommended)[:, :k]
-    labels = np.asarray(item_groups)[top]
-    weights = np.broadcast_to(discount(np.arange(1, k + 1)), top.shape)
-    return {
-        str(g): float(weights[labels == g].sum() / weights.sum()) for g in np.unique(item_groups)
-    }
-
-
-def _exposure_shares(recommended, item_groups, k):
-    return _shares(recommended, item_groups, k, lambda rank: 1 / np.log2(rank + 1))
-
-
-def _exposure_no_discount(recommended, item_groups, k):
-    return _shares(recommended, item_groups, k, lambda rank: np.ones(rank.shape))
-
-
-def _exposure_reciprocal_rank(recommended, item_groups, k):
-    return _shares(recommended, item_groups, k, lambda rank: 1 / rank)
-
-
-def _exposure_log_rank(recommended, item_groups, k):
-    return _shares(recommended, item_groups, k, lambda rank: 1 / np.log2(rank))
-
-
-def _exposure_log_rank_python(recommended, item_groups, k):
-    # 0-based ranks in plain Python: 1 / math.log2(0 + 1) raises ZeroDivisionError
-    totals, all_slots = {}, 0.0
-    for row in np.asarray(recommended)[:, :k]:
-        for rank, item in enumerate(row):
-            weight = 1 / math.log2(rank + 1)
-            group = str(item_groups[item])
-            totals[group] = totals.get(group, 0.0) + weight
-            all_slots += weight
-    return {str(g): totals.get(str(g), 0.0) / all_slots for g in np.unique(item_groups)}
-
-
-def _exposure_log_rank_plus_two(recommended, item_groups, k):
-    return _shares(recommended, item_groups, k, lambda rank: 1 / np.log2(rank + 2))
-
-
-def _exposure_shown_groups_only(recommended, item_groups, k):
-    top = np.asarray(recommended)[:, :k]
-    labels = np.asarray(item_groups)[top]
-    weights = np.broadcast_to(1 / np.log2(np.arange(2, k + 2)), top.shape)
-    return {str(g): float(weights[labels == g].sum() / weights.sum()) for g in np.unique(labels)}
-
-
-_PROVIDERS = np.array(["studio", "studio", "indie", "indie", "studio", "indie"])
-_PROVIDERS_WITH_ARCHIVE = np.array(
-    ["studio", "studio", "indie", "indie", "studio", "indie", "archive", "archive"]
+        def ips(rewards, logging_propensities, target_propensities):
+            weights = target_propensities / logging_propensities
+            return np.mean(rewards * weights)
+    """,
+    why=(
+        "Reweighting turns logs of one policy into an unbiased estimate for another, as long as "
+        "the logging policy gave a chance to everything the target shows."
+    ),
 )
 
 q4 = FunctionQuestion(
     label="q4",
-    name="exposure_shares",
-    reference=_exposure_shares,
-    cases=[
-        case(_LISTS, _PROVIDERS, 3),
-        case(_LISTS, _PROVIDERS, 4, note="indie items only at the bottom for one user"),
-        case(np.array([[2, 0, 1, 3]]), _PROVIDERS, 4, note="one list"),
-        case(
-            _LISTS,
-            _PROVIDERS_WITH_ARCHIVE,
-            3,
-            note="the 'archive' group is never recommended: its share is 0",
-        ),
-    ],
+    name="snips",
+    reference=_snips,
+    cases=_IPS_CASES,
     mistakes=[
         Mistake(
-            "You counted slots without the position discount. Users look at rank 1 far more "
-            "than at rank k: weight each slot by 1 / log2(rank + 1), ranks starting at 1.",
-            _exposure_no_discount,
+            "You forgot the self-normalization: that is plain IPS (dividing by the number of "
+            "rounds). SNIPS divides the weighted sum by the SUM OF THE WEIGHTS: "
+            "sum(r * w) / sum(w).",
+            _ips,
         ),
         Mistake(
-            "The attention model of the lesson is the nDCG discount 1 / log2(rank + 1), not "
-            "1 / rank.",
-            _exposure_reciprocal_rank,
+            "You divided by the number of matched rounds (q > 0). SNIPS divides by the sum of "
+            "the weights w = q / p, which is what makes it a weighted average of rewards.",
+            _snips_by_matched_count,
         ),
         Mistake(
-            "Off by one: your top slot has rank 0, and 1 / log2(0 + 1) = 1 / 0 is infinite. "
-            "The discount is 1 / log2(rank + 1) with rank = 1 for the top slot; with 0-based "
-            "positions (enumerate, np.arange(k)) that is 1 / log2(position + 2).",
-            _exposure_log_rank,
-            _exposure_log_rank_python,
+            "Your weights are p / q; they must be q / p (target over logging).",
+            _snips_divides_by_target,
         ),
         Mistake(
-            "Off by one the other way: your top slot gets 1 / log2(3). The discount is "
-            "1 / log2(rank + 1) with rank = 1 for the top slot, so the top slot weighs "
-            "1 / log2(2) = 1. You added 2 to a rank that already starts at 1.",
-            _exposure_log_rank_plus_two,
-        ),
-        Mistake(
-            "A group that is never recommended is missing from your answer. An audit must "
-            "report every group of `item_groups` (loop over np.unique(item_groups), not over "
-            "the groups found in the lists): a share of 0 is exactly what it is looking for.",
-            _exposure_shown_groups_only,
+            "You clipped the weights at 10. SNIPS already tames large weights by dividing by "
+            "their sum; clipping them as well is a different estimator. Keep every weight "
+            "q / p as it is.",
+            _snips_clipped,
         ),
     ],
     hint=[
-        "Each slot of each list carries attention that falls with its rank, as in nDCG's "
-        "discount; a group's share is the attention landing on its items over all the "
-        "attention.",
-        "Weight ranks 1..k by 1 / log2(rank + 1) (the top slot weighs 1), look up the group of "
-        "every item in the first k columns, sum the weights per group and divide by the sum "
-        "over all slots. Report every group of `item_groups`, also those never shown.",
+        "Compute the weights w = q / p; SNIPS is the weighted average of the rewards with those "
+        "weights.",
+        "Two steps: (1) the weight of every round is the target propensity over the logging "
+        "propensity, unclipped; (2) divide the sum of reward times weight by the sum of the "
+        "weights (not by the number of rounds: that would be IPS). q4.solution() shows the "
+        "code.",
     ],
-    solution="def exposure_shares(recommended, item_groups, k):\n"
-    "    top = np.asarray(recommended)[:, :k]\n"
-    "    labels = np.asarray(item_groups)[top]\n"
-    "    weights = np.broadcast_to(1 / np.log2(np.arange(2, k + 2)), top.shape)\n"
-    "    return {str(g): float(weights[labels == g].sum() / weights.sum())\n"
-    "            for g in np.unique(item_groups)}",
-    why="Provider fairness is about attention, and attention falls steeply down a list.",
-)
+    solution="""
+        import numpy as np
 
-
-# --------------------------------------------------------------------------------------
-# q5: Steck's calibration KL
-# --------------------------------------------------------------------------------------
-
-
-def _kl(p, q_smooth, log):
-    p = np.asarray(p, dtype=float)
-    present = p > 0
-    return float((p[present] * log(p[present] / q_smooth[present])).sum())
-
-
-def _calibration_kl(p, q, alpha=0.01):
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    return _kl(p, (1 - alpha) * q + alpha * p, np.log)
-
-
-def _calibration_kl_log2(p, q, alpha=0.01):
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    return _kl(p, (1 - alpha) * q + alpha * p, np.log2)
-
-
-def _calibration_kl_log10(p, q, alpha=0.01):
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    return _kl(p, (1 - alpha) * q + alpha * p, np.log10)
-
-
-def _calibration_kl_uniform(p, q, alpha=0.01):
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    return _kl(p, (1 - alpha) * q + alpha / p.size, np.log)
-
-
-def _calibration_kl_smooth_p(p, q, alpha=0.01):
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    return _kl((1 - alpha) * p + alpha * q, q, np.log)
-
-
-def _calibration_kl_unsmoothed(p, q, alpha=0.01):
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    return _kl(p, q, np.log)
-
-
-def _calibration_kl_reversed(p, q, alpha=0.01):
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    smoothed = (1 - alpha) * q + alpha * p
-    return _kl(smoothed, p, np.log)
-
-
-q5 = FunctionQuestion(
-    label="q5",
-    name="calibration_kl",
-    reference=_calibration_kl,
-    cases=[
-        case(
-            np.array([0.75, 0.25, 0.0]),
-            np.array([0.0, 0.5, 0.5]),
-            0.01,
-            note="a genre missing from the list",
-        ),
-        case(np.array([0.5, 0.3, 0.2]), np.array([0.4, 0.4, 0.2]), 0.01),
-        case(
-            np.array([0.6, 0.4, 0.0, 0.0]), np.array([0.6, 0.2, 0.1, 0.1]), 0.1, note="alpha = 0.1"
-        ),
-    ],
-    mistakes=[
-        Mistake(
-            "Steck's KL uses the natural log (np.log); you used log base 2 (bits). The two "
-            "differ by a factor ln 2, so numbers would not compare with the paper or the helper.",
-            _calibration_kl_log2,
-        ),
-        Mistake(
-            "Steck's KL uses the natural log (np.log); you used log base 10 (np.log10). The two "
-            "differ by a factor ln 10, so numbers would not compare with the paper or the helper.",
-            _calibration_kl_log10,
-        ),
-        Mistake(
-            "Smoothing with the wrong distribution: mix q with the user's OWN history "
-            "distribution p, q~ = (1 - alpha) * q + alpha * p, not with a uniform one.",
-            _calibration_kl_uniform,
-        ),
-        Mistake(
-            "You smoothed p. It is the list's distribution q that can miss a genre (and make "
-            "the KL infinite), so smooth q: q~ = (1 - alpha) * q + alpha * p, then KL(p || q~).",
-            _calibration_kl_smooth_p,
-        ),
-        Mistake(
-            "Smooth q before dividing: q~ = (1 - alpha) * q + alpha * p. Without it a genre the "
-            "user watches but the list lacks gives p / 0 = infinity.",
-            _calibration_kl_unsmoothed,
-        ),
-        Mistake(
-            "The KL goes from the history to the list: KL(p || q~) = sum over p > 0 of "
-            "p * ln(p / q~). You swapped the two distributions.",
-            _calibration_kl_reversed,
-        ),
-    ],
-    hint=[
-        "The list's distribution q can miss a genre the user likes, and dividing by 0 makes the "
-        "KL infinite: Steck first mixes a little of the user's own distribution p into q.",
-        "Smooth q with weight alpha on p (not on a uniform distribution), then sum "
-        "p * ln(p / q_smooth) over the genres where p > 0, with the natural logarithm (0 * log 0 "
-        "counts as 0).",
-    ],
-    solution="def calibration_kl(p, q, alpha=0.01):\n"
-    "    q_smooth = (1 - alpha) * q + alpha * p\n"
-    "    present = p > 0\n"
-    "    return float((p[present] * np.log(p[present] / q_smooth[present])).sum())",
-    why="Calibration asks whether a list keeps the proportions of a user's interests.",
-)
-
-
-# --------------------------------------------------------------------------------------
-# q6: Steck's greedy calibrated re-ranking for one user
-# --------------------------------------------------------------------------------------
-
-
-def _greedy(
-    scores,
-    p,
-    genre_rows,
-    lambda_,
-    k,
-    alpha,
-    smooth_with,
-    value_of,
-    mean=True,
-    repeat=False,
-    log=np.log,
-):
-    scores, p = np.asarray(scores, dtype=float), np.asarray(p, dtype=float)
-    genre_rows = np.asarray(genre_rows, dtype=float)
-    chosen = []
-    for _ in range(k):
-        best, best_value = None, -np.inf
-        for i in range(len(scores)):
-            if i in chosen and not repeat:
-                continue
-            members = chosen + [i]
-            mass = genre_rows[members].sum(axis=0)
-            q = mass / len(members) if mean else mass
-            value = value_of(
-                scores[members].sum(),
-                _kl(p, (1 - alpha) * q + alpha * smooth_with(p), log),
-                lambda_,
-            )
-            if value > best_value:
-                best, best_value = i, value
-        chosen.append(best)
-    return chosen
-
-
-def _steck(relevance, kl, lambda_):
-    return (1 - lambda_) * relevance - lambda_ * kl
-
-
-def _calibrated_rerank(scores, p, genre_rows, lambda_, k, alpha=0.01):
-    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck)
-
-
-def _rerank_lambda_swapped(scores, p, genre_rows, lambda_, k, alpha=0.01):
-    return _greedy(
-        scores,
-        p,
-        genre_rows,
-        lambda_,
-        k,
-        alpha,
-        lambda p: p,
-        lambda r, kl, lambda_: lambda_ * r - (1 - lambda_) * kl,
-    )
-
-
-def _rerank_uniform_smoothing(scores, p, genre_rows, lambda_, k, alpha=0.01):
-    return _greedy(
-        scores, p, genre_rows, lambda_, k, alpha, lambda p: np.full(p.size, 1 / p.size), _steck
-    )
-
-
-def _rerank_sum_not_mean(scores, p, genre_rows, lambda_, k, alpha=0.01):
-    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck, mean=False)
-
-
-def _rerank_log2(scores, p, genre_rows, lambda_, k, alpha=0.01):
-    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck, log=np.log2)
-
-
-def _rerank_repeats(scores, p, genre_rows, lambda_, k, alpha=0.01):
-    return _greedy(scores, p, genre_rows, lambda_, k, alpha, lambda p: p, _steck, repeat=True)
-
-
-_GENRE_ROWS = np.array(
-    [
-        [1.0, 0.0, 0.0],
-        [1.0, 0.0, 0.0],
-        [0.5, 0.5, 0.0],
-        [0.0, 1.0, 0.0],
-        [0.0, 0.0, 1.0],
-        [0.0, 0.5, 0.5],
-    ]
-)
-_SCORES = np.array([1.0, 0.93, 0.55, 0.4, 0.3, 0.12])
-
-q6 = FunctionQuestion(
-    label="q6",
-    name="calibrated_rerank",
-    reference=_calibrated_rerank,
-    cases=[
-        case(_SCORES, np.array([0.6, 0.3, 0.1]), _GENRE_ROWS, 0.5, 3, 0.01),
-        case(_SCORES, np.array([0.2, 0.2, 0.6]), _GENRE_ROWS, 0.8, 3, 0.01, note="mostly genre 3"),
-        case(
-            _SCORES,
-            np.array([0.6, 0.3, 0.1]),
-            _GENRE_ROWS,
-            0.0,
-            4,
-            0.01,
-            note="lambda = 0: the model's order",
-        ),
-        case(_SCORES, np.array([0.35, 0.35, 0.3]), _GENRE_ROWS, 0.9, 4, 0.05),
-        case(
-            _SCORES,
-            np.array([0.4, 0.6, 0.0]),
-            _GENRE_ROWS,
-            0.5,
-            3,
-            0.3,
-            note="alpha = 0.3: smoothing matters",
-        ),
-        case(
-            _SCORES,
-            np.array([0.1, 0.8, 0.1]),
-            _GENRE_ROWS,
-            0.6,
-            3,
-            0.05,
-            note="the size of the KL decides the third pick",
-        ),
-    ],
-    mistakes=[
-        Mistake(
-            "lambda weighs CALIBRATION: maximise (1 - lambda_) * relevance - lambda_ * KL. With lambda_ = 0 "
-            "the list must be the model's own ranking.",
-            _rerank_lambda_swapped,
-        ),
-        Mistake(
-            "Smoothing with the wrong distribution: q~ = (1 - alpha) * q + alpha * p mixes in "
-            "the user's history p, not a uniform distribution.",
-            _rerank_uniform_smoothing,
-        ),
-        Mistake(
-            "q must be a distribution: the MEAN of the chosen items' genre rows (divide the sum "
-            "by the number of items in the candidate list).",
-            _rerank_sum_not_mean,
-        ),
-        Mistake(
-            "Your KL inside the greedy uses log base 2. Steck's KL (your calibration_kl of q5) "
-            "uses the natural log; log2 makes every KL 1.44 times larger, as if lambda_ were "
-            "larger, and changes which candidate wins.",
-            _rerank_log2,
-        ),
-        Mistake("Skip candidates already chosen: a list holds each item once.", _rerank_repeats),
-    ],
-    hint=[
-        "Build the list one item at a time: at each of the k steps, try every candidate not yet "
-        "chosen as the next item and keep the one that gives the best list so far.",
-        "A trial list is the chosen items plus the candidate: its relevance is the sum of their "
-        "scores, its genre distribution q the mean of their genre rows; smooth q with p as in "
-        "q5, and score the list (1 - lambda_) * relevance - lambda_ * KL(p || q_smooth) with the "
-        "natural log.",
-    ],
-    solution="def calibrated_rerank(scores, p, genre_rows, lambda_, k, alpha=0.01):\n"
-    "    chosen = []\n"
-    "    for _ in range(k):\n"
-    "        best, best_value = None, -np.inf\n"
-    "        for i in range(len(scores)):\n"
-    "            if i in chosen:\n"
-    "                continue\n"
-    "            members = chosen + [i]\n"
-    "            q = genre_rows[members].mean(axis=0)\n"
-    "            q_smooth = (1 - alpha) * q + alpha * p\n"
-    "            present = p > 0\n"
-    "            kl = (p[present] * np.log(p[present] / q_smooth[present])).sum()\n"
-    "            value = (1 - lambda_) * scores[members].sum() - lambda_ * kl\n"
-    "            if value > best_value:\n"
-    "                best, best_value = i, value\n"
-    "        chosen.append(best)\n"
-    "    return chosen",
-    why="Calibrated re-ranking gives back a user's minority interests at a measurable cost.",
+        def snips(rewards, logging_propensities, target_propensities):
+            weights = target_propensities / logging_propensities
+            return np.sum(rewards * weights) / np.sum(weights)
+    """,
+    why=(
+        "The weights average 1 only in expectation; dividing by their actual sum removes most "
+        "of IPS's variance for a small bias, which is why SNIPS is the default in practice."
+    ),
 )
