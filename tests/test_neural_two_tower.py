@@ -10,6 +10,8 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from recsys_lessons.evaluation import evaluate
+from recsys_lessons.hybrid import LinearBlend
 from recsys_lessons.metrics import ndcg_at_k
 from recsys_lessons.models import Popularity
 from recsys_lessons.neural import TwoTower, in_batch_softmax_loss, item_content
@@ -214,3 +216,15 @@ def test_item_content_holds_words_genres_tags_and_date_bands():
     assert features.matrix.shape[0] == 4
     no_dates = item_content(items, year_bands=0)
     assert not {"year", "released"} & set(no_dates.blocks)
+
+
+def test_the_harness_and_the_hybrid_blend_take_a_two_tower(problem, fitted):
+    """The model protocol is what lets lessons 01 and 06 use it: evaluate() and LinearBlend."""
+    train, test, features, _ = problem
+    model = TwoTower(factors=16, iterations=5, batch_size=256, item_features=features, seed=3)
+    table = evaluate({"two tower": model}, train, test, k=10)
+    assert table.loc["two tower", "ndcg@10"] == pytest.approx(ndcg(fitted, test))
+    alone = LinearBlend({"two tower": model, "popularity": Popularity()}, {"two tower": 1.0})
+    users = np.flatnonzero(test.getnnz(axis=1))
+    blended, _ = alone.fit(train).recommend(users, k=10)
+    assert np.array_equal(blended, fitted.recommend(users, k=10)[0])
