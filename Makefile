@@ -34,7 +34,7 @@ help:
 	@echo "make site       build the browsable course site (offline) into build/site/"
 	@echo "make wheelhouse download every pinned package for an offline classroom"
 	@echo "make spark      add the optional Spark extra (requirements-spark.lock; needs Java 17+)"
-	@echo "make test-spark lesson 12's tests and notebook (skipped, saying why, without Java)"
+	@echo "make test-spark lesson 13's tests and notebook (skipped, saying why, without Java)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "recsys-lessons needs Python 3.11 or newer (found %s); install it and run: make setup PYTHON=python3.11" % sys.version.split()[0])'
@@ -70,8 +70,8 @@ unit: $(STAMP)
 unit-all: $(STAMP)
 	$(BIN)/python -m pytest $(UNIT_TESTS)
 
-# Lesson 12 needs the optional Spark extra, so the main pass leaves it to `make test-spark`.
-SPARK_NOTEBOOKS := notebooks/12_scale_out_with_spark.ipynb
+# Lesson 13 needs the optional Spark extra, so the main pass leaves it to `make test-spark`.
+SPARK_NOTEBOOKS := notebooks/13_scale_out_with_spark.ipynb
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NOTEBOOK_TESTS) $(addprefix --ignore=,$(SPARK_NOTEBOOKS)) notebooks exercises solutions
@@ -99,7 +99,7 @@ bench: $(STAMP)
 site: $(STAMP)
 	$(BIN)/python -m tools.build_site
 
-# Optional Spark extra (lesson 12): pyspark + py4j on top of the main lock, same .venv.
+# Optional Spark extra (lesson 13): pyspark + py4j on top of the main lock, same .venv.
 SPARK_STAMP := $(VENV)/.installed-spark-lock
 
 $(SPARK_STAMP): requirements-spark.lock $(STAMP)

@@ -1,4 +1,4 @@
-"""Lesson 10's audit of every course model, its mitigation trade-offs and feedback loops.
+"""Lesson 11's audit of every course model, its mitigation trade-offs and feedback loops.
 
 For MovieLens 100K (when available) and the simulated catalogue, over several split seeds
 (a 75/25 split stratified by user, seeds 0..n-1), every course model is fitted on the binary
@@ -13,7 +13,7 @@ interval over the split seeds (:func:`recsys_lessons.evaluation.stats.seed_inter
 Trade-off sweeps re-rank EASE (calibrated re-ranking and xQuAD for the long tail at several
 lambdas; lesson 06's MMR over EASE's 100 best candidates with genre vectors, at
 ``lambda_ = strength``, so that strength 0 is EASE's own list for every re-ranker; inverse-popularity training
-at several powers), each with nDCG@10, calibration KL, APLT, Gini and intra-list diversity. The feedback loops run lesson 10's
+at several powers), each with nDCG@10, calibration KL, APLT, Gini and intra-list diversity. The feedback loops run lesson 11's
 three policies (closed loop, epsilon-greedy exploration, calibrated) for 30 days on a
 500 x 600 simulated world, one world and environment seed per run, and record per-day
 trajectories.

@@ -1,4 +1,4 @@
-"""Exploration and off-policy evaluation on the simulated streaming service (lesson 09).
+"""Exploration and off-policy evaluation on the simulated streaming service (lesson 10).
 
 Three experiments, each repeated over seeds (a seed sets the catalogue, the environment and
 every policy), reported as a mean with a 95% t-interval over seeds:

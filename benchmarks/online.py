@@ -1,5 +1,5 @@
 """Online experiments on simulated users: do the statistics keep their promises, and how much
-does interleaving save? (lesson 08, notebooks/08_online_experiments.ipynb)
+does interleaving save? (lesson 09, notebooks/09_online_experiments.ipynb)
 
 For each seed (the simulated world ``load_dataset("synthetic", seed=s)``, 1,000 users x 1,700
 titles, and an ``OnlineEnvironment`` with the same seed, k = 10, mean return rate 0.3):

@@ -1,6 +1,6 @@
 """Spark vs the single-machine course models: accuracy parity and the scaling curve.
 
-Lesson 12 (``notebooks/12_scale_out_with_spark.ipynb``) reads these numbers.
+Lesson 13 (``notebooks/13_scale_out_with_spark.ipynb``) reads these numbers.
 
 **Parity.** MovieLens 100K and MovieLens Latest Small, the Microsoft Recommenders protocol:
 75/25 split stratified by item (:func:`recsys_lessons.evaluation.split.stratified_split`, and the same

@@ -12,12 +12,12 @@ and a few core modules at the top are shared by all of them.
 | 05 | cold start | :mod:`recsys_lessons.coldstart` |
 | 06 | hybrid ranking, freshness, re-ranking, serving | :mod:`recsys_lessons.hybrid` |
 | 07 | sequences, sessions and watch time | :mod:`recsys_lessons.sequences` |
-| 08 (planned) | deep learning: two towers, SASRec (its lesson is being written; 08-12 below then become 09-13) | :mod:`recsys_lessons.neural` |
-| 08 | online experiments: A/B tests, interleaving, shadow mode | :mod:`recsys_lessons.online` |
-| 09 | exploration and off-policy evaluation | :mod:`recsys_lessons.explore` |
-| 10 | responsible personalization: audits, mitigation, feedback loops, privacy, explanations | :mod:`recsys_lessons.responsible` |
-| 11 | capstone: the pilot kit (``recsys-pilot``) | :mod:`recsys_lessons.pilot` |
-| 12 | scale-out on Apache Spark (optional extra) | :mod:`recsys_lessons.scale` |
+| 08 | deep learning: autodiff matrix factorization, two towers, SASRec (JAX) | :mod:`recsys_lessons.neural` |
+| 09 | online experiments: A/B tests, interleaving, shadow mode | :mod:`recsys_lessons.online` |
+| 10 | exploration and off-policy evaluation | :mod:`recsys_lessons.explore` |
+| 11 | responsible personalization: audits, mitigation, feedback loops, privacy, explanations | :mod:`recsys_lessons.responsible` |
+| 12 | capstone: the pilot kit (``recsys-pilot``) | :mod:`recsys_lessons.pilot` |
+| 13 | scale-out on Apache Spark (optional extra) | :mod:`recsys_lessons.scale` |
 | all | exercise checks (``q1.check()``) | :mod:`recsys_lessons.checks` |
 
 Core modules used everywhere:

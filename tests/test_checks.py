@@ -30,7 +30,7 @@ from recsys_lessons.checks import (
     lesson03,
     lesson04,
     lesson06,
-    lesson09,
+    lesson10,
     set_mode,
 )
 from recsys_lessons.checks.lesson01 import q1, q2
@@ -1046,7 +1046,7 @@ def _blend_normalizing_in_place(scores_a, scores_b, weight):
 
 
 def _thompson_update_with_add_at(alpha, beta, items, clicks):
-    """Exercise 09 q1, right values, but np.add.at writes into the caller's alpha and beta."""
+    """Exercise 10 q1, right values, but np.add.at writes into the caller's alpha and beta."""
     np.add.at(alpha, items, clicks)
     np.add.at(beta, items, 1 - np.asarray(clicks))
     return alpha, beta
@@ -1056,7 +1056,7 @@ def _thompson_update_with_add_at(alpha, beta, items, clicks):
     "question, answer, argument",
     [
         (lesson06.q1, _blend_normalizing_in_place, "scores_a"),
-        (lesson09.q1, _thompson_update_with_add_at, "alpha"),
+        (lesson10.q1, _thompson_update_with_add_at, "alpha"),
     ],
 )
 def test_right_values_from_an_answer_that_changes_its_input_are_refused(question, answer, argument):
@@ -1076,7 +1076,7 @@ def test_the_same_answers_working_on_copies_pass():
         )
 
     assert lesson06.q1.grade(blend_on_copies).passed
-    assert lesson09.q1.grade(update_on_copies).passed
+    assert lesson10.q1.grade(update_on_copies).passed
 
 
 def test_a_known_mistake_keeps_its_own_hint_even_when_it_changes_its_input():

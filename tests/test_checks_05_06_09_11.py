@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 import recsys_lessons.checks as checks
-from recsys_lessons.checks import Status, lesson05, lesson06, lesson08, lesson10, set_mode
+from recsys_lessons.checks import Status, lesson05, lesson06, lesson09, lesson11, set_mode
 from recsys_lessons.evaluation.stats import bootstrap_interval
 from recsys_lessons.metrics import ndcg_at_k
 from recsys_lessons.top_k import top_k_indices
@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [
     "05_cold_start",
     "06_hybrid_ranking",
-    "08_online_experiments",
-    "10_responsible_personalization",
+    "09_online_experiments",
+    "11_responsible_personalization",
 ]
-MODULES = [lesson05, lesson06, lesson08, lesson10]
+MODULES = [lesson05, lesson06, lesson09, lesson11]
 QUESTIONS = [
     (module.__name__.rsplit(".", 1)[-1], name, value)
     for module in MODULES
@@ -140,7 +140,7 @@ def test_06_q2_peeking_at_test_is_not_diagnosed_as_reporting_validation():
 
 
 # --------------------------------------------------------------------------------------
-# Lesson 08
+# Lesson 09
 # --------------------------------------------------------------------------------------
 
 
@@ -152,7 +152,7 @@ def welch_with_196(control, treatment, alpha=0.05):
 
 
 def test_08_q1_hard_coded_196_gets_its_hint():
-    assert_gets_hint(lesson08.q1, welch_with_196, "hard-coded 1.96")
+    assert_gets_hint(lesson09.q1, welch_with_196, "hard-coded 1.96")
 
 
 def welch_ignoring_alpha(control, treatment, alpha=0.05):
@@ -162,17 +162,17 @@ def welch_ignoring_alpha(control, treatment, alpha=0.05):
 
 
 def test_08_q1_ignoring_alpha_gets_its_hint():
-    assert_gets_hint(lesson08.q1, welch_ignoring_alpha, "Your interval ignores `alpha`")
+    assert_gets_hint(lesson09.q1, welch_ignoring_alpha, "Your interval ignores `alpha`")
 
 
 def test_08_q1_hints_start_with_the_nudge():
-    nudge, approach = lesson08.q1.hints
+    nudge, approach = lesson09.q1.hints
     assert nudge.startswith("Two-sided")
     assert "degrees of freedom" in approach
 
 
 # --------------------------------------------------------------------------------------
-# Lesson 10
+# Lesson 11
 # --------------------------------------------------------------------------------------
 
 
@@ -190,12 +190,12 @@ def gini_zero_based(recommended, n_items, k):
 
 
 def test_10_q2_no_sort_is_not_diagnosed_as_descending_order():
-    assert_gets_hint(lesson10.q2, gini_unsorted, "did not sort")
-    assert "Descending order" not in lesson10.q2.grade(gini_unsorted).message
+    assert_gets_hint(lesson11.q2, gini_unsorted, "did not sort")
+    assert "Descending order" not in lesson11.q2.grade(gini_unsorted).message
 
 
 def test_10_q2_zero_based_ranks_get_their_hint():
-    assert_gets_hint(lesson10.q2, gini_zero_based, "0..n-1")
+    assert_gets_hint(lesson11.q2, gini_zero_based, "0..n-1")
 
 
 def group_intervals_seed_plus_index(values, groups, seed):
@@ -209,7 +209,7 @@ def group_intervals_seed_plus_index(values, groups, seed):
 
 
 def test_10_q3_a_seed_per_group_fails_at_check_with_its_hint():
-    assert_gets_hint(lesson10.q3, group_intervals_seed_plus_index, "its own seed")
+    assert_gets_hint(lesson11.q3, group_intervals_seed_plus_index, "its own seed")
 
 
 def exposure_present_groups_only(recommended, item_groups, k):
@@ -259,20 +259,20 @@ def exposure_zero_based_numpy(recommended, item_groups, k):
 
 
 def test_10_q4_groups_never_recommended_must_be_reported():
-    assert_gets_hint(lesson10.q4, exposure_present_groups_only, "never recommended")
+    assert_gets_hint(lesson11.q4, exposure_present_groups_only, "never recommended")
 
 
 def test_10_q4_a_python_loop_with_every_group_is_correct():
-    assert_correct(lesson10.q4, exposure_python_correct)
+    assert_correct(lesson11.q4, exposure_python_correct)
 
 
 def test_10_q4_log2_of_rank_plus_two_gets_its_hint():
-    assert_gets_hint(lesson10.q4, exposure_log2_rank_plus_two, "the other way")
+    assert_gets_hint(lesson11.q4, exposure_log2_rank_plus_two, "the other way")
 
 
 @pytest.mark.parametrize("answer", [exposure_zero_based_python, exposure_zero_based_numpy])
 def test_10_q4_zero_based_rank_gets_its_hint(answer):
-    assert_gets_hint(lesson10.q4, answer, "your top slot has rank 0")
+    assert_gets_hint(lesson11.q4, answer, "your top slot has rank 0")
 
 
 def calibration_kl_log10(p, q, alpha=0.01):
@@ -281,7 +281,7 @@ def calibration_kl_log10(p, q, alpha=0.01):
 
 
 def test_10_q5_log10_gets_its_hint():
-    assert_gets_hint(lesson10.q5, calibration_kl_log10, "np.log10")
+    assert_gets_hint(lesson11.q5, calibration_kl_log10, "np.log10")
 
 
 def calibrated_rerank_log2(scores, p, genre_rows, lambda_, k, alpha=0.01):
@@ -300,8 +300,8 @@ def calibrated_rerank_log2(scores, p, genre_rows, lambda_, k, alpha=0.01):
 
 
 def test_10_q6_log2_in_the_greedy_is_not_diagnosed_as_smoothing():
-    assert_gets_hint(lesson10.q6, calibrated_rerank_log2, "log base 2")
-    assert "Smoothing" not in lesson10.q6.grade(calibrated_rerank_log2).message
+    assert_gets_hint(lesson11.q6, calibrated_rerank_log2, "log base 2")
+    assert "Smoothing" not in lesson11.q6.grade(calibrated_rerank_log2).message
 
 
 # --------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Exercises 07 and 09: the wrong answers issue 21 quoted fail their check with their own hint.
+"""Exercises 07 and 10: the wrong answers issue 21 quoted fail their check with their own hint.
 
 Each answer below is written the way a learner would write it (not by calling the module's own
 mistake implementations), so a test fails if the check lets that answer pass or names another bug.
@@ -15,7 +15,7 @@ import pytest
 from recsys_lessons.checks import Status
 
 lesson07 = importlib.import_module("recsys_lessons.checks.lesson07")
-lesson09 = importlib.import_module("recsys_lessons.checks.lesson09")
+lesson10 = importlib.import_module("recsys_lessons.checks.lesson10")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -137,7 +137,7 @@ def test_ex07_q4_writing_into_the_minutes_does_not_pass():
 
 
 # --------------------------------------------------------------------------------------
-# Exercise 09
+# Exercise 10
 # --------------------------------------------------------------------------------------
 
 
@@ -148,8 +148,8 @@ def thompson_update_add_at(alpha, beta, items, clicks):
 
 
 def test_ex09_q1_updating_the_callers_arrays_does_not_pass():
-    assert all(isinstance(c.args[0], np.ndarray) for c in lesson09.q1.cases)
-    result = _grade(lesson09.q1, thompson_update_add_at)
+    assert all(isinstance(c.args[0], np.ndarray) for c in lesson10.q1.cases)
+    result = _grade(lesson10.q1, thompson_update_add_at)
     assert not result.passed
     assert "`alpha`" in result.message
 
@@ -160,14 +160,14 @@ def thompson_slate_partition(alpha, beta, k, seed):
 
 
 def test_ex09_q2_argpartition_without_a_final_sort_fails_with_its_hint():
-    assert "np.argpartition only promises" in _hint_of(lesson09.q2, thompson_slate_partition)
+    assert "np.argpartition only promises" in _hint_of(lesson10.q2, thompson_slate_partition)
 
 
 def test_ex09_q2_large_cases_are_not_returned_sorted_by_argpartition():
-    large = [c for c in lesson09.q2.cases if "1,000 items" in c.note]
+    large = [c for c in lesson10.q2.cases if "1,000 items" in c.note]
     assert len(large) >= 2
     for c in large:
-        assert not np.array_equal(thompson_slate_partition(*c.args), lesson09.q2.reference(*c.args))
+        assert not np.array_equal(thompson_slate_partition(*c.args), lesson10.q2.reference(*c.args))
 
 
 def thompson_slate_by_mean(alpha, beta, k, seed):
@@ -180,7 +180,7 @@ def thompson_slate_by_mean_reversed(alpha, beta, k, seed):
 
 @pytest.mark.parametrize("answer", [thompson_slate_by_mean, thompson_slate_by_mean_reversed])
 def test_ex09_q2_ranking_by_the_posterior_mean_gets_its_hint(answer):
-    assert "posterior MEAN" in _hint_of(lesson09.q2, answer)
+    assert "posterior MEAN" in _hint_of(lesson10.q2, answer)
 
 
 def ips_clipped(rewards, logging_propensities, target_propensities):
@@ -194,6 +194,6 @@ def snips_clipped(rewards, logging_propensities, target_propensities):
 
 
 def test_ex09_q3_q4_clipped_weights_fail_with_their_hint():
-    assert any(np.max(c.args[2] / c.args[1]) > 10 for c in lesson09.q3.cases)
-    assert "clipped the weights at 10" in _hint_of(lesson09.q3, ips_clipped)
-    assert "clipped the weights at 10" in _hint_of(lesson09.q4, snips_clipped)
+    assert any(np.max(c.args[2] / c.args[1]) > 10 for c in lesson10.q3.cases)
+    assert "clipped the weights at 10" in _hint_of(lesson10.q3, ips_clipped)
+    assert "clipped the weights at 10" in _hint_of(lesson10.q4, snips_clipped)

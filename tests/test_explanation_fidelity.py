@@ -1,4 +1,4 @@
-"""Lesson 10: an explanation-fidelity test that can fail, and the loop's windows."""
+"""Lesson 11: an explanation-fidelity test that can fail, and the loop's windows."""
 
 import numpy as np
 import pandas as pd

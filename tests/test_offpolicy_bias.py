@@ -1,4 +1,4 @@
-"""Lesson 09: the claims the lesson now makes about its estimators and its sampler.
+"""Lesson 10: the claims the lesson now makes about its estimators and its sampler.
 
 IPS is exactly unbiased while SNIPS is biased with a bias that shrinks as the log grows
 (consistent), computed by enumerating every possible log of a tiny bandit; and the library's

@@ -274,9 +274,9 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
     statuses = {row["model"]: row["status"] for row in one["models"]}
     assert statuses == {"popularity": "compared", "item_knn": "compared", "als": "compared",
                         "content_based": "compared", "hybrid": "compared"}  # fmt: skip
-    # the audit table is lesson 10's, and results.json says so
+    # the audit table is lesson 11's, and results.json says so
     assert one["audit_source"].startswith(
-        "recsys_lessons.responsible.audit.audit_report (lesson 10)"
+        "recsys_lessons.responsible.audit.audit_report (lesson 11)"
     )
     assert "ndcg_gap_blockbuster" in one["models"][0]["audit"]
     page = (outputs[0] / "report.html").read_text()
@@ -455,9 +455,9 @@ def test_hybrid_is_the_lesson_06_blend_of_the_best_rows_and_the_audit_is_lesson_
     ).fit(protocol.test.train)
     expected = blend.recommend(protocol.test.users, k=10)[0]
     assert np.array_equal(lists["hybrid"], expected)
-    # the audit table: lesson 10's overall figures per model plus the mainstream nDCG gaps
+    # the audit table: lesson 11's overall figures per model plus the mainstream nDCG gaps
     assert results["audit_source"].startswith(
-        "recsys_lessons.responsible.audit.audit_report (lesson 10)"
+        "recsys_lessons.responsible.audit.audit_report (lesson 11)"
     )
     assert "genres from the item metadata" in results["audit_source"]
     tidy = pd.DataFrame(results["audit"])
@@ -490,7 +490,7 @@ def test_genre_matrix_labels_items_without_genres_unknown():
 
 
 def test_importing_the_report_leaves_the_plotting_backend_alone():
-    """Lesson 11's figures vanished: the report module used to call matplotlib.use("Agg")."""
+    """Lesson 12's figures vanished: the report module used to call matplotlib.use("Agg")."""
     import subprocess
     import sys
 

@@ -1,4 +1,4 @@
-"""Lesson 11's chooser and CLI: evidence from every results file, defaults shown."""
+"""Lesson 12's chooser and CLI: evidence from every results file, defaults shown."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Properties every re-ranker of the course keeps, whatever the candidates (hypothesis).
 
-Lesson 06's MMR and business rules and lesson 10's calibrated and xQuAD re-rankers all take
+Lesson 06's MMR and business rules and lesson 11's calibrated and xQuAD re-rankers all take
 ranked candidates ``(items, scores)`` as ``recommend`` returns them. Each must return ``k``
 distinct items drawn from each user's candidates, and at ``lambda_ = 0`` (the course's one
 convention: the no-diversity end) give back the candidates' own order. The vector

@@ -92,7 +92,7 @@ def test_clickbait_attracts_clicks_by_the_documented_formula(default, with_click
 
 
 def old_attraction(world, users, items):
-    """How lesson 09 and benchmarks.exploration computed click chances before the world's
+    """How lesson 10 and benchmarks.exploration computed click chances before the world's
     attraction_probability: from the class constants, blind to clickbait."""
     affinity = world.true_affinity(users, items)
     return expit((affinity - world.CLICK_THRESHOLD) / world.CLICK_TEMPERATURE)

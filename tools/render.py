@@ -24,7 +24,7 @@ DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
 
 
 #: Lessons that need the optional Spark extra (``make spark``).
-SPARK_LESSONS = ("12_scale_out_with_spark.ipynb",)
+SPARK_LESSONS = ("13_scale_out_with_spark.ipynb",)
 
 
 def notebooks_to_render(paths: list[str]) -> list[Path]:

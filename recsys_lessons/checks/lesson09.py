@@ -1,4 +1,4 @@
-"""Checks for lesson 08 (exercises/08_online_experiments.ipynb): Welch's interval and team draft.
+"""Checks for lesson 09 (exercises/09_online_experiments.ipynb): Welch's interval and team draft.
 
 - q1, ``welch_interval(control, treatment, alpha=0.05)``: per-user metric values of two arms
   (1-D arrays, at least 2 users each). Return ``(difference, low, high)`` with
@@ -6,8 +6,8 @@
   (sample variances, ``ddof=1``), Welch-Satterthwaite degrees of freedom
   ``df = se^4 / ((s_c^2 / n_c)^2 / (n_c - 1) + (s_t^2 / n_t)^2 / (n_t - 1))`` and the
   two-sided interval ``difference -+ t_{1 - alpha/2, df} * se`` (``scipy.stats.t.ppf``).
-  This is :func:`recsys_lessons.online.experiment.ab_test` (lesson 08,
-  notebooks/08_online_experiments.ipynb).
+  This is :func:`recsys_lessons.online.experiment.ab_test` (lesson 09,
+  notebooks/09_online_experiments.ipynb).
 - q2, ``team_draft(ranking_a, ranking_b, k, coins)``: team-draft interleaving (Radlinski,
   Kurup, Joachims 2008) with the coin flips given: ``coins[r]`` is True when ranker A picks
   first in round ``r`` (rounds of two picks; an odd ``k`` ends with a one-pick round). Each

@@ -1,4 +1,4 @@
-"""Checks for lesson 09 (exercises/09_exploration.ipynb): Thompson sampling and IPS/SNIPS.
+"""Checks for lesson 10 (exercises/10_exploration.ipynb): Thompson sampling and IPS/SNIPS.
 
 - q1, ``thompson_update(alpha, beta, items, clicks)``: the Beta-Bernoulli posterior update.
   ``alpha`` and ``beta`` hold one Beta parameter per item; ``items`` are the items shown
@@ -14,7 +14,7 @@
 
 These are :class:`recsys_lessons.explore.ThompsonSampling` and
 :func:`recsys_lessons.explore.ips_estimate` / :func:`~recsys_lessons.explore.snips_estimate`
-(lesson 09, notebooks/09_exploration.ipynb). The cases repeat items in ``items`` (so that
+(lesson 10, notebooks/10_exploration.ipynb). The cases repeat items in ``items`` (so that
 fancy-index ``+=`` loses updates), include rounds the target would never show (``q = 0``, so
 that averaging over matched rounds only differs from IPS), weights that do not average 1
 (so that IPS and SNIPS differ) and weights above 10 (so that clipping them is caught). q2 has
@@ -335,7 +335,7 @@ _R2, _P2, _Q2 = (
 )
 _R3 = np.array([5400.0, 0.0, 1200.0, 3000.0, 0.0, 60.0])
 # Weights 25, 1, 0.5, 15: a rarely logged item the target favours (weight above 10, so that
-# clipping the weights at 10, the habit lesson 09 teaches for the variance, changes the answer).
+# clipping the weights at 10, the habit lesson 10 teaches for the variance, changes the answer).
 _R4, _P4, _Q4 = (
     np.array([1.0, 0.0, 1.0, 1.0]),
     np.array([0.02, 0.5, 0.5, 0.04]),
@@ -384,7 +384,7 @@ q3 = FunctionQuestion(
         Mistake(
             "You clipped the weights at 10. That is clipped IPS, a different estimator: it "
             "trades a bias (the rounds with large weights are undercounted) for less variance, "
-            "as lesson 09 showed. Plain IPS, asked for here, keeps every weight q / p as it is, "
+            "as lesson 10 showed. Plain IPS, asked for here, keeps every weight q / p as it is, "
             "however large: it is the unbiased one.",
             _ips_clipped,
         ),

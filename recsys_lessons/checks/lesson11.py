@@ -1,7 +1,7 @@
-"""Checks for lesson 10 (exercises/10_responsible_personalization.ipynb): auditing and calibrating.
+"""Checks for lesson 11 (exercises/11_responsible_personalization.ipynb): auditing and calibrating.
 
 The learner writes the core of :mod:`recsys_lessons.responsible.audit` and of Steck's re-ranking in
-:mod:`recsys_lessons.responsible.mitigate` (lesson 10, notebooks/10_responsible_personalization.ipynb):
+:mod:`recsys_lessons.responsible.mitigate` (lesson 11, notebooks/11_responsible_personalization.ipynb):
 
 - q1, ``aplt(recommended, head, k)``: mean over users of the share of long-tail items
   (``~head``) among the first ``k`` of each list.

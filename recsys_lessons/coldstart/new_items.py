@@ -304,7 +304,7 @@ def cold_item_exposure(recommended, cold_items, k: int = 10) -> float:
 
     ``exposure = #(slots in the first k columns holding a cold item) / (n_lists * k)``.
     A model that never saw an item gives it almost none, so it never gets the clicks that
-    would make it warm (lesson 09 explores on purpose). Lesson 05.
+    would make it warm (lesson 10 explores on purpose). Lesson 05.
     """
     k = check_k(k)
     recommended = check_recommended(recommended, k)

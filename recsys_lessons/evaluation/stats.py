@@ -12,7 +12,7 @@ happened to land in the test set, so every comparison in the course comes with a
   groups of users (women and men, niche and blockbuster fans): each group is resampled on
   its own, as they are different people.
 - :func:`estimator_interval`: any estimate computed from rows of equal-length arrays (an
-  off-policy estimate over logged impressions, lesson 09), resampling the rows together.
+  off-policy estimate over logged impressions, lesson 10), resampling the rows together.
 - :func:`seed_interval`: a Student-t interval over a few repeated splits (split seeds),
   which also captures the noise of the split itself.
 
@@ -180,7 +180,7 @@ def estimator_interval(
     replacement, recomputes the estimate on each resample, and returns the estimate on all
     rows with the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the
     recomputed ones. With ``estimator = numpy.mean`` and one array it is the interval of
-    :func:`bootstrap_interval`; lesson 09 uses it for off-policy estimates, one row per
+    :func:`bootstrap_interval`; lesson 10 uses it for off-policy estimates, one row per
     logged impression::
 
         interval = estimator_interval(ips_estimate, rewards, p_log, p_target)

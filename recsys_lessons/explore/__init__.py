@@ -1,4 +1,4 @@
-"""Exploration and off-policy evaluation (lesson 09, ``notebooks/09_exploration.ipynb``).
+"""Exploration and off-policy evaluation (lesson 10, ``notebooks/10_exploration.ipynb``).
 
 | module | what it holds |
 | --- | --- |
@@ -7,7 +7,7 @@
 | :mod:`~recsys_lessons.explore.contextual` | :class:`LinUCB`; :class:`ExploringPolicy` around any policy or course model |
 | :mod:`~recsys_lessons.explore.offpolicy` | replay, IPS, SNIPS, direct method, doubly robust (intervals: ``evaluation.stats.estimator_interval``) |
 
-Every policy follows lesson 08's protocol (:mod:`recsys_lessons.online.policy`): it answers
+Every policy follows lesson 09's protocol (:mod:`recsys_lessons.online.policy`): it answers
 ``recommend(users, k)`` with a ``Slate(items, propensities)`` and learns in
 ``update(log, day)``.
 """

@@ -28,7 +28,7 @@ is optional).
 They are not personalised (every user faces the same arms); see
 :mod:`recsys_lessons.explore.contextual` for LinUCB and exploration around a course model.
 :func:`simulate_bandit` plays one on a toy Bernoulli bandit and returns its regret.
-Lesson 09, ``notebooks/09_exploration.ipynb``, sections 2 and 3.
+Lesson 10, ``notebooks/10_exploration.ipynb``, sections 2 and 3.
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@
   on item ``i`` as linear in joint features ``phi(u, i) = x_u (outer) z_i`` (every product
   of a user feature and an item feature, the shared part of the paper's hybrid model) and
   ranks by the upper confidence bound of that estimate.
-- :class:`ExploringPolicy` wraps any policy (e.g. lesson 08's ``ModelPolicy`` around a
+- :class:`ExploringPolicy` wraps any policy (e.g. lesson 09's ``ModelPolicy`` around a
   course model such as ALS) and swaps a share ``epsilon`` of its slots for random or
   under-exposed items, reporting exact propensities.
 
-Lesson 09, ``notebooks/09_exploration.ipynb``, parts 2 and 3.
+Lesson 10, ``notebooks/10_exploration.ipynb``, parts 2 and 3.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The logs only show rewards of what the *logging* policy chose. Each estimator be
 reweights or models those rewards to estimate the mean reward per logged impression under a
 *target* policy. Every function takes one entry per logged impression (arrays of equal
 length) and returns a float; :func:`recsys_lessons.evaluation.stats.estimator_interval` gives
-a percentile bootstrap interval for any of them. Lesson 09 (``notebooks/09_exploration.ipynb``,
+a percentile bootstrap interval for any of them. Lesson 10 (``notebooks/10_exploration.ipynb``,
 section 5) compares them against the truth on the simulated catalogue.
 
 For a slate (several positions per request) the same formulas apply per impression when

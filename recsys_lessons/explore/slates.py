@@ -1,12 +1,12 @@
 """What every exploring policy shares: a base class for bandits and epsilon-greedy slates.
 
-Every policy follows the protocol of :mod:`recsys_lessons.online.policy` (lesson 08):
+Every policy follows the protocol of :mod:`recsys_lessons.online.policy` (lesson 09):
 ``recommend(users, k)`` answers a :class:`~recsys_lessons.online.policy.Slate`, the ranked
 items and, for each slot, the probability that the policy puts that item in that position.
 Those propensities are what off-policy evaluation needs
 (:mod:`recsys_lessons.explore.offpolicy`). After each simulated day the environment calls
 ``update(log, day)`` with the impression log so far; a :class:`SlatePolicy` learns from the
-rows of that day. Lesson 09, ``notebooks/09_exploration.ipynb``.
+rows of that day. Lesson 10, ``notebooks/10_exploration.ipynb``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Deep learning for recommendations (the deep-learning lesson, planned as lesson 08): JAX models trained by gradient descent.
+"""Deep learning for recommendations (lesson 08, ``notebooks/08_deep_learning.ipynb``): JAX models trained by gradient descent.
 
 | module | job |
 | --- | --- |

@@ -1,4 +1,4 @@
-"""Lesson 08: serving simulated users, A/B tests, interleaving and shadow mode.
+"""Lesson 09: serving simulated users, A/B tests, interleaving and shadow mode.
 
 | module | job |
 | --- | --- |

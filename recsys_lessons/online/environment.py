@@ -3,9 +3,9 @@
 Offline metrics replay old logs; an online experiment shows lists to people and watches
 what they do. :class:`OnlineEnvironment` gives every lesson such an audience on top of the
 simulated catalogue's :class:`~recsys_lessons.data.world.SimulatedWorld`, whose true tastes
-we know, so every statistical claim can be checked against the truth. Lesson 08
-(``notebooks/08_online_experiments.ipynb``) runs A/B tests, interleaving and shadow mode
-on it; lessons 09 (exploration) and 10 (feedback loops, bias audits) reuse it.
+we know, so every statistical claim can be checked against the truth. Lesson 09
+(``notebooks/09_online_experiments.ipynb``) runs A/B tests, interleaving and shadow mode
+on it; lessons 10 (exploration) and 11 (feedback loops, bias audits) reuse it.
 
 One simulated day
 -----------------

@@ -1,6 +1,6 @@
 """Reading online experiments correctly: A/B tests, power, CUPED and interleaving.
 
-Lesson 08 (``notebooks/08_online_experiments.ipynb``) runs every function here on the
+Lesson 09 (``notebooks/09_online_experiments.ipynb``) runs every function here on the
 simulated audience of :mod:`recsys_lessons.online.environment`, where the truth is known, so each
 statistical promise (95 % coverage, 5 % false positives, 80 % power) can be checked.
 
@@ -117,7 +117,7 @@ def ab_test(control, treatment, alpha: float = 0.05) -> ABTestResult:
     variance: no equal-variance assumption), degrees of freedom
     ``df = se^4 / ((s_c^2 / n_c)^2 / (n_c - 1) + (s_t^2 / n_t)^2 / (n_t - 1))``, interval
     ``difference +- t_{1 - alpha/2, df} * se`` and a two-sided p-value (SciPy's
-    ``ttest_ind(equal_var=False)``). Lesson 08 checks its coverage on A/A tests.
+    ``ttest_ind(equal_var=False)``). Lesson 09 checks its coverage on A/A tests.
 
     Parameters
     ----------
@@ -176,7 +176,7 @@ def sample_size(
     ``n = ceil(2 * (z_{1 - alpha/2} + z_{power})^2 * std^2 / mde^2)`` per arm, where ``std``
     is the per-user standard deviation of the metric (the same in both arms) and ``mde``
     the absolute difference to detect (a relative lift ``l`` is ``mde = l * mean``).
-    Lesson 08 checks it by simulation.
+    Lesson 09 checks it by simulation.
     """
     std = np.asarray(std, dtype=np.float64)
     mde = np.asarray(minimum_detectable_effect, dtype=np.float64)

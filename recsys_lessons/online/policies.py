@@ -1,6 +1,6 @@
 """The course's basic policies, and the one way anything else becomes a policy.
 
-Baselines (lesson 08): :class:`RandomPolicy` (uniform slates, exact propensities) and
+Baselines (lesson 09): :class:`RandomPolicy` (uniform slates, exact propensities) and
 :class:`PopularityPolicy` (most watched so far).
 
 Adapters, each the only road from one kind of object to the protocol of
@@ -47,7 +47,7 @@ class RandomPolicy(Policy):
 
     Every released item is equally likely at every position:
     ``P(item i at position r) = 1 / n_available``, the propensity logged for off-policy
-    estimates (lesson 09).
+    estimates (lesson 10).
     """
 
     def __init__(self, seed: int = 0) -> None:

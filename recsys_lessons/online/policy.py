@@ -2,12 +2,12 @@
 
 A *policy* decides what each visitor of the
 :class:`~recsys_lessons.online.environment.OnlineEnvironment` is shown. Every policy of the
-course (lesson 08's baselines and experiments, lesson 09's bandits and exploration, lesson
-10's calibrated policy) subclasses :class:`Policy` and answers with a :class:`Slate`:
+course (lesson 09's baselines and experiments, lesson 10's bandits and exploration, lesson
+11's calibrated policy) subclasses :class:`Policy` and answers with a :class:`Slate`:
 
 - ``recommend(users, k) -> Slate``: the ``k`` distinct items shown to each user, best first,
   and the probability of each item at its position (the *propensity* that off-policy
-  evaluation divides by, lesson 09; 1 for a deterministic choice). A :class:`Slate` is not
+  evaluation divides by, lesson 10; 1 for a deterministic choice). A :class:`Slate` is not
   a tuple, so it can never be mistaken for a model's ``(items, scores)``.
 - ``begin_day(context)``: called before a day's requests with a :class:`DayContext` (which
   items are released, what every user watched so far).
@@ -63,7 +63,7 @@ class Slate:
     ``propensities[u, j]`` is the probability that the policy puts ``items[u, j]`` at
     position ``j + 1`` for user ``u``: 1 for a deterministic choice (the default: a ranked
     list of a model), ``1 - epsilon`` for a kept slot and ``epsilon / |pool|`` for an
-    explored one (lesson 09). A policy that cannot tell (a plain function, a random
+    explored one (lesson 10). A policy that cannot tell (a plain function, a random
     procedure without an estimate) passes ``propensities=None``: the impression log then
     holds ``NaN``, which off-policy estimators refuse. Both arrays are read-only.
 

@@ -1,4 +1,4 @@
-"""Shadow mode: run a candidate policy on live requests without showing its lists (lesson 08)."""
+"""Shadow mode: run a candidate policy on live requests without showing its lists (lesson 09)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class ShadowPolicy(PolicyWrapper):
     of the candidate's call for the day's batch of requests, ``error``: "" or the
     exception of that user's request), and :attr:`candidate_items` keeps its lists (``-1``
     where it failed). Nobody sees the candidate's items, so shadow mode measures agreement,
-    speed and robustness, never clicks (lesson 09 estimates those off-policy).
+    speed and robustness, never clicks (lesson 10 estimates those off-policy).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """The pilot kit: your own interaction log to an honest comparison and audit report.
 
-Lesson 11 (``notebooks/11_capstone_pilot.ipynb``). One module per job:
+Lesson 12 (``notebooks/12_capstone_pilot.ipynb``). One module per job:
 
 - :mod:`~recsys_lessons.pilot.io`: read and validate the log and item metadata;
 - :mod:`~recsys_lessons.pilot.protocol`: the split (temporal or user-stratified) and folds;

@@ -1,6 +1,6 @@
 """Beyond-accuracy and audit columns of the pilot report.
 
-The audit table is lesson 10's :func:`recsys_lessons.responsible.audit.audit_report`, called with every
+The audit table is lesson 11's :func:`recsys_lessons.responsible.audit.audit_report`, called with every
 model's top-k lists for all users with training history, the test fold's held-out items
 and, when the metadata file has genres, the items' genres (for the calibration column).
 Its overall figures (``grouping == "all"``) become one row per model, and the nDCG gap of
@@ -30,7 +30,7 @@ BEYOND_ACCURACY = {
     "avg_popularity": "mean training popularity (interactions) of recommended items",
 }
 
-#: Descriptions of the audit table's columns (lesson 10).
+#: Descriptions of the audit table's columns (lesson 11).
 AUDIT_COLUMNS = {
     "ndcg@k": "nDCG@k over the audited test users (as in the accuracy table, all users' lists)",
     "arp": "average recommendation popularity: mean training interactions of listed items",
@@ -89,7 +89,7 @@ def audit_table(
     """``(table, source, tidy)``: one row per model and where the figures come from.
 
     ``lists`` holds each model's top-``k`` lists for every row of ``train``; ``test`` is
-    the test fold's held-out matrix. ``tidy`` is lesson 10's full table (``None`` on the
+    the test fold's held-out matrix. ``tidy`` is lesson 11's full table (``None`` on the
     fallback).
     """
     audited = np.flatnonzero(train.getnnz(axis=1) > 0)
@@ -128,7 +128,7 @@ def audit_table(
     table = overall.join(gaps)[order].loc[list(lists)]
     left_out = train.shape[0] - audited.size
     source = (
-        f"recsys_lessons.responsible.audit.audit_report (lesson 10) on the {audited.size:,} users with "
+        f"recsys_lessons.responsible.audit.audit_report (lesson 11) on the {audited.size:,} users with "
         "training history"
         + (f" ({left_out:,} without are left out)" if left_out else "")
         + (", genres from the item metadata" if item_genres is not None else ", no genres given")

@@ -1,4 +1,4 @@
-"""The algorithm chooser of lesson 11: situations, the approach, the lesson, the evidence.
+"""The algorithm chooser of lesson 12: situations, the approach, the lesson, the evidence.
 
 The evidence column is read from ``benchmarks/results/*.json`` when the table is built, never
 typed in: each :class:`Evidence` names its result file, the benchmark that writes it and a
@@ -24,7 +24,7 @@ from recsys_lessons.evaluation.stats import Interval, equivalence_verdict
 from recsys_lessons.validation import check_number
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-#: The course's equivalence margin on nDCG@10 (lessons 11 and 12 pass their own parameter).
+#: The course's equivalence margin on nDCG@10 (lessons 12 and 13 pass their own parameter).
 MARGIN = 0.02
 
 
@@ -125,7 +125,7 @@ def _fairness(data: dict, margin: float) -> str:
 
     return (
         f"MovieLens 100K, {n_seeds} split seeds: {best['model']}'s nDCG@10 of niche minus "
-        f"blockbuster users {value(best, gap)} (a gap to track, not a cause: lesson 10); "
+        f"blockbuster users {value(best, gap)} (a gap to track, not a cause: lesson 11); "
         f"calibrated re-ranking (strength 0.5) moves calibration KL {value(plain, 'calibration_kl')}"
         f" -> {value(strong, 'calibration_kl')} and nDCG@10 {value(plain, 'ndcg@10')} -> "
         f"{value(strong, 'ndcg@10')} (95% intervals over seeds)"

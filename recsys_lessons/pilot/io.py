@@ -5,7 +5,7 @@ and the first offending line of the file (line 1 is the CSV header, so the first
 line 2; for Parquet, "line" counts the same way as if the table were a CSV). The command
 line turns it into one sentence on stderr and exit code 2, before anything is written.
 
-Lesson 11 (``notebooks/11_capstone_pilot.ipynb``) walks through it.
+Lesson 12 (``notebooks/12_capstone_pilot.ipynb``) walks through it.
 """
 
 from __future__ import annotations

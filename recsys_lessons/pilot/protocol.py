@@ -25,7 +25,7 @@
   test are in the catalogue with no history (the cold-start items a deployed system meets).
 - Every interaction counts as a positive (binary feedback), whatever its rating.
 
-Lesson 11 (``notebooks/11_capstone_pilot.ipynb``) reads the protocol on MovieLens Latest Small.
+Lesson 12 (``notebooks/12_capstone_pilot.ipynb``) reads the protocol on MovieLens Latest Small.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the top-k (with seen items removed by a join, :func:`recsys_lessons.scale.spark.
 happen in Spark. Lists shorter than ``k`` (a user Spark's ALS never saw, or fewer than
 ``k`` unseen items) are padded, as a local model's seen items at score ``-inf`` would be,
 with the lowest-index items not yet in the list, at score ``-inf`` (``recommendations.csv``
-drops them). Lesson 12 (``notebooks/12_scale_out_with_spark.ipynb``)
+drops them). Lesson 13 (``notebooks/13_scale_out_with_spark.ipynb``)
 teaches the Spark side.
 """
 

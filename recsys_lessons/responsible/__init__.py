@@ -1,4 +1,4 @@
-"""Lesson 10: auditing and mitigating what a recommender does to people and items.
+"""Lesson 11: auditing and mitigating what a recommender does to people and items.
 
 | module | job |
 | --- | --- |

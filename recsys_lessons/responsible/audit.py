@@ -4,8 +4,8 @@ Accuracy says how often a list is right on average. An audit asks *for whom* and
 expense*: do users with niche tastes get worse lists than blockbuster fans (consumer
 fairness)? Do independent providers get the attention their share of good items deserves
 (provider fairness)? Does a user who watches 70 % drama and 30 % comedy get a list in
-roughly that proportion (calibration)? Lesson 10
-(``notebooks/10_responsible_personalization.ipynb``) teaches every function here.
+roughly that proportion (calibration)? Lesson 11
+(``notebooks/11_responsible_personalization.ipynb``) teaches every function here.
 
 Conventions: ``recommended`` is a 2-D array of ranked item indices (users x >= k), as in
 :mod:`recsys_lessons.metrics`; ``histories`` is the training matrix (users x items, a stored

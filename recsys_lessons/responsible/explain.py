@@ -13,7 +13,7 @@ lowers the score by exactly their contributions" holds for ANY set of watched it
 citation included: it checks the arithmetic, not the choice. :func:`explanation_fidelity`
 therefore also reports two tests that can fail: the *rank* of each cited item among all the
 history's contributions (are they the top contributors?) and the *share* of the score the
-cited items explain. Lesson 10 (``notebooks/10_responsible_personalization.ipynb``).
+cited items explain. Lesson 11 (``notebooks/11_responsible_personalization.ipynb``).
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ that its drift can be compared with a control that serves the same model *traine
 never refitted (``ModelPolicy(model, retrain_every=n_days)``): only the difference between
 the two drifts is due to retraining.
 
-Two policies loosen the loop: lesson 09's :class:`recsys_lessons.explore.ExploringPolicy`
+Two policies loosen the loop: lesson 10's :class:`recsys_lessons.explore.ExploringPolicy`
 (exploration: epsilon-greedy random swaps of unwatched items) and :class:`CalibratedPolicy`
-(Steck's calibrated re-ranking, :func:`recsys_lessons.responsible.mitigate.calibrated_rerank`). Lesson 10
-(``notebooks/10_responsible_personalization.ipynb``) compares the three over 30+ days.
+(Steck's calibrated re-ranking, :func:`recsys_lessons.responsible.mitigate.calibrated_rerank`). Lesson 11
+(``notebooks/11_responsible_personalization.ipynb``) compares the three over 30+ days.
 """
 
 from __future__ import annotations

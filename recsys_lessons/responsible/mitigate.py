@@ -1,7 +1,7 @@
 """Mitigating bias: calibrated and exposure-aware re-ranking, and inverse-popularity training.
 
-Two places to act on a biased recommender (lesson 10,
-``notebooks/10_responsible_personalization.ipynb``, measures what each costs in nDCG):
+Two places to act on a biased recommender (lesson 11,
+``notebooks/11_responsible_personalization.ipynb``, measures what each costs in nDCG):
 
 - **after** the model (re-ranking its candidates): :func:`calibrated_rerank` (Steck 2018)
   makes each list's genre mix match the user's history; :func:`xquad_rerank`
@@ -200,7 +200,7 @@ def inverse_popularity_weights(X, power: float = 0.5) -> sp.csr_matrix:
     ``power = 0`` is the original matrix; at ``power = 1`` every item weighs as much in total.
     These are *inverse-popularity* weights: they equal inverse-propensity weights only under
     the assumption that an interaction's propensity is proportional to its item's popularity
-    (lesson 09's propensities are a policy's logged probabilities, a different quantity).
+    (lesson 10's propensities are a policy's logged probabilities, a different quantity).
     Fit a model that reads values (EASE, ``ItemKNN(binarize=False)``) on it: it learns from
     the long tail as much as the data allow, an in-processing mitigation.
     """

@@ -14,8 +14,8 @@ Two steps (Dwork & Roth, "The Algorithmic Foundations of Differential Privacy", 
    ``m`` in L1 norm: the *sensitivity* is ``m``.
 2. **Add noise** ``Laplace(0, m / epsilon)`` independently to every count.
 
-Smaller epsilon = stronger privacy = more noise. Lesson 10
-(``notebooks/10_responsible_personalization.ipynb``) measures what the noise costs in
+Smaller epsilon = stronger privacy = more noise. Lesson 11
+(``notebooks/11_responsible_personalization.ipynb``) measures what the noise costs in
 nDCG@10 of a popularity recommender at epsilon in {0.1, 1, 10}.
 """
 

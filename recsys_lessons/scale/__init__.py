@@ -1,4 +1,4 @@
-"""Lesson 12: the same pipeline on Apache Spark (optional extra, ``make spark``).
+"""Lesson 13: the same pipeline on Apache Spark (optional extra, ``make spark``).
 
 | module | job |
 | --- | --- |

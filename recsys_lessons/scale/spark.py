@@ -1,6 +1,6 @@
 """The course pipeline on Apache Spark: session, data, splits, ALS, top-k, metrics, co-occurrence.
 
-Lesson 12 (``notebooks/12_scale_out_with_spark.ipynb``) runs the same recommender as
+Lesson 13 (``notebooks/13_scale_out_with_spark.ipynb``) runs the same recommender as
 lessons 01, 03 and 04 on Spark's MLlib and measures when that is worth it. Spark is an
 optional extra: ``make spark`` installs ``pyspark`` (pinned in ``requirements-spark.lock``)
 into the course's ``.venv``, and Spark needs a Java 17 or 21 runtime. Importing this module
