@@ -22,6 +22,7 @@ CORE = {
     "implicit",
     "jax",
     "jaxlib",
+    "pyarrow",
     "optax",
     "annoy",
     "tqdm",

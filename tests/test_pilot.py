@@ -157,7 +157,7 @@ def _write(tmp_path, text: str, name: str = "log.csv") -> Path:
         ("customer,rating\nu1,4\n", "no item_id column in the header"),
         ("user_id,user,item_id\nu1,u1,a\n", "columns ['user_id', 'user'] could each be the user_id"),
         ("user_id,item_id,rating\nu1,a,4\nu2,b,great\n", "column 'rating', line 3: value ('great') is not a number"),
-        ("user_id,item_id,timestamp\nu1,a,2024-01-02\nu2,b,yesterday\n", "column 'timestamp', line 3: value ('yesterday') is neither epoch seconds nor an ISO date"),
+        ("user_id,item_id,timestamp\nu1,a,2024-01-02\nu2,b,yesterday\n", "column 'timestamp', line 3: value ('yesterday') is neither an epoch number nor an ISO date"),
         ("user_id,item_id\nu1,a\nu1,b\n", "column 'user_id', line 2: every row has the same user 'u1'"),
         ("user_id,item_id\nu1,a\nu2,a\n", "column 'item_id', line 2: every row has the same item 'a'"),
         ("user_id,item_id\nu1,a\n,b\n", "column 'user_id', line 3: value is empty"),
@@ -423,7 +423,7 @@ def test_hybrid_needs_two_compared_rows():
     assert "at least two compared rows; only ['popularity']" in hybrid["reason"]
 
 
-def test_hybrid_is_the_lesson_06_blend_of_the_best_rows_and_the_audit_is_lesson_10s(tmp_path):
+def test_hybrid_is_the_lesson_06_blend_of_the_best_rows_and_the_audit_is_lesson_11s(tmp_path):
     from recsys_lessons.hybrid import LinearBlend
     from recsys_lessons.pilot.beyond import genre_matrix
     from recsys_lessons.pilot.models import REGISTRY, Context

@@ -6,21 +6,26 @@ Lesson 12 (``notebooks/12_capstone_pilot.ipynb``). One module per job:
 - :mod:`~recsys_lessons.pilot.protocol`: the split (temporal or user-stratified) and folds;
 - :mod:`~recsys_lessons.pilot.models`: the registry of model rows and tuning under a budget;
 - :mod:`~recsys_lessons.pilot.beyond`: beyond-accuracy and audit columns;
-- :mod:`~recsys_lessons.pilot.run`: the whole run, the choice rule, the output files;
+- :mod:`~recsys_lessons.pilot.run`: the whole run and the choice rule;
+- :mod:`~recsys_lessons.pilot.output`: the output folder, checked first and written all or nothing;
 - :mod:`~recsys_lessons.pilot.report`: the self-contained ``report.html``;
 - :mod:`~recsys_lessons.pilot.cli`: the ``recsys-pilot`` command.
 """
 
 from recsys_lessons.pilot.io import PilotInputError, load_items, load_log
 from recsys_lessons.pilot.models import REGISTRY, ModelSpec, register
+from recsys_lessons.pilot.output import OUTPUT_FILES, check_output_folder, write_outputs
 from recsys_lessons.pilot.run import run_pilot
 
 __all__ = [
+    "OUTPUT_FILES",
     "REGISTRY",
     "ModelSpec",
     "PilotInputError",
+    "check_output_folder",
     "load_items",
     "load_log",
     "register",
     "run_pilot",
+    "write_outputs",
 ]

@@ -5,7 +5,10 @@ Example::
     recsys-pilot ratings.csv --items movies.csv --output pilot-report
 
 Input problems are printed as one sentence (``error: ...``) with exit code 2, before any
-file is written; nothing is left half-done.
+file is written; nothing is left half-done. The output folder is checked before any work
+(:mod:`recsys_lessons.pilot.output`): an existing output file is replaced only with
+``--overwrite``, an input file never. Ctrl-C prints one line and exits with 130, writing
+nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import argparse
 import os
 import sys
 
-from recsys_lessons.pilot.io import PilotInputError, load_items, load_log
+from recsys_lessons.pilot.io import PilotInputError, load_items, load_log, match_items
 from recsys_lessons.pilot.models import REGISTRY
+from recsys_lessons.pilot.output import check_output_folder, write_outputs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--output", "-o", default="pilot-report", help="output folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace results.json, recommendations.csv and report.html if --output already "
+        "holds them; an input file is never replaced (default: off, refuse)",
     )
     for role in ("user", "item", "rating", "timestamp"):
         parser.add_argument(f"--{role}-col", help=f"name of the {role} column (default: detected)")
@@ -99,11 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
     from recsys_lessons.pilot.report import render_report
-    from recsys_lessons.pilot.run import run_pilot, write_outputs
+    from recsys_lessons.pilot.run import run_pilot
 
     try:
         _check_settings(args)
+        inputs = [args.log] + ([args.items] if args.items else [])
+        check_output_folder(args.output, inputs, overwrite=args.overwrite)
         if args.engine == "spark":
             from recsys_lessons.scale.spark import spark_problem
 
@@ -118,6 +138,8 @@ def main(argv=None) -> int:
         }
         log = load_log(args.log, columns, args.min_user_count, args.min_item_count)
         items = load_items(args.items) if args.items else None
+        if items is not None:
+            log.notices += match_items(items, log, args.items)
         for notice in log.notices:
             print(f"notice: {notice}")
         models = args.models.split(",") if args.models else None
@@ -138,7 +160,14 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     html = render_report(results, log.interactions)
-    write_outputs(args.output, results, recs, html)
+    try:
+        write_outputs(args.output, results, recs, html)
+    except OSError as error:
+        print(
+            f"error: could not write into {args.output} ({error}); nothing was written.",
+            file=sys.stderr,
+        )
+        return 2
     print(
         f"recommended model: {results['choice']['model']}; report written to "
         f"{os.path.join(args.output, 'report.html')} ({results['run_seconds']:.1f} s)"

@@ -10,7 +10,6 @@ because it is cheaper to run and explain for the same measured quality.
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import sys
 import time
@@ -276,15 +275,6 @@ def recommendations(model, protocol, top_n: int) -> pd.DataFrame:
         }
     )
     return frame[np.isfinite(frame["score"])].reset_index(drop=True)
-
-
-def write_outputs(output_dir, results, recs, html: str) -> None:
-    """Write ``results.json``, ``recommendations.csv`` and ``report.html``."""
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    recs.to_csv(output_dir / "recommendations.csv", index=False, float_format="%.6g")
-    (output_dir / "report.html").write_text(html, encoding="utf-8")
 
 
 def _interval(interval) -> dict:
