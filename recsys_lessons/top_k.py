@@ -47,6 +47,12 @@ def top_k_indices(scores: np.ndarray, k: int, *, tie_break=None) -> np.ndarray:
     -------
     ndarray of int, shape (n_users, k)
 
+    Raises
+    ------
+    ValueError
+        When ``scores`` is not a 2-D array of numbers, ``k`` is not a list length inside
+        the catalogue, or ``tie_break`` is not one finite number per item.
+
     Notes
     -----
     Linear time per row: ``np.argpartition`` proposes ``k`` candidates and their lowest
@@ -55,7 +61,13 @@ def top_k_indices(scores: np.ndarray, k: int, *, tie_break=None) -> np.ndarray:
     order. A ``tie_break`` is turned into that order once per call (one sort of ``n_items``
     numbers, shared by all rows). Only the ``k`` survivors are sorted.
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    try:
+        scores = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "scores must hold numbers (one row of item scores per user); got values that are "
+            "not numbers, e.g. text. Convert them with .astype(float) first."
+        ) from None
     if scores.ndim != 2:
         raise ValueError(
             f"scores must be a 2-D array, one row of item scores per user; got shape "

@@ -11,6 +11,8 @@ usually means a computation went wrong upstream.
 | :func:`check_positive_int` | 1, 2, ... (``numpy`` integers too) |
 | :func:`check_non_negative_int` | 0, 1, 2, ... |
 | :func:`check_seed` | a whole number >= 0, or ``None`` where fresh randomness is allowed |
+| :func:`check_rng` | a seed (as :func:`check_seed`) or a ``numpy.random.Generator``, as a Generator |
+| :func:`check_date` | a date (text, ``datetime``, ``pandas.Timestamp``) as a ``pandas.Timestamp`` |
 | :func:`check_k` | a list length ``1 <= k <= n_items`` |
 | :func:`check_index` | one 0-based user or item index |
 | :func:`check_indices` | an array of 0-based indices |
@@ -25,6 +27,8 @@ usually means a computation went wrong upstream.
 | :func:`check_interactions_frame` | an interactions frame with the needed columns (splits) |
 | :func:`check_timestamps` | its ``timestamp`` column as comparable values (time-based splits) |
 | :func:`check_is_fitted` | an estimator with its learned attributes |
+| :func:`check_columns` | a DataFrame holding the named columns |
+| :func:`check_finite_array` | an array of finite numbers, optionally bounded below |
 """
 
 from __future__ import annotations
@@ -36,7 +40,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 __all__ = [
+    "check_columns",
     "check_count",
+    "check_date",
+    "check_finite_array",
     "check_index",
     "check_indices",
     "check_interaction_pattern",
@@ -51,6 +58,7 @@ __all__ = [
     "check_ranked_lists",
     "check_ratio",
     "check_recommended",
+    "check_rng",
     "check_seed",
     "check_timestamps",
     "is_integer",
@@ -96,6 +104,35 @@ def check_seed(seed, name: str = "seed", allow_none: bool = False) -> int | None
         fresh = ", or None for fresh randomness" if allow_none else ""
         raise ValueError(f"{name} must be a whole number >= 0 such as 42{fresh}; got {seed!r}.")
     return int(seed)
+
+
+def check_rng(seed, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a seed (checked by :func:`check_seed`) or a Generator.
+
+    A Generator is returned as it is, so a caller can continue drawing from it; anything
+    else must be a valid seed (numpy's own ``SeedSequence`` error never reaches the learner).
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(check_seed(seed, name))
+
+
+def check_date(value, name: str) -> pd.Timestamp:
+    """A date or time as a ``pandas.Timestamp``; unparseable text is refused, naming ``name``."""
+    if value is None or is_number(value) or isinstance(value, (bool, np.bool_)):
+        raise ValueError(
+            f"{name} must be a date such as '2024-01-31' or a pandas.Timestamp; got {value!r}."
+        )
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} could not be read as a date (got {value!r}); write it like '2024-01-31' "
+            "or pass a pandas.Timestamp."
+        ) from None
+    if pd.isna(stamp):
+        raise ValueError(f"{name} is missing (NaT); pass a date such as '2024-01-31'.")
+    return stamp
 
 
 def check_k(k, n_items: int | None = None) -> int:
@@ -366,3 +403,37 @@ def check_timestamps(interactions) -> np.ndarray:
     if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
         timestamps = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
     return timestamps.to_numpy()
+
+
+def check_columns(frame, columns, name: str, hint: str) -> None:
+    """Refuse anything but a DataFrame holding ``columns``.
+
+    ``hint`` says where such a frame comes from (``"pass the output of generate_candidates"``)
+    and is shown in the error.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame; got {type(frame).__name__}. {hint}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} lacks the column(s) {missing} (found {list(frame.columns)}); {hint}."
+        )
+
+
+def check_finite_array(values, name: str, low=None, meaning: str | None = None) -> np.ndarray:
+    """``values`` as a ``float64`` array of finite numbers, all ``>= low`` when ``low`` is given.
+
+    ``meaning`` is a few words on what the numbers are, shown in the error.
+    """
+    what = f" ({meaning})" if meaning else ""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold numbers{what}; got {values!r:.80}.") from None
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values{what}; drop or fill them first.")
+    if low is not None and array.size and array.min() < low:
+        raise ValueError(
+            f"{name} must be >= {low}{what}; it holds {float(array.min())!r}. Fix those values first."
+        )
+    return array

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.models.base import Recommender, as_interaction_csr
-from recsys_lessons.validation import check_positive_int
+from recsys_lessons.validation import check_finite_array, check_positive_int
 
 __all__ = [
     "QUESTION_STRATEGIES",
@@ -41,6 +41,12 @@ def segment_labels(users: pd.DataFrame, columns, age_edges=(25, 35, 45, 55)) -> 
 
     A numeric ``age`` column is cut into bands at ``age_edges`` (``<25``, ``25-34``, ...,
     ``55+``). Users with a missing value get the label ``"unknown"``.
+
+    Raises
+    ------
+    ValueError
+        If ``users`` is not a DataFrame, a column is missing, or ``age_edges`` is not a
+        non-empty list of finite numbers in strictly increasing order.
     """
     if not isinstance(users, pd.DataFrame):
         raise ValueError("users must be a DataFrame with one row per user (dataset.users).")
@@ -54,6 +60,12 @@ def segment_labels(users: pd.DataFrame, columns, age_edges=(25, 35, 45, 55)) -> 
     for column in columns:
         values = users[column]
         if column == "age" and pd.api.types.is_numeric_dtype(values):
+            edges = np.atleast_1d(check_finite_array(age_edges, "age_edges", meaning="ages"))
+            if edges.size == 0 or (np.diff(edges) <= 0).any():
+                raise ValueError(
+                    f"age_edges must be increasing ages such as (25, 35, 45, 55); got "
+                    f"{list(age_edges)!r}. Sort them and drop repeats."
+                )
             edges = list(age_edges)
             names = [f"<{edges[0]}"] + [
                 f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:], strict=True)
@@ -147,12 +159,18 @@ def item_entropy(R) -> np.ndarray:
     ``i``'s ratings equal to ``r`` (only users who rated ``i`` count; empty cells are not
     a rating). 0 for an item everyone rates the same, ``log2(5)`` when 1..5 stars are equally
     common. A high entropy means opinions differ: the answer tells us something about the user.
-    Items without ratings get 0.
+    Items without ratings get 0. Every distinct value is its own answer, so half stars
+    (0.5, 1.5, ...) count as such rather than being rounded into the next star.
+
+    Raises
+    ------
+    ValueError
+        If ``R`` is not a non-empty users x items matrix, or holds negative, NaN or infinite
+        ratings.
     """
     R = as_interaction_csr(R, "R").tocsc()
-    values = np.rint(R.data).astype(np.int64)
-    if values.size and values.min() < 0:
-        raise ValueError("ratings must be non-negative values such as 1..5 stars.")
+    check_finite_array(R.data, "R", low=0, meaning="ratings such as 1..5 stars")
+    values = np.unique(R.data, return_inverse=True)[1].astype(np.int64)
     items = np.repeat(np.arange(R.shape[1]), np.diff(R.indptr))
     n_values = values.max() + 1
     counts = np.bincount(items * n_values + values, minlength=R.shape[1] * n_values).reshape(

@@ -30,13 +30,20 @@ benchmarks report every comparison this way.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from recsys_lessons.validation import check_number, check_positive_int, check_ratio, check_seed
+from recsys_lessons.validation import (
+    check_finite_array,
+    check_number,
+    check_positive_int,
+    check_ratio,
+    check_seed,
+)
 
 __all__ = [
     "Equivalence",
@@ -91,6 +98,18 @@ def bootstrap_interval(
     seed : int
         Seed of the resampling.
 
+    Raises
+    ------
+    ValueError
+        When ``values`` is empty, not 1-D, or holds NaN, infinite values or text, or an
+        option is out of range.
+
+    Warns
+    -----
+    UserWarning
+        When ``values`` holds a single value: every resample is that value, so the
+        interval has zero width and says nothing about the noise.
+
     Examples
     --------
     >>> interval = bootstrap_interval([0.2, 0.4, 0.6, 0.8, 1.0], n_resamples=1000, seed=0)
@@ -101,6 +120,7 @@ def bootstrap_interval(
     """
     values = _as_values(values, "values")
     _check_options(n_resamples, confidence, seed)
+    _check_resamplable(values=values)
     means = _resampled_means(values[None, :], n_resamples, seed)[0]
     return _percentile_interval(float(values.mean()), means, confidence)
 
@@ -118,6 +138,16 @@ def paired_bootstrap_interval(
     ----------
     values_a, values_b : array-like of float, shape (n,)
         The two models' per-user values, in the same user order.
+
+    Raises
+    ------
+    ValueError
+        As :func:`bootstrap_interval`, and when the two arrays differ in length.
+
+    Warns
+    -----
+    UserWarning
+        When there is a single user (a zero-width interval).
 
     Examples
     --------
@@ -137,6 +167,7 @@ def paired_bootstrap_interval(
             "one value per user from each model, in the same user order."
         )
     _check_options(n_resamples, confidence, seed)
+    _check_resamplable(values_a=a)
     differences = a - b
     means = _resampled_means(differences[None, :], n_resamples, seed)[0]
     return _percentile_interval(float(differences.mean()), means, confidence)
@@ -156,10 +187,21 @@ def unpaired_bootstrap_interval(
     ----------
     values_a, values_b : array-like of float, shapes (n_a,) and (n_b,)
         One value per user of each group.
+
+    Raises
+    ------
+    ValueError
+        As :func:`bootstrap_interval`, for each group.
+
+    Warns
+    -----
+    UserWarning
+        When a group holds a single value (its resamples do not vary).
     """
     a = _as_values(values_a, "values_a")
     b = _as_values(values_b, "values_b")
     _check_options(n_resamples, confidence, seed)
+    _check_resamplable(values_a=a, values_b=b)
     rng = np.random.default_rng(seed)
     means_a = _resampled_means(a[None, :], n_resamples, rng)[0]
     means_b = _resampled_means(b[None, :], n_resamples, rng)[0]
@@ -197,6 +239,17 @@ def estimator_interval(
         The estimator's row-aligned inputs.
     n_resamples : int
         Bootstrap resamples (at least 100).
+
+    Raises
+    ------
+    ValueError
+        When ``estimator`` is not callable, no arrays are given, or they are not non-empty
+        arrays of one equal length.
+
+    Warns
+    -----
+    UserWarning
+        When the arrays hold a single row (a zero-width interval).
     """
     if not callable(estimator):
         raise ValueError("estimator must be a function such as ips_estimate.")
@@ -204,12 +257,18 @@ def estimator_interval(
         raise ValueError("pass the estimator's arrays after it, e.g. (ips_estimate, r, p, q).")
     _check_options(n_resamples, confidence, seed)
     columns = [np.asarray(a) for a in arrays]
+    if any(c.ndim == 0 for c in columns):
+        raise ValueError(
+            "the estimator's inputs must be arrays with one entry per row; got a single "
+            "number. Pass e.g. (ips_estimate, rewards, p_log, p_target)."
+        )
     lengths = {len(c) for c in columns}
     if len(lengths) > 1 or 0 in lengths:
         raise ValueError(
             f"the arrays must be non-empty with one entry per row (equal lengths); got lengths "
             f"{[len(c) for c in columns]}."
         )
+    _check_resamplable(rows=columns[0])
     rng = np.random.default_rng(seed)
     n = len(columns[0])
     estimates = np.empty(n_resamples)
@@ -413,12 +472,24 @@ def _percentile_interval(estimate: float, means: np.ndarray, confidence: float) 
 
 
 def _as_values(values, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+    array = check_finite_array(values, name, meaning="one per user or run")
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array of numbers (one per user or run).")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinite values; drop or fix them first.")
     return array
+
+
+def _check_resamplable(**arrays) -> None:
+    """Warn about a bootstrap of a single value: every resample is that value, a zero-width
+    interval that says nothing about the noise."""
+    single = [name for name, array in arrays.items() if len(array) < 2]
+    if single:
+        warnings.warn(
+            f"{' and '.join(single)} {'holds' if len(single) == 1 else 'hold'} a single value, "
+            "so every resample is that value and the interval has zero width: it says nothing "
+            "about the noise. Evaluate at least 2 users (many more for a useful interval).",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _check_options(n_resamples, confidence, seed=0) -> None:

@@ -43,10 +43,12 @@ from recsys_lessons.explore.slates import (
 )
 from recsys_lessons.online.policy import Slate
 from recsys_lessons.validation import (
+    check_finite_array,
     check_non_negative_int,
     check_number,
     check_positive_int,
     check_probability,
+    check_rng,
     is_number,
 )
 
@@ -81,9 +83,20 @@ class _ItemArms(SlatePolicy):
 
         With ``examination``, the impression at position ``j`` (1-based) adds
         ``examination[j - 1]`` looks instead of one impression.
+
+        Raises
+        ------
+        ValueError
+            When ``items`` are not integer indices inside the catalogue, ``rewards`` hold
+            NaN, infinite values or text, or the shapes differ.
         """
         items = np.asarray(items)
-        rewards = np.asarray(rewards, dtype=np.float64)
+        rewards = check_finite_array(rewards, "rewards", meaning="one reward per impression")
+        if items.size and not np.issubdtype(items.dtype, np.integer):
+            raise ValueError(
+                f"items must be integer item indices; got dtype {items.dtype}. Map raw ids "
+                "to indices first."
+            )
         if items.shape != rewards.shape:
             raise ValueError(
                 f"items and rewards must have the same shape; got {items.shape} and {rewards.shape}."
@@ -354,8 +367,14 @@ def simulate_bandit(policy, arm_means, n_rounds: int, seed: int = 0) -> np.ndarr
     Returns
     -------
     ndarray of float, shape ``(n_rounds,)``
+
+    Raises
+    ------
+    ValueError
+        When ``arm_means`` are not finite probabilities, one per arm, ``n_rounds`` is not
+        a positive whole number, or ``seed`` is not a seed.
     """
-    means = np.asarray(arm_means, dtype=np.float64)
+    means = check_finite_array(arm_means, "arm_means", meaning="a click rate per arm")
     if means.ndim != 1 or means.size != policy.n_items:
         raise ValueError(
             f"arm_means must hold one click rate per arm of the policy ({policy.n_items}); "
@@ -364,7 +383,7 @@ def simulate_bandit(policy, arm_means, n_rounds: int, seed: int = 0) -> np.ndarr
     if (means < 0).any() or (means > 1).any():
         raise ValueError("arm_means are click probabilities and must lie in [0, 1].")
     n_rounds = check_positive_int(n_rounds, "n_rounds", "rounds to play")
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     user = np.zeros(1, dtype=np.int64)
     position = np.ones(1, dtype=np.int64)
     arms = np.empty(n_rounds, dtype=np.int64)

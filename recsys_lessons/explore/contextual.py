@@ -21,6 +21,8 @@ from recsys_lessons.online.policies import PolicyWrapper
 from recsys_lessons.online.policy import Slate, day_rows
 from recsys_lessons.top_k import top_k_indices
 from recsys_lessons.validation import (
+    check_finite_array,
+    check_indices,
     check_number,
     check_positive_int,
     check_probability,
@@ -56,6 +58,12 @@ class LinUCB(SlatePolicy):
         Log column used as the reward.
     exclude_seen : bool
         Never show users what they already watched.
+
+    Raises
+    ------
+    ValueError
+        When a feature matrix is not a 2-D array of finite numbers, or ``alpha`` /
+        ``ridge`` is out of range.
     """
 
     def __init__(
@@ -67,9 +75,9 @@ class LinUCB(SlatePolicy):
         reward="clicked",
         exclude_seen=True,
     ):
-        X = np.asarray(user_features, dtype=np.float64)
-        Z = np.asarray(item_features, dtype=np.float64)
-        if X.ndim != 2 or Z.ndim != 2 or not (np.isfinite(X).all() and np.isfinite(Z).all()):
+        X = check_finite_array(user_features, "user_features", meaning="one row per user")
+        Z = check_finite_array(item_features, "item_features", meaning="one row per item")
+        if X.ndim != 2 or Z.ndim != 2:
             raise ValueError(
                 "user_features and item_features must be finite 2-D arrays (one row per user / item)."
             )
@@ -101,10 +109,25 @@ class LinUCB(SlatePolicy):
         return mean + self.alpha * np.sqrt(np.maximum(variance, 0.0))
 
     def learn(self, users, items, positions, rewards) -> None:
-        """Add impressions to ``A`` and ``b`` (Li et al. 2010, algorithm 1)."""
-        phi = self._joint(np.asarray(users), np.asarray(items))
+        """Add impressions to ``A`` and ``b`` (Li et al. 2010, algorithm 1).
+
+        Raises
+        ------
+        ValueError
+            When ``users`` or ``items`` are not indices of the feature rows, ``rewards``
+            hold NaN, infinite values or text, or the lengths differ.
+        """
+        users = check_indices(users, len(self.user_features), "user", allow_empty=True)
+        items = check_indices(items, len(self.item_features), "item", allow_empty=True)
+        rewards = check_finite_array(rewards, "rewards", meaning="one reward per impression")
+        if not len(users) == len(items) == rewards.size:
+            raise ValueError(
+                f"users, items and rewards need one entry per impression; got lengths "
+                f"{len(users)}, {len(items)} and {rewards.size}."
+            )
+        phi = self._joint(users, items)
         self.A_ += phi.T @ phi
-        self.b_ += phi.T @ np.asarray(rewards, dtype=np.float64)
+        self.b_ += phi.T @ rewards.ravel()
 
     def make_slate(self, users, k):
         if users.max(initial=0) >= len(self.user_features):
@@ -143,6 +166,12 @@ class ExploringPolicy(PolicyWrapper):
     seed : int
     exclude_seen : bool
         Never explore with an item the user already watched.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``n_items``, ``epsilon``, ``explore``, ``under_exposed_share`` or ``seed``,
+        and (from ``recommend``) when the base policy answers items outside ``n_items``.
     """
 
     def __init__(
@@ -190,6 +219,11 @@ class ExploringPolicy(PolicyWrapper):
 
     def make_slate(self, users, k):
         base = self.base.recommend(users, k)
+        if base.items.max() >= self.n_items:
+            raise ValueError(
+                f"the base policy returned item index {base.items.max()}, outside the "
+                f"n_items={self.n_items} items of this ExploringPolicy; use n_items=world.n_items."
+            )
         base_propensity = 1.0 if base.propensities is None else base.propensities
         pool = self.exploration_pool() & ~self.blocked(users)
         items, propensities, self.last_explored_ = epsilon_slates(

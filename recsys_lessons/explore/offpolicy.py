@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from recsys_lessons.validation import check_number
+
 __all__ = [
     "direct_method_estimate",
     "doubly_robust_estimate",
@@ -75,7 +77,7 @@ def importance_weights(logging_propensities, target_propensities, max_weight=Non
     Raises ``ValueError`` when a logging propensity is missing (NaN), zero or outside
     (0, 1], or a target propensity is outside [0, 1]: a zero or missing logging propensity
     means the logs cannot say how often the item would have been shown, so no reweighting is
-    possible.
+    possible; and when ``max_weight`` is not a finite positive number (or None).
     """
     p = _as_vector(logging_propensities, "logging_propensities", allow_nan=True)
     q = _as_vector(target_propensities, "target_propensities", allow_nan=True)
@@ -99,8 +101,9 @@ def importance_weights(logging_propensities, target_propensities, max_weight=Non
         )
     w = q / p
     if max_weight is not None:
-        if not max_weight > 0:
-            raise ValueError(f"max_weight must be positive (or None); got {max_weight}.")
+        max_weight = check_number(
+            max_weight, "max_weight (or None for no clipping)", low=0, low_open=True
+        )
         w = np.minimum(w, max_weight)
     return w
 
@@ -214,6 +217,11 @@ def _as_vector(values, name: str, integer: bool = False, allow_nan: bool = False
     if integer:
         if not np.issubdtype(array.dtype, np.integer):
             raise ValueError(f"{name} must hold integer item indices; got dtype {array.dtype}.")
+        if array.min() < 0:
+            raise ValueError(
+                f"{name} holds the negative item index {array.min()}; item indices start at 0 "
+                "(a -1 marks a failed request in shadow mode: drop those rows)."
+            )
         return array
     try:
         array = array.astype(np.float64)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_lessons.online.policy import Policy, day_rows
-from recsys_lessons.validation import check_positive_int, check_seed
+from recsys_lessons.validation import check_positive_int, check_probability, check_seed
 
 __all__ = ["SlatePolicy", "epsilon_slates", "first_unblocked", "first_unblocked_cross"]
 
@@ -98,7 +98,31 @@ def epsilon_slates(rng: np.random.Generator, greedy: np.ndarray, pool: np.ndarra
     propensities : ndarray of float, shape ``(n, k)``
     explored : ndarray of bool, shape ``(n, k)``
         Which slots were exploratory.
+
+    Raises
+    ------
+    ValueError
+        When ``rng`` is not a Generator, ``greedy`` is not a 2-D array of item indices
+        inside the pool's catalogue, ``epsilon`` lies outside [0, 1], or the pool is too
+        small to explore ``k`` slots.
     """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"rng must be a numpy Generator, e.g. np.random.default_rng(0); got {rng!r}."
+        )
+    epsilon = check_probability(epsilon, "epsilon", meaning="a share of slots")
+    greedy = np.asarray(greedy)
+    pool = np.asarray(pool)
+    if greedy.ndim != 2 or not np.issubdtype(greedy.dtype, np.integer):
+        raise ValueError(
+            "greedy must be a 2-D integer array of item indices (one slate per row); got "
+            f"dtype {greedy.dtype}, shape {greedy.shape}."
+        )
+    if greedy.size and (greedy.min() < 0 or greedy.max() >= pool.shape[-1]):
+        raise ValueError(
+            f"greedy holds item indices outside 0..{pool.shape[-1] - 1} (the pool's "
+            "catalogue); pass slates of the same catalogue as the pool."
+        )
     n, k = greedy.shape
     explored = rng.random((n, k)) < epsilon
     in_pool = np.array(np.broadcast_to(pool, (n, pool.shape[-1])), dtype=bool)

@@ -20,6 +20,7 @@ from recsys_lessons.hybrid.normalize import normalize_scores
 from recsys_lessons.metrics import ndcg_at_k
 from recsys_lessons.models.base import Recommender
 from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_k, check_number
 
 
 class LinearBlend(Recommender):
@@ -43,6 +44,13 @@ class LinearBlend(Recommender):
     Notes
     -----
     Seen items score ``-inf``: the blend is defined on the items a user has not seen.
+
+    Raises
+    ------
+    ValueError
+        At ``fit``: if ``models`` is empty, ``weights`` names a model not in the blend, a
+        weight is not a finite number, or every weight is 0 (the blend would rank by item
+        index).
     """
 
     def __init__(
@@ -56,9 +64,17 @@ class LinearBlend(Recommender):
         self.normalization = normalization
 
     def _fit(self, X: sp.csr_matrix) -> None:
+        if not self.models:
+            raise ValueError("models is empty; pass e.g. {'als': ALS(), 'ease': EASE()}.")
         unknown = set(self.weights) - set(self.models)
         if unknown:
             raise ValueError(f"weights name models that are not in the blend: {sorted(unknown)}.")
+        weights = [check_number(w, f"weights[{n!r}]") for n, w in self.weights.items()]
+        if not any(weights):
+            raise ValueError(
+                "every weight is 0, so every item would score 0 and the ranking would follow "
+                "item indices; give at least one model a non-zero weight (e.g. from tune_weights)."
+            )
         self.models_ = {name: clone(model).fit(X) for name, model in self.models.items()}
 
     def _score(self, users: np.ndarray) -> np.ndarray:
@@ -86,11 +102,20 @@ def normalized_unseen_scores(model: Recommender, users, method: str = "zscore") 
 
 
 def weight_grid(names, step: float = 0.1) -> list[dict]:
-    """Every weighting of ``names`` on a grid of ``step`` that sums to 1 (the simplex)."""
+    """Every weighting of ``names`` on a grid of ``step`` that sums to 1 (the simplex).
+
+    Raises
+    ------
+    ValueError
+        If ``names`` is empty or ``step`` is not a number in (0, 1] that divides 1 evenly.
+    """
+    step = check_number(step, "step", low=0, high=1, low_open=True)
     n_steps = round(1 / step)
     if not np.isclose(n_steps * step, 1.0):
         raise ValueError(f"step must divide 1 evenly (0.1, 0.05, 0.25...); got {step!r}.")
     names = list(names)
+    if not names:
+        raise ValueError("names is empty; pass the blended models' names, e.g. ['als', 'ease'].")
     grid = []
     for parts in itertools.product(range(n_steps + 1), repeat=len(names) - 1):
         if sum(parts) <= n_steps:
@@ -118,13 +143,37 @@ def tune_weights(normalized: Mapping[str, np.ndarray], relevant, grid, k: int = 
         The winning weights (the first one listed on ties).
     table : list of (weights, ndcg)
         Every weighting with its validation nDCG@k, in grid order.
+
+    Raises
+    ------
+    ValueError
+        If ``normalized`` or ``grid`` is empty, a weighting names a model missing from
+        ``normalized`` or has a non-finite weight, ``k`` is not a valid list length, or the
+        shapes disagree.
     """
+    if not normalized:
+        raise ValueError(
+            "normalized is empty; pass {name: normalized_unseen_scores(model, users)}."
+        )
+    grid = list(grid)
+    if not grid:
+        raise ValueError("grid is empty; pass at least one weighting, e.g. weight_grid(names).")
+    for weights in grid:
+        unknown = set(weights) - set(normalized)
+        if unknown:
+            raise ValueError(
+                f"the grid weighs models without scores: {sorted(unknown)}; normalized has "
+                f"{sorted(normalized)}."
+            )
+        for name, weight in weights.items():
+            check_number(weight, f"grid weight of {name!r}")
     relevant = sp.csr_matrix(relevant)
     shapes = {array.shape for array in normalized.values()}
     if len(shapes) != 1 or next(iter(shapes))[0] != relevant.shape[0]:
         raise ValueError(
             f"every score matrix needs one row per row of relevant ({relevant.shape[0]}); got shapes {shapes}."
         )
+    k = check_k(k, next(iter(shapes))[1])
     table = []
     for weights in grid:
         total = 0.0

@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.validation import check_indices, check_k, check_positive_int
+from recsys_lessons.validation import (
+    check_columns,
+    check_indices,
+    check_k,
+    check_positive_int,
+)
+
+#: What to do when a frame is not a candidate frame.
+CANDIDATES_HINT = "pass the output of generate_candidates (columns user, item, ...)"
 
 
 class IndexRetriever:
@@ -98,6 +106,12 @@ def generate_candidates(sources: Mapping[str, object], users, n: int = 200) -> p
         ``user``, ``item``, ``n_sources`` (how many sources proposed it) and, for each
         source ``s``, ``s_score`` (``NaN`` if not proposed) and ``s_rank`` (1 = best;
         ``n + 1`` if not proposed).
+
+    Raises
+    ------
+    ValueError
+        If ``sources`` or ``users`` is empty, ``users`` are not integer indices, or ``n`` is
+        not a positive integer.
     """
     if not sources:
         raise ValueError(
@@ -105,6 +119,10 @@ def generate_candidates(sources: Mapping[str, object], users, n: int = 200) -> p
         )
     n = check_positive_int(n, "n", "items per source")
     users = np.atleast_1d(np.asarray(users))
+    if users.size == 0 or not np.issubdtype(users.dtype, np.integer):
+        raise ValueError(
+            f"users must be a non-empty array of integer user indices; got {users!r:.80}."
+        )
     lists = {
         name: source.recommend(users, k=n, exclude_seen=True) for name, source in sources.items()
     }
@@ -162,7 +180,16 @@ def candidate_recall(
     Returns
     -------
     float, or (``per_user=True``) ndarray of float, one value per user with a relevant item.
+
+    Raises
+    ------
+    ValueError
+        If ``candidates`` is not a candidate frame, ``source`` is unknown, ``n`` is not a
+        positive integer, or no candidate user has a relevant item.
     """
+    check_columns(candidates, ("user", "item"), "candidates", CANDIDATES_HINT)
+    if n is not None:
+        n = check_positive_int(n, "n", "the top of the source counted")
     relevant = sp.csr_matrix(relevant)
     chosen = candidates
     if source is not None:
@@ -197,11 +224,29 @@ def rank_candidates(candidates: pd.DataFrame, scores, k: int = 10) -> tuple[np.n
     -------
     users : ndarray of int, the distinct users in ascending order
     items : ndarray of int, shape (len(users), k); ties go to the lower item index.
+
+    Raises
+    ------
+    ValueError
+        If ``candidates`` is not a candidate frame, ``scores`` are not numbers, hold NaN or
+        do not match the rows, or ``k`` is not a positive integer.
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    check_columns(candidates, ("user", "item"), "candidates", CANDIDATES_HINT)
+    k = check_k(k)
+    try:
+        scores = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "scores must be numbers, one per candidate row (e.g. ranker.predict)."
+        ) from None
     if scores.shape != (len(candidates),):
         raise ValueError(
             f"scores must hold one value per candidate row ({len(candidates)}); got shape {scores.shape}."
+        )
+    if np.isnan(scores).any():
+        raise ValueError(
+            f"scores hold {int(np.isnan(scores).sum())} NaN values, which have no rank; fill "
+            "them (e.g. with -inf) or fix the model that produced them."
         )
     user = candidates["user"].to_numpy()
     item = candidates["item"].to_numpy()

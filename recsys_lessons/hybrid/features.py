@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys_lessons.validation import check_columns, check_indices
+
 
 def genre_matrix(items: pd.DataFrame) -> sp.csr_matrix:
     """Items x genres 0/1 matrix from the ``genres`` list column, rows in ``items`` order."""
@@ -73,11 +75,20 @@ def candidate_features(
         Age of every item at the reference time; enables ``item_age_days``.
     recent : scipy.sparse matrix, users x items, optional
         From :func:`recent_matrix`; enables ``recent_genre_match``.
+
+    Raises
+    ------
+    ValueError
+        If ``candidates`` lacks the ``user`` or ``item`` column, holds indices outside ``X``,
+        or a side matrix does not match the items of ``X``.
     """
+    check_columns(
+        candidates, ("user", "item"), "candidates", "pass the output of generate_candidates"
+    )
     X = sp.csr_matrix(X)
     X.data = np.ones_like(X.data)
-    user = candidates["user"].to_numpy()
-    item = candidates["item"].to_numpy()
+    user = check_indices(candidates["user"].to_numpy(), X.shape[0], "user", allow_empty=True)
+    item = check_indices(candidates["item"].to_numpy(), X.shape[1], "item", allow_empty=True)
     features = candidates.copy()
     for column in [c for c in candidates.columns if c.endswith("_score")]:
         features[column[: -len("_score")] + "_z"] = _z_within_user(

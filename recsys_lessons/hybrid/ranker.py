@@ -18,9 +18,17 @@ import numpy as np
 import pandas as pd
 
 from recsys_lessons.models.base import Estimator
-from recsys_lessons.validation import check_number, check_positive_int, check_seed
+from recsys_lessons.validation import (
+    check_columns,
+    check_number,
+    check_positive_int,
+    check_seed,
+)
 
 KINDS = ("lambdarank", "pointwise")
+
+#: LightGBM's lambdarank refuses a query group (one user's candidates) larger than this.
+MAX_GROUP_ROWS = 10_000
 
 
 class LearnedRanker(Estimator):
@@ -68,7 +76,17 @@ class LearnedRanker(Estimator):
         self.seed = seed
 
     def fit(self, features: pd.DataFrame, labels, feature_names) -> LearnedRanker:
-        """Learn from a feature frame with a ``user`` column (the query groups) and 0/1 labels."""
+        """Learn from a feature frame with a ``user`` column (the query groups) and 0/1 labels.
+
+        Raises
+        ------
+        ValueError
+            On a bad hyperparameter; if ``features`` lacks ``user`` or a named feature, a
+            feature is not numeric, ``feature_names`` is empty, ``labels`` are not 0/1 with
+            both values present, the rows are not grouped by user, or (lambdarank) a user has
+            more than 10 000 candidates. Our arguments are checked here, so LightGBM and
+            scikit-learn never see bad input.
+        """
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}.")
         check_positive_int(self.iterations, "iterations", "boosting rounds")
@@ -76,22 +94,38 @@ class LearnedRanker(Estimator):
         check_positive_int(self.num_leaves, "num_leaves", "leaves per tree")
         check_positive_int(self.min_child_samples, "min_child_samples", "rows per leaf")
         check_seed(self.seed)
+        feature_names = [feature_names] if isinstance(feature_names, str) else list(feature_names)
+        if not feature_names:
+            raise ValueError("feature_names is empty; pass e.g. feature_columns(features).")
+        check_columns(
+            features, ("user", *feature_names), "features", "build them with candidate_features"
+        )
         labels = np.asarray(labels)
         if labels.shape != (len(features),):
             raise ValueError(
                 f"labels need one value per feature row ({len(features)}); got shape {labels.shape}."
             )
+        if not np.isin(labels, (0, 1)).all():
+            raise ValueError(
+                "labels must be 0 or 1 (1 = relevant), e.g. from label_candidates; got values "
+                f"{np.unique(labels)[:5].tolist()}."
+            )
         if not labels.any():
             raise ValueError(
                 "no candidate is labelled relevant; the ranker has nothing to learn. Check the validation split."
+            )
+        if labels.all():
+            raise ValueError(
+                "every candidate is labelled relevant; the ranker needs irrelevant ones too. "
+                "Retrieve more candidates per user."
             )
         user = features["user"].to_numpy()
         if (np.diff(user) < 0).any():
             raise ValueError(
                 "features must be sorted by user (one contiguous group per user), as generate_candidates returns them."
             )
-        self.features_ = list(feature_names)
-        table = features[self.features_].to_numpy(dtype=np.float64)
+        self.features_ = feature_names
+        table = _numeric_table(features, self.features_)
         if self.kind == "lambdarank":
             from lightgbm import LGBMRanker
 
@@ -106,6 +140,12 @@ class LearnedRanker(Estimator):
                 verbose=-1,
             )
             _, group_sizes = np.unique(user, return_counts=True)
+            if group_sizes.max() > MAX_GROUP_ROWS:
+                raise ValueError(
+                    f"a user has {group_sizes.max()} candidates but lambdarank takes at most "
+                    f"{MAX_GROUP_ROWS} per user; generate fewer (lower n in generate_candidates) "
+                    "or use kind='pointwise'."
+                )
             self.model_.fit(table, labels, group=group_sizes)
         else:
             from sklearn.ensemble import HistGradientBoostingClassifier
@@ -150,12 +190,13 @@ class LearnedRanker(Estimator):
             raise ValueError(
                 "LearnedRanker is not fitted yet; call .fit(features, labels, feature_names) first."
             )
-        missing = [c for c in self.features_ if c not in features.columns]
-        if missing:
-            raise ValueError(
-                f"features lack the columns {missing} the ranker was trained on; build them the same way."
-            )
-        return features[self.features_].to_numpy(dtype=np.float64)
+        check_columns(
+            features,
+            self.features_,
+            "features",
+            "the ranker was trained on those columns; build them the same way",
+        )
+        return _numeric_table(features, self.features_)
 
     def _require_lightgbm(self, what: str) -> None:
         if not hasattr(self, "model_"):
@@ -164,10 +205,30 @@ class LearnedRanker(Estimator):
             raise ValueError(f"{what} come from LightGBM's trees; fit with kind='lambdarank'.")
 
 
+def _numeric_table(features: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The feature columns as a float64 matrix, or a ``ValueError`` naming a non-numeric one."""
+    text = [c for c in columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if text:
+        raise ValueError(
+            f"features {text} are not numeric (dtype {features[text[0]].dtype}); a ranker reads "
+            "numbers only: convert or drop them."
+        )
+    return features[columns].to_numpy(dtype=np.float64)
+
+
 def label_candidates(candidates: pd.DataFrame, relevant) -> np.ndarray:
-    """1 for candidates that are non-zero in the users x items matrix ``relevant``, else 0."""
+    """1 for candidates that are non-zero in the users x items matrix ``relevant``, else 0.
+
+    Raises
+    ------
+    ValueError
+        If ``candidates`` lacks ``user`` or ``item``.
+    """
     import scipy.sparse as sp
 
+    check_columns(
+        candidates, ("user", "item"), "candidates", "pass the output of generate_candidates"
+    )
     relevant = sp.csr_matrix(relevant)
     hit = relevant[candidates["user"].to_numpy(), candidates["item"].to_numpy()]
     return (np.asarray(hit).ravel() != 0).astype(np.int64)

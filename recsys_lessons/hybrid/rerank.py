@@ -30,6 +30,7 @@ import numpy as np
 
 from recsys_lessons.hybrid.normalize import normalize_scores
 from recsys_lessons.validation import (
+    check_indices,
     check_interaction_pattern,
     check_k,
     check_number,
@@ -129,14 +130,39 @@ def apply_business_rules(
     >>> seen = sp.csr_matrix(np.array([[0, 0, 0, 1], [0, 0, 0, 0]]))  # user 0 watched item 3
     >>> apply_business_rules(ranked, np.zeros(4, dtype=int), k=2, pinned=[3], seen=seen).tolist()
     [[0, 1], [3, 0]]
+
+    Raises
+    ------
+    ValueError
+        If ``items`` is not a 2-D array of item indices inside ``item_groups`` (a ``-1``
+        padding from an earlier call included: it is not an item), ``item_groups`` are not
+        integer labels >= 0, a pinned item is outside the catalogue, or ``k`` /
+        ``max_per_group`` is not a positive integer.
     """
     items = np.asarray(items)
     groups = np.asarray(item_groups)
-    pinned = np.asarray(pinned, dtype=items.dtype).ravel()
     if items.ndim != 2:
         raise ValueError(
             f"items must be a 2-D users x candidates array; got {items.ndim} dimensions."
         )
+    if groups.ndim != 1 or groups.size == 0 or not np.issubdtype(groups.dtype, np.integer):
+        raise ValueError(
+            "item_groups must be a 1-D array of integer group labels, one per item; turn "
+            "names into codes with np.unique(labels, return_inverse=True)[1]."
+        )
+    if groups.min() < 0:
+        raise ValueError(f"item_groups must be >= 0; it holds {groups.min()}.")
+    if items.size and (not np.issubdtype(items.dtype, np.integer) or items.min() < 0):
+        raise ValueError(
+            "items must hold item indices >= 0; a -1 (the padding of a row that ran out of "
+            "candidates) is not an item: drop those columns or pass more candidates."
+        )
+    if items.size and items.max() >= groups.size:
+        raise ValueError(
+            f"items holds item {items.max()} but item_groups labels only {groups.size} items; "
+            "pass one label per item of the catalogue."
+        )
+    pinned = check_indices(pinned, groups.size, "item", allow_empty=True)
     k = check_k(k)
     if len(pinned) > k:
         raise ValueError(f"{len(pinned)} pinned items do not fit a row of k={k}.")

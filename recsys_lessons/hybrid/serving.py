@@ -26,7 +26,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_lessons.hybrid.candidates import IndexRetriever
-from recsys_lessons.validation import check_indices
+from recsys_lessons.validation import (
+    check_indices,
+    check_is_fitted,
+    check_k,
+    check_positive_int,
+    is_integer,
+)
 
 
 class BatchTable:
@@ -43,19 +49,44 @@ class BatchTable:
         self.n = n
 
     def build(self, recommender, users) -> BatchTable:
-        """Run ``recommender.recommend(users, k=n)`` once for everybody and keep the table."""
+        """Run ``recommender.recommend(users, k=n)`` once for everybody and keep the table.
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is not a positive integer or ``users`` is not a non-empty array of
+            integer user indices.
+        """
+        n = check_positive_int(self.n, "n", "items stored per user")
+        users = np.atleast_1d(np.asarray(users))
+        if users.size == 0 or not np.issubdtype(users.dtype, np.integer):
+            raise ValueError(
+                f"users must be a non-empty array of integer user indices; got {users!r:.80}."
+            )
         started = time.perf_counter()
-        self.users_ = np.asarray(users)
-        self.items_, _ = recommender.recommend(self.users_, k=self.n)
+        self.users_ = users
+        self.items_, _ = recommender.recommend(self.users_, k=n)
         self.build_seconds_ = time.perf_counter() - started
         self.nbytes_ = int(self.items_.nbytes)
         self._row = {int(user): row for row, user in enumerate(self.users_)}
         return self
 
     def lookup(self, user: int, k: int = 10) -> np.ndarray:
-        """The stored top-``k`` of one user (a dictionary lookup and a slice)."""
-        if user not in self._row:
-            raise ValueError(f"user {user} is not in the batch table; rebuild it with that user.")
+        """The stored top-``k`` of one user (a dictionary lookup and a slice).
+
+        Raises
+        ------
+        ValueError
+            Before :meth:`build`; if ``user`` is not an integer in the table, or ``k`` is not
+            a positive integer (a ``k`` above ``n`` returns the ``n`` stored items).
+        """
+        check_is_fitted(self, "items_", "build(recommender, users)")
+        if not is_integer(user) or user not in self._row:
+            raise ValueError(
+                f"user {user!r} is not in the batch table; pass an integer user index of the "
+                "table, or rebuild it with that user."
+            )
+        k = check_k(k)
         return self.items_[self._row[user], :k]
 
 
@@ -107,7 +138,20 @@ class RealTimeRecommender:
 
 
 def latency_ms(request, arguments, repeats: int = 1) -> dict:
-    """Median and 99th-percentile wall-clock milliseconds of ``request(argument)`` calls."""
+    """Median and 99th-percentile wall-clock milliseconds of ``request(argument)`` calls.
+
+    Raises
+    ------
+    ValueError
+        If ``request`` is not callable, ``arguments`` is empty or ``repeats`` is not a
+        positive integer.
+    """
+    if not callable(request):
+        raise ValueError(f"request must be a function to time; got {type(request).__name__}.")
+    repeats = check_positive_int(repeats, "repeats", "calls per argument")
+    arguments = list(arguments)
+    if not arguments:
+        raise ValueError("arguments is empty; pass at least one request argument to time.")
     timings = []
     for argument in arguments:
         for _ in range(repeats):

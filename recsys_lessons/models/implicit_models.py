@@ -24,7 +24,12 @@ from implicit.recommender_base import ModelFitError
 from threadpoolctl import threadpool_limits
 
 from recsys_lessons.models.base import Recommender, as_history_csr
-from recsys_lessons.validation import check_non_negative_int, check_number, check_positive_int
+from recsys_lessons.validation import (
+    check_finite_array,
+    check_non_negative_int,
+    check_number,
+    check_positive_int,
+)
 
 __all__ = ["ALS", "BPR", "FOLD_IN_BATCH_FLOATS", "als_fold_in"]
 
@@ -353,9 +358,22 @@ def als_fold_in(
     >>> history = sp.csr_matrix([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])  # the 2nd user has none
     >>> np.round(als_fold_in(Y, history, regularization=1.0, alpha=1.0), 4).tolist()
     [[0.6667, 0.0, 0.0], [0.0, 0.0, 0.0]]
+
+    Raises
+    ------
+    ValueError
+        If ``history`` (or ``gram``, or ``item_factors`` when no ``gram`` is given) holds NaN
+        or infinite values, the shapes disagree, or ``regularization`` / ``alpha`` is not a
+        finite number >= 0. (With ``gram``, as from a fitted ALS, the item factors are the
+        model's own and are not scanned again on every request.)
     """
     Y = np.asarray(item_factors, dtype=np.float64)
+    if gram is None:
+        check_finite_array(Y, "item_factors")
+    else:
+        gram = check_finite_array(gram, "gram", meaning="Y^T Y of the item factors")
     history = sp.csr_matrix(history, dtype=np.float64)
+    check_finite_array(history.data, "history", meaning="interaction strengths")
     history.eliminate_zeros()
     if Y.ndim != 2 or history.shape[1] != Y.shape[0]:
         raise ValueError(
@@ -365,9 +383,7 @@ def als_fold_in(
     regularization = check_number(regularization, "regularization", low=0)
     alpha = check_number(alpha, "alpha", low=0)
     n_users, k = history.shape[0], Y.shape[1]
-    base = (
-        Y.T @ Y if gram is None else np.asarray(gram, dtype=np.float64)
-    ) + regularization * np.eye(k)
+    base = (Y.T @ Y if gram is None else gram) + regularization * np.eye(k)
     vectors = np.zeros((n_users, k))
     counts = np.diff(history.indptr)
     batch_size = max(1, FOLD_IN_BATCH_FLOATS // (k * k))

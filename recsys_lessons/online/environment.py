@@ -74,7 +74,10 @@ import scipy.sparse as sp
 from recsys_lessons.online.policies import as_policy
 from recsys_lessons.online.policy import DayContext
 from recsys_lessons.validation import (
+    check_date,
+    check_finite_array,
     check_k,
+    check_non_negative_int,
     check_number,
     check_positive_int,
     check_probability,
@@ -140,6 +143,13 @@ class OnlineEnvironment:
     novelty_half_life : float > 0
         Days after which the novelty effect has halved (default 3).
 
+    Raises
+    ------
+    ValueError
+        For a world without ground truth, a bad seed or ``k``, an unparseable ``start`` or
+        ``signup_date``, a ``history`` without datetime timestamps, a ``weekly_pattern``
+        that is not 7 finite multipliers >= 0, and rates or strengths out of range.
+
     Attributes
     ----------
     return_rates : ndarray, shape ``(n_users,)``
@@ -201,7 +211,7 @@ class OnlineEnvironment:
         self.start = (
             pd.Timestamp(release.max()) + pd.Timedelta(days=1)
             if start is None
-            else pd.Timestamp(start).normalize()
+            else check_date(start, "start").normalize()
         )
         self._release = release
         self._signup = _check_signup(signup_date, world.n_users)
@@ -248,8 +258,9 @@ class OnlineEnvironment:
     # ----------------------------------------------------------------------------------
 
     def date(self, day: int) -> pd.Timestamp:
-        """Calendar date of ``day`` (day 0 is ``start``)."""
-        return self.start + pd.Timedelta(days=int(day))
+        """Calendar date of ``day`` (day 0 is ``start``; ``day`` a whole number >= 0)."""
+        day = check_non_negative_int(day, "day", "days since start")
+        return self.start + pd.Timedelta(days=day)
 
     def available_items(self, day: int) -> np.ndarray:
         """Boolean mask of the items released by ``day``'s date."""
@@ -265,7 +276,8 @@ class OnlineEnvironment:
 
     def visitors(self, day: int) -> np.ndarray:
         """Sorted indices of the users who visit on ``day`` (independent of any policy)."""
-        rng = np.random.default_rng([self.seed, _VISITS, int(day)])
+        day = check_non_negative_int(day, "day", "days since start")
+        rng = np.random.default_rng([self.seed, _VISITS, day])
         return np.flatnonzero(rng.random(self.world.n_users) < self.visit_probability(day))
 
     def history_matrix(self) -> sp.csr_matrix:
@@ -348,11 +360,31 @@ class OnlineEnvironment:
         return pd.concat(run_logs, ignore_index=True)
 
     def assign(self, n_arms: int, allocation=None, assignment_seed=None) -> np.ndarray:
-        """Arm index of every user: a random draw with the given shares, fixed for a seed."""
-        shares = np.full(n_arms, 1.0 / n_arms) if allocation is None else np.asarray(allocation)
+        """Arm index of every user: a random draw with the given shares, fixed for a seed.
+
+        Raises
+        ------
+        ValueError
+            When ``n_arms`` is not a positive whole number, ``allocation`` does not hold
+            ``n_arms`` positive shares summing to 1 (an arm with share 0 would get no users,
+            and an A/B test would compare nothing), or ``assignment_seed`` is not a seed.
+        """
+        n_arms = check_positive_int(n_arms, "n_arms", "arms to assign users to")
+        shares = (
+            np.full(n_arms, 1.0 / n_arms)
+            if allocation is None
+            else check_finite_array(allocation, "allocation", meaning="a share of users per arm")
+        )
         if shares.shape != (n_arms,) or (shares < 0).any() or not np.isclose(shares.sum(), 1):
             raise ValueError(
                 f"allocation must hold {n_arms} non-negative shares summing to 1; got {allocation}."
+            )
+        if n_arms > 1 and (shares == 0).any():
+            empty = int(np.flatnonzero(shares == 0)[0])
+            raise ValueError(
+                f"allocation gives arm {empty} a share of 0, so it would get no users and the "
+                f"A/B test would compare nothing; give every arm a positive share ({allocation}) "
+                "or run the other policies without it."
             )
         seed = (
             self.seed if assignment_seed is None else check_seed(assignment_seed, "assignment_seed")
@@ -373,6 +405,11 @@ class OnlineEnvironment:
                     f"history needs a {column!r} column (a dataset's interactions frame); "
                     f"found {list(history.columns)}."
                 )
+        if not pd.api.types.is_datetime64_any_dtype(history["timestamp"]):
+            raise ValueError(
+                f"history's timestamp column must hold dates (datetime64), not "
+                f"{history['timestamp'].dtype}; convert it with pandas.to_datetime first."
+            )
         before = history[history["timestamp"] < self.start]
         users = self.world.user_ids.get_indexer(before["user_id"])
         items = self.world.item_ids.get_indexer(before["item_id"])
@@ -480,7 +517,7 @@ def _check_novelty(novelty):
 def _check_weekly(pattern) -> np.ndarray:
     if pattern is None:
         return np.ones(7)
-    pattern = np.asarray(pattern, dtype=np.float64)
+    pattern = check_finite_array(pattern, "weekly_pattern", meaning="multipliers of return rates")
     if pattern.shape != (7,) or (pattern < 0).any():
         raise ValueError(
             f"weekly_pattern needs 7 non-negative multipliers (Monday..Sunday); got {pattern}."
@@ -491,7 +528,13 @@ def _check_weekly(pattern) -> np.ndarray:
 def _check_signup(signup_date, n_users):
     if signup_date is None:
         return None
-    signup = np.asarray(signup_date).astype("datetime64[D]")
+    try:
+        signup = np.asarray(signup_date).astype("datetime64[D]")
+    except (TypeError, ValueError):
+        raise ValueError(
+            "signup_date could not be read as dates; pass one datetime64 (or 'YYYY-MM-DD') per "
+            "world user."
+        ) from None
     if signup.shape != (n_users,):
         raise ValueError(
             f"signup_date needs one date per world user ({n_users}); got shape {signup.shape}."

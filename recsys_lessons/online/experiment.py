@@ -16,6 +16,7 @@ statistical promise (95 % coverage, 5 % false positives, 80 % power) can be chec
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,13 @@ from scipy import stats
 
 from recsys_lessons.online.policies import PolicyWrapper
 from recsys_lessons.online.policy import Slate
-from recsys_lessons.validation import check_positive_int, check_ratio
+from recsys_lessons.validation import (
+    check_finite_array,
+    check_number,
+    check_positive_int,
+    check_ratio,
+    check_rng,
+)
 
 __all__ = [
     "ABTestResult",
@@ -127,6 +134,18 @@ def ab_test(control, treatment, alpha: float = 0.05) -> ABTestResult:
     alpha : float
         ``1 - alpha`` is the confidence level.
 
+    Raises
+    ------
+    ValueError
+        When an arm holds fewer than 2 values, NaN, infinite values or text, or both arms
+        are constant.
+
+    Warns
+    -----
+    UserWarning
+        When the control mean is 0: the relative lift is undefined and reported as NaN
+        (read ``difference`` instead).
+
     Examples
     --------
     >>> result = ab_test([0.0, 1.0, 2.0, 1.0], [1.0, 2.0, 3.0, 2.0])
@@ -156,7 +175,14 @@ def ab_test(control, treatment, alpha: float = 0.05) -> ABTestResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         df = (var_c + var_t) ** 2 / (var_c**2 / (n_c - 1) + var_t**2 / (n_t - 1))
         p_value = stats.ttest_ind(treatment, control, axis=-1, equal_var=False).pvalue
-        relative = (mean_t - mean_c) / mean_c
+        relative = np.where(mean_c == 0, np.nan, (mean_t - mean_c) / mean_c)
+    if np.any(mean_c == 0):
+        warnings.warn(
+            "the control mean is 0, so the relative lift (difference / control mean) is "
+            "undefined and reported as nan; read the absolute difference instead.",
+            UserWarning,
+            stacklevel=2,
+        )
     half = stats.t.ppf(1 - alpha / 2, df) * std_error
     difference = mean_t - mean_c
     return ABTestResult(
@@ -177,11 +203,24 @@ def sample_size(
     is the per-user standard deviation of the metric (the same in both arms) and ``mde``
     the absolute difference to detect (a relative lift ``l`` is ``mde = l * mean``).
     Lesson 09 checks it by simulation.
+
+    Raises
+    ------
+    ValueError
+        When ``std`` or ``minimum_detectable_effect`` is NaN, infinite, text or empty,
+        ``std <= 0``, the effect is 0, or ``alpha`` / ``power`` lie outside (0, 1).
     """
-    std = np.asarray(std, dtype=np.float64)
-    mde = np.asarray(minimum_detectable_effect, dtype=np.float64)
+    std = check_finite_array(std, "std", meaning="the per-user standard deviation")
+    mde = check_finite_array(
+        minimum_detectable_effect, "minimum_detectable_effect", meaning="a difference of means"
+    )
+    if std.size == 0 or mde.size == 0:
+        raise ValueError("std and minimum_detectable_effect need at least one value each.")
     if (std <= 0).any() or (mde == 0).any():
-        raise ValueError("std must be positive and minimum_detectable_effect non-zero.")
+        raise ValueError(
+            f"std must be positive and minimum_detectable_effect non-zero; got std={std!r} "
+            f"and minimum_detectable_effect={mde!r}."
+        )
     check_ratio(alpha, "alpha")
     check_ratio(power, "power")
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
@@ -238,7 +277,7 @@ def team_draft_interleave(ranking_a, ranking_b, k: int, seed=0):
         ``TEAM_A`` (0) or ``TEAM_B`` (1): who contributed each position.
     """
     a, b, single = _check_rankings(ranking_a, ranking_b, k)
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     a_first = rng.random((len(a), (k + 1) // 2)) < 0.5
     items, teams = _team_draft(a, b, k, a_first)
     return (items[0], teams[0]) if single else (items, teams)
@@ -322,8 +361,8 @@ class InterleavingPolicy(PolicyWrapper):
     def __init__(self, policy_a, policy_b, seed: int = 0) -> None:
         super().__init__(policy_a, policy_b)
         self.policy_a, self.policy_b = self.policies
+        self._rng = check_rng(seed)
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
         self._records: list[pd.DataFrame] = []
 
     def make_slate(self, users, k):
@@ -359,12 +398,18 @@ def ab_pick_rate(control, treatment, n_users: int, n_repetitions: int = 2000, se
     Each test draws ``n_users // 2`` users per arm with replacement from the per-user
     outcomes of a simulated population under each ranker, and picks the arm with the
     higher mean (no significance threshold: the question is "which is better?").
+
+    Raises
+    ------
+    ValueError
+        When an arm holds fewer than 2 values or non-finite ones, ``n_users`` or
+        ``n_repetitions`` is not a positive whole number, or ``seed`` is not a seed.
     """
     control = _check_metric(control, "control")
     treatment = _check_metric(treatment, "treatment")
     n_users = check_positive_int(n_users, "n_users", "users per simulated test")
     n_repetitions = check_positive_int(n_repetitions, "n_repetitions", "simulated tests")
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     half = max(n_users // 2, 1)
     mean_c = control[rng.integers(0, len(control), (n_repetitions, half))].mean(axis=1)
     mean_t = treatment[rng.integers(0, len(treatment), (n_repetitions, half))].mean(axis=1)
@@ -375,13 +420,23 @@ def ab_pick_rate(control, treatment, n_users: int, n_repetitions: int = 2000, se
 def interleaving_pick_rate(preferences, n_users: int, n_repetitions: int = 2000, seed=0) -> float:
     """Share of simulated interleaving experiments with ``n_users`` users (drawn with
     replacement from per-user preferences, +1 for B, -1 for A) in which more users prefer
-    B than A; a tie counts one half."""
-    preferences = np.asarray(preferences, dtype=np.float64)
-    if preferences.ndim != 1 or not np.isin(preferences, (-1, 0, 1)).all():
-        raise ValueError("preferences must be a 1-D array of -1, 0 and +1 (one per user).")
+    B than A; a tie counts one half.
+
+    Raises
+    ------
+    ValueError
+        When ``preferences`` is empty or holds anything but -1, 0 and +1, ``n_users`` or
+        ``n_repetitions`` is not a positive whole number, or ``seed`` is not a seed.
+    """
+    preferences = check_finite_array(preferences, "preferences", meaning="-1, 0 or +1 per user")
+    if preferences.ndim != 1 or preferences.size == 0 or not np.isin(preferences, (-1, 0, 1)).all():
+        raise ValueError(
+            "preferences must be a non-empty 1-D array of -1, 0 and +1 (one per user, from "
+            f"interleaving_preference); got shape {preferences.shape}."
+        )
     n_users = check_positive_int(n_users, "n_users", "users per simulated experiment")
     n_repetitions = check_positive_int(n_repetitions, "n_repetitions", "simulated experiments")
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     total = preferences[rng.integers(0, len(preferences), (n_repetitions, n_users))].sum(axis=1)
     return float(((total > 0) + 0.5 * (total == 0)).mean())
 
@@ -398,10 +453,26 @@ def users_to_pick_winner(mean, std, probability: float = 0.95) -> int:
     - A/B test with ``n`` users in total, half per arm: ``mean`` = the true difference of
       the arms' means and ``std = sqrt(2 * (s_c^2 + s_t^2))``, since
       ``Var(mean_t - mean_c) = 2 (s_c^2 + s_t^2) / n``.
+
+    Raises
+    ------
+    ValueError
+        When ``mean`` or ``std`` is not a finite number, ``mean`` is 0, ``std <= 0``, or
+        ``probability`` lies outside (0.5, 1): a coin flip already picks the winner with
+        probability 0.5, so a smaller target needs no users at all.
     """
-    if mean == 0 or std <= 0:
-        raise ValueError("mean must be non-zero (a winner must exist) and std positive.")
-    probability = check_ratio(probability, "probability")
+    mean = check_number(mean, "mean")
+    std = check_number(std, "std", low=0, low_open=True)
+    if mean == 0:
+        raise ValueError("mean must be non-zero: with no true difference there is no winner.")
+    probability = check_number(
+        probability,
+        "probability (of picking the winner)",
+        low=0.5,
+        high=1,
+        low_open=True,
+        high_open=True,
+    )
     return int(np.ceil((stats.norm.ppf(probability) * std / mean) ** 2))
 
 
@@ -411,14 +482,12 @@ def users_to_pick_winner(mean, std, probability: float = 0.95) -> int:
 
 
 def _check_metric(values, name: str) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
+    values = check_finite_array(values, name, meaning="one value per user")
     if values.ndim not in (1, 2) or values.shape[-1] < 2:
         raise ValueError(
             f"{name} needs at least 2 users (one value each, 1-D, or 2-D for batches); "
             f"got shape {values.shape}."
         )
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} holds NaN or infinite values; fill or drop them first.")
     return values
 
 
@@ -432,6 +501,11 @@ def _check_rankings(ranking_a, ranking_b, k):
         )
     if not np.issubdtype(a.dtype, np.integer) or not np.issubdtype(b.dtype, np.integer):
         raise ValueError("rankings must hold integer item indices.")
+    if (a.size and a.min() < 0) or (b.size and b.min() < 0):
+        raise ValueError(
+            "rankings hold negative item indices; item indices start at 0 (a -1 placeholder "
+            "is not an item: drop it first)."
+        )
     shortest = min(a.shape[1], b.shape[1])
     k = check_positive_int(k, "k", "the length of the interleaved list")
     if k > shortest:

@@ -162,7 +162,15 @@ class Policy:
         """Hook called after each day with the impression log of days ``<= day`` (no-op)."""
 
     def recommend(self, users, k: int = 10) -> Slate:
-        """A :class:`Slate` of ``k`` distinct items for each of ``users``, best first."""
+        """A :class:`Slate` of ``k`` distinct items for each of ``users``, best first.
+
+        Raises
+        ------
+        ValueError
+            When ``users`` are not 1-D integer indices >= 0, ``k`` is not a list length
+            inside the catalogue, or the policy answers with something other than a
+            :class:`Slate` of ``(len(users), k)`` items inside the catalogue.
+        """
         users = np.atleast_1d(np.asarray(users))
         if users.ndim != 1 or not np.issubdtype(users.dtype, np.integer) or (users < 0).any():
             raise ValueError(
@@ -184,6 +192,11 @@ class Policy:
             raise ValueError(
                 f"{name} returned a slate of shape {slate.items.shape}; expected "
                 f"{(len(users), k)} (one row of k items per user)."
+            )
+        if catalogue is not None and slate.items.size and slate.items.max() >= catalogue:
+            raise ValueError(
+                f"{name} returned item index {slate.items.max()}, outside 0..{catalogue - 1} "
+                f"(the catalogue has {catalogue} items); return item indices, not raw ids."
             )
         return slate
 

@@ -486,6 +486,12 @@ def audit_report(
         ``popularity_miscalibration``, ``calibration_kl``, ``ndcg_gap`` (per group, gap to
         the best group) and ``exposure_share`` (per item group).
 
+    Raises
+    ------
+    ValueError
+        If ``recommendations`` is not a non-empty dict (an empty one would give an empty
+        table), a list is malformed, or ``train`` and ``test`` disagree.
+
     Examples
     --------
     Twenty users, twelve items; popularity shows everyone the same five films:
@@ -509,6 +515,11 @@ def audit_report(
     aplt            0.40    0.74
     gini            0.58    0.19
     """
+    if not isinstance(recommendations, dict) or not recommendations:
+        raise ValueError(
+            "recommendations must be a non-empty dict of model name -> ranked lists, e.g. "
+            f"{{'als': als_lists}}; got {recommendations!r:.80}."
+        )
     history = check_interaction_pattern(train, "train")
     relevant = check_interaction_pattern(test, "test", n_items=history.shape[1])
     if relevant.shape[0] != history.shape[0]:

@@ -37,7 +37,12 @@ from recsys_lessons.online.policy import Slate
 from recsys_lessons.responsible.audit import homogenization
 from recsys_lessons.responsible.mitigate import calibrated_rerank
 from recsys_lessons.top_k import top_k_indices
-from recsys_lessons.validation import check_count, check_positive_int, check_probability
+from recsys_lessons.validation import (
+    check_columns,
+    check_count,
+    check_positive_int,
+    check_probability,
+)
 
 __all__ = ["CalibratedPolicy", "first_and_last_days", "loop_metrics"]
 
@@ -122,13 +127,28 @@ def loop_metrics(log: pd.DataFrame, world, user_groups, pre_period=None) -> pd.D
         One row per (day, group): ``day, group, visits, expected_clicks, ideal_clicks,
         regret`` plus the day's ``gini`` and ``homogenization`` (the same on every row of a
         day).
+
+    Raises
+    ------
+    ValueError
+        If ``log`` lacks a column, holds several arms of an A/B test (pass one arm), or
+        ``user_groups`` does not label every world user.
     """
     labels = np.asarray(user_groups)
     if labels.shape != (world.n_users,):
         raise ValueError(f"user_groups needs one label per world user ({world.n_users}).")
-    required = {"day", "user", "position", "item", "click_probability", "clicked"}
-    if not required <= set(log.columns):
-        raise ValueError(f"log lacks columns {sorted(required - set(log.columns))}.")
+    check_columns(
+        log,
+        ("day", "user", "position", "item", "click_probability", "clicked"),
+        "log",
+        "pass the log of OnlineEnvironment.run",
+    )
+    if "arm" in log.columns and log["arm"].nunique() > 1:
+        arms = sorted(map(str, log["arm"].unique()))
+        raise ValueError(
+            f"log holds the arms {arms} of an A/B test; their slates would be mixed into one "
+            f"day. Measure one arm at a time: loop_metrics(log[log['arm'] == {arms[0]!r}], ...)."
+        )
     watched = (
         sp.csr_matrix(pre_period, dtype=np.float64)
         if pre_period is not None

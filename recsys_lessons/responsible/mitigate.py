@@ -28,7 +28,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_lessons.responsible.audit import genre_distribution, item_genre_shares
-from recsys_lessons.validation import check_interaction_pattern, check_k, check_number
+from recsys_lessons.validation import (
+    check_finite_array,
+    check_interaction_pattern,
+    check_k,
+    check_number,
+)
 
 __all__ = [
     "calibrated_rerank",
@@ -78,7 +83,17 @@ def calibrated_rerank(
     Returns
     -------
     ndarray of int, shape (n_users, k)
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is outside (0, 1) (at 0 the KL divergence is infinite for a genre the
+        list lacks; at 1 the list's own mix is ignored), ``lambda_`` outside [0, 1], ``k``
+        too large for the candidates, or the shapes disagree.
     """
+    alpha = check_number(
+        alpha, "alpha (smoothing of the list's genre mix)", 0, 1, low_open=True, high_open=True
+    )
     candidates, relevance, available = _candidates(items, scores, k, lambda_)
     p = genre_distribution(histories, item_genres)
     if p.shape[0] != candidates.shape[0]:
@@ -165,6 +180,13 @@ def xquad_rerank(
     Returns
     -------
     ndarray of int, shape (n_users, k)
+
+    Raises
+    ------
+    ValueError
+        If ``preference`` holds negative, NaN or infinite values or does not have one column
+        per group, ``lambda_`` is outside [0, 1], ``k`` is too large for the candidates, or
+        ``item_groups`` does not cover the candidates.
     """
     candidates, relevance, available = _candidates(items, scores, k, lambda_)
     labels = np.asarray(item_groups)
@@ -174,9 +196,14 @@ def xquad_rerank(
             f"item_groups needs one label per item of the catalogue; it has {codes.size} but "
             f"the candidates include item {candidates.max()}."
         )
-    preference = np.broadcast_to(
-        np.asarray(preference, dtype=np.float64), (len(candidates), names.size)
-    )
+    preference = check_finite_array(preference, "preference", low=0, meaning="P(c | u) per group")
+    try:
+        preference = np.broadcast_to(preference, (len(candidates), names.size))
+    except ValueError:
+        raise ValueError(
+            f"preference has shape {preference.shape}; it needs one column per group "
+            f"({names.size}: {names.tolist()[:5]}) and one row per user (or a single row)."
+        ) from None
     candidate_groups = codes[candidates]
     users = np.arange(candidates.shape[0])
     in_list = np.zeros((candidates.shape[0], names.size))

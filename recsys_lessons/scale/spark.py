@@ -46,9 +46,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.validation import (
+    check_finite_array,
     check_non_negative_int,
+    check_number,
     check_positive_int,
     check_ratio,
+    check_seed,
     is_integer,
 )
 
@@ -99,6 +102,16 @@ def spark_problem() -> str | None:
     if version < MIN_JAVA:
         return f"Java {version} found at {java}, but pyspark 4 needs Java 17 or newer: {_INSTALL_JAVA}."
     return None
+
+
+def _require_pyspark() -> None:
+    """Refuse, with :func:`spark_problem`'s install advice, to run without pyspark.
+
+    Every function that builds Spark objects calls it first, so a missing pyspark gives the
+    same sentence as :func:`spark_session` instead of a bare ``ModuleNotFoundError``.
+    """
+    if importlib.util.find_spec("pyspark") is None:
+        raise SparkUnavailable(spark_problem())
 
 
 def spark_session(app_name: str = "recsys-lessons", master: str | None = None):
@@ -189,7 +202,16 @@ def to_spark(spark, interactions: pd.DataFrame, index=None):
     pyspark.sql.DataFrame
         The frame's columns, ``row`` (0-based position in ``interactions``), and ``user``,
         ``item`` when ``index`` is given.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
+    ValueError
+        When ``interactions`` is not a DataFrame with ``user_id`` and ``item_id``, or its
+        ratings are not finite numbers or its timestamps not dates.
     """
+    _require_pyspark()
     from pyspark.sql import types as T
 
     if not isinstance(interactions, pd.DataFrame):
@@ -211,10 +233,20 @@ def to_spark(spark, interactions: pd.DataFrame, index=None):
             columns[name] = values.astype(str).to_numpy(object)
             fields.append(T.StructField(name, T.StringType(), False))
     if "rating" in interactions.columns:
-        columns["rating"] = interactions["rating"].to_numpy(np.float64)
+        columns["rating"] = check_finite_array(
+            interactions["rating"], "interactions['rating']", meaning="one rating per row"
+        )
         fields.append(T.StructField("rating", T.DoubleType(), False))
     if "timestamp" in interactions.columns:
-        stamps = pd.to_datetime(interactions["timestamp"]).to_numpy("datetime64[us]")
+        try:
+            stamps = pd.to_datetime(interactions["timestamp"]).to_numpy("datetime64[us]")
+        except (TypeError, ValueError):
+            raise ValueError(
+                "interactions['timestamp'] could not be read as dates; convert it with "
+                "pandas.to_datetime (giving unit= for epoch numbers) first."
+            ) from None
+        if np.isnat(stamps).any():
+            raise ValueError("interactions['timestamp'] has missing values; drop those rows first.")
         columns["timestamp"] = stamps.astype(object)
         fields.append(T.StructField("timestamp", T.TimestampNTZType(), False))
     if index is not None:
@@ -271,7 +303,15 @@ def stratified_split_spark(frame, by: str = "user", test_ratio: float = 0.25, se
     the keys costs 8 bytes per row on the driver; past a few hundred million rows draw them
     in Spark instead (``pyspark.sql.functions.rand(seed)``), which gives a different (and
     partition-dependent) but equally valid split.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed.
+    ValueError
+        For a bad ``by``, ``test_ratio`` or ``seed``, or a frame without ``row``.
     """
+    _require_pyspark()
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -279,6 +319,7 @@ def stratified_split_spark(frame, by: str = "user", test_ratio: float = 0.25, se
     if column is None:
         raise ValueError(f"by must be 'user' or 'item', not {by!r}.")
     check_ratio(test_ratio, "test_ratio")
+    check_seed(seed)
     if "row" not in frame.columns:
         raise ValueError(
             "the frame needs the `row` column that to_spark adds; build it with to_spark."
@@ -305,7 +346,16 @@ def temporal_split_spark(frame, test_ratio: float = 0.25):
 
     The cut is the timestamp at position ``n - round(test_ratio * n)`` in time order (a
     distributed sort); every event at or after it is test.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed.
+    ValueError
+        For a bad ``test_ratio``, a frame without ``timestamp``, or timestamps too coarse
+        to cut.
     """
+    _require_pyspark()
     from pyspark.sql import functions as F
 
     check_ratio(test_ratio, "test_ratio")
@@ -352,8 +402,24 @@ def spark_als(
     implicitPrefs=True, coldStartStrategy="drop")``: confidence ``1 + alpha * rating`` as
     ours, penalty ``reg_param * n_u`` per user (see the module docstring for the mapping).
     Returns the fitted ``pyspark.ml.recommendation.ALSModel``.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
+    ValueError
+        When ``factors`` or ``iterations`` is not a positive whole number, ``reg_param`` or
+        ``alpha`` not a finite number >= 0, ``seed`` not a seed, or a column is missing
+        (checked here rather than by the JVM, whose errors name none of them).
     """
+    _require_pyspark()
     from pyspark.ml.recommendation import ALS as SparkALS
+
+    factors = check_positive_int(factors, "factors", "latent factors")
+    iterations = check_positive_int(iterations, "iterations", "ALS sweeps")
+    reg_param = check_number(reg_param, "reg_param", low=0)
+    alpha = check_number(alpha, "alpha (the confidence weight)", low=0)
+    seed = check_seed(seed)
 
     for name in ("user", "item", "rating"):
         if name not in train.columns:
@@ -385,10 +451,27 @@ def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None):
     ``n_candidates`` defaults to ``k`` plus the longest history in ``seen``, which makes the
     result exact; on a huge catalogue cap it (e.g. ``k`` + the 99th percentile of history
     length), accepting shorter lists for the heaviest users.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
+    ValueError
+        When ``k`` is not a positive whole number, or ``n_candidates`` neither None nor a
+        whole number >= ``k``.
     """
+    _require_pyspark()
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    k = check_positive_int(k, "k", "the length of each list")
+    if n_candidates is not None:
+        n_candidates = check_positive_int(n_candidates, "n_candidates", "items ranked per user")
+        if n_candidates < k:
+            raise ValueError(
+                f"n_candidates={n_candidates} is below k={k}: every list would be short; "
+                "pass n_candidates >= k, or None for an exact answer."
+            )
     if n_candidates is None:
         longest = seen.groupBy("user").count().agg(F.max("count")).first()[0] or 0
         n_candidates = k + int(longest)
@@ -415,10 +498,19 @@ def ranking_metrics_spark(recommendations, test, k: int = 10):
     -------
     pyspark.sql.DataFrame
         Columns ``user``, ``n_relevant``, ``precision``, ``recall``, ``ndcg``, ``ap``.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
+    ValueError
+        When ``k`` is not a positive whole number.
     """
+    _require_pyspark()
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    k = check_positive_int(k, "k", "the number of ranks evaluated")
     relevant = test.select("user", "item").distinct().withColumn("hit", F.lit(1))
     n_relevant = relevant.groupBy("user").agg(F.count("*").alias("n_relevant"))
     top = recommendations.where(F.col("rank") <= k).select("user", "item", "rank")
@@ -446,10 +538,30 @@ def ranking_metrics_spark(recommendations, test, k: int = 10):
 
 
 def recommendation_lists(recommendations, n_users: int, k: int = 10) -> np.ndarray:
-    """The Spark top-k as the course's ``(n_users, k)`` array (-1 where a list is short)."""
+    """The Spark top-k as the course's ``(n_users, k)`` array (-1 where a list is short).
+
+    Raises
+    ------
+    ValueError
+        When ``n_users`` or ``k`` is not a positive whole number, or a row's user or rank
+        does not fit the array.
+    """
+    n_users = check_positive_int(n_users, "n_users", "rows of the array")
+    k = check_positive_int(k, "k", "the length of each list")
     table = collect(recommendations.select("user", "item", "rank"))
+    users, ranks = table["user"].to_numpy(), table["rank"].to_numpy()
+    if len(table) and (users.min() < 0 or users.max() >= n_users):
+        raise ValueError(
+            f"recommendations hold user indices from {users.min()} to {users.max()}, outside "
+            f"0..{n_users - 1}; pass n_users = the number of users of the matrix."
+        )
+    if len(table) and (ranks.min() < 1 or ranks.max() > k):
+        raise ValueError(
+            f"recommendations hold ranks up to {ranks.max()}, beyond k={k}; pass the k given "
+            "to recommend_all."
+        )
     lists = np.full((n_users, k), -1, dtype=np.int64)
-    lists[table["user"].to_numpy(), table["rank"].to_numpy() - 1] = table["item"].to_numpy()
+    lists[users, ranks - 1] = table["item"].to_numpy()
     return lists
 
 
@@ -474,7 +586,13 @@ def write_batch_table(recommendations, path, n_buckets: int = 16) -> None:
         Output folder (overwritten).
     n_buckets : int
         Number of user buckets (folders).
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
     """
+    _require_pyspark()
     from pyspark.sql import functions as F
 
     n_buckets = check_positive_int(n_buckets, "n_buckets", "folders of the table")
@@ -496,7 +614,13 @@ def read_shelf(spark, path, user: int, n_buckets: int = 16) -> list[int]:
     Filters on the user's bucket first (``user mod n_buckets``), so Spark reads only that
     folder, then on the user; ``n_buckets`` must be the value the table was written with.
     Returns an empty list for a user the table does not hold.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
     """
+    _require_pyspark()
     from pyspark.sql import functions as F
 
     n_buckets = check_positive_int(n_buckets, "n_buckets", "folders of the table")
@@ -518,10 +642,20 @@ def capped_baskets(frame, max_items_per_user: int | None = None, seed: int = 42)
     pseudo-random choice that does not depend on partitioning. The cap bounds the pairs a
     user generates (``m`` items give ``m (m - 1) / 2`` pairs), the usual guard against the
     few users who watched everything and would otherwise dominate the shuffle.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed.
+    ValueError
+        When ``max_items_per_user`` is not None or a whole number >= 2, or ``seed`` is not
+        a seed.
     """
+    _require_pyspark()
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    check_seed(seed)
     baskets = frame.select("user", "item").distinct()
     if max_items_per_user is None:
         return baskets
@@ -566,7 +700,13 @@ def cooccurrence_matrix(pairs, baskets, n_items: int) -> sp.csr_matrix:
 
     Mirrors the ``i < j`` pairs and puts each item's number of users on the diagonal, the
     layout of ``cooccurrence_counts``.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
     """
+    _require_pyspark()
     from pyspark.sql import functions as F
 
     upper = collect(pairs)
@@ -616,10 +756,17 @@ def zipf_log(n_interactions: int, seed: int = 42, exponent: float = 1.0) -> pd.D
     size and skew of a catalogue but no taste structure: use it for time and memory, not
     accuracy (the simulated catalogue of :mod:`recsys_lessons.data.catalogue` is for that).
     Columns ``user_id``, ``item_id`` (0-based ints) and ``rating`` (1.0 per play).
+
+    Raises
+    ------
+    ValueError
+        When ``n_interactions`` is not a whole number >= 1000, ``seed`` is not a seed, or
+        ``exponent`` is not a finite number >= 0.
     """
     if not is_integer(n_interactions) or n_interactions < 1000:
         raise ValueError(f"n_interactions must be a whole number >= 1000, not {n_interactions!r}.")
-    rng = np.random.default_rng(seed)
+    exponent = check_number(exponent, "exponent (of the Zipf popularity)", low=0)
+    rng = np.random.default_rng(check_seed(seed))
     n_users, n_items = n_interactions // 100, max(1000, n_interactions // 200)
     activity = rng.lognormal(0.0, 1.0, n_users)
     users = rng.choice(n_users, size=n_interactions, p=activity / activity.sum())
@@ -639,7 +786,17 @@ def memory_bytes(n_users: int, n_items: int, nnz: int, factors: int = 64) -> dic
     - EASE's dense item x item Gram matrix and its inverse (float64): ``2 * 8 * n_items^2``;
     - item-kNN similarities before pruning (float64 CSR, worst case dense): ``12 * n_items^2``;
     - scoring every item for a batch of 1,000 users (float64): ``8 * 1000 * n_items``.
+
+    Raises
+    ------
+    ValueError
+        When ``n_users``, ``n_items`` or ``factors`` is not a positive whole number, or
+        ``nnz`` not a whole number >= 0.
     """
+    n_users = check_positive_int(n_users, "n_users", "users in the matrix")
+    n_items = check_positive_int(n_items, "n_items", "items in the matrix")
+    nnz = check_non_negative_int(nnz, "nnz", "stored interactions")
+    factors = check_positive_int(factors, "factors", "latent factors of ALS")
     return {
         "matrix": 8.0 * nnz + 4.0 * (n_users + 1),
         "als_factors": 4.0 * factors * (n_users + n_items),

@@ -34,6 +34,8 @@ The models
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -43,7 +45,13 @@ from recsys_lessons.models.base import RECOMMEND_BATCH, Estimator
 from recsys_lessons.models.neighbors import similarity_matrix
 from recsys_lessons.sequences.next_item import Sequences, evaluate_next_item, next_item_split
 from recsys_lessons.top_k import top_k_indices
-from recsys_lessons.validation import check_is_fitted, check_k, check_number, check_positive_int
+from recsys_lessons.validation import (
+    check_finite_array,
+    check_is_fitted,
+    check_k,
+    check_number,
+    check_positive_int,
+)
 
 __all__ = [
     "LastNItemKNN",
@@ -154,6 +162,12 @@ class MarkovChain(SequentialRecommender):
     ----------
     counts_ : scipy.sparse.csr_matrix, shape (n_items, n_items)
     popularity_ : ndarray, shape (n_items,)
+
+    Warns
+    -----
+    UserWarning
+        With ``smoothing=0``, when a history ends on an item never followed by another in
+        training: every item scores 0 for it, so its list is just the lowest item indices.
     """
 
     def __init__(self, smoothing: float = 1.0, within_sessions: bool = False):
@@ -168,6 +182,22 @@ class MarkovChain(SequentialRecommender):
         events = np.bincount(sequences.items, minlength=self.n_items_).astype(np.float64)
         self.popularity_ = events / events.sum()
         self.row_totals_ = np.asarray(self.counts_.sum(axis=1)).ravel()
+
+    def recommend(self, histories: Sequences, k: int = 10, exclude_seen: bool = True, rows=None):
+        """Top-``k`` next items per history; warns on lists that only follow item indices."""
+        checked = self._check_histories(histories, rows)
+        if self.smoothing == 0:
+            last = histories.last_items(1)[checked, 0]
+            dead_ends = int((self.row_totals_[last] == 0).sum())
+            if dead_ends:
+                warnings.warn(
+                    f"{dead_ends} histories end on an item that never preceded another in "
+                    "training; with smoothing=0 every item scores 0 for them and their lists "
+                    "follow item indices. Use smoothing > 0 (popularity fallback).",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        return super().recommend(histories, k=k, exclude_seen=exclude_seen, rows=rows)
 
     def _score(self, histories, rows):
         last = histories.last_items(1)[rows, 0]
@@ -353,6 +383,9 @@ class MatrixModel(SequentialRecommender):
     def __init__(self, model):
         self.model = model
 
+    def _check_params(self) -> None:
+        _check_long_term(self.model, "model")
+
     def _fit(self, sequences: Sequences) -> None:
         self.model_ = clone(self.model).fit(sequences.matrix())
 
@@ -394,6 +427,12 @@ class ShortLongBlend(SequentialRecommender):
 
     def _check_params(self) -> None:
         check_number(self.weight, "weight", low=0, high=1)
+        _check_long_term(self.long_model, "long_model")
+        if not isinstance(self.short_model, SequentialRecommender):
+            raise ValueError(
+                "short_model must be a sequential model (MarkovChain, LastNItemKNN, SessionKNN); "
+                f"got {type(self.short_model).__name__}. Pass a long-term model as long_model."
+            )
 
     def _fit(self, sequences: Sequences) -> None:
         self.long_ = MatrixModel(self.long_model).fit(sequences)
@@ -424,10 +463,33 @@ def choose_blend_weight(
     -------
     pandas.DataFrame
         One row per weight with the validation ``metric@k``; ``blend.weight`` is updated.
+
+    Raises
+    ------
+    ValueError
+        If ``blend`` is not a :class:`ShortLongBlend`, ``weights`` is empty or holds a value
+        outside [0, 1] (``weight`` is a share), ``metric`` is unknown or ``k`` is not a valid
+        list length.
     """
-    weights = np.linspace(0, 1, 11) if weights is None else np.asarray(weights, dtype=float)
+    if not isinstance(blend, ShortLongBlend):
+        raise ValueError(
+            f"blend must be a ShortLongBlend(long_model, short_model); got {type(blend).__name__}."
+        )
+    weights = (
+        np.linspace(0, 1, 11)
+        if weights is None
+        else np.atleast_1d(
+            check_finite_array(weights, "weights", low=0, meaning="shares of the short-term model")
+        )
+    )
+    if weights.size == 0 or weights.max() > 1:
+        raise ValueError(
+            f"weights must be a non-empty list of shares in [0, 1] (0 = long-term model only, "
+            f"1 = short-term only); got {weights.tolist()[:11]}."
+        )
     if metric not in ("hit_rate", "mrr", "ndcg"):
         raise ValueError(f"metric must be 'hit_rate', 'mrr' or 'ndcg'; got {metric!r}.")
+    k = check_k(k, sequences.n_items if isinstance(sequences, Sequences) else None)
     history, targets, _ = next_item_split(sequences)
     blend.fit(history)
     rows = np.flatnonzero(targets >= 0)
@@ -461,6 +523,16 @@ def _min_max(scores: np.ndarray) -> np.ndarray:
     low = scores.min(axis=1, keepdims=True)
     span = scores.max(axis=1, keepdims=True) - low
     return np.divide(scores - low, span, out=np.zeros_like(scores), where=span > 0)
+
+
+def _check_long_term(model, name: str) -> None:
+    """Refuse a sequential model where a long-term (user x item matrix) model is expected."""
+    if isinstance(model, SequentialRecommender) or not hasattr(model, "fit"):
+        raise ValueError(
+            f"{name} must be a long-term model of lessons 01-04 (ALS, EASE, ItemKNN...), fitted "
+            f"on the user x item matrix; got {type(model).__name__}. A sequential model such "
+            "as MarkovChain goes in short_model."
+        )
 
 
 def _check_sequences(value, name: str) -> None:

@@ -33,6 +33,7 @@ this happens.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,9 +43,13 @@ import scipy.sparse as sp
 from recsys_lessons import metrics
 from recsys_lessons.validation import (
     check_interactions_frame,
+    check_k,
     check_positive_int,
     check_seed,
 )
+
+#: Numeric timestamps above this many seconds (the year 5138) are read as milliseconds or finer.
+MAX_EPOCH_SECONDS = 1e11
 
 __all__ = [
     "Sequences",
@@ -206,11 +211,23 @@ def build_sequences(
     Returns
     -------
     Sequences
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, ``session_gap`` is not a positive duration, numeric
+        timestamps are epoch milliseconds (or finer) rather than seconds, or an id is missing
+        from ``user_ids`` / ``item_ids``.
+
+    Warns
+    -----
+    UserWarning
+        When rows repeat the same (user, item, timestamp): each copy stays an event (a
+        repeated watch), which is usually a duplicated row; drop them with
+        ``interactions.drop_duplicates(['user_id', 'item_id', 'timestamp'])``.
     """
     check_interactions_frame(interactions, ("user_id", "item_id", "timestamp"))
-    gap = pd.Timedelta(session_gap)
-    if gap <= pd.Timedelta(0):
-        raise ValueError(f"session_gap must be a positive duration such as '30min'; got {gap}.")
+    gap = _session_gap(session_gap)
     users_index = pd.Index(
         np.sort(interactions["user_id"].unique()) if user_ids is None else user_ids
     )
@@ -220,6 +237,7 @@ def build_sequences(
     users = _positions(users_index, interactions["user_id"], "user")
     items = _positions(items_index, interactions["item_id"], "item")
     seconds = _seconds(interactions["timestamp"])
+    _warn_duplicates(users, items, seconds)
 
     order = np.lexsort((items, seconds, users))
     users, items, seconds = users[order], items[order], seconds[order]
@@ -260,9 +278,22 @@ def next_item_split(sequences: Sequences, min_history: int = 1):
         True when the target falls in the same session as the last history event (the
         "predict the next item within a session" case; False for a target that opens a new
         session and for sequences not evaluated).
+
+    Raises
+    ------
+    ValueError
+        If ``sequences`` is not a :class:`Sequences`, ``min_history`` is not a positive
+        integer, or no sequence has more than ``min_history`` events (nothing to evaluate).
     """
+    _require_sequences(sequences)
     min_history = check_positive_int(min_history, "min_history")
     evaluated = sequences.lengths > min_history
+    if not evaluated.any():
+        longest = int(sequences.lengths.max(initial=0))
+        raise ValueError(
+            f"no sequence has more than min_history={min_history} events (the longest has "
+            f"{longest}), so no target can be held out; lower min_history or pass more events."
+        )
     last = sequences.indptr[1:] - 1
     keep = np.ones(len(sequences.items), dtype=bool)
     keep[last[evaluated]] = False
@@ -396,7 +427,7 @@ def evaluate_sampled_next_item(
     """
     rows, targets = _evaluated_rows(history, targets)
     n_negatives = check_positive_int(n_negatives, "n_negatives")
-    k = check_positive_int(k, "k")
+    k = check_k(k)
     seed = check_seed(seed)
     seen = history.history_matrix()[rows].toarray() > 0
     seen[np.arange(len(rows)), targets[rows]] = True  # never a negative
@@ -454,8 +485,16 @@ def evaluate_next_item(model, history: Sequences, targets, k: int = 10, exclude_
     pandas.DataFrame
         One row per evaluated sequence: ``sequence`` (row of ``history``), ``user``, and the
         per-user ``hit_rate@k``, ``mrr@k``, ``ndcg@k``.
+
+    Raises
+    ------
+    ValueError
+        If ``targets`` do not line up with ``history``, are not integer item indices, name an
+        item outside the catalogue (an unknown id is not a miss), or are all -1; or if ``k``
+        is not a valid list length.
     """
     rows, targets = _evaluated_rows(history, targets)
+    k = check_k(k, history.n_items)
     recommended, _ = model.recommend(history, k=k, exclude_seen=exclude_seen, rows=rows)
     relevant = targets[rows, None]
     table = {"sequence": rows, "user": history.users[rows]}
@@ -466,11 +505,24 @@ def evaluate_next_item(model, history: Sequences, targets, k: int = 10, exclude_
 
 def _evaluated_rows(history: Sequences, targets):
     """The rows of ``history`` that have a target (>= 0), and the targets as an array."""
+    _require_sequences(history, "history")
     targets = np.asarray(targets)
     if targets.shape != (history.n_sequences,):
         raise ValueError(
             f"targets must hold one item per history sequence ({history.n_sequences}); "
             f"got shape {targets.shape}."
+        )
+    if targets.size and not np.issubdtype(targets.dtype, np.integer):
+        raise ValueError(
+            f"targets must be integer item indices (-1 to skip a sequence); got dtype "
+            f"{targets.dtype}. Use the targets of next_item_split."
+        )
+    if targets.size and (targets.min() < -1 or targets.max() >= history.n_items):
+        bad = targets[(targets < -1) | (targets >= history.n_items)][0]
+        raise ValueError(
+            f"targets holds item index {bad}, outside the catalogue (0..{history.n_items - 1}, "
+            "or -1 to skip): an unknown item would count as a plain miss. Build targets and "
+            "history with the same item_ids."
         )
     rows = np.flatnonzero(targets >= 0)
     if rows.size == 0:
@@ -494,6 +546,40 @@ def _cutoff_seconds(cutoff) -> int:
     return int(stamp.to_datetime64().astype("datetime64[s]").astype(np.int64))
 
 
+def _require_sequences(value, name: str = "sequences") -> None:
+    if not isinstance(value, Sequences):
+        raise ValueError(
+            f"{name} must be a Sequences object (build it with build_sequences); got "
+            f"{type(value).__name__}."
+        )
+
+
+def _session_gap(session_gap) -> pd.Timedelta:
+    try:
+        gap = pd.Timedelta(session_gap)
+    except (TypeError, ValueError):
+        gap = pd.NaT
+    if gap is pd.NaT or gap <= pd.Timedelta(0):
+        raise ValueError(
+            f"session_gap must be a positive duration such as '30min' or pd.Timedelta(hours=1); "
+            f"got {session_gap!r}."
+        )
+    return gap
+
+
+def _warn_duplicates(users: np.ndarray, items: np.ndarray, seconds: np.ndarray) -> None:
+    keys = np.stack([users, items, seconds], axis=1)
+    n_repeated = len(keys) - len(np.unique(keys, axis=0))
+    if n_repeated:
+        warnings.warn(
+            f"{n_repeated} rows repeat the (user_id, item_id, timestamp) of another row; each "
+            "copy counts as one more event. If they are duplicated rows, drop them first: "
+            "interactions.drop_duplicates(['user_id', 'item_id', 'timestamp']).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _positions(index: pd.Index, ids: pd.Series, kind: str) -> np.ndarray:
     positions = index.get_indexer(ids.to_numpy())
     if (positions < 0).any():
@@ -511,8 +597,15 @@ def _seconds(timestamps: pd.Series) -> np.ndarray:
         if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
             timestamps = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
         return timestamps.to_numpy().astype("datetime64[s]").astype(np.int64)
-    if pd.api.types.is_numeric_dtype(timestamps):
-        return timestamps.to_numpy().astype(np.int64)
+    if pd.api.types.is_numeric_dtype(timestamps) and not pd.api.types.is_bool_dtype(timestamps):
+        values = timestamps.to_numpy()
+        if np.abs(values).max() > MAX_EPOCH_SECONDS:
+            raise ValueError(
+                f"timestamp values reach {np.abs(values).max():.0f}, which as seconds is after "
+                "the year 5000: they look like epoch milliseconds. Convert them first, e.g. "
+                "pd.to_datetime(frame['timestamp'], unit='ms')."
+            )
+        return values.astype(np.int64)
     raise ValueError(
         f"timestamp must be datetime64 or numeric seconds, not {timestamps.dtype}; "
         "convert it with pandas.to_datetime first."

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from recsys_lessons.validation import check_finite_array
+
 __all__ = [
     "FEATURE_NAMES",
     "fit_click_model",
@@ -121,9 +123,16 @@ def fit_click_model(features, clicked, C: float = 1.0) -> LogisticRegression:
 
 
 def watch_time_weights(clicked, minutes) -> np.ndarray:
-    """Covington et al.'s sample weights: watch time for a clicked impression, 1 for the others."""
+    """Covington et al.'s sample weights: watch time for a clicked impression, 1 for the others.
+
+    Raises
+    ------
+    ValueError
+        If ``minutes`` are not finite numbers >= 0 (a NaN would become a NaN weight), are
+        non-zero without a click, or the two arrays differ in length.
+    """
     clicked = np.asarray(clicked, dtype=bool)
-    minutes = np.asarray(minutes, dtype=np.float64)
+    minutes = check_finite_array(minutes, "minutes", low=0, meaning="minutes watched")
     if clicked.shape != minutes.shape:
         raise ValueError("clicked and minutes must have one entry per impression each.")
     if (minutes < 0).any() or (minutes[~clicked] != 0).any():
