@@ -211,9 +211,6 @@ def to_spark(spark, interactions: pd.DataFrame, index=None):
         When ``interactions`` is not a DataFrame with ``user_id`` and ``item_id``, or its
         ratings are not finite numbers or its timestamps not dates.
     """
-    _require_pyspark()
-    from pyspark.sql import types as T
-
     if not isinstance(interactions, pd.DataFrame):
         raise ValueError(
             f"to_spark needs a pandas DataFrame of interactions (dataset.interactions), got "
@@ -222,21 +219,11 @@ def to_spark(spark, interactions: pd.DataFrame, index=None):
     missing = [c for c in ("user_id", "item_id") if c not in interactions.columns]
     if missing:
         raise ValueError(f"interactions need user_id and item_id; {missing} missing.")
-    columns = {"row": np.arange(len(interactions), dtype=np.int64)}
-    fields = [T.StructField("row", T.LongType(), False)]
-    for name in ("user_id", "item_id"):
-        values = interactions[name]
-        if pd.api.types.is_integer_dtype(values):
-            columns[name] = values.to_numpy(np.int64)
-            fields.append(T.StructField(name, T.LongType(), False))
-        else:
-            columns[name] = values.astype(str).to_numpy(object)
-            fields.append(T.StructField(name, T.StringType(), False))
+    ratings = stamps = None
     if "rating" in interactions.columns:
-        columns["rating"] = check_finite_array(
+        ratings = check_finite_array(
             interactions["rating"], "interactions['rating']", meaning="one rating per row"
         )
-        fields.append(T.StructField("rating", T.DoubleType(), False))
     if "timestamp" in interactions.columns:
         try:
             stamps = pd.to_datetime(interactions["timestamp"]).to_numpy("datetime64[us]")
@@ -247,6 +234,23 @@ def to_spark(spark, interactions: pd.DataFrame, index=None):
             ) from None
         if np.isnat(stamps).any():
             raise ValueError("interactions['timestamp'] has missing values; drop those rows first.")
+    _require_pyspark()
+    from pyspark.sql import types as T
+
+    columns = {"row": np.arange(len(interactions), dtype=np.int64)}
+    fields = [T.StructField("row", T.LongType(), False)]
+    for name in ("user_id", "item_id"):
+        values = interactions[name]
+        if pd.api.types.is_integer_dtype(values):
+            columns[name] = values.to_numpy(np.int64)
+            fields.append(T.StructField(name, T.LongType(), False))
+        else:
+            columns[name] = values.astype(str).to_numpy(object)
+            fields.append(T.StructField(name, T.StringType(), False))
+    if ratings is not None:
+        columns["rating"] = ratings
+        fields.append(T.StructField("rating", T.DoubleType(), False))
+    if stamps is not None:
         columns["timestamp"] = stamps.astype(object)
         fields.append(T.StructField("timestamp", T.TimestampNTZType(), False))
     if index is not None:
@@ -412,14 +416,13 @@ def spark_als(
         ``alpha`` not a finite number >= 0, ``seed`` not a seed, or a column is missing
         (checked here rather than by the JVM, whose errors name none of them).
     """
-    _require_pyspark()
-    from pyspark.ml.recommendation import ALS as SparkALS
-
     factors = check_positive_int(factors, "factors", "latent factors")
     iterations = check_positive_int(iterations, "iterations", "ALS sweeps")
     reg_param = check_number(reg_param, "reg_param", low=0)
     alpha = check_number(alpha, "alpha (the confidence weight)", low=0)
     seed = check_seed(seed)
+    _require_pyspark()
+    from pyspark.ml.recommendation import ALS as SparkALS
 
     for name in ("user", "item", "rating"):
         if name not in train.columns:
@@ -460,10 +463,6 @@ def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None):
         When ``k`` is not a positive whole number, or ``n_candidates`` neither None nor a
         whole number >= ``k``.
     """
-    _require_pyspark()
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     k = check_positive_int(k, "k", "the length of each list")
     if n_candidates is not None:
         n_candidates = check_positive_int(n_candidates, "n_candidates", "items ranked per user")
@@ -472,6 +471,10 @@ def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None):
                 f"n_candidates={n_candidates} is below k={k}: every list would be short; "
                 "pass n_candidates >= k, or None for an exact answer."
             )
+    _require_pyspark()
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
     if n_candidates is None:
         longest = seen.groupBy("user").count().agg(F.max("count")).first()[0] or 0
         n_candidates = k + int(longest)
@@ -506,11 +509,11 @@ def ranking_metrics_spark(recommendations, test, k: int = 10):
     ValueError
         When ``k`` is not a positive whole number.
     """
+    k = check_positive_int(k, "k", "the number of ranks evaluated")
     _require_pyspark()
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    k = check_positive_int(k, "k", "the number of ranks evaluated")
     relevant = test.select("user", "item").distinct().withColumn("hit", F.lit(1))
     n_relevant = relevant.groupBy("user").agg(F.count("*").alias("n_relevant"))
     top = recommendations.where(F.col("rank") <= k).select("user", "item", "rank")
@@ -651,11 +654,11 @@ def capped_baskets(frame, max_items_per_user: int | None = None, seed: int = 42)
         When ``max_items_per_user`` is not None or a whole number >= 2, or ``seed`` is not
         a seed.
     """
+    check_seed(seed)
     _require_pyspark()
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    check_seed(seed)
     baskets = frame.select("user", "item").distinct()
     if max_items_per_user is None:
         return baskets
