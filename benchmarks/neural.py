@@ -22,7 +22,10 @@ and penalty that ``cold_start.tune_cold_items`` picks on that seed's validation 
 (without the EASE base above ``EASE_MAX_ITEMS`` items: ``mapping_grid``).
 ``TwoTower`` content tower: ``item_content`` without the title-word block (release bands
 relative to the last training event), temperature 0.1, 2 epochs, id-dropout chosen on the
-same validation cold items (``cold_item_split(train, 0.25, seed)``) from ``ID_DROPOUT_GRID``.
+same validation cold items (``cold_item_split(train, 0.25, seed)``) from ``ID_DROPOUT_GRID``. A
+reference row, ``Oracle: true popularity``, ranks the cold items by how often they were
+actually watched in the test period, the same list for every user: how far knowing only
+popularity gets on this protocol (it is no model: it reads the answers).
 
 **Next item** (``benchmarks/sequences.py``'s protocol): leave-last-out, the full catalogue
 ranked with the history removed (HitRate@10, MRR@10, nDCG@10), and beside it the sampled
@@ -133,6 +136,8 @@ TWO_TOWER_COLD = {"temperature": 0.1, "iterations": 2}
 SASREC = {"iterations": 20, "batch_size": 64, "learning_rate": 5e-3}
 #: --quick: fewer epochs, one id-dropout, two seeds.
 QUICK = {"two_tower_iterations": 1, "cold_iterations": 1, "sasrec_iterations": 2}
+#: A reference row, neither neural nor a candidate "best classical" model.
+ORACLE = "Oracle: true popularity"
 NEURAL = {"TwoTower", "TwoTower, no logQ", "TwoTower content tower", "SASRec", "ALS + SASRec"}
 FIRST_METRIC = {"warm": f"ndcg@{K}", "cold items": f"ndcg@{K}", "next item": f"hit_rate@{K}"}
 ITEM_FEATURES = "item_content(dataset.items.reindex(matrix.item_ids))"
@@ -281,6 +286,10 @@ def cold_row(dataset: str, seed: int, method: str, quick: bool) -> dict:
         model = AttributeMapping(BASES[mapping["base"]](), attributes, alpha=mapping["alpha"])
         params = dict(mapping)
         fit = lambda: model.fit(train_X)  # noqa: E731
+    elif method == ORACLE:
+        params, validation = {"scores": "each cold item's count in the test period"}, None
+        model = _TruePopularity(np.asarray(test_X.sum(axis=0)).ravel(), train_X.shape[0])
+        fit = lambda: None  # noqa: E731
     else:
         settings = dict(TWO_TOWER_COLD, seed=seed)
         if quick:
@@ -304,6 +313,16 @@ def cold_row(dataset: str, seed: int, method: str, quick: bool) -> dict:
         f"ndcg@{K}": float(table.loc[method, f"ndcg@{K}"]),
         f"recall@{K}": float(table.loc[method, f"recall@{K}"]),
     }
+
+
+class _TruePopularity:
+    """The oracle of the cold-item protocol: every user gets the items' true test counts."""
+
+    def __init__(self, counts: np.ndarray, n_users: int):
+        self.counts, self.n_users = counts, n_users
+
+    def score(self) -> np.ndarray:
+        return np.tile(self.counts.astype(float), (self.n_users, 1))
 
 
 def mapping_grid(quick: bool, items: pd.DataFrame) -> dict:
@@ -338,6 +357,7 @@ def run_cold(dataset: str, seeds, quick: bool) -> list[dict]:
         for method, cls in (
             ("AttributeMapping", "AttributeMapping"),
             ("TwoTower content tower", "TwoTower"),
+            (ORACLE, "reference (not a model)"),
         ):
             result = in_fresh_process(cold_row, dataset, seed, method, quick)
             rows.append(
@@ -547,7 +567,7 @@ def differences(rows, per_user: dict) -> list[dict]:
     for (dataset, task), group in frame.groupby(["dataset", "task"], sort=False):
         first = FIRST_METRIC[task]
         means = group.groupby("model")[first].mean()
-        classical = [m for m in means.index if m not in NEURAL]
+        classical = [m for m in means.index if m not in NEURAL and m != ORACLE]
         best = max(classical, key=means.get)
         for neural in [m for m in means.index if m in NEURAL]:
             for other in classical:
