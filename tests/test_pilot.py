@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 
 from recsys_lessons.data import generate_shop
+from recsys_lessons.hybrid import weight_grid
 from recsys_lessons.pilot import PilotInputError, load_items, load_log, run_pilot
 from recsys_lessons.pilot.cli import main
+from recsys_lessons.pilot.models import evenness_order
+from recsys_lessons.pilot.protocol import scorable_users
 from recsys_lessons.pilot.report import SECTIONS, render_report
 
 GOLDEN = Path(__file__).parent / "data" / "pilot_golden.csv"
@@ -396,13 +399,13 @@ def test_hybrid_row_is_compared_on_the_golden_log_and_the_audit_says_why_it_fall
     hybrid = results["models"][2]
     assert hybrid["status"] == "compared" and hybrid["lesson"] == "06"
     # both rows tie on validation (nDCG 1): registry order; the simplex in steps of 0.25
-    # with the most even weighting first
+    # with the most even weighting first, then more weight on the better (first) component
     assert [trial["params"] for trial in hybrid["trials"]] == [
         {"popularity": 0.5, "item_knn": 0.5},
-        {"popularity": 0.25, "item_knn": 0.75},
         {"popularity": 0.75, "item_knn": 0.25},
-        {"popularity": 0.0, "item_knn": 1.0},
+        {"popularity": 0.25, "item_knn": 0.75},
         {"popularity": 1.0, "item_knn": 0.0},
+        {"popularity": 0.0, "item_knn": 1.0},
     ]
     assert hybrid["grid_size"] == 5 and not hybrid["budget_cut"]
     assert lists["hybrid"].shape == (protocol.test.users.size, 2)
@@ -501,3 +504,20 @@ def test_importing_the_report_leaves_the_plotting_backend_alone():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "svg"
+
+
+def test_a_three_component_blend_grid_starts_balanced_around_the_best_model():
+    """Issue 24: sorting by the largest weight alone put {best: 0, second: 0.5, content: 0.5}
+    first, so a budget that stopped after one point blended without the best model."""
+    names = ["ease", "bpr", "content_based"]
+    grid = sorted(weight_grid(names, step=0.25), key=lambda w: evenness_order(w, names))
+    assert grid[0] == {"ease": 0.5, "bpr": 0.25, "content_based": 0.25}
+    assert all(weights["ease"] > 0 for weights in grid[:3])
+    spreads = [round(sum((w[n] - 1 / 3) ** 2 for n in names), 9) for w in grid]
+    assert spreads == sorted(spreads)
+
+
+def test_scorable_users_counts_string_ids_in_both_folds():
+    train = pd.DataFrame({"user_id": ["u1", "u2", "u3", "u10"]})
+    test = pd.DataFrame({"user_id": ["u1", "u1", "u3", "u4", "u10"]})
+    assert scorable_users(train, test) == 3

@@ -9,8 +9,9 @@ The last row is the lesson 06 hybrid: a :class:`~recsys_lessons.hybrid.LinearBle
 per-user z-scored scores of the rows already tuned, namely the two with the best validation
 nDCG (content-based aside) plus content-based when item metadata is given, each with its own
 tuned parameters (recorded in its row). Its grid is the weight simplex in steps of
-:data:`BLEND_STEP`, the most even weighting first; the components are fitted once on the
-validation fold and every weighting is scored on their normalized scores
+:data:`BLEND_STEP`, the most even weighting first and, among equally even ones, more weight on
+the better component (:func:`evenness_order`); the components are fitted once on the validation
+fold and every weighting is scored on their normalized scores
 (:func:`~recsys_lessons.hybrid.tune_weights`), within the row's share of the budget.
 
 Tuning: for each row, the grid points are fitted on the validation fold's train part and
@@ -102,8 +103,22 @@ def blend_components(context: Context) -> list[str]:
 
 
 def _blend_grid(context: Context) -> list[dict]:
-    grid = weight_grid(blend_components(context), step=BLEND_STEP)
-    return sorted(grid, key=lambda weights: max(weights.values()))  # most even first
+    names = blend_components(context)
+    return sorted(weight_grid(names, step=BLEND_STEP), key=lambda w: evenness_order(w, names))
+
+
+def evenness_order(weights: dict, names: list[str]) -> tuple:
+    """Sort key of a blend grid: the most even weighting first, then more weight on the
+    better component (``names`` is best first).
+
+    Evenness is the squared distance to equal weights, ``sum_i (w_i - 1/n)^2``, so with three
+    components the first point is ``{best: 0.5, second: 0.25, content: 0.25}`` at step 0.25,
+    never one that leaves the best model out; when the budget stops after a few points, the
+    ones tried are the balanced blends around the best model.
+    """
+    even = 1 / len(names)
+    spread = round(sum((weights.get(name, 0.0) - even) ** 2 for name in names), 12)
+    return (spread, *(-weights.get(name, 0.0) for name in names))
 
 
 def _hybrid_factory(params: dict, context: Context) -> LinearBlend:
