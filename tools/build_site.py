@@ -3,10 +3,15 @@
 Every lesson and solution is rendered with its committed outputs (nbconvert's HTML
 exporter, nothing re-executed), the exercises are copied for download, and the index page
 is the README's course map with links to each page. A navigation bar on every page links
-the index, the previous and next lesson, and the lesson's solution and exercise. Pages are
-self-contained: figures are embedded in the HTML, the exporter's network scripts
-(require.js and MathJax from a CDN) are removed, so the site opens offline from
-``build/site/index.html`` (formulas in LaTeX then show as their source text).
+the index, the previous and next lesson, and the lesson's solution and exercise.
+
+The site needs no network: figures are embedded in the HTML, the exporter's network scripts
+(require.js, MathJax, mermaid and widgets from a CDN) are left out of the template, and the
+LaTeX of the Markdown (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``) is typeset in
+the reader's browser by a KaTeX copied into ``build/site/assets/katex/``: Debian's
+``libjs-katex`` (``apt-get install libjs-katex``), the ``dist`` folder of npm's ``katex``
+(``npm install katex`` in the repository), or the folder in ``KATEX_DIR``. Without one the
+build stops and says what to install: it never ships pages showing raw TeX.
 
 Usage: ``python -m tools.build_site [--output DIR]``.
 """
@@ -15,17 +20,55 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
+import os
 import re
 import shutil
 import sys
 from pathlib import Path
 
 import nbformat
+from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("notebooks", "solutions", "exercises")
-NETWORK_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>')
+#: Where a KaTeX build is looked for when ``KATEX_DIR`` is not set: Debian's libjs-katex,
+#: then npm's katex installed in the repository.
+KATEX_FOLDERS = (Path("/usr/share/javascript/katex"), ROOT / "node_modules" / "katex" / "dist")
+#: The files the site needs, by their name in the site, with the names they may have in a
+#: KaTeX folder (Debian ships the minified code under the unminified names).
+KATEX_FILES = {
+    "katex.min.js": ("katex.min.js", "katex.js"),
+    "katex.min.css": ("katex.min.css",),
+    "auto-render.min.js": ("contrib/auto-render.min.js", "contrib/auto-render.js"),
+}
+KATEX_INSTALL = (
+    "install KaTeX: apt-get install libjs-katex (Debian/Ubuntu), or npm install katex in the "
+    "repository, or set KATEX_DIR to a folder holding katex.min.js, katex.min.css, fonts/ and "
+    "contrib/auto-render.min.js"
+)
+#: The math delimiters JupyterLab's Markdown understands, longest first.
+MATH_DELIMITERS = [
+    {"left": "$$", "right": "$$", "display": True},
+    {"left": "$", "right": "$", "display": False},
+    {"left": "\\(", "right": "\\)", "display": False},
+    {"left": "\\[", "right": "\\]", "display": True},
+    *(
+        {"left": f"\\begin{{{name}}}", "right": f"\\end{{{name}}}", "display": True}
+        for name in ("equation", "align", "alignat", "gather", "CD")
+    ),
+]
+#: Elements whose text is Markdown (rendered notebook Markdown, the index page): only their
+#: TeX is typeset, never a printed output's dollar signs.
+MATH_SCOPE = ".jp-RenderedMarkdown, .site-text"
+#: The lab template without its network scripts, with the site's KaTeX in their place.
+SITE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block html_head_js_mathjax -%}{{ resources.site_math_head }}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1000px;margin:2em auto;
 padding:0 1em;color:#1d2330;line-height:1.45}
@@ -65,9 +108,14 @@ def notebook_title(path: Path) -> str:
 
 
 def inline_markdown(text: str, link=lambda target: target) -> str:
-    """Escape a Markdown table cell, keeping links (rewritten by ``link``) and code spans."""
+    """Escape a Markdown table cell, keeping links (rewritten by ``link``) and code spans.
+
+    Math (``$...$``, ``$$...$$``) is kept as written, only HTML-escaped, for KaTeX to typeset:
+    no link or code span is looked for inside it.
+    """
     parts = []
-    for piece in re.split(r"(\[[^\]]+\]\([^)]+\)|`[^`]+`)", text):
+    pattern = r"(\$\$[^$]+\$\$|\$[^\s$][^$]*\$|\[[^\]]+\]\([^)]+\)|`[^`]+`)"
+    for piece in re.split(pattern, text):
         linked = re.fullmatch(r"\[([^\]]+)\]\(([^)]+)\)", piece)
         if linked:
             target = link(linked.group(2))
@@ -145,8 +193,61 @@ def _index_row(lesson: str, what: str, status: str, page: dict | None) -> str:
 def _page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body>{body}</body></html>\n"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>{math_head('')}</head>"
+        f'<body class="site-text">{body}</body></html>\n'
+    )
+
+
+class MathRendererMissing(RuntimeError):
+    """No KaTeX to copy into the site: its formulas would show as raw TeX."""
+
+
+def find_katex(environ=os.environ) -> dict[str, Path]:
+    """The KaTeX files the site copies: its name in the site -> the file (``fonts``: a folder).
+
+    Looks in ``KATEX_DIR`` when it is set, else in each of ``KATEX_FOLDERS``; raises
+    :class:`MathRendererMissing`, saying what to install, when none holds all of them.
+    """
+    folders = [Path(environ["KATEX_DIR"])] if environ.get("KATEX_DIR") else list(KATEX_FOLDERS)
+    for folder in folders:
+        found = {
+            name: next((folder / n for n in names if (folder / n).is_file()), None)
+            for name, names in KATEX_FILES.items()
+        }
+        found["fonts"] = folder / "fonts" if (folder / "fonts").is_dir() else None
+        if all(found.values()):
+            return found
+    looked = ", ".join(str(folder) for folder in folders)
+    raise MathRendererMissing(
+        f"make site typesets the lessons' formulas with KaTeX, and found none (looked in "
+        f"{looked}); {KATEX_INSTALL}."
+    )
+
+
+def copy_katex(katex: dict[str, Path], output: Path) -> Path:
+    """Copy the files :func:`find_katex` found into ``output/assets/katex``; return that folder."""
+    folder = output / "assets" / "katex"
+    folder.mkdir(parents=True)
+    for name, source in katex.items():
+        if name == "fonts":
+            shutil.copytree(source, folder / "fonts")
+        else:
+            shutil.copy2(source, folder / name)
+    return folder
+
+
+def math_head(prefix: str) -> str:
+    """The tags that load the site's KaTeX and typeset the TeX of every ``MATH_SCOPE``
+    element once the page is parsed; ``prefix`` leads from the page to the site's root."""
+    base = f"{prefix}assets/katex/"
+    options = json.dumps({"delimiters": MATH_DELIMITERS, "throwOnError": True})
+    return (
+        f'<link rel="stylesheet" href="{base}katex.min.css">'
+        f'<script defer src="{base}katex.min.js"></script>'
+        f'<script defer src="{base}auto-render.min.js"></script>'
+        "<script>document.addEventListener('DOMContentLoaded', () => { "
+        f"for (const element of document.querySelectorAll({json.dumps(MATH_SCOPE)})) "
+        f"renderMathInElement(element, {options}); }});</script>"
     )
 
 
@@ -177,8 +278,9 @@ def navigation(pages: list[dict], position: int, kind: str) -> str:
 
 def render_notebook(path: Path, nav: str, known: set[str], exporter: HTMLExporter) -> str:
     """The notebook's committed outputs as one offline page with the navigation bar."""
-    page, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
-    page = NETWORK_SCRIPT.sub("", page)
+    page, _ = exporter.from_notebook_node(
+        nbformat.read(path, as_version=4), resources={"site_math_head": math_head("../")}
+    )
     page = re.sub(r"<body([^>]*)>", lambda m: f"<body{m.group(1)}>{nav}", page, count=1)
 
     def relink(match):
@@ -188,15 +290,29 @@ def render_notebook(path: Path, nav: str, known: set[str], exporter: HTMLExporte
     return re.sub(r'href="([^"#:]+\.ipynb)"', relink, page)
 
 
+def site_exporter() -> HTMLExporter:
+    """nbconvert's lab HTML exporter on ``SITE_TEMPLATE`` (no network script, the site's KaTeX)."""
+    return HTMLExporter(
+        template_name="lab",
+        template_file="site.html.j2",
+        extra_loaders=[DictLoader({"site.html.j2": SITE_TEMPLATE})],
+    )
+
+
 def build_site(output: Path, root: Path = ROOT) -> list[Path]:
-    """Write the site; return the HTML pages written (index first)."""
+    """Write the site; return the HTML pages written (index first).
+
+    Raises :class:`MathRendererMissing` (before touching ``output``) when no KaTeX is found.
+    """
+    katex = find_katex()
     if output.exists():
         shutil.rmtree(output)
     pages = lesson_pages(root)
     known = {page["stem"] for page in pages}
-    exporter = HTMLExporter(template_name="lab")
+    exporter = site_exporter()
     written = [output / "index.html"]
     output.mkdir(parents=True)
+    copy_katex(katex, output)
     written[0].write_text(index_page(pages, (root / "README.md").read_text()), encoding="utf-8")
     for folder, kind in (("notebooks", "lessons"), ("solutions", "solutions")):
         (output / kind).mkdir()
@@ -220,7 +336,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "site")
     args = parser.parse_args(argv)
-    written = build_site(args.output)
+    try:
+        written = build_site(args.output)
+    except MathRendererMissing as missing:
+        print(f"make site failed: {missing}", file=sys.stderr)
+        return 1
     print(f"{len(written)} pages in {args.output}; open {args.output / 'index.html'}")
     return 0
 
