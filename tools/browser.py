@@ -21,7 +21,7 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
+from PIL import Image, ImageChops
 
 #: The window every page is opened in: a laptop's first screen.
 VIEWPORT = {"width": 1280, "height": 800}
@@ -113,17 +113,16 @@ def ink_share(png: bytes) -> float:
 
     The background is the most frequent colour; a pixel is ink when one of its channels
     differs from it by more than ``INK_CONTRAST`` (of 255), so anti-aliasing noise on an
-    empty page does not count.
+    empty page does not count. Computed with Pillow's image operations (a few hundredths of
+    a second for 1280 x 800).
     """
-    from PIL import Image
-
-    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
-    flat = pixels.reshape(-1, 3)
-    codes = (flat[:, 0].astype(np.int32) << 16) | (flat[:, 1] << 8) | flat[:, 2]
-    values, counts = np.unique(codes, return_counts=True)
-    background = flat[np.flatnonzero(codes == values[counts.argmax()])[0]]
-    ink = np.abs(flat - background).max(axis=1) > INK_CONTRAST
-    return float(ink.mean())
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    background = max(image.getcolors(image.width * image.height))[1]
+    red, green, blue = ImageChops.difference(
+        image, Image.new("RGB", image.size, background)
+    ).split()
+    strongest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    return sum(strongest.histogram()[INK_CONTRAST + 1 :]) / (image.width * image.height)
 
 
 class Browser:
