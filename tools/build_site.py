@@ -219,13 +219,13 @@ def find_katex(environ=os.environ) -> dict[str, Path]:
             return found
     looked = ", ".join(str(folder) for folder in folders)
     raise MathRendererMissing(
-        f"make site typesets the lessons' formulas with KaTeX, and found none (looked in "
+        f"the site typesets the lessons' formulas with KaTeX, and none was found (looked in "
         f"{looked}); {KATEX_INSTALL}."
     )
 
 
-def copy_katex(katex: dict[str, Path], output: Path) -> Path:
-    """Copy the files :func:`find_katex` found into ``output/assets/katex``; return that folder."""
+def copy_katex(katex: dict[str, Path], output: Path) -> None:
+    """Copy the files :func:`find_katex` found into ``output/assets/katex``."""
     folder = output / "assets" / "katex"
     folder.mkdir(parents=True)
     for name, source in katex.items():
@@ -233,7 +233,6 @@ def copy_katex(katex: dict[str, Path], output: Path) -> Path:
             shutil.copytree(source, folder / "fonts")
         else:
             shutil.copy2(source, folder / name)
-    return folder
 
 
 def math_head(prefix: str) -> str:
