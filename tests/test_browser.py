@@ -54,6 +54,7 @@ def test_ink_share_counts_pixels_unlike_the_background():
 
 
 def test_chromium_problem_names_the_missing_browser(monkeypatch):
+    pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     monkeypatch.setenv("CHROMIUM", "no-such-browser")
     monkeypatch.setenv("PATH", "")
     assert "apt-get install -y chromium" in chromium_problem()
