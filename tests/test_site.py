@@ -138,6 +138,7 @@ def test_every_lesson_and_solution_has_a_page_and_no_network_script(site):
         text = page.read_text(encoding="utf-8")
         assert NETWORK_RESOURCE.search(text) is None, page
         assert "assets/katex/katex.min.js" in text, page
+        assert "Installs the course package" not in text, page  # no install cell on the site
     assets = output / "assets" / "katex"
     assert (assets / "katex.min.css").is_file() and (assets / "auto-render.min.js").is_file()
     assert any((assets / "fonts").glob("KaTeX_Main-Regular.*"))

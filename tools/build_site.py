@@ -31,6 +31,8 @@ import nbformat
 from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 
+from tools.install_cell import CELL_ID as INSTALL_CELL_ID
+
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("notebooks", "solutions", "exercises")
 #: Where a KaTeX build is looked for when ``KATEX_DIR`` is not set: Debian's libjs-katex,
@@ -276,10 +278,13 @@ def navigation(pages: list[dict], position: int, kind: str) -> str:
 
 
 def render_notebook(path: Path, nav: str, known: set[str], exporter: HTMLExporter) -> str:
-    """The notebook's committed outputs as one offline page with the navigation bar."""
-    page, _ = exporter.from_notebook_node(
-        nbformat.read(path, as_version=4), resources={"site_math_head": math_head("../")}
-    )
+    """The notebook's committed outputs as one offline page with the navigation bar.
+
+    The install cell (:mod:`tools.install_cell`) is left out: a site reader has nothing to install.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells = [cell for cell in notebook.cells if cell.get("id") != INSTALL_CELL_ID]
+    page, _ = exporter.from_notebook_node(notebook, resources={"site_math_head": math_head("../")})
     page = re.sub(r"<body([^>]*)>", lambda m: f"<body{m.group(1)}>{nav}", page, count=1)
 
     def relink(match):
