@@ -114,7 +114,7 @@ class _FailingFrame:
 def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path):
     (tmp_path / "results.json").write_text("earlier")
     with pytest.raises(OSError, match="No space"):
-        write_outputs(tmp_path, {"a": 1}, _FailingFrame(), "<html></html>")
+        write_outputs(tmp_path, {"a": 1}, _FailingFrame(), "<html></html>", _FailingFrame())
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
     assert (tmp_path / "results.json").read_text() == "earlier"
 
