@@ -415,25 +415,29 @@ def load_items(path, item_column: str | None = None) -> pd.DataFrame:
 
 
 def match_items(items: pd.DataFrame, log: InteractionLog, source: str) -> list[str]:
-    """Check that the metadata describes the log's items; notices for partial coverage.
+    """The metadata overlap as a notice: "N of M log items have metadata".
 
-    Raises :class:`PilotInputError` when no metadata id is an item id of the log (two files
-    with different id schemes), naming both files and a few ids of each.
+    At zero overlap (two files with different id schemes) the notice names a few ids of
+    each file and says that content-based is skipped (:func:`metadata_overlap` is 0 and the
+    run skips the rows that read metadata, giving this reason).
     """
     log_items = pd.Index(log.interactions["item_id"].unique())
-    described = log_items.isin(items.index)
-    if not described.any():
-        raise PilotInputError(
-            f"{source}: none of its {len(items):,} item ids (e.g. {list(items.index[:3])}) is "
+    described = int(metadata_overlap(items, log_items))
+    notice = f"{described:,} of {len(log_items):,} log items have metadata in {source}"
+    if described == 0:
+        return [
+            f"{notice}: none of its {len(items):,} item ids (e.g. {list(items.index[:3])}) is "
             f"an item of {log.source} (e.g. {list(log_items[:3])}); both files must use the "
-            "same item ids."
-        )
-    if described.all():
-        return []
-    return [
-        f"{(~described).sum():,} of the log's {len(log_items):,} items have no row in {source} "
-        "(content-based gives them no features)."
-    ]
+            "same item ids. Content-based is skipped."
+        ]
+    if described < len(log_items):
+        return [f"{notice} (content-based gives the others no features)."]
+    return [f"{notice}."]
+
+
+def metadata_overlap(items: pd.DataFrame | None, item_ids) -> int:
+    """How many of ``item_ids`` have a row in ``items`` (0 when ``items`` is ``None``)."""
+    return 0 if items is None else int(pd.Index(item_ids).isin(items.index).sum())
 
 
 def _first_bad(bad, source, column, problem, text=None) -> None:

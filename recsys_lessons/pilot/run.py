@@ -21,7 +21,7 @@ from recsys_lessons import metrics
 from recsys_lessons.evaluation.stats import bootstrap_interval, paired_bootstrap_interval
 from recsys_lessons.pilot.beyond import audit_table, genre_matrix
 from recsys_lessons.pilot.coverage import covering_recommendations
-from recsys_lessons.pilot.io import InteractionLog, PilotInputError
+from recsys_lessons.pilot.io import InteractionLog, PilotInputError, metadata_overlap
 from recsys_lessons.pilot.models import REGISTRY, Context, fit_and_score, tune
 from recsys_lessons.pilot.protocol import make_protocol
 from recsys_lessons.pilot.provenance import package_versions, sha256_of
@@ -104,6 +104,7 @@ def run_pilot(
     for notice in protocol.notices:
         print(f"notice: {notice}")
     aligned = None if items is None else items.reindex(protocol.item_ids)
+    overlap = metadata_overlap(items, protocol.item_ids)
     context = Context(
         len(protocol.user_ids), len(protocol.item_ids), aligned, memory_limit_mb, seed
     )
@@ -116,6 +117,8 @@ def run_pilot(
         registry = spark_registry()
     specs = [spec for spec in registry if models is None or spec.name in models]
     specs = _with_given_params(specs, params or {})
+    if items is not None and overlap == 0:
+        specs = _without_metadata(specs)
     rows, lists, all_lists, per_user = [], {}, {}, {}
     all_users = np.arange(len(protocol.user_ids))
     budget = time_budget / max(1, len(specs))
@@ -187,6 +190,9 @@ def run_pilot(
             "has_ratings": log.has_ratings,
             "has_timestamps": log.has_timestamps,
             "metadata": items is not None,
+            "metadata_overlap": None
+            if items is None
+            else {"items_with_metadata": overlap, "catalogue_items": len(protocol.item_ids)},
             "notices": log.notices,
         },
         "settings": {
@@ -227,9 +233,7 @@ def choose(rows: list[dict], per_user: dict[str, np.ndarray], seed: int) -> dict
     for row in compared:
         if row is best:
             continue
-        gap = paired_bootstrap_interval(
-            per_user[best["model"]], per_user[row["model"]], seed=seed
-        )
+        gap = paired_bootstrap_interval(per_user[best["model"]], per_user[row["model"]], seed=seed)
         comparisons[row["model"]] = _interval(gap)
     simpler = compared[: compared.index(best)]  # registry order: simplest first
     tied_simpler = [row for row in simpler if not _excludes_zero(comparisons[row["model"]])]
@@ -304,6 +308,20 @@ def per_user_table(lists: dict[str, np.ndarray], protocol) -> pd.DataFrame:
         for name, recommended in lists.items()
     ]  # fmt: skip
     return pd.concat(frames, ignore_index=True)
+
+
+def _without_metadata(specs):
+    """``specs`` with the content-based row skipped: no catalogue item has metadata."""
+    reason = (
+        "none of the catalogue's items has a row in the item metadata (--items): the two "
+        "files use different item ids, so content-based has no features."
+    )
+    return [
+        dataclasses.replace(spec, skip=lambda context: reason)
+        if spec.name == "content_based"
+        else spec
+        for spec in specs
+    ]
 
 
 def _with_given_params(specs, params: dict[str, dict]):
