@@ -116,7 +116,8 @@ def run_pilot(
 
         registry = spark_registry()
     specs = [spec for spec in registry if models is None or spec.name in models]
-    specs = _with_given_params(specs, params or {})
+    given = dict(params or {})  # ``params`` is reused below for each row's tuned parameters
+    specs = _with_given_params(specs, given)
     if items is not None and overlap == 0:
         specs = _without_metadata(specs)
     rows, lists, all_lists, per_user = [], {}, {}, {}
@@ -153,7 +154,7 @@ def run_pilot(
                 "status": "compared",
                 "params": params,
                 "trials": trials,
-                "params_given": spec.name in (params or {}),
+                "params_given": spec.name in given,
                 "grid_size": len(spec.candidates(context)),
                 "budget_cut": len(trials) < len(spec.candidates(context)),
                 "ndcg": _interval(ndcg),
