@@ -193,6 +193,8 @@ def test_params_reruns_with_the_recorded_parameters_without_tuning(tmp_path):
     assert knn_two["params"] == knn_one["params"]
     assert knn_two["ndcg"] == knn_one["ndcg"]
     assert (one / "recommendations.csv").read_bytes() == (two / "recommendations.csv").read_bytes()
+    page = (two / "report.html").read_text()
+    assert "popularity, item_knn used the parameters recorded in <code>--params</code>" in page
 
 
 @pytest.mark.parametrize(
@@ -200,10 +202,12 @@ def test_params_reruns_with_the_recorded_parameters_without_tuning(tmp_path):
     [
         ("not json", "not a JSON file"),
         ('{"rows": []}', "not a pilot results.json"),
-        ('{"models": [{"model": "hybrid", "status": "compared", "params": {}}]}',
-         "--params names rows ['hybrid'] that this run does not compare"),
+        ('{"models": [{"model": "my_row", "status": "compared", "params": {}}]}',
+         "--params names rows ['my_row'] that this run does not compare"),
+        ('{"models": [{"model": "hybrid", "status": "compared", "params": {"als": 1.0}}]}',
+         "the recorded hybrid blends ['als'], which this run does not compare"),
     ],
-    ids=["not json", "not a pilot file", "unknown row"],
+    ids=["not json", "not a pilot file", "unknown row", "hybrid of unknown rows"],
 )  # fmt: skip
 def test_params_refuses_a_file_that_is_not_a_pilot_results_json(
     tmp_path, capsys, content, expected
@@ -211,7 +215,7 @@ def test_params_refuses_a_file_that_is_not_a_pilot_results_json(
     params = tmp_path / "params.json"
     params.write_text(content)
     output = tmp_path / "out"
-    code = main([str(GOLDEN), "-o", str(output), "--quiet", "--models", "popularity", "--k", "2",
+    code = main([str(GOLDEN), "-o", str(output), "--quiet", "--models", "popularity,hybrid", "--k", "2",
                  "--min-user-count", "1", "--min-item-count", "1", "--params", str(params)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: --params") and expected in err

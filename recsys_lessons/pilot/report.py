@@ -129,9 +129,15 @@ def _reproduce_command(results: dict) -> str:
     provenance = results.get("provenance")
     if provenance is None:
         return "<p>Made by <code>run_pilot</code> in Python: no command line recorded.</p>"
+    given = [row["model"] for row in results["models"] if row.get("params_given")]
+    reused = (
+        f" {_e(', '.join(given))} used the parameters recorded in <code>--params</code>, untuned."
+        if given
+        else ""
+    )
     return (
-        f"<p>Code: <code>{_e(provenance['code'])}</code>. To reproduce this report, run (the "
-        "tuned parameters can be reused with <code>--params results.json</code>):</p>"
+        f"<p>Code: <code>{_e(provenance['code'])}</code>.{reused} To reproduce this report, "
+        "run (the tuned parameters can be reused with <code>--params results.json</code>):</p>"
         f'<pre id="reproduce"><code>{_e(provenance["command"])}</code></pre>'
     )
 

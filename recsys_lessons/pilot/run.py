@@ -334,6 +334,12 @@ def _with_given_params(specs, params: dict[str, dict]):
             f"--params names rows {unknown} that this run does not compare (rows: "
             f"{sorted(names)}); add them to --models (or --plugin), or give another file."
         )
+    blended = sorted(set(params.get("hybrid", {})) - (names - {"hybrid"}))
+    if blended:
+        raise PilotInputError(
+            f"--params: the recorded hybrid blends {blended}, which this run does not compare; "
+            "add them to --models."
+        )
     return [
         dataclasses.replace(spec, grid=lambda context, point=params[spec.name]: [dict(point)])
         if spec.name in params
