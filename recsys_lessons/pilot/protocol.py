@@ -295,7 +295,7 @@ def make_protocol(
             f"validation: {validation_name} split of the training events, because "
             f"{validation_reason}"
         )
-    notices += _filter_notices(counts, test, train, item_ids, min_user_count, min_item_count)
+    notices += _filter_notices(counts, test, item_ids, min_user_count, min_item_count)
     test = test[test["item_id"].isin(item_ids).to_numpy()]
     test_fold = _fold(train, test, user_ids, item_ids, "test", notices)
     validation_fold = _fold(fit_part, validation, user_ids, item_ids, "validation", notices)
@@ -385,7 +385,7 @@ def check_enough_left(counts: dict, min_user_count: int, min_item_count: int, pe
     )
 
 
-def _filter_notices(counts, test, train, item_ids, min_user_count, min_item_count) -> list[str]:
+def _filter_notices(counts, test, item_ids, min_user_count, min_item_count) -> list[str]:
     before, after_items, after = counts["before"], counts["after_items"], counts["after_users"]
     notices = []
     if after_items["items"] < before["items"]:
