@@ -9,6 +9,11 @@ file is written; nothing is left half-done. The output folder is checked before 
 (:mod:`recsys_lessons.pilot.output`): an existing output file is replaced only with
 ``--overwrite``, an input file never. Ctrl-C prints one line and exits with 130, writing
 nothing.
+
+Reproducing: ``results.json`` records the command, every setting, the inputs' SHA-256, the
+code version, the machine and the package versions (:mod:`recsys_lessons.pilot.provenance`);
+the report ends with the command, and ``--params results.json`` reruns with the recorded
+tuned parameters. A team's own rows: ``--plugin module:function`` (:func:`load_plugin`).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="recsys-pilot",
         description=(
             "Compare the course's recommenders on your own interaction log (CSV or Parquet) "
-            "and write report.html, results.json and recommendations.csv."
+            "and write report.html, results.json, recommendations.csv and per_user_metrics.csv."
         ),
     )
     parser.add_argument("log", help="interaction log: one row per (user, item) event")
@@ -42,16 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace results.json, recommendations.csv and report.html if --output already "
-        "holds them; an input file is never replaced (default: off, refuse)",
+        help="replace the four output files if --output already holds them; an input file "
+        "is never replaced (default: off, refuse)",
     )
     for role in ("user", "item", "rating", "timestamp"):
         parser.add_argument(f"--{role}-col", help=f"name of the {role} column (default: detected)")
     parser.add_argument(
         "--weight-col",
         help="column of non-negative weights (quantity, plays) the training matrices hold "
-        "instead of 1.0: ALS reads it as confidence, EASE and content-based as cell values, "
-        "the other rows count each pair once (default: none, every pair 1.0)",
+        "instead of 1.0: ALS reads it as confidence, EASE in its Gram matrix, content-based "
+        "(center=True) in its profile weights, the other rows count each pair once "
+        "(default: none, every pair 1.0)",
     )
     parser.add_argument(
         "--min-rating",
@@ -93,13 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-user-count",
         type=int,
         default=5,
-        help="drop users with fewer interactions (default: %(default)s)",
+        help="users with fewer training events are neither trained on nor scored; "
+        "recommendations.csv gives them the popularity fallback (default: %(default)s)",
     )
     parser.add_argument(
         "--min-item-count",
         type=int,
         default=5,
-        help="drop items with fewer interactions (default: %(default)s)",
+        help="items with fewer training events leave the catalogue (default: %(default)s)",
     )
     parser.add_argument(
         "--models",

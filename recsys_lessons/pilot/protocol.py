@@ -415,8 +415,8 @@ def _value(frame: pd.DataFrame) -> str | None:
 
     A training cell then holds the pair's weight instead of 1.0; the models that read cell
     values use it (ALS as confidence ``1 + alpha * w``, EASE in its Gram matrix ``X^T X``,
-    content-based in the user profile); popularity, item-kNN (binarized) and BPR count
-    each stored pair once. Test cells stay binary: every held-out pair is one positive.
+    content-based with ``center=True`` in its profile weights); popularity, item-kNN
+    (binarized) and BPR count each stored pair once. Test cells stay binary: every held-out pair is one positive.
     """
     return "weight" if "weight" in frame.columns else None
 
