@@ -32,7 +32,7 @@ DEFAULT = "default"
 #: ``user_id`` of the default list (for users the log has never seen).
 DEFAULT_USER_ID = ""
 #: Users ranked per block by the fallback (bounds the dense users x items score block).
-BLOCK_USERS = 2048
+BLOCK_USERS = 256
 
 
 def covering_recommendations(model, source: str, protocol, top_n: int):
@@ -132,18 +132,28 @@ def _rows(user, rank, item, score, source) -> pd.DataFrame:
 
 def _coverage(frame: pd.DataFrame, source, has_history, n) -> dict:
     lists = frame[frame["source"] != DEFAULT]
-    sources = lists.groupby("user")["source"].agg(lambda values: " + ".join(sorted(set(values))))
-    counts = sources.value_counts()
-    labels = (source, FALLBACK, f"{source} + {FALLBACK}")
-    by_source = {
-        label: int(counts.get(" + ".join(sorted(label.split(" + "))), 0)) for label in labels
-    }
+    flags = (
+        pd.DataFrame(
+            {
+                "user": lists["user"].to_numpy(),
+                "model": lists["source"].eq(source).to_numpy(),
+                "fallback": lists["source"].eq(FALLBACK).to_numpy(),
+            }
+        )
+        .groupby("user")
+        .any()
+    )
+    model, fallback = flags["model"].to_numpy(), flags["fallback"].to_numpy()
     return {
         "users": int(has_history.size),
         "model": source,
-        "by_source": by_source,
+        "by_source": {
+            source: int((model & ~fallback).sum()),
+            FALLBACK: int((~model & fallback).sum()),
+            f"{source} + {FALLBACK}": int((model & fallback).sum()),
+        },
         "below_min_user_count": int((~has_history).sum()),
-        "no_list": int(has_history.size - sources.size),
+        "no_list": int(has_history.size - len(flags)),
         "default_list": n,
         "default_user_id": DEFAULT_USER_ID,
     }
