@@ -194,17 +194,20 @@ def test_engine_spark_without_spark_exits_2_with_the_reason_and_writes_nothing(
     assert not output.exists()
 
 
-def test_minimum_counts_and_duplicates_are_dropped_with_notices(tmp_path):
+def test_duplicates_keep_the_earliest_event_and_minimum_counts_wait_for_the_split(tmp_path):
+    # issue 24: de-duplication keeps the earliest event (a pair consumed before a cut stays a
+    # training event) and the minimum counts are applied to the training period by the
+    # protocol (tests/test_pilot_cover.py), so load_log keeps the rare item c
     text = "user,item,timestamp\nu1,a,1\nu1,a,5\nu1,b,2\nu2,a,3\nu2,b,4\nu3,c,6\n"
     log = load_log(_write(tmp_path, text), min_user_count=2, min_item_count=2)
     assert log.notices == [
-        "dropped 1 duplicate (user, item) rows, keeping each pair's last event.",
-        "dropped 1 items with fewer than 2 interactions (1 rows).",
+        "dropped 1 duplicate (user, item) rows, keeping each pair's earliest event."
     ]
+    assert (log.min_user_count, log.min_item_count) == (2, 2)
     frame = log.interactions.sort_values(["user_id", "item_id"])
-    assert frame["user_id"].tolist() == ["u1", "u1", "u2", "u2"]
-    # the duplicate pair keeps its latest event (timestamp 5)
-    assert frame["timestamp"].iloc[0] == pd.Timestamp(5, unit="s")
+    assert frame["user_id"].tolist() == ["u1", "u1", "u2", "u2", "u3"]
+    # the duplicate pair keeps its earliest event (timestamp 1)
+    assert frame["timestamp"].iloc[0] == pd.Timestamp(1, unit="s")
 
 
 def test_too_few_users_left_after_minimum_counts(tmp_path):
@@ -272,7 +275,7 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
         outputs[1] / "recommendations.csv"
     ).read_bytes()
     recs = pd.read_csv(outputs[0] / "recommendations.csv")
-    assert list(recs.columns) == ["user_id", "rank", "item_id", "score"]
+    assert list(recs.columns) == ["user_id", "rank", "item_id", "score", "source"]
     assert recs["rank"].max() == 10
     statuses = {row["model"]: row["status"] for row in one["models"]}
     assert statuses == {"popularity": "compared", "item_knn": "compared", "als": "compared",
@@ -294,6 +297,7 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
 def _without_timings(results: dict) -> dict:
     results = json.loads(json.dumps(results))
     results.pop("run_seconds")
+    results.pop("provenance")  # the command names the output folder; machine and code
     for row in results["models"]:
         for key in ("fit_seconds", "recommend_seconds", "peak_fit_memory_mb"):
             row.pop(key, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -114,7 +115,7 @@ class _FailingFrame:
 def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path):
     (tmp_path / "results.json").write_text("earlier")
     with pytest.raises(OSError, match="No space"):
-        write_outputs(tmp_path, {"a": 1}, _FailingFrame(), "<html></html>")
+        write_outputs(tmp_path, {"a": 1}, _FailingFrame(), "<html></html>", _FailingFrame())
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
     assert (tmp_path / "results.json").read_text() == "earlier"
 
@@ -173,6 +174,80 @@ def test_millisecond_epochs_are_read_as_milliseconds_with_a_notice(tmp_path):
     assert "read the timestamps as epoch milliseconds" in " ".join(log.notices)
 
 
+def test_microsecond_epochs_are_read_as_microseconds_with_a_notice(tmp_path):
+    text = "user,item,timestamp\nu1,a,1700000000000000\nu2,b,1700000060000000\n"
+    log = load_log(_write(tmp_path, text))
+    assert list(log.interactions["timestamp"]) == [
+        pd.Timestamp("2023-11-14 22:13:20"),
+        pd.Timestamp("2023-11-14 22:14:20"),
+    ]
+    assert "read the timestamps as epoch microseconds" in " ".join(log.notices)
+
+
+def test_unused_columns_are_listed_with_a_hint_for_a_time_column(tmp_path, capsys):
+    path = _write(tmp_path, "user,item,created_at,store\nu1,a,1700000000,s1\nu2,b,1700000100,s2\n")
+    log = load_log(path)
+    assert not log.has_timestamps
+    assert log.notices == [
+        "ignored columns: 'created_at', 'store'. The log has no timestamp column; did you "
+        "mean --timestamp-col created_at?"
+    ]
+    # once the time column is named, the hint goes and the other column is still listed
+    named = load_log(path, {"timestamp": "created_at"})
+    assert named.has_timestamps and named.notices == ["ignored columns: 'store'."]
+
+
+def test_weight_column_is_read_checked_and_held_by_the_training_matrices(tmp_path, capsys):
+    rows = [f"u{u},i{(u + j) % 9},{j + 1},{1700000000 + 10 * u + j}" for u in range(8)
+            for j in range(4)]  # fmt: skip
+    path = _write(tmp_path, "user,item,qty,timestamp\n" + "\n".join(rows) + "\n")
+    log = load_log(path, weight_col="qty")
+    assert log.interactions["weight"].tolist()[:4] == [1.0, 2.0, 3.0, 4.0]
+    assert log.notices == []  # qty is used, so no column is ignored
+    from recsys_lessons.pilot.protocol import make_protocol
+
+    protocol = make_protocol(log.interactions, k=2, split="random")
+    # each training cell is that pair's weight, not 1.0; test cells stay binary positives
+    assert sorted(set(protocol.test.train.data)) == [1.0, 2.0, 3.0, 4.0]
+    assert set(protocol.test.test.data) == {1.0}
+    bad = _write(tmp_path, "user,item,qty\nu1,a,2\nu2,b,-1\n", "bad.csv")
+    with pytest.raises(PilotInputError, match="column 'qty', line 3: value \\('-1'\\) is negative"):
+        load_log(bad, weight_col="qty")
+    with pytest.raises(PilotInputError, match="no column 'amount' \\(given by --weight-col\\)"):
+        load_log(bad, weight_col="amount")
+    code = main([str(path), "-o", str(tmp_path / "out"), *FAST, "--weight-col", "qty"])
+    assert code == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["settings"]["weights"] is True
+    assert results["provenance"]["settings"]["weight_col"] == "qty"
+
+
+def test_min_rating_drops_low_ratings_from_the_positives(tmp_path):
+    text = "user,item,rating\nu1,a,5\nu1,b,1\nu2,a,2\nu2,c,4\nu3,b,3\n"
+    log = load_log(_write(tmp_path, text), min_rating=3)
+    assert sorted(zip(log.interactions["user_id"], log.interactions["item_id"], strict=True)) == [
+        ("u1", "a"), ("u2", "c"), ("u3", "b")
+    ]  # fmt: skip
+    assert log.notices == ["dropped 2 events rated below --min-rating 3 (not positives)."]
+    implicit = _write(tmp_path, "user,item\nu1,a\nu2,b\n", "implicit.csv")
+    with pytest.raises(PilotInputError, match="--min-rating needs a rating column"):
+        load_log(implicit, min_rating=3)
+
+
+def test_too_few_users_left_shows_the_counts_after_each_filter(tmp_path, capsys):
+    text = "user,item\nu1,a\nu1,b\nu2,a\nu3,c\n"
+    code = main([str(_write(tmp_path, text)), "-o", str(tmp_path / "out"), "--quiet",
+                 "--min-user-count", "2", "--min-item-count", "2"])  # fmt: skip
+    refused(
+        capsys,
+        code,
+        "fewer than 2 users and items are left after dropping users/items below the minimum "
+        "counts, counting every event of the log (before the filters: 4 events, 3 users, 3 "
+        "items; after --min-item-count 2: 2 events, 2 users, 1 items; after --min-user-count "
+        "2: 0 events, 0 users, 0 items)",
+    )
+
+
 def test_identical_timestamps_drop_the_time_with_a_notice(tmp_path):
     log = load_log(_write(tmp_path, "user,item,timestamp\nu1,a,5\nu1,b,5\nu2,a,5\n"))
     assert not log.has_timestamps
@@ -195,11 +270,29 @@ def test_negative_ratings_and_future_events_get_notices(tmp_path):
     assert "1 events are dated in the future (first on line 3: 2100-01-01" in notices
 
 
-def test_item_metadata_that_matches_no_log_item_is_refused_with_both_files(tmp_path, capsys):
+def test_item_metadata_that_matches_no_log_item_skips_content_based_naming_both_files(
+    tmp_path, capsys
+):
+    # issue 24 section 4: zero overlap is reported and content-based skipped with the reason
     items = _write(tmp_path, "item_id,title\nX1,One\nX2,Two\n", "items.csv")
+    output = tmp_path / "out"
+    code = main([str(GOLDEN), "--items", str(items), "-o", str(output), *FAST[:1],
+                 "--models", "popularity,content_based", *FAST[3:]])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "0 of 5 log items have metadata" in printed
+    assert "none of its 2 item ids (e.g. ['X1', 'X2'])" in printed and str(GOLDEN) in printed
+    results = json.loads((output / "results.json").read_text())
+    content = next(row for row in results["models"] if row["model"] == "content_based")
+    assert content["status"] == "skipped" and "different item ids" in content["reason"]
+    assert results["input"]["metadata_overlap"]["items_with_metadata"] == 0
+
+
+def test_the_metadata_overlap_is_reported(tmp_path, capsys):
+    items = _write(tmp_path, "item_id,title\na,Alpha\nb,Beta\nX,Gone\n", "items.csv")
     code = main([str(GOLDEN), "--items", str(items), "-o", str(tmp_path / "out"), *FAST])
-    err = refused(capsys, code, "none of its 2 item ids (e.g. ['X1', 'X2'])")
-    assert str(GOLDEN) in err and "same item ids" in err
+    assert code == 0
+    assert "notice: 2 of 5 log items have metadata in" in capsys.readouterr().out
 
 
 def test_a_parquet_log_reads_like_its_csv(tmp_path):

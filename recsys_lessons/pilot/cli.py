@@ -9,17 +9,24 @@ file is written; nothing is left half-done. The output folder is checked before 
 (:mod:`recsys_lessons.pilot.output`): an existing output file is replaced only with
 ``--overwrite``, an input file never. Ctrl-C prints one line and exits with 130, writing
 nothing.
+
+Reproducing: ``results.json`` records the command, every setting, the inputs' SHA-256, the
+code version, the machine and the package versions (:mod:`recsys_lessons.pilot.provenance`);
+the report ends with the command, and ``--params results.json`` reruns with the recorded
+tuned parameters. A team's own rows: ``--plugin module:function`` (:func:`load_plugin`).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from recsys_lessons.pilot.io import PilotInputError, load_items, load_log, match_items
-from recsys_lessons.pilot.models import REGISTRY
+from recsys_lessons.pilot.models import REGISTRY, ModelSpec, register
 from recsys_lessons.pilot.output import check_output_folder, write_outputs
+from recsys_lessons.pilot.protocol import SPLITS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="recsys-pilot",
         description=(
             "Compare the course's recommenders on your own interaction log (CSV or Parquet) "
-            "and write report.html, results.json and recommendations.csv."
+            "and write report.html, results.json, recommendations.csv and per_user_metrics.csv."
         ),
     )
     parser.add_argument("log", help="interaction log: one row per (user, item) event")
@@ -40,11 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace results.json, recommendations.csv and report.html if --output already "
-        "holds them; an input file is never replaced (default: off, refuse)",
+        help="replace the four output files if --output already holds them; an input file "
+        "is never replaced (default: off, refuse)",
     )
     for role in ("user", "item", "rating", "timestamp"):
         parser.add_argument(f"--{role}-col", help=f"name of the {role} column (default: detected)")
+    parser.add_argument(
+        "--weight-col",
+        help="column of non-negative weights (quantity, plays) the training matrices hold "
+        "instead of 1.0: ALS reads it as confidence, EASE in its Gram matrix, content-based "
+        "(center=True) in its profile weights, the other rows count each pair once "
+        "(default: none, every pair 1.0)",
+    )
+    parser.add_argument(
+        "--min-rating",
+        type=float,
+        help="events rated below this are not positives and are dropped (default: none, "
+        "every event is a positive)",
+    )
     parser.add_argument(
         "--k", type=int, default=10, help="length of the evaluated lists (default: %(default)s)"
     )
@@ -79,17 +99,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-user-count",
         type=int,
         default=5,
-        help="drop users with fewer interactions (default: %(default)s)",
+        help="users with fewer training events are neither trained on nor scored; "
+        "recommendations.csv gives them the popularity fallback (default: %(default)s)",
     )
     parser.add_argument(
         "--min-item-count",
         type=int,
         default=5,
-        help="drop items with fewer interactions (default: %(default)s)",
+        help="items with fewer training events leave the catalogue (default: %(default)s)",
     )
     parser.add_argument(
         "--models",
-        help=f"comma-separated subset of {','.join(spec.name for spec in REGISTRY)} (default: all)",
+        help=f"comma-separated subset of {','.join(spec.name for spec in REGISTRY)} and the "
+        "--plugin rows (default: all)",
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=SPLITS,
+        default="auto",
+        help="the split: global (one cut in time), per-user (each user's latest events), "
+        "random (user-stratified), or auto (global when it scores enough users, else "
+        "per-user; random without timestamps) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--params",
+        metavar="RESULTS_JSON",
+        help="rerun with the tuned parameters recorded in an earlier run's results.json "
+        "(tuning skipped for those rows) (default: none, tune)",
+    )
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        metavar="MODULE:FUNCTION",
+        help="import MODULE and register the ModelSpec(s) FUNCTION() returns as extra rows; "
+        "repeatable (default: none)",
     )
     parser.add_argument(
         "--engine",
@@ -107,22 +150,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        return _run(args)
+        return _run(args, argv)
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
 
 
-def _run(args) -> int:
+def _run(args, argv: list[str]) -> int:
+    from recsys_lessons.pilot.provenance import record_provenance, tuned_params
     from recsys_lessons.pilot.report import render_report
-    from recsys_lessons.pilot.run import run_pilot
+    from recsys_lessons.pilot.run import per_user_table, run_pilot
 
     try:
+        for plugin in args.plugin or ():
+            load_plugin(plugin)
         _check_settings(args)
-        inputs = [args.log] + ([args.items] if args.items else [])
+        inputs = [args.log] + [path for path in (args.items, args.params) if path]
         check_output_folder(args.output, inputs, overwrite=args.overwrite)
         if args.engine == "spark":
             from recsys_lessons.scale.spark import spark_problem
@@ -136,14 +183,18 @@ def _run(args) -> int:
             "rating": args.rating_col,
             "timestamp": args.timestamp_col,
         }
-        log = load_log(args.log, columns, args.min_user_count, args.min_item_count)
+        params = tuned_params(args.params) if args.params else None
+        log = load_log(
+            args.log, columns, args.min_user_count, args.min_item_count,
+            weight_col=args.weight_col, min_rating=args.min_rating,
+        )  # fmt: skip
         items = load_items(args.items) if args.items else None
         if items is not None:
             log.notices += match_items(items, log, args.items)
         for notice in log.notices:
             print(f"notice: {notice}")
         models = args.models.split(",") if args.models else None
-        results, _, _, recs = run_pilot(
+        results, lists, protocol, recs = run_pilot(
             log,
             items,
             k=args.k,
@@ -155,13 +206,17 @@ def _run(args) -> int:
             models=models,
             progress=not args.quiet,
             engine=args.engine,
+            split=args.protocol,
+            params=params,
         )
     except (PilotInputError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    files = {"log": args.log, "items": args.items, "params": args.params}
+    results["provenance"] = record_provenance(argv, vars(args), files, args.engine)
     html = render_report(results, log.interactions)
     try:
-        write_outputs(args.output, results, recs, html)
+        write_outputs(args.output, results, recs, html, per_user_table(lists, protocol))
     except OSError as error:
         print(
             f"error: could not write into {args.output} ({error}); nothing was written.",
@@ -173,6 +228,45 @@ def _run(args) -> int:
         f"{os.path.join(args.output, 'report.html')} ({results['run_seconds']:.1f} s)"
     )
     return 0
+
+
+def load_plugin(target: str) -> list[ModelSpec]:
+    """Import ``module:function``, call it and :func:`register` the ModelSpec(s) it returns.
+
+    The function takes no argument and returns one :class:`ModelSpec` or a list of them;
+    each becomes a row of the comparison (``--models`` may then name it).
+    """
+    module_name, _, function_name = target.partition(":")
+    if not module_name or not function_name:
+        raise PilotInputError(
+            f"--plugin {target!r}: write it as module:function (e.g. my_rows:pilot_rows)."
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise PilotInputError(
+            f"--plugin {target}: cannot import {module_name!r} ({error}); run from the folder "
+            "that holds it or add that folder to PYTHONPATH."
+        ) from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise PilotInputError(
+            f"--plugin {target}: {module_name} has no function {function_name!r}."
+        )
+    returned = function()
+    specs = [returned] if isinstance(returned, ModelSpec) else returned
+    if (
+        not isinstance(specs, list | tuple)
+        or not specs
+        or not all(isinstance(spec, ModelSpec) for spec in specs)
+    ):
+        raise PilotInputError(
+            f"--plugin {target}: {function_name}() must return a ModelSpec or a list of them; "
+            f"it returned {type(returned).__name__}."
+        )
+    for spec in specs:
+        register(spec)
+    return list(specs)
 
 
 def _check_settings(args) -> None:

@@ -36,12 +36,16 @@ class PilotInputError(ValueError):
 @dataclass
 class InteractionLog:
     """A validated log: ``interactions`` has ``user_id``, ``item_id`` (str), optional
-    ``rating`` (float) and ``timestamp`` (datetime64[ns]) columns, one row per (user, item)."""
+    ``rating`` (float), ``timestamp`` (datetime64[ns]) and ``weight`` (float) columns, one
+    row per (user, item). ``min_user_count`` and ``min_item_count`` are the minimum counts
+    the protocol applies to each training period (:mod:`~recsys_lessons.pilot.protocol`)."""
 
     interactions: pd.DataFrame
     source: str
     columns: dict[str, str]
     notices: list[str] = field(default_factory=list)
+    min_user_count: int = 1
+    min_item_count: int = 1
 
     @property
     def has_ratings(self) -> bool:
@@ -163,37 +167,50 @@ def load_log(
     columns: dict | None = None,
     min_user_count: int = 1,
     min_item_count: int = 1,
+    *,
+    weight_col: str | None = None,
+    min_rating: float | None = None,
 ) -> InteractionLog:
-    """Read, validate and clean an interaction log.
+    """Read, validate and de-duplicate an interaction log.
 
-    Cleaning, each with a notice saying how many rows went: exact duplicate (user, item)
-    pairs keep their last event (the latest timestamp, else the last line); then items with
-    fewer than ``min_item_count`` interactions and users with fewer than ``min_user_count``
-    are dropped (one pass each, items first).
+    Cleaning, each with a notice saying how many rows went: with ``min_rating``, events
+    rated below it are dropped (they are not positives); then duplicate (user, item) pairs
+    keep their **earliest** event (the earliest timestamp, else the first line), so a pair
+    consumed before a temporal cut stays a training event and never becomes a test
+    positive. The minimum counts are *not* applied here: the protocol counts them on the
+    training period only (:func:`~recsys_lessons.pilot.protocol.training_filter`); here a
+    log that could not pass them even counting every event is refused, with the counts
+    after each filter.
+
+    ``weight_col`` names a column of non-negative numbers (a quantity, plays, a weight) kept
+    as ``weight``: the training matrices then hold each pair's weight (of its earliest event,
+    like every other field) instead of 1.0. A notice lists the columns the run ignores, with
+    a hint when one looks like a time.
     """
     source = str(path)
     notices: list[str] = []
     raw = read_table(path, notices)
     mapping = detect_columns(raw.columns, columns, source)
+    if weight_col is not None and weight_col not in raw.columns:
+        raise PilotInputError(
+            f"{source}, line 1: no column {weight_col!r} (given by --weight-col); the header "
+            f"has {list(raw.columns)}."
+        )
     if raw.empty:
         raise PilotInputError(f"{source}, line 2: the file has a header but no rows.")
+    _notice_unused(raw.columns, mapping, weight_col, notices)
     frame = pd.DataFrame(index=raw.index)
     for role in REQUIRED:
         values = raw[mapping[role]].str.strip()
         _first_bad(values == "", source, mapping[role], "is empty; every row needs an id")
         frame[role] = values
     if "rating" in mapping:
-        text = raw[mapping["rating"]].str.strip()
-        ratings = pd.to_numeric(text, errors="coerce")
-        _first_bad(
-            ratings.isna() | ~np.isfinite(ratings.to_numpy(dtype=float, na_value=np.nan)),
-            source,
-            mapping["rating"],
-            "is not a number",
-            text,
-        )
-        frame["rating"] = ratings.astype(float)
+        frame["rating"] = _numbers(raw[mapping["rating"]], source, mapping["rating"])
         _notice_negative_ratings(frame["rating"], source, mapping["rating"], notices)
+    if weight_col is not None:
+        frame["weight"] = _numbers(raw[weight_col], source, weight_col)
+        _first_bad(frame["weight"] < 0, source, weight_col, "is negative; weights are >= 0",
+                   raw[weight_col])  # fmt: skip
     if "timestamp" in mapping:
         frame["timestamp"] = parse_timestamps(raw[mapping["timestamp"]], source, mapping, notices)
         if frame["timestamp"].nunique() == 1:
@@ -202,32 +219,80 @@ def load_log(
                 "says nothing about order: the log is split as one without timestamps."
             )
             frame = frame.drop(columns="timestamp")
+    if min_rating is not None:
+        frame = _drop_low_ratings(frame, min_rating, source, notices)
     for role, kind in (("user_id", "user"), ("item_id", "item")):
         if frame[role].nunique() < 2:
             raise PilotInputError(
                 f"{source}, column {mapping[role]!r}, line 2: every row has the same {kind} "
                 f"{frame[role].iloc[0]!r}; a comparison needs at least 2 {kind}s."
             )
-    frame["_line"] = np.arange(2, len(frame) + 2)
+    frame["_line"] = frame.index + 2  # raw's index counts the data rows from 0
     order = ["timestamp", "_line"] if "timestamp" in frame else ["_line"]
     frame = frame.sort_values(order, kind="stable")
-    deduplicated = frame.drop_duplicates(["user_id", "item_id"], keep="last")
+    deduplicated = frame.drop_duplicates(["user_id", "item_id"], keep="first")
     if len(deduplicated) < len(frame):
         notices.append(
             f"dropped {len(frame) - len(deduplicated):,} duplicate (user, item) rows, keeping "
-            "each pair's last event."
+            "each pair's earliest event."
         )
-    frame = _drop_rare(deduplicated, "item_id", "item", min_item_count, notices)
-    frame = _drop_rare(frame, "user_id", "user", min_user_count, notices)
-    for role, kind in (("user_id", "user"), ("item_id", "item")):
-        if frame[role].nunique() < 2:
-            raise PilotInputError(
-                f"{source}, column {mapping[role]!r}: fewer than 2 {kind}s are left after "
-                f"dropping users/items below the minimum counts ({min_user_count} per user, "
-                f"{min_item_count} per item); lower --min-user-count / --min-item-count."
-            )
-    frame = frame.sort_values("_line", kind="stable").drop(columns="_line")
-    return InteractionLog(frame.reset_index(drop=True), source, mapping, notices)
+    _check_minimum_counts(deduplicated, min_user_count, min_item_count)
+    frame = deduplicated.sort_values("_line", kind="stable").drop(columns="_line")
+    return InteractionLog(
+        frame.reset_index(drop=True), source, mapping, notices, min_user_count, min_item_count
+    )
+
+
+#: Words in a column name that suggest a time (for the "did you mean" hint).
+TIME_HINTS = ("time", "date", "created", "updated", "_at", "day", "when", "epoch")
+
+
+def _notice_unused(header, mapping: dict, weight_col, notices: list) -> None:
+    """A notice naming the columns the run ignores; a hint when one looks like a time and
+    no timestamp column was found."""
+    unused = [name for name in header if name not in {*mapping.values(), weight_col}]
+    if not unused:
+        return
+    text = f"ignored columns: {', '.join(repr(name) for name in unused)}."
+    timely = [name for name in unused if any(hint in name.lower() for hint in TIME_HINTS)]
+    if timely and "timestamp" not in mapping:
+        text += f" The log has no timestamp column; did you mean --timestamp-col {timely[0]}?"
+    notices.append(text)
+
+
+def _numbers(text: pd.Series, source, column) -> pd.Series:
+    text = text.str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    _first_bad(
+        numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan)),
+        source,
+        column,
+        "is not a number",
+        text,
+    )
+    return numbers.astype(float)
+
+
+def _drop_low_ratings(frame, min_rating: float, source, notices) -> pd.DataFrame:
+    if "rating" not in frame:
+        raise PilotInputError(
+            f"{source}: --min-rating needs a rating column and the log has none; name it "
+            "with --rating-col, or drop --min-rating."
+        )
+    low = (frame["rating"] < min_rating).to_numpy()
+    if low.any():
+        notices.append(
+            f"dropped {low.sum():,} events rated below --min-rating {min_rating:g} (not positives)."
+        )
+    return frame[~low]
+
+
+def _check_minimum_counts(frame, min_user_count: int, min_item_count: int) -> None:
+    """Refuse a log that cannot leave 2 users and 2 items even counting every event."""
+    from recsys_lessons.pilot.protocol import check_enough_left, training_filter
+
+    counts = training_filter(frame, min_user_count, min_item_count)[1]
+    check_enough_left(counts, min_user_count, min_item_count, "counting every event of the log")
 
 
 #: Epoch units by magnitude: a value below the bound is read in that unit (1e11 seconds is
@@ -350,25 +415,29 @@ def load_items(path, item_column: str | None = None) -> pd.DataFrame:
 
 
 def match_items(items: pd.DataFrame, log: InteractionLog, source: str) -> list[str]:
-    """Check that the metadata describes the log's items; notices for partial coverage.
+    """The metadata overlap as a notice: "N of M log items have metadata".
 
-    Raises :class:`PilotInputError` when no metadata id is an item id of the log (two files
-    with different id schemes), naming both files and a few ids of each.
+    At zero overlap (two files with different id schemes) the notice names a few ids of
+    each file and says that content-based is skipped (:func:`metadata_overlap` is 0 and the
+    run skips the rows that read metadata, giving this reason).
     """
     log_items = pd.Index(log.interactions["item_id"].unique())
-    described = log_items.isin(items.index)
-    if not described.any():
-        raise PilotInputError(
-            f"{source}: none of its {len(items):,} item ids (e.g. {list(items.index[:3])}) is "
+    described = int(metadata_overlap(items, log_items))
+    notice = f"{described:,} of {len(log_items):,} log items have metadata in {source}"
+    if described == 0:
+        return [
+            f"{notice}: none of its {len(items):,} item ids (e.g. {list(items.index[:3])}) is "
             f"an item of {log.source} (e.g. {list(log_items[:3])}); both files must use the "
-            "same item ids."
-        )
-    if described.all():
-        return []
-    return [
-        f"{(~described).sum():,} of the log's {len(log_items):,} items have no row in {source} "
-        "(content-based gives them no features)."
-    ]
+            "same item ids. Content-based is skipped."
+        ]
+    if described < len(log_items):
+        return [f"{notice} (content-based gives the others no features)."]
+    return [f"{notice}."]
+
+
+def metadata_overlap(items: pd.DataFrame | None, item_ids) -> int:
+    """How many of ``item_ids`` have a row in ``items`` (0 when ``items`` is ``None``)."""
+    return 0 if items is None else int(pd.Index(item_ids).isin(items.index).sum())
 
 
 def _first_bad(bad, source, column, problem, text=None) -> None:
@@ -379,15 +448,3 @@ def _first_bad(bad, source, column, problem, text=None) -> None:
         raise PilotInputError(
             f"{source}, column {column!r}, line {row + 2}: value{shown} {problem}."
         )
-
-
-def _drop_rare(frame, column, kind, minimum, notices) -> pd.DataFrame:
-    counts = frame[column].map(frame[column].value_counts())
-    keep = counts >= minimum
-    if not keep.all():
-        n_ids = frame.loc[~keep, column].nunique()
-        notices.append(
-            f"dropped {n_ids:,} {kind}s with fewer than {minimum} interactions "
-            f"({(~keep).sum():,} rows)."
-        )
-    return frame[keep]

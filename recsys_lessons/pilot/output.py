@@ -1,6 +1,6 @@
 """Where the pilot kit writes: checked before any work, written all or nothing.
 
-The kit writes three files into its output folder (:data:`OUTPUT_FILES`). Two rules keep a
+The kit writes four files into its output folder (:data:`OUTPUT_FILES`). Two rules keep a
 user's data safe:
 
 - :func:`check_output_folder` runs before the log is even read. It refuses a folder that is
@@ -8,7 +8,7 @@ user's data safe:
   exists unless ``overwrite=True`` (and names every file it would replace), and never lets an
   output replace an input file, even with ``overwrite=True``.
 - :func:`write_outputs` writes each file to a hidden temporary file in the same folder and
-  renames them into place only once all three are complete, so an error or Ctrl-C while
+  renames them into place only once all four are complete, so an error or Ctrl-C while
   writing leaves the folder as it was.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from recsys_lessons.pilot.io import PilotInputError
 
 #: The files the kit writes, in the order it writes them.
-OUTPUT_FILES = ("results.json", "recommendations.csv", "report.html")
+OUTPUT_FILES = ("results.json", "recommendations.csv", "per_user_metrics.csv", "report.html")
 
 
 def check_output_folder(folder, inputs: Iterable = (), overwrite: bool = False) -> Path:
@@ -79,12 +79,15 @@ def check_output_folder(folder, inputs: Iterable = (), overwrite: bool = False) 
     return folder
 
 
-def write_outputs(folder, results: dict, recommendations, html: str) -> list[Path]:
-    """Write ``results.json``, ``recommendations.csv`` and ``report.html`` into ``folder``.
+def write_outputs(
+    folder, results: dict, recommendations, html: str, per_user_metrics
+) -> list[Path]:
+    """Write :data:`OUTPUT_FILES` into ``folder``.
 
-    Each file is first written to a hidden temporary file in ``folder`` (same file system,
-    so the final ``os.replace`` is atomic); the three are renamed into place only after all
-    of them were written. On any error, Ctrl-C included, the temporary files are removed and
+    ``recommendations`` and ``per_user_metrics`` are data frames (the latter: one row per
+    test user and model, see :func:`~recsys_lessons.pilot.run.per_user_table`). Each file is first written to a hidden temporary file in
+    ``folder`` (same file system, so the final ``os.replace`` is atomic); they are renamed
+    into place only after all of them were written. On any error, Ctrl-C included, the temporary files are removed and
     the folder's earlier files are left untouched. Returns the written paths.
     """
     folder = Path(folder)
@@ -94,6 +97,9 @@ def write_outputs(folder, results: dict, recommendations, html: str) -> list[Pat
             json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8"
         ),
         "recommendations.csv": lambda path: recommendations.to_csv(
+            path, index=False, float_format="%.6g"
+        ),
+        "per_user_metrics.csv": lambda path: per_user_metrics.to_csv(
             path, index=False, float_format="%.6g"
         ),
         "report.html": lambda path: path.write_text(html, encoding="utf-8"),

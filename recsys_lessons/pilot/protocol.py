@@ -1,15 +1,19 @@
 """The offline protocol of a pilot: which split, which users are scored, which matrices.
 
-- Timestamps present: a temporal split, chosen by a stated rule (:func:`choose_split`).
+The split is chosen by ``--protocol`` (``split=`` here): ``global``, ``per-user``, ``random``
+or ``auto`` (the default), which picks by a stated rule (:func:`choose_split`):
+
+- Timestamps present: a temporal split.
 
   * **global temporal** (:func:`~recsys_lessons.evaluation.split.temporal_split`): one cut in time, the
     latest ``test_ratio`` share of all events is the test set and every training event is
-    earlier, exactly as a model trained today and deployed tomorrow. Kept when the cut leaves
-    enough *scorable* test users (users with both training history and test events): at
-    least ``MIN_TEST_USERS`` (100) of them AND at least ``MIN_TEST_SHARE`` (10%) of the log's
-    users. Fewer users make intervals too wide to decide anything (on MovieLens Latest
-    Small the latest 20% of ratings come from a few very active raters: the cut scores only
-    a few dozen of 610 users).
+    earlier, exactly as a model trained today and deployed tomorrow. ``auto`` keeps it when
+    the cut leaves enough *scorable* test users (users with training history, after the
+    minimum counts, and test events): at least ``MIN_TEST_USERS`` (100) of them AND at least
+    ``MIN_TEST_SHARE`` (10%) of the log's users. Fewer users make intervals too wide to
+    decide anything (on MovieLens Latest Small the latest 20% of ratings come from a few
+    very active raters: the cut scores only a few dozen of 610 users); ``auto`` then warns
+    and switches, and ``--protocol global`` keeps the cut anyway (with the same warning).
   * **per-user temporal** (:func:`per_user_temporal_split`) otherwise: each user's latest
     ``round(test_ratio * n)`` of their ``n`` events (by timestamp, ties broken by item id)
     are the test set, so every user is scored on their own future; users whose share
@@ -17,15 +21,22 @@
     other users' events that happened after a test user's test events, so a model can
     learn later trends (mild leakage from the future that the global cut excludes).
 
-- No timestamps: a user-stratified random split (:func:`~recsys_lessons.evaluation.split.stratified_split`).
-- A validation split is carved from train the same way, for tuning (the same rule; a per-user
-  test split gives a per-user validation split); test is used once.
-- Test keeps the users that have training history (new users are a cold-start problem the
-  models here cannot score); every item of the log stays a column, so items first seen in
-  test are in the catalogue with no history (the cold-start items a deployed system meets).
-- Every interaction counts as a positive (binary feedback), whatever its rating.
-
-Lesson 12 (``notebooks/12_capstone_pilot.ipynb``) reads the protocol on MovieLens Latest Small.
+- No timestamps (or ``random``): a user-stratified random split
+  (:func:`~recsys_lessons.evaluation.split.stratified_split`).
+- A validation split is carved from the (filtered) training events the same way, for
+  tuning (a per-user test split gives a per-user validation split); test is used once.
+- **Training period only.** The log arrives de-duplicated keeping each (user, item) pair's
+  *earliest* event (:func:`~recsys_lessons.pilot.io.load_log`), so a pair consumed before
+  the cut is a training event and never a test positive. The minimum counts are computed on
+  the training events alone (:func:`training_filter`: items with fewer than
+  ``min_item_count`` training events, then users with fewer than ``min_user_count``, one
+  pass each); the test set keeps the events of the users and items that pass. Items first
+  seen in the test period stay in the catalogue with no history (the cold-start items a
+  deployed system meets); test users without training history (new users) or below the
+  minimum are not scored, and ``recommendations.csv`` gives them the popularity fallback
+  (:mod:`~recsys_lessons.pilot.coverage`).
+- Every interaction counts as a positive (binary feedback), whatever its rating
+  (``--min-rating`` drops low ratings before, in :func:`~recsys_lessons.pilot.io.load_log`).
 """
 
 from __future__ import annotations
@@ -38,6 +49,10 @@ import scipy.sparse as sp
 
 from recsys_lessons.data.matrix import interaction_matrix
 from recsys_lessons.evaluation.split import stratified_split, temporal_split
+from recsys_lessons.pilot.io import PilotInputError
+
+#: The ``--protocol`` choices.
+SPLITS = ("auto", "global", "per-user", "random")
 
 
 @dataclass
@@ -70,6 +85,11 @@ class Protocol:
     test: Fold
     full: sp.csr_matrix
     notices: list[str]
+    #: every event of the log in the same rows and columns (what each user has seen)
+    seen: sp.csr_matrix | None = None
+    #: the ``--protocol`` asked for and the counts left by each minimum-count filter
+    requested: str = "auto"
+    filters: dict | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -78,6 +98,8 @@ class Protocol:
             "reason": self.reason,
             "global_cut_test_users": self.global_cut_users,
             "rule": RULE,
+            "requested": self.requested,
+            "filters": self.filters,
             "test_ratio": self.test_ratio,
             "seed": self.seed,
             "k": self.k,
@@ -143,25 +165,66 @@ def scorable_users(train: pd.DataFrame, test: pd.DataFrame) -> int:
     return int(pd.Index(test["user_id"].unique()).isin(train["user_id"].unique()).sum())
 
 
-def choose_split(interactions: pd.DataFrame, test_ratio: float, seed: int, per_user: bool = False):
+def training_filter(
+    train: pd.DataFrame, min_user_count: int = 1, min_item_count: int = 1
+) -> tuple[pd.DataFrame, dict]:
+    """Drop rare items, then rare users, counting the training events only.
+
+    One pass each: items with fewer than ``min_item_count`` events, then users with fewer
+    than ``min_user_count`` of the events left. Returns the kept events and the counts after
+    each filter (``{"events", "users", "items"}`` under ``"before"``, ``"after_items"``,
+    ``"after_users"``), which the "too few left" error and the report quote.
+    """
+
+    def sizes(frame):
+        return {
+            "events": len(frame),
+            "users": int(frame["user_id"].nunique()),
+            "items": int(frame["item_id"].nunique()),
+        }
+
+    counts = {"before": sizes(train)}
+    item_counts = train["item_id"].map(train["item_id"].value_counts())
+    kept = train[(item_counts >= min_item_count).to_numpy()]
+    counts["after_items"] = sizes(kept)
+    user_counts = kept["user_id"].map(kept["user_id"].value_counts())
+    kept = kept[(user_counts >= min_user_count).to_numpy()]
+    counts["after_users"] = sizes(kept)
+    return kept, counts
+
+
+def choose_split(
+    interactions: pd.DataFrame,
+    test_ratio: float,
+    seed: int,
+    split: str = "auto",
+    keep=lambda train: train,
+):
     """``(train, test, name, reason, global_cut_users)`` by the rule of the module docstring.
 
-    ``global_cut_users`` is how many users the global temporal cut would score (``None``
-    when it was not tried).
-
-    ``per_user=True`` skips the global cut (a validation split carved from a per-user
-    temporal train set is per-user as well).
+    ``split`` is the ``--protocol`` asked for; ``keep`` filters training events (the
+    minimum counts) before scorable users are counted. ``global_cut_users`` is how many
+    users the global temporal cut scores (``None`` when it was not tried).
     """
-    if "timestamp" not in interactions.columns:
+    if split not in SPLITS:
+        raise PilotInputError(f"--protocol must be one of {', '.join(SPLITS)}; got {split!r}.")
+    has_time = "timestamp" in interactions.columns
+    if split in ("global", "per-user") and not has_time:
+        raise PilotInputError(
+            f"--protocol {split} needs timestamps and the log has none; use --protocol random "
+            "(or auto), or name the time column with --timestamp-col."
+        )
+    if split == "random" or not has_time:
         train, test = stratified_split(interactions, by="user", test_ratio=test_ratio, seed=seed)
-        return train, test, "user-stratified random", "the log has no timestamps.", None
-    n_users = interactions["user_id"].nunique()
-    if per_user:
+        why = "--protocol random was asked for." if has_time else "the log has no timestamps."
+        return train, test, "user-stratified random", why, None
+    if split == "per-user":
         train, test = per_user_temporal_split(interactions, test_ratio)
-        return train, test, "per-user temporal", "the test split is per-user temporal.", None
+        return train, test, "per-user temporal", "--protocol per-user was asked for.", None
+    n_users = interactions["user_id"].nunique()
     train, test = temporal_split(interactions, test_ratio=test_ratio)
-    scored = scorable_users(train, test)
-    enough = scored >= MIN_TEST_USERS and scored >= MIN_TEST_SHARE * n_users
+    scored = scorable_users(keep(train), test)
+    enough = _enough(scored, n_users)
     seen = (
         f"the global temporal cut (latest {test_ratio:.0%} of all events, from "
         f"{test['timestamp'].min()}) leaves {scored:,} of {n_users:,} users with both "
@@ -170,25 +233,60 @@ def choose_split(interactions: pd.DataFrame, test_ratio: float, seed: int, per_u
     needed = f"the rule asks for at least {MIN_TEST_USERS} users and {MIN_TEST_SHARE:.0%} of users"
     if enough:
         return train, test, "global temporal", f"{seen} ({needed}).", scored
+    if split == "global":
+        return train, test, "global temporal", f"--protocol global was asked for; {seen}.", scored
     train, test = per_user_temporal_split(interactions, test_ratio)
     return train, test, "per-user temporal", f"{seen}: too few, {needed}.", scored
 
 
-def make_protocol(interactions: pd.DataFrame, k: int = 10, test_ratio: float = 0.2, seed: int = 42):
-    """Split the log into validation and test folds (see the module docstring)."""
+def _enough(scored: int, n_users: int) -> bool:
+    return scored >= MIN_TEST_USERS and scored >= MIN_TEST_SHARE * n_users
+
+
+def make_protocol(
+    interactions: pd.DataFrame,
+    k: int = 10,
+    test_ratio: float = 0.2,
+    seed: int = 42,
+    *,
+    split: str = "auto",
+    min_user_count: int = 1,
+    min_item_count: int = 1,
+):
+    """Split the log into validation and test folds (see the module docstring).
+
+    ``interactions`` is the de-duplicated log (one row per (user, item), the earliest event);
+    the minimum counts are applied to each training period here, never to the whole log.
+    """
     user_ids = pd.Index(np.sort(interactions["user_id"].unique()), name="user_id")
-    item_ids = pd.Index(np.sort(interactions["item_id"].unique()), name="item_id")
-    train, test, name, reason, global_cut_users = choose_split(interactions, test_ratio, seed)
+
+    def keep(train):
+        return training_filter(train, min_user_count, min_item_count)[0]
+
+    train, test, name, reason, global_cut_users = choose_split(
+        interactions, test_ratio, seed, split, keep
+    )
+    new_items = np.setdiff1d(test["item_id"].unique(), train["item_id"].unique())
+    train, counts = training_filter(train, min_user_count, min_item_count)
+    check_enough_left(counts, min_user_count, min_item_count, "counted on the training period")
+    item_ids = pd.Index(np.union1d(train["item_id"].unique(), new_items), name="item_id")
     per_user = name == "per-user temporal"
+    validation_split = {"per-user temporal": "per-user", "user-stratified random": "random"}
     fit_part, validation, validation_name, validation_reason, _ = choose_split(
-        train, test_ratio, seed + 1, per_user=per_user
+        train, test_ratio, seed + 1, validation_split.get(name, "auto")
     )
     notices: list[str] = []
-    if per_user:
+    if per_user and split == "auto":
         notices.append(
             f"protocol: switched to a per-user temporal split because {reason} Every user is "
             "scored on their own latest events; the price is that training holds other users' "
-            "later events."
+            "later events. --protocol global keeps the cut anyway; --protocol per-user asks "
+            "for this split directly."
+        )
+    elif split == "global" and not _enough(global_cut_users, len(user_ids)):
+        notices.append(
+            f"warning: protocol: {reason} Few scored users make wide intervals; "
+            "--protocol auto would switch to a per-user temporal split."
         )
     else:
         notices.append(f"protocol: {name} split, because {reason}")
@@ -197,9 +295,41 @@ def make_protocol(interactions: pd.DataFrame, k: int = 10, test_ratio: float = 0
             f"validation: {validation_name} split of the training events, because "
             f"{validation_reason}"
         )
+    notices += _filter_notices(counts, test, item_ids, min_user_count, min_item_count)
+    test = test[test["item_id"].isin(item_ids).to_numpy()]
     test_fold = _fold(train, test, user_ids, item_ids, "test", notices)
     validation_fold = _fold(fit_part, validation, user_ids, item_ids, "validation", notices)
-    full = interaction_matrix(interactions, user_ids, item_ids, value=None).X
+    everything = interactions[interactions["item_id"].isin(item_ids).to_numpy()]
+    full = interaction_matrix(keep(everything), user_ids, item_ids, value=_value(everything)).X
+    seen = interaction_matrix(everything, user_ids, item_ids, value=None).X
+    description = _describe(name, reason, validation_name, test_ratio, seed, k)
+    return Protocol(
+        name, description, reason, global_cut_users, test_ratio, seed, k, user_ids, item_ids,
+        validation_fold, test_fold, full, notices, sp.csr_matrix(seen), split,
+        {"min_user_count": min_user_count, "min_item_count": min_item_count,
+         "training_period": counts, "new_items_in_test": int(len(new_items))},
+    )  # fmt: skip
+
+
+#: What each split leaves of leakage from the test period, stated in the protocol text.
+LEAKAGE = {
+    "global temporal": (
+        "Remaining leakage: the catalogue lists the items first seen after the cut (their "
+        "existence, not their events), as a deployed catalogue would."
+    ),
+    "per-user temporal": (
+        "Remaining leakage: training holds other users' events from after a test user's "
+        "test events, so a model can learn later trends (mild leakage from the future that a "
+        "global cut avoids)."
+    ),
+    "user-stratified random": (
+        "Remaining leakage: without time order, training holds events that happened after "
+        "test events (other users' and the user's own)."
+    ),
+}
+
+
+def _describe(name, reason, validation_name, test_ratio, seed, k) -> str:
     held = f"{test_ratio:.0%}"
     validation_text = {
         "global temporal": f"validation is the latest {held} of the training events",
@@ -213,39 +343,94 @@ def make_protocol(interactions: pd.DataFrame, k: int = 10, test_ratio: float = 0
             f"global temporal split: the latest {held} of events are the test set, every "
             f"training event is earlier; {validation_text}. Chosen because {reason}"
         )
-    elif per_user:
+    elif name == "per-user temporal":
         description = (
             f"per-user temporal split: each user's latest {held} of their own events (by time, "
             f"ties by item id; users with too few events to spare one stay in train) are the "
             f"test set, so every user is scored on their own future; {validation_text}. "
-            f"Chosen because {reason} The price: training holds other users' events from after "
-            "a test user's test events, so a model can learn later trends (mild leakage from "
-            "the future that a global cut avoids)."
+            f"Chosen because {reason}"
         )
     else:
         description = (
-            f"no timestamps, so a user-stratified random split: {held} of each user's "
-            f"interactions are held out (seed {seed}); {validation_text}."
+            f"user-stratified random split: {held} of each user's interactions are held out "
+            f"(seed {seed}); {validation_text}. Chosen because {reason}"
         )
-    description += (
-        f" Top-{k} lists exclude the user's training items; every held-out interaction is "
-        "relevant (binary feedback)."
+    return description + (
+        " De-duplication keeps each (user, item) pair's earliest event (a pair consumed "
+        "before the cut is never a test positive) and the minimum counts are computed on the "
+        f"training events only. {LEAKAGE[name]} Top-{k} lists exclude the user's training "
+        "items; every held-out interaction is relevant (binary feedback)."
     )
-    return Protocol(
-        name, description, reason, global_cut_users, test_ratio, seed, k, user_ids, item_ids,
-        validation_fold, test_fold, full, notices,
-    )  # fmt: skip
+
+
+def check_enough_left(counts: dict, min_user_count: int, min_item_count: int, period: str):
+    """Raise :class:`PilotInputError` with the counts after each filter (``counts`` from
+    :func:`training_filter`) when fewer than 2 users or 2 items are left."""
+    left = counts["after_users"]
+    short = [kind for kind in ("users", "items") if left[kind] < 2]
+    if not short:
+        return
+    steps = "; ".join(
+        f"{label}: {counts[key]['events']:,} events, {counts[key]['users']:,} users, "
+        f"{counts[key]['items']:,} items"
+        for key, label in (
+            ("before", "before the filters"),
+            ("after_items", f"after --min-item-count {min_item_count}"),
+            ("after_users", f"after --min-user-count {min_user_count}"),
+        )
+    )
+    raise PilotInputError(
+        f"fewer than 2 {' and '.join(short)} are left after dropping users/items below the "
+        f"minimum counts, {period} ({steps}); lower --min-user-count / --min-item-count."
+    )
+
+
+def _filter_notices(counts, test, item_ids, min_user_count, min_item_count) -> list[str]:
+    before, after_items, after = counts["before"], counts["after_items"], counts["after_users"]
+    notices = []
+    if after_items["items"] < before["items"]:
+        notices.append(
+            f"dropped {before['items'] - after_items['items']:,} items with fewer than "
+            f"{min_item_count} training events ({before['events'] - after_items['events']:,} "
+            "training events)."
+        )
+    if after["users"] < after_items["users"]:
+        notices.append(
+            f"dropped {after_items['users'] - after['users']:,} users with fewer than "
+            f"{min_user_count} training events ({after_items['events'] - after['events']:,} "
+            "training events); they are not scored and get the popularity fallback in "
+            "recommendations.csv."
+        )
+    lost = int((~test["item_id"].isin(item_ids)).sum())
+    if lost:
+        notices.append(
+            f"{lost:,} test events are on items dropped by --min-item-count {min_item_count} "
+            "in training; they are not scored (no model here can recommend those items)."
+        )
+    return notices
+
+
+def _value(frame: pd.DataFrame) -> str | None:
+    """``"weight"`` when the log has weights (``--weight-col``), else binary cells.
+
+    A training cell then holds the pair's weight instead of 1.0; the models that read cell
+    values use it (ALS as confidence ``1 + alpha * w``, EASE in its Gram matrix ``X^T X``,
+    content-based with ``center=True`` in its profile weights); popularity, item-kNN
+    (binarized) and BPR count each stored pair once. Test cells stay binary: every held-out pair is one positive.
+    """
+    return "weight" if "weight" in frame.columns else None
 
 
 def _fold(train, test, user_ids, item_ids, label, notices) -> Fold:
-    train_matrix = interaction_matrix(train, user_ids, item_ids, value=None).X
+    train_matrix = interaction_matrix(train, user_ids, item_ids, value=_value(train)).X
     test_matrix = interaction_matrix(test, user_ids, item_ids, value=None).X
     has_history = np.diff(train_matrix.indptr) > 0
     has_test = np.diff(test_matrix.indptr) > 0
     cold = int((has_test & ~has_history).sum())
     if cold:
         notices.append(
-            f"{label}: {cold:,} users have no training history (new users) and are not scored."
+            f"{label}: {cold:,} users with held-out events have no training history (new "
+            "users, or below the minimum count) and are not scored."
         )
     users = np.flatnonzero(has_test & has_history)
     if users.size == 0:

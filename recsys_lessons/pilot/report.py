@@ -67,6 +67,7 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
         f'<div class="choice"><p><strong>Recommended model: {_e(choice["model"])}</strong></p>'
         f"<ul>{''.join(f'<li>{_e(reason)}</li>' for reason in choice['reasons'])}</ul>"
         f"<p>Rule: {_e(choice['rule'])}.</p></div>",
+        _coverage_note(results),
         _section(SECTIONS[1]),
         _table(pd.DataFrame({"value": _profile_rows(profile)}).rename_axis("measure")),
         _figure(_long_tail(interactions), "Long tail: interactions per item, most popular first."),
@@ -110,9 +111,35 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
         "parameters and every number shown; <code>recommendations.csv</code> the top-"
         f"{settings['top_n']} of {_e(choice['model'])} refitted on the whole log, per user.</p>",
         _table(pd.DataFrame({"version": results["versions"]}).rename_axis("package")),
+        _reproduce_command(results),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _coverage_note(results: dict) -> str:
+    """Who got which list in ``recommendations.csv`` (results' ``"coverage"``)."""
+    from recsys_lessons.pilot.coverage import coverage_sentence
+
+    return f"<p>{_e(coverage_sentence(results['coverage']))}</p>" if "coverage" in results else ""
+
+
+def _reproduce_command(results: dict) -> str:
+    """The page's last line: the exact command that reproduces it (results' ``"provenance"``)."""
+    provenance = results.get("provenance")
+    if provenance is None:
+        return "<p>Made by <code>run_pilot</code> in Python: no command line recorded.</p>"
+    given = [row["model"] for row in results["models"] if row.get("params_given")]
+    reused = (
+        f" {_e(', '.join(given))} used the parameters recorded in <code>--params</code>, untuned."
+        if given
+        else ""
+    )
+    return (
+        f"<p>Code: <code>{_e(provenance['code'])}</code>.{reused} To reproduce this report, "
+        "run (the tuned parameters can be reused with <code>--params results.json</code>):</p>"
+        f'<pre id="reproduce"><code>{_e(provenance["command"])}</code></pre>'
+    )
 
 
 def _section(title: str) -> str:

@@ -9,12 +9,9 @@ because it is cheaper to run and explain for the same measured quality.
 
 from __future__ import annotations
 
-import hashlib
-import platform
+import dataclasses
 import sys
 import time
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,11 +20,11 @@ from tqdm.auto import tqdm
 from recsys_lessons import metrics
 from recsys_lessons.evaluation.stats import bootstrap_interval, paired_bootstrap_interval
 from recsys_lessons.pilot.beyond import audit_table, genre_matrix
-from recsys_lessons.pilot.io import InteractionLog
+from recsys_lessons.pilot.coverage import covering_recommendations
+from recsys_lessons.pilot.io import InteractionLog, PilotInputError, metadata_overlap
 from recsys_lessons.pilot.models import REGISTRY, Context, fit_and_score, tune
 from recsys_lessons.pilot.protocol import make_protocol
-
-PACKAGES = ("recsys-lessons", "numpy", "pandas", "scipy", "scikit-learn", "implicit")
+from recsys_lessons.pilot.provenance import package_versions, sha256_of
 
 
 def profile(interactions: pd.DataFrame) -> dict:
@@ -72,14 +69,25 @@ def run_pilot(
     models: list[str] | None = None,
     progress: bool = True,
     engine: str = "local",
+    split: str = "auto",
+    params: dict[str, dict] | None = None,
 ):
     """Compare the registry's rows on ``log``; return ``(results, lists, protocol, recs)``.
 
     ``results`` is what ``results.json`` holds; ``lists`` the test top-k lists per model;
     ``recs`` the top-``top_n`` recommendations of the chosen model, refitted on the whole
-    log, with raw ids (columns ``user_id, rank, item_id, score``). ``engine="spark"`` fits
+    log, for every user of the log, with raw ids (columns ``user_id, rank, item_id, score,
+    source``; see :mod:`~recsys_lessons.pilot.coverage`). ``engine="spark"`` fits
     and ranks the popularity and ALS rows on Apache Spark
     (:mod:`recsys_lessons.pilot.spark_models`) and skips the others, saying so.
+
+    ``split`` is the protocol (``auto``, ``global``, ``per-user``, ``random``; see
+    :mod:`~recsys_lessons.pilot.protocol`), the minimum counts are the log's
+    (``log.min_user_count``, ``log.min_item_count``), counted on each training period.
+    ``params`` (row name -> parameters, e.g. from
+    :func:`~recsys_lessons.pilot.provenance.tuned_params` of an earlier ``results.json``)
+    fixes those rows' parameters: their grid is that single point (one validation fit, so
+    the hybrid can still rank its components), and their row says ``"params_given": true``.
     """
     started = time.perf_counter()
     interactions = log.interactions
@@ -89,10 +97,14 @@ def run_pilot(
             f"k={k} leaves nothing to rank in a catalogue of {n_items} items (after cleaning); "
             f"choose k < {n_items} (--k)."
         )
-    protocol = make_protocol(interactions, k=k, test_ratio=test_ratio, seed=seed)
+    protocol = make_protocol(
+        interactions, k=k, test_ratio=test_ratio, seed=seed, split=split,
+        min_user_count=log.min_user_count, min_item_count=log.min_item_count,
+    )  # fmt: skip
     for notice in protocol.notices:
         print(f"notice: {notice}")
     aligned = None if items is None else items.reindex(protocol.item_ids)
+    overlap = metadata_overlap(items, protocol.item_ids)
     context = Context(
         len(protocol.user_ids), len(protocol.item_ids), aligned, memory_limit_mb, seed
     )
@@ -104,6 +116,10 @@ def run_pilot(
 
         registry = spark_registry()
     specs = [spec for spec in registry if models is None or spec.name in models]
+    given = dict(params or {})  # ``params`` is reused below for each row's tuned parameters
+    specs = _with_given_params(specs, given)
+    if items is not None and overlap == 0:
+        specs = _without_metadata(specs)
     rows, lists, all_lists, per_user = [], {}, {}, {}
     all_users = np.arange(len(protocol.user_ids))
     budget = time_budget / max(1, len(specs))
@@ -129,7 +145,7 @@ def run_pilot(
         scored = fit_and_score(model, protocol.test, k, True)
         lists[spec.name] = scored.recommended
         all_lists[spec.name] = np.asarray(model.recommend(all_users, k=k)[0])
-        per_user[spec.name] = scored.ndcg
+        per_user[spec.name] = per_user_scores(scored.recommended, protocol.test, k)
         ndcg = bootstrap_interval(scored.ndcg, seed=seed)
         recall = bootstrap_interval(scored.recall, seed=seed)
         rows.append(
@@ -138,6 +154,7 @@ def run_pilot(
                 "status": "compared",
                 "params": params,
                 "trials": trials,
+                "params_given": spec.name in given,
                 "grid_size": len(spec.candidates(context)),
                 "budget_cut": len(trials) < len(spec.candidates(context)),
                 "ndcg": _interval(ndcg),
@@ -158,20 +175,25 @@ def run_pilot(
     for row in rows:
         if row["model"] in lists:
             row["audit"] = {key: float(value) for key, value in audit.loc[row["model"]].items()}
-    choice = choose(rows, per_user, seed)
+    choice = choose(rows, {name: scores["ndcg"] for name, scores in per_user.items()}, seed)
     chosen = next(spec for spec in specs if spec.name == choice["model"])
     chosen_params = next(row["params"] for row in rows if row["model"] == chosen.name)
     if progress:
         print(f"refitting {chosen.name} on the whole log for recommendations.csv", file=sys.stderr)
-    recs = recommendations(chosen.factory(chosen_params, context), protocol, top_n)
+    recs, coverage = covering_recommendations(
+        chosen.factory(chosen_params, context), chosen.name, protocol, top_n
+    )
     results = {
         "input": {
             "source": log.source,
-            "sha256": _sha256(log.source),
+            "sha256": sha256_of(log.source),
             "columns": log.columns,
             "has_ratings": log.has_ratings,
             "has_timestamps": log.has_timestamps,
             "metadata": items is not None,
+            "metadata_overlap": None
+            if items is None
+            else {"items_with_metadata": overlap, "catalogue_items": len(protocol.item_ids)},
             "notices": log.notices,
         },
         "settings": {
@@ -181,15 +203,20 @@ def run_pilot(
             "time_budget": time_budget,
             "memory_limit_mb": memory_limit_mb,
             "top_n": top_n,
+            "min_user_count": log.min_user_count,
+            "min_item_count": log.min_item_count,
+            "protocol": split,
+            "weights": "weight" in interactions.columns,
         },
         "engine": engine,
-        "versions": _versions(engine),
+        "versions": package_versions(engine),
         "profile": profile(interactions),
         "protocol": protocol.as_dict(),
         "models": rows,
         "audit_source": audit_source,
         "audit": None if audit_tidy is None else _records(audit_tidy),
         "choice": choice,
+        "coverage": coverage,
         "run_seconds": time.perf_counter() - started,
     }
     return results, lists, protocol, recs
@@ -259,22 +286,66 @@ def cold_item_recall(recommended: np.ndarray, fold, k: int) -> float | None:
     return float(np.nanmean(values))
 
 
-def recommendations(model, protocol, top_n: int) -> pd.DataFrame:
-    """Top-``top_n`` per user from ``model`` refitted on the whole log, with raw ids."""
-    model.fit(protocol.full)
-    n = min(top_n, protocol.full.shape[1])
-    users = np.arange(protocol.full.shape[0])
-    items, scores = model.recommend(users, k=n, exclude_seen=True)
-    items, scores = np.asarray(items), np.asarray(scores, dtype=float)
-    frame = pd.DataFrame(
-        {
-            "user_id": np.repeat(protocol.user_ids.to_numpy(), n),
-            "rank": np.tile(np.arange(1, n + 1), len(users)),
-            "item_id": protocol.item_ids.to_numpy()[items.ravel()],
-            "score": scores.ravel(),
-        }
+def per_user_scores(recommended: np.ndarray, fold, k: int) -> dict[str, np.ndarray]:
+    """nDCG@k, recall@k and hit@k of each of ``fold.users`` (in that order)."""
+    relevant = fold.relevant
+    return {
+        "ndcg": metrics.ndcg_at_k(recommended, relevant, k=k, per_user=True),
+        "recall": metrics.recall_at_k(recommended, relevant, k=k, per_user=True),
+        "hit": metrics.hit_rate_at_k(recommended, relevant, k=k, per_user=True),
+    }
+
+
+def per_user_table(lists: dict[str, np.ndarray], protocol) -> pd.DataFrame:
+    """``per_user_metrics.csv``: one row per test user and compared model.
+
+    Columns ``user_id, model, ndcg, recall, hit`` (at ``protocol.k``), the users in
+    ``protocol.test.users`` order, the models in ``lists`` order (the comparison's).
+    """
+    users = protocol.user_ids.to_numpy()[protocol.test.users]
+    frames = [
+        pd.DataFrame({"user_id": users, "model": name,
+                      **per_user_scores(recommended, protocol.test, protocol.k)})
+        for name, recommended in lists.items()
+    ]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def _without_metadata(specs):
+    """``specs`` with the content-based row skipped: no catalogue item has metadata."""
+    reason = (
+        "none of the catalogue's items has a row in the item metadata (--items): the two "
+        "files use different item ids, so content-based has no features."
     )
-    return frame[np.isfinite(frame["score"])].reset_index(drop=True)
+    return [
+        dataclasses.replace(spec, skip=lambda context: reason)
+        if spec.name == "content_based"
+        else spec
+        for spec in specs
+    ]
+
+
+def _with_given_params(specs, params: dict[str, dict]):
+    """``specs`` with each row named in ``params`` reduced to that single grid point."""
+    names = {spec.name for spec in specs}
+    unknown = sorted(set(params) - names)
+    if unknown:
+        raise PilotInputError(
+            f"--params names rows {unknown} that this run does not compare (rows: "
+            f"{sorted(names)}); add them to --models (or --plugin), or give another file."
+        )
+    blended = sorted(set(params.get("hybrid", {})) - (names - {"hybrid"}))
+    if blended:
+        raise PilotInputError(
+            f"--params: the recorded hybrid blends {blended}, which this run does not compare; "
+            "add them to --models."
+        )
+    return [
+        dataclasses.replace(spec, grid=lambda context, point=params[spec.name]: [dict(point)])
+        if spec.name in params
+        else spec
+        for spec in specs
+    ]
 
 
 def _interval(interval) -> dict:
@@ -293,20 +364,3 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def _excludes_zero(interval: dict) -> bool:
     return interval["low"] > 0 or interval["high"] < 0
-
-
-def _versions(engine: str = "local") -> dict:
-    found = {"python": platform.python_version()}
-    for package in PACKAGES + (("pyspark",) if engine == "spark" else ()):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            found[package] = "not installed"
-    return found
-
-
-def _sha256(path) -> str | None:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
