@@ -1,0 +1,456 @@
+"""The decision brief's content: what a product team reads before any table.
+
+:func:`build_brief` gathers, next to the verdict of :mod:`recsys_lessons.pilot.decision`:
+
+- **the lift** of the leading row over popularity in plain terms: relative nDCG@k and
+  relative hit rate (the share of users with at least one hit in their top k), each with a
+  95% paired bootstrap interval over users (:func:`relative_lift` resampled with
+  :func:`~recsys_lessons.evaluation.stats.estimator_interval`), and both hit rates;
+- **who was scored**: the test users, and who was not (new users without training
+  history, users without test events, users dropped below ``--min-user-count``);
+- **caveats**: rows skipped, grids cut by the budget, a hybrid that is one row alone, few
+  scored users, much of the catalogue dropped by ``--min-item-count``;
+- **example recommendations** for a heavy, a median and a light test user (by training
+  history): their latest items and the top-k of the chosen row and of the runner-up;
+- **segments**: the lift by activity tertile, and popularity on new users, with intervals;
+- **the audit's per-group gaps** with their intervals (lesson 11);
+- **next steps** from lesson 12's production checklist, and a plain-language
+  :data:`GLOSSARY`.
+
+Everything returned is JSON-ready (it is ``results["brief"]``); :mod:`~recsys_lessons.pilot.report`
+renders it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from recsys_lessons import metrics
+from recsys_lessons.evaluation.stats import (
+    bootstrap_interval,
+    estimator_interval,
+    paired_bootstrap_interval,
+)
+from recsys_lessons.pilot.decision import interval_dict
+from recsys_lessons.pilot.protocol import MIN_TEST_USERS
+
+#: Bootstrap resamples of every interval of the brief (as ``bootstrap_interval``'s default).
+RESAMPLES = 2000
+#: Latest training items shown per example user.
+LAST_ITEMS = 5
+#: A caveat is raised when at least this share of the log's items is dropped by the minimum count.
+CATALOGUE_CAVEAT_SHARE = 0.25
+
+GLOSSARY = {
+    "nDCG@k": "how high the items a user really chose next appear in their top-k list: 1 when "
+    "they fill the first places, 0 when none is in the list; a miss at place 1 costs more "
+    "than one at place 10. The mean over test users.",
+    "recall@k": "the share of a user's held-out items that appear in their top-k list.",
+    "hit rate": "the share of users with at least one held-out item in their top-k list: "
+    "how many users the list would have served at least once.",
+    "lift": "how much better a row is than the popularity shelf, relative to the shelf: "
+    "+25% means a quarter more.",
+    "95% interval": "the range the figure would plausibly take on another set of users like "
+    "these (a bootstrap over users): the narrower, the surer.",
+    "paired difference": "the difference between two rows scored on the same users, user by "
+    "user; pairing removes what both rows share, so it is sharper than comparing two "
+    "intervals.",
+    "margin": "the smallest nDCG difference that matters to the product, fixed before the run "
+    "(--margin). A lead counts only when its whole interval lies beyond it; two rows are "
+    "equivalent only when the interval of their difference lies inside it.",
+    "detectable difference": "the smallest true difference this comparison would have found "
+    "with 80% chance; an interval that includes 0 says nothing about smaller ones.",
+    "inconclusive": "the interval reaches across the margin: the data cannot tell whether the "
+    "difference matters. Not a tie, and not 'just as good'.",
+}
+
+_DROPPED = re.compile(r"dropped ([\d,]+) (user|item)s with fewer than (\d+) interactions")
+
+
+def relative_lift(values, baseline) -> float:
+    """``mean(values) / mean(baseline) - 1``: the lift over the baseline, relative to it.
+
+    ``inf`` when the baseline's mean is 0 and the row's is not (``nan`` when both are 0).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.mean(values) / np.mean(baseline) - 1)
+
+
+def lift(decision: dict, per_user: dict, k: int, seed: int = 0) -> dict | None:
+    """The leading row's lift over the baseline in nDCG@k and hit rate, with 95% intervals.
+
+    Absolute values: :func:`~recsys_lessons.evaluation.stats.bootstrap_interval` of each
+    row's per-user values. Relative lift: :func:`relative_lift` on resamples of the users,
+    the two rows' values kept together (paired), by
+    :func:`~recsys_lessons.evaluation.stats.estimator_interval`. A relative interval whose
+    bound is infinite (a resample where the baseline scored 0) is reported with that bound
+    ``None`` (unbounded). ``None`` when no personalized row was compared.
+    """
+    leader, baseline = decision["leader"], decision["baseline"]
+    if leader is None:
+        return None
+    result = {"model": leader, "baseline": baseline, "k": k}
+    for metric in ("ndcg", "hit"):
+        row = np.asarray(per_user[leader][metric], dtype=float)
+        base = np.asarray(per_user[baseline][metric], dtype=float)
+        result[metric] = {
+            "model": interval_dict(bootstrap_interval(row, RESAMPLES, seed=seed)),
+            "baseline": interval_dict(bootstrap_interval(base, RESAMPLES, seed=seed)),
+            "relative": _relative_interval(row, base, seed),
+        }
+    result["sentence"] = _lift_sentence(result, decision["verdict"])
+    return result
+
+
+def population(protocol, notices: list[str]) -> dict:
+    """Who was scored and who was not.
+
+    From the test fold: ``scored`` users have training history and test events; ``new``
+    users have test events but no training history (a cold start: no collaborative row can
+    score them); ``no_test_events`` users have history but nothing in the test period. From
+    the log's cleaning notices: users and items dropped below the minimum counts (before
+    the split), with the thresholds.
+    """
+    history = np.diff(protocol.test.train.indptr) > 0
+    tested = np.diff(protocol.test.test.indptr) > 0
+    dropped = dropped_by_minimum_counts(notices)
+    return {
+        "log_users": int(history.size),
+        "scored": int(protocol.test.users.size),
+        "new": int((tested & ~history).sum()),
+        "no_test_events": int((history & ~tested).sum()),
+        "below_min_user_count": dropped["user"]["count"],
+        "min_user_count": dropped["user"]["minimum"],
+        "items": int(protocol.test.train.shape[1]),
+        "items_dropped": dropped["item"]["count"],
+        "min_item_count": dropped["item"]["minimum"],
+        "split": protocol.name,
+    }
+
+
+def dropped_by_minimum_counts(notices: list[str]) -> dict:
+    """``{"user": {"count", "minimum"}, "item": {...}}`` read from the log's cleaning notices.
+
+    :func:`recsys_lessons.pilot.io.load_log` says "dropped N items with fewer than M
+    interactions"; no such notice means nothing was dropped (count 0, minimum ``None``).
+    """
+    found = {"user": {"count": 0, "minimum": None}, "item": {"count": 0, "minimum": None}}
+    for notice in notices:
+        match = _DROPPED.search(notice)
+        if match:
+            count, kind, minimum = match.groups()
+            found[kind] = {"count": int(count.replace(",", "")), "minimum": int(minimum)}
+    return found
+
+
+def users_sentence(users: dict) -> str:
+    """Scored and unscored users in one sentence."""
+    total = users["log_users"] + users["below_min_user_count"]
+    not_scored = []
+    if users["new"]:
+        not_scored.append(f"{users['new']:,} new users (no history before their test events)")
+    if users["no_test_events"]:
+        not_scored.append(f"{users['no_test_events']:,} users with no events in the test period")
+    if users["below_min_user_count"]:
+        not_scored.append(
+            f"{users['below_min_user_count']:,} users below the minimum of "
+            f"{users['min_user_count']} interactions (dropped before the split)"
+        )
+    text = f"{users['scored']:,} of {total:,} users scored ({users['split']} split)"
+    return text + (f"; not scored: {', '.join(not_scored)}." if not_scored else "; everyone.")
+
+
+def caveats(results: dict, decision: dict, users: dict) -> list[str]:
+    """Plain-language warnings about what limits this verdict."""
+    lines = []
+    skipped = [row["model"] for row in results["models"] if row["status"] == "skipped"]
+    if skipped:
+        lines.append(f"Not compared: {', '.join(skipped)} (reasons under Skipped models).")
+    cut = [row for row in results["models"] if row.get("budget_cut")]
+    if cut:
+        shown = ", ".join(
+            f"{row['model']} ({len(row['trials'])} of {row['grid_size']})" for row in cut
+        )
+        lines.append(
+            f"The tuning budget cut the grid of {shown}: those parameters may not be the best."
+        )
+    for row, name in decision["same_as"].items():
+        lines.append(f"{row} = {name} alone: its tuned blend put all the weight on {name}.")
+    if users["scored"] < MIN_TEST_USERS:
+        lines.append(
+            f"Only {users['scored']:,} users were scored: intervals are wide and small "
+            "differences cannot be seen."
+        )
+    total_items = users["items"] + users["items_dropped"]
+    if users["items_dropped"] >= CATALOGUE_CAVEAT_SHARE * total_items and users["items_dropped"]:
+        lines.append(
+            f"{users['items_dropped']:,} of {total_items:,} items "
+            f"({users['items_dropped'] / total_items:.0%}) can never be recommended: they have "
+            f"fewer than {users['min_item_count']} interactions (--min-item-count)."
+        )
+    if users["new"]:
+        lines.append(
+            f"{users['new']:,} new users were not scored; every collaborative row serves "
+            "them the popularity shelf."
+        )
+    return lines
+
+
+def examples(protocol, interactions: pd.DataFrame, items, lists: dict, decision: dict) -> list:
+    """A heavy, a median and a light test user: latest items, and two rows' top-k lists.
+
+    Test users are ordered by their number of training interactions (ties by user index):
+    the light user is the first, the heavy user the last, the median user the one at
+    position ``(n - 1) // 2``. Each list entry says whether the user really chose the item
+    in the test period (a hit). Items are shown by title when the metadata has one.
+    """
+    users = protocol.test.users
+    activity = protocol.test.train.getnnz(axis=1)[users]
+    order = np.lexsort((users, activity))
+    picks = {"heavy": order[-1], "median": order[(len(order) - 1) // 2], "light": order[0]}
+    shown_models = [name for name in (decision["model"], decision["runner_up"]) if name]
+    result, seen = [], set()
+    for role, position in picks.items():
+        if position in seen:
+            continue
+        seen.add(position)
+        user = users[position]
+        held_out = set(protocol.test.test[user].indices)
+        result.append(
+            {
+                "role": role,
+                "user_id": str(protocol.user_ids[user]),
+                "history": int(activity[position]),
+                "last_items": [
+                    _label(item, items)
+                    for item in _latest_items(protocol, interactions, user, LAST_ITEMS)
+                ],
+                "lists": {
+                    name: [
+                        {
+                            "item": _label(protocol.item_ids[item], items),
+                            "hit": bool(item in held_out),
+                        }
+                        for item in np.asarray(lists[name][position])
+                        if item >= 0
+                    ]
+                    for name in shown_models
+                },
+            }
+        )
+    return result
+
+
+def segments(protocol, per_user: dict, decision: dict, baseline_lists, k: int, seed: int = 0):
+    """nDCG@k of the baseline and the leader by activity tertile, and on new users.
+
+    Tertiles split the test users, ordered by training interactions (ties by user index),
+    into three near-equal groups (light, medium, heavy); each row gives both means with 95%
+    bootstrap intervals and the paired difference with its interval. New users (test
+    events, no history) are scored by the baseline only (``baseline_lists``: its top-k for
+    every user); collaborative rows fall back to it for them. ``[]`` with fewer than 6 test
+    users (2 per tertile).
+    """
+    baseline, leader = decision["baseline"], decision["leader"]
+    users = protocol.test.users
+    if users.size < 6:
+        return []
+    activity = protocol.test.train.getnnz(axis=1)[users]
+    order = np.lexsort((users, activity))
+    rows = []
+    for name, part in zip(("light", "medium", "heavy"), np.array_split(order, 3), strict=True):
+        base = np.asarray(per_user[baseline]["ndcg"], dtype=float)[part]
+        row = {
+            "segment": f"{name} users (third by history)",
+            "users": int(part.size),
+            "history": [int(activity[part].min()), int(activity[part].max())],
+            "baseline": interval_dict(bootstrap_interval(base, RESAMPLES, seed=seed)),
+        }
+        if leader is not None:
+            ahead = np.asarray(per_user[leader]["ndcg"], dtype=float)[part]
+            row["model"] = interval_dict(bootstrap_interval(ahead, RESAMPLES, seed=seed))
+            row["difference"] = interval_dict(
+                paired_bootstrap_interval(ahead, base, RESAMPLES, seed=seed)
+            )
+        rows.append(row)
+    history = np.diff(protocol.test.train.indptr) > 0
+    new = np.flatnonzero((np.diff(protocol.test.test.indptr) > 0) & ~history)
+    if new.size >= 2 and baseline_lists is not None:
+        values = metrics.ndcg_at_k(baseline_lists[new], protocol.test.test[new], k=k, per_user=True)
+        rows.append(
+            {
+                "segment": "new users (no history: every row serves them popularity)",
+                "users": int(new.size),
+                "history": [0, 0],
+                "baseline": interval_dict(bootstrap_interval(values, RESAMPLES, seed=seed)),
+            }
+        )
+    return rows
+
+
+def audit_gaps(audit: list[dict] | None) -> list[dict]:
+    """The audit's nDCG by niche / diverse / blockbuster users and each group's gap to the
+    best group, with 95% intervals (lesson 11's table, ``results["audit"]``)."""
+    if not audit:
+        return []
+    frame = pd.DataFrame(audit)
+    frame = frame[frame["grouping"] == "mainstream"]
+    rows = []
+    for (model, group), part in frame.groupby(["model", "group"], sort=False):
+        records = {record["metric"]: record for record in part.to_dict("records")}
+        gap = records.get("ndcg_gap")
+        ndcg = next((record for name, record in records.items() if name.startswith("ndcg@")), None)
+        rows.append(
+            {
+                "model": model,
+                "group": group,
+                "ndcg": None if ndcg is None else _record_interval(ndcg),
+                "gap": None if gap is None else _record_interval(gap),
+            }
+        )
+    return rows
+
+
+def next_steps(decision: dict) -> list[str]:
+    """The road to production from lesson 12's checklist, for this verdict."""
+    chosen, leader, baseline = decision["model"], decision["leader"], decision["baseline"]
+    ab_test = decision["ab_test"]
+    sized = (
+        f"{ab_test['users_per_arm']:,} users per arm detect a difference of "
+        f"{ab_test['effect']:g} in a per-user metric as spread as nDCG here (lesson 09's "
+        "sample size, 5% two-sided, 80% power); compute it again on the online metric"
+        if ab_test
+        else "compute the sample size before starting (lesson 09)"
+    )
+    if decision["verdict"] == "ship":
+        steps = [
+            f"Shadow mode: run {chosen} next to the current shelf on live traffic without "
+            "showing its lists; compare coverage, latency, failures and what it would have shown.",
+            f"Interleaving: mix {chosen}'s and the current lists for a small share of users; it "
+            "detects a preference with far fewer users than an A/B test.",
+            f"A/B test: a pre-registered primary metric, guardrails (latency, complaints, "
+            f"catalogue coverage) and a sample size fixed before starting: {sized}.",
+        ]
+    elif decision["verdict"] == "inconclusive":
+        steps = [
+            f"Keep {baseline} in production; the question is whether {leader}'s lead matters.",
+            decision["settle"]["sentence"],
+            f"Interleaving {leader} against {baseline} for a small share of users detects a "
+            "preference with far fewer users than an A/B test.",
+        ]
+    else:
+        steps = [
+            f"Keep {baseline}: no personalized row earns its cost on this log.",
+            "Re-run the pilot when the log has grown (intervals narrow as 1 / sqrt(users)) or "
+            "with item metadata (--items) for the content-based and hybrid rows.",
+        ]
+    return steps + [
+        "Monitoring: input drift (new items, new users, traffic mix), output drift (coverage, "
+        "popularity of what is shown), latency and errors, with alerts.",
+        "Audit cadence: re-run the audit (lesson 11) every month and after every model change; "
+        "retrain on a schedule, with a one-click way back.",
+    ]
+
+
+def build_brief(
+    results: dict,
+    decision: dict,
+    per_user: dict,
+    lists: dict,
+    protocol,
+    interactions: pd.DataFrame,
+    items: pd.DataFrame | None,
+    baseline_lists: np.ndarray | None,
+    seed: int = 0,
+) -> dict:
+    """Everything of the module docstring, as ``results["brief"]``."""
+    k = results["settings"]["k"]
+    users = population(protocol, results["input"]["notices"])
+    return {
+        "lift": lift(decision, per_user, k, seed),
+        "users": users,
+        "users_sentence": users_sentence(users),
+        "caveats": caveats(results, decision, users),
+        "examples": examples(protocol, interactions, items, lists, decision),
+        "segments": segments(protocol, per_user, decision, baseline_lists, k, seed),
+        "audit_gaps": audit_gaps(results["audit"]),
+        "next_steps": next_steps(decision),
+    }
+
+
+def _relative_interval(row: np.ndarray, base: np.ndarray, seed: int) -> dict | None:
+    if base.mean() == 0:
+        return None
+    if row.size < 2:
+        return {"estimate": relative_lift(row, base), "low": None, "high": None, "confidence": 0.95}
+    interval = estimator_interval(relative_lift, row, base, n_resamples=RESAMPLES, seed=seed)
+    result = interval_dict(interval)
+    for bound in ("low", "high"):
+        if not np.isfinite(result[bound]):
+            result[bound] = None
+    return result
+
+
+def _lift_sentence(lift_: dict, verdict: str) -> str:
+    model, baseline, k = lift_["model"], lift_["baseline"], lift_["k"]
+    ndcg, hit = lift_["ndcg"], lift_["hit"]
+    if verdict == "ship":
+        who, lifts, get = model, "lifts", "get"
+    else:
+        who, lifts, get = f"The leading row, {model},", "would lift", "would get"
+    text = f"{who} {lifts} nDCG@{k} over {baseline} by " + (
+        _percent(ndcg["relative"])
+        if ndcg["relative"] is not None
+        else f"an undefined share ({baseline} scored 0)"
+    )
+    text += (
+        f"; {hit['model']['estimate']:.0%} of users {get} at least one hit in their top {k} "
+        f"({_range(hit['model'])}), against {hit['baseline']['estimate']:.0%} with {baseline}"
+    )
+    if hit["relative"] is not None:
+        text += f" ({_percent(hit['relative'])} relative)"
+    return text + ". 95% intervals over users."
+
+
+def _percent(interval: dict) -> str:
+    low = "-∞" if interval["low"] is None else f"{interval['low']:+.0%}"
+    high = "+∞" if interval["high"] is None else f"{interval['high']:+.0%}"
+    return f"{interval['estimate']:+.0%} ({low} to {high})"
+
+
+def _range(interval: dict) -> str:
+    return f"{interval['low']:.0%} to {interval['high']:.0%}"
+
+
+def _latest_items(protocol, interactions: pd.DataFrame, user: int, count: int) -> list:
+    """The user's latest training items, most recent first (file order without timestamps)."""
+    train_items = set(protocol.item_ids[protocol.test.train[user].indices])
+    rows = interactions[interactions["user_id"] == protocol.user_ids[user]]
+    rows = rows[rows["item_id"].isin(train_items)]
+    if "timestamp" in rows:
+        rows = rows.sort_values("timestamp", kind="stable")
+    return rows["item_id"].tolist()[::-1][:count]
+
+
+def _label(item_id, items: pd.DataFrame | None) -> str:
+    """An item's title when the metadata has one, else its id."""
+    if items is not None and "title" in items and item_id in items.index:
+        title = items.at[item_id, "title"]
+        if isinstance(title, str) and title.strip():
+            return title.strip()
+    return str(item_id)
+
+
+def _record_interval(record: dict) -> dict:
+    def number(value):
+        return None if value is None or pd.isna(value) else float(value)
+
+    return {
+        "estimate": number(record["value"]),
+        "low": number(record["low"]),
+        "high": number(record["high"]),
+        "confidence": 0.95,
+    }
