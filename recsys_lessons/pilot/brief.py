@@ -34,7 +34,7 @@ from recsys_lessons.evaluation.stats import (
     estimator_interval,
     paired_bootstrap_interval,
 )
-from recsys_lessons.pilot.decision import interval_dict
+from recsys_lessons.pilot.decision import interval_dict, label
 from recsys_lessons.pilot.protocol import MIN_TEST_USERS
 
 #: Bootstrap resamples of every interval of the brief (as ``bootstrap_interval``'s default).
@@ -160,7 +160,7 @@ def users_sentence(users: dict) -> str:
             f"{users['min_user_count']} interactions (dropped before the split)"
         )
     text = f"{users['scored']:,} of {total:,} users scored ({users['split']} split)"
-    return text + (f"; not scored: {', '.join(not_scored)}." if not_scored else "; everyone.")
+    return text + (f"; not scored: {', '.join(not_scored)}." if not_scored else ": every user.")
 
 
 def caveats(results: dict, decision: dict, users: dict) -> list[str]:
@@ -168,17 +168,22 @@ def caveats(results: dict, decision: dict, users: dict) -> list[str]:
     lines = []
     skipped = [row["model"] for row in results["models"] if row["status"] == "skipped"]
     if skipped:
-        lines.append(f"Not compared: {', '.join(skipped)} (reasons under Skipped models).")
+        lines.append(
+            f"Not compared: {', '.join(map(label, skipped))} (reasons under Skipped models)."
+        )
     cut = [row for row in results["models"] if row.get("budget_cut")]
     if cut:
         shown = ", ".join(
-            f"{row['model']} ({len(row['trials'])} of {row['grid_size']})" for row in cut
+            f"{label(row['model'])} ({len(row['trials'])} of {row['grid_size']})" for row in cut
         )
         lines.append(
             f"The tuning budget cut the grid of {shown}: those parameters may not be the best."
         )
     for row, name in decision["same_as"].items():
-        lines.append(f"{row} = {name} alone: its tuned blend put all the weight on {name}.")
+        lines.append(
+            f"{label(row)} = {label(name)} alone: its tuned blend put all the weight on "
+            f"{label(name)}."
+        )
     if users["scored"] < MIN_TEST_USERS:
         lines.append(
             f"Only {users['scored']:,} users were scored: intervals are wide and small "
@@ -225,13 +230,13 @@ def examples(protocol, interactions: pd.DataFrame, items, lists: dict, decision:
                 "user_id": str(protocol.user_ids[user]),
                 "history": int(activity[position]),
                 "last_items": [
-                    _label(item, items)
+                    _item_label(item, items)
                     for item in _latest_items(protocol, interactions, user, LAST_ITEMS)
                 ],
                 "lists": {
                     name: [
                         {
-                            "item": _label(protocol.item_ids[item], items),
+                            "item": _item_label(protocol.item_ids[item], items),
                             "hit": bool(item in held_out),
                         }
                         for item in np.asarray(lists[name][position])
@@ -316,7 +321,8 @@ def audit_gaps(audit: list[dict] | None) -> list[dict]:
 
 def next_steps(decision: dict) -> list[str]:
     """The road to production from lesson 12's checklist, for this verdict."""
-    chosen, leader, baseline = decision["model"], decision["leader"], decision["baseline"]
+    chosen, baseline = label(decision["model"]), label(decision["baseline"])
+    leader = None if decision["leader"] is None else label(decision["leader"])
     ab_test = decision["ab_test"]
     sized = (
         f"{ab_test['users_per_arm']:,} users per arm detect a difference of "
@@ -395,7 +401,7 @@ def _relative_interval(row: np.ndarray, base: np.ndarray, seed: int) -> dict | N
 
 
 def _lift_sentence(lift_: dict, verdict: str) -> str:
-    model, baseline, k = lift_["model"], lift_["baseline"], lift_["k"]
+    model, baseline, k = label(lift_["model"]), label(lift_["baseline"]), lift_["k"]
     ndcg, hit = lift_["ndcg"], lift_["hit"]
     if verdict == "ship":
         who, lifts, get = model, "lifts", "get"
@@ -435,7 +441,7 @@ def _latest_items(protocol, interactions: pd.DataFrame, user: int, count: int) -
     return rows["item_id"].tolist()[::-1][:count]
 
 
-def _label(item_id, items: pd.DataFrame | None) -> str:
+def _item_label(item_id, items: pd.DataFrame | None) -> str:
     """An item's title when the metadata has one, else its id."""
     if items is not None and "title" in items and item_id in items.index:
         title = items.at[item_id, "title"]

@@ -64,6 +64,23 @@ BASELINE = "popularity"
 VERDICTS = ("ship", "keep", "inconclusive")
 
 
+#: How each registry row is named in sentences and tables (other rows: underscores as spaces).
+MODEL_LABELS = {
+    "popularity": "popularity",
+    "item_knn": "item-kNN",
+    "ease": "EASE",
+    "als": "ALS",
+    "bpr": "BPR",
+    "content_based": "content-based",
+    "hybrid": "hybrid",
+}
+
+
+def label(name: str) -> str:
+    """A row's name for people: ``"item_knn"`` -> ``"item-kNN"``."""
+    return MODEL_LABELS.get(name, name.replace("_", " "))
+
+
 def check_margin(margin) -> float:
     """``margin`` as a float in ``(0, 1)`` (nDCG lies in ``[0, 1]``), or ``ValueError``."""
     return check_number(
@@ -138,9 +155,10 @@ def decide(
     shown = [name for name in personalized if versus[name]["reading"] == "lead"]
     open_ = [name for name in personalized if versus[name]["reading"] == "open"]
     by_estimate = sorted(names, key=lambda name: (-estimate[name], names.index(name)))
+    shelf = label(baseline)
     reasons = [
-        f"{row}'s tuned weights put all their weight on {name}: {row} = {name} alone, "
-        "compared as that row."
+        f"{label(row)}'s tuned weights put all their weight on {label(name)}: "
+        f"{label(row)} = {label(name)} alone, compared as that row."
         for row, name in same_as.items()
     ]
     versus_best: dict[str, dict] = {}
@@ -154,17 +172,18 @@ def decide(
             )
             versus_best[name] = {**interval_dict(gap), "verdict": equivalence_verdict(gap, margin)}
         equivalent = [name for name, gap in versus_best.items() if gap["verdict"] == "equivalent"]
-        chosen = equivalent[0] if equivalent else best
-        leader = chosen
-        reasons.append(
-            f"{chosen} leads {baseline} by {_signed(versus[chosen])} nDCG@{k}: the whole "
-            f"interval lies above the {margin:g} margin."
+        chosen = leader = equivalent[0] if equivalent else best
+        summary = (
+            f"{label(chosen)} leads {shelf} by {_signed(versus[chosen])} nDCG@{k} (paired 95% "
+            f"interval), beyond the {margin:g} margin fixed before the run."
         )
+        reasons.append(summary)
         if chosen != best:
             reasons.append(
-                f"{best} has the highest test nDCG, but {chosen} is simpler and equivalent to "
-                f"it within the margin ({best} minus {chosen}: {_signed(versus_best[chosen])}, "
-                f"inside ±{margin:g}), so {chosen} is shipped."
+                f"{label(best)} has the highest test nDCG, but {label(chosen)} is simpler and "
+                f"equivalent to it within the margin ({label(best)} minus {label(chosen)}: "
+                f"{_signed(versus_best[chosen])}, inside ±{margin:g}), so {label(chosen)} is "
+                "shipped."
             )
         unsettled = [
             name
@@ -173,27 +192,23 @@ def decide(
         ]
         if unsettled:
             reasons.append(
-                f"Simpler {', '.join(unsettled)} also lead{'s' if len(unsettled) == 1 else ''} "
-                f"{baseline} beyond the margin but {'is' if len(unsettled) == 1 else 'are'} not "
-                f"shown equivalent to {best} (the interval of the difference is not inside "
-                f"±{margin:g}); an interleaving test can settle which to run."
+                f"Simpler {_names(unsettled)} also lead{'s' if len(unsettled) == 1 else ''} "
+                f"{shelf} beyond the margin, but the interval of the difference to "
+                f"{label(best)} is not inside ±{margin:g}: not shown equivalent, so the best is "
+                "shipped; an interleaving test can settle which to run."
             )
-        higher = [n for n in by_estimate[: by_estimate.index(chosen)] if n in open_]
+        higher = [name for name in by_estimate[: by_estimate.index(chosen)] if name in open_]
         if higher:
             reasons.append(
-                f"{', '.join(higher)} scored higher, but {'its' if len(higher) == 1 else 'their'} "
-                f"lead over {baseline} is not shown beyond the margin."
+                f"{_names(higher)} scored higher, but the lead over {shelf} is not shown "
+                "beyond the margin."
             )
-        summary = (
-            f"{chosen} leads {baseline} by {_signed(versus[chosen])} nDCG@{k} (paired 95% "
-            f"interval), beyond the {margin:g} margin fixed before the run."
-        )
     elif open_:
         verdict = "inconclusive"
         chosen = baseline
         leader = min(open_, key=lambda name: (-estimate[name], names.index(name)))
         summary = (
-            f"{leader} leads {baseline} by {_signed(versus[leader])} nDCG@{k} (paired 95% "
+            f"{label(leader)} leads {shelf} by {_signed(versus[leader])} nDCG@{k} (paired 95% "
             f"interval): the interval reaches across the {margin:g} margin, so the data cannot "
             f"tell whether the lead matters. Keep {_shelf(baseline)} until it is settled."
         )
@@ -203,12 +218,12 @@ def decide(
         chosen = baseline
         leader = next((name for name in by_estimate if name != baseline), None)
         if leader is None:
-            summary = f"Only {baseline} was compared, so there is no personalized row to ship."
+            summary = f"Only {shelf} was compared, so there is no personalized row to ship."
         else:
             summary = (
-                f"No personalized row leads {baseline} by the {margin:g} margin: the "
-                f"best-scoring one, {leader}, differs by {_signed(versus[leader])} nDCG@{k} "
-                f"(paired 95% interval), its whole interval below +{margin:g}."
+                f"No personalized row leads {shelf} by the {margin:g} margin: the best-scoring "
+                f"one, {label(leader)}, differs by {_signed(versus[leader])} nDCG@{k} (paired "
+                f"95% interval), its whole interval below +{margin:g}."
             )
         reasons.append(summary)
     runner_up = next((name for name in by_estimate if name != chosen), None)
@@ -223,7 +238,7 @@ def decide(
             f"{POWER:.0%} power; smaller true differences could go unseen."
         )
     headline = {
-        "ship": f"Ship {chosen}",
+        "ship": f"Ship {label(chosen)}",
         "keep": f"Keep {_shelf(baseline)}",
         "inconclusive": f"Inconclusive: keep {_shelf(baseline)} for now",
     }[verdict]
@@ -253,10 +268,10 @@ def decide(
 def rule_text(margin: float, baseline: str = BASELINE) -> str:
     """The decision rule in one sentence, with the margin."""
     return (
-        f"ship a row when the 95% paired bootstrap interval of its nDCG lead over {baseline} "
-        f"lies above the margin {margin:g} (the highest-scoring such row, or a simpler one "
-        f"equivalent to it within ±{margin:g}); keep {baseline} when every row's interval lies "
-        f"below +{margin:g}; otherwise inconclusive"
+        f"ship a row when the 95% paired bootstrap interval of its nDCG lead over "
+        f"{label(baseline)} lies above the margin {margin:g} (the highest-scoring such row, or "
+        f"a simpler one equivalent to it within ±{margin:g}); keep {label(baseline)} when every "
+        f"row's interval lies below +{margin:g}; otherwise inconclusive"
     )
 
 
@@ -310,9 +325,10 @@ def _settle(versus: dict, n: int, margin, leader, baseline, ab_test) -> dict:
         )
     if ab_test is not None:
         parts.append(
-            f"an A/B test of {leader} against {baseline} with {ab_test['users_per_arm']:,} users "
-            f"per arm, enough to detect {margin:g} in a per-user metric as spread as nDCG here "
-            f"(sd {ab_test['per_user_sd']:.3f}; lesson 09's sample size at 5%, {POWER:.0%} power)"
+            f"an A/B test of {label(leader)} against {label(baseline)} with "
+            f"{ab_test['users_per_arm']:,} users per arm, enough to detect {margin:g} in a "
+            f"per-user metric as spread as nDCG here (sd {ab_test['per_user_sd']:.3f}; lesson "
+            f"09's sample size at 5%, {POWER:.0%} power)"
         )
     sentence = "What would settle it: " + "; or ".join(parts) + "." if parts else ""
     if needed is None:
@@ -351,5 +367,9 @@ def _signed(interval: dict) -> str:
     return f"{interval['estimate']:+.4f} ({interval['low']:+.4f} to {interval['high']:+.4f})"
 
 
+def _names(names: list[str]) -> str:
+    return ", ".join(map(label, names))
+
+
 def _shelf(baseline: str) -> str:
-    return "the popularity shelf" if baseline == BASELINE else baseline
+    return "the popularity shelf" if baseline == BASELINE else label(baseline)
