@@ -392,7 +392,8 @@ def _relative_interval(row: np.ndarray, base: np.ndarray, seed: int) -> dict | N
         return None
     if row.size < 2:
         return {"estimate": relative_lift(row, base), "low": None, "high": None, "confidence": 0.95}
-    interval = estimator_interval(relative_lift, row, base, n_resamples=RESAMPLES, seed=seed)
+    with np.errstate(invalid="ignore"):  # inf - inf in the quantiles of unbounded resamples
+        interval = estimator_interval(relative_lift, row, base, n_resamples=RESAMPLES, seed=seed)
     result = interval_dict(interval)
     for bound in ("low", "high"):
         if not np.isfinite(result[bound]):

@@ -75,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_MARGIN,
         help=(
-            "equivalence margin on nDCG@k: the smallest difference that matters, fixed before "
-            "the run; a row is shipped only when its lead over popularity is shown beyond it "
-            "(default: %(default)s, as lessons 12 and 13)"
+            "equivalence margin on nDCG@k (lessons 12 and 13): the smallest difference that "
+            "matters, fixed before the run; a row is shipped only when its lead over "
+            "popularity is shown beyond it (default: %(default)s)"
         ),
     )
     parser.add_argument(
