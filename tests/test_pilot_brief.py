@@ -313,3 +313,6 @@ def test_point_labels_never_overprint():
         for b in boxes[i + 1 :]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
     assert offsets[-1] == (4.0, 0.0)  # a lone point keeps its label level with it
+    # near the plot's right edge the label goes to the left of its point
+    assert label_offsets([(100.0, 50.0), (480.0, 50.0)], [(60.0, 11.0)] * 2, 12.0,
+                         right=500.0) == [(4.0, 0.0), (-64.0, 0.0)]  # fmt: skip

@@ -79,7 +79,7 @@ COLUMN_LABELS = {
 READINGS = {
     "lead": "leads beyond the margin",
     "no lead": "no lead as large as the margin",
-    "open": "inconclusive: reaches across the margin",
+    "open": "reaches across the margin",
 }
 
 #: Items of each example list shown on the first screen (the full lists follow below).
@@ -293,7 +293,7 @@ def _why(decision: dict, compared: list[dict], k: int) -> str:
                     label(name),
                     row["ndcg"]["estimate"],
                     _signed(versus),
-                    f"{READINGS[versus['reading']]} ({versus['verdict']})",
+                    f"{READINGS[versus['reading']]}; equivalence test: {versus['verdict']}",
                     versus["detectable"],
                 ]
             )
@@ -446,7 +446,7 @@ def _gaps_table(gaps: list[dict], decision: dict, k: int) -> str:
             gap = by_key.get((model, group), {})
             row += [
                 _with_interval(gap["ndcg"]) if gap.get("ndcg") else None,
-                _signed(gap["gap"], 4) if gap.get("gap") else None,
+                _gap(gap.get("gap")),
             ]
         rows.append(row)
     return (
@@ -455,6 +455,15 @@ def _gaps_table(gaps: list[dict], decision: dict, k: int) -> str:
         "interval excludes 0 is a difference between the groups beyond noise, not a "
         "cause.</p>" + _table(header, rows, chosen={label(decision["model"])})
     )
+
+
+def _gap(gap: dict | None) -> str | None:
+    """A group's gap to the best-served group; the best group itself is the reference."""
+    if gap is None:
+        return None
+    if gap["estimate"] == gap["low"] == gap["high"] == 0:
+        return "best-served group"
+    return _signed(gap)
 
 
 def _tuning_table(compared: list[dict], k: int) -> str:
@@ -676,7 +685,8 @@ def _tradeoff_plot(compared, decision, k) -> bytes:
         pixels = ax.transData.transform([(x, y) for x, y, _ in finite])
         scale = fig.dpi / 72  # points to pixels
         sizes = [(6.0 * len(text) * scale, 11.0 * scale) for _, _, text in finite]
-        offsets = label_offsets(pixels, sizes, step=12.0 * scale)
+        right = ax.transAxes.transform((1, 1))[0]
+        offsets = label_offsets(pixels, sizes, step=12.0 * scale, right=right)
         for (x, y, text), (dx, dy) in zip(finite, offsets, strict=True):
             ax.annotate(
                 text, (x, y), xytext=(dx / scale, dy / scale), textcoords="offset points",
@@ -686,14 +696,17 @@ def _tradeoff_plot(compared, decision, k) -> bytes:
     return _png(fig)
 
 
-def label_offsets(points, sizes, step: float, gap: float = 4.0) -> list[tuple[float, float]]:
+def label_offsets(
+    points, sizes, step: float, gap: float = 4.0, right: float = np.inf
+) -> list[tuple[float, float]]:
     """Offsets (in pixels) that keep point labels from overprinting each other.
 
     Each label is a box of ``sizes[i] = (width, height)`` pixels placed ``gap`` to the right
-    of its point ``points[i]`` (pixels, y up), first level with it, then ``step`` pixels
-    higher, lower, two steps higher, ... until it overlaps no label placed before it.
-    Points are labelled from the top of the plot down. Greedy and simple: enough for a
-    handful of model rows.
+    of its point ``points[i]`` (pixels, y up), or to its left when it would cross ``right``
+    (the plot's right edge); first level with the point, then ``step`` pixels higher, lower,
+    two steps higher, ... until it overlaps no label placed before it. Points are labelled
+    from the top of the plot down. Greedy and simple: enough for a handful of model rows
+    (with labels lower than ``step``, ``2 n + 1`` heights always leave a free one).
     """
     order = sorted(range(len(points)), key=lambda i: (-points[i][1], points[i][0]))
     placed: list[tuple[float, float, float, float]] = []
@@ -701,13 +714,14 @@ def label_offsets(points, sizes, step: float, gap: float = 4.0) -> list[tuple[fl
     for i in order:
         x, y = points[i]
         width, height = sizes[i]
+        dx = gap if x + gap + width <= right else -gap - width
         for attempt in range(2 * len(points) + 1):
             dy = step * ((attempt + 1) // 2) * (1 if attempt % 2 else -1)
-            box = (x + gap, y + dy, x + gap + width, y + dy + height)
+            box = (x + dx, y + dy, x + dx + width, y + dy + height)
             if not any(_overlap(box, other) for other in placed):
                 break
         placed.append(box)
-        offsets[i] = (gap, dy)
+        offsets[i] = (dx, dy)
     return offsets
 
 
