@@ -38,17 +38,14 @@ def _decision(verdict="ship", leader="item_knn", model="item_knn", runner_up="po
 def test_the_relative_lift_interval_is_a_paired_resampling_of_the_ratio_of_means():
     rng = np.random.default_rng(0)
     base = rng.uniform(0, 0.3, 300)
-    row = base * 1.2 + rng.normal(0, 0.05, 300)
+    row = np.clip(base * 1.2 + rng.normal(0, 0.05, 300), 0, None)
     hits = {"row": (row > 0.15).astype(float), "base": (base > 0.15).astype(float)}
     per_user = {"item_knn": {"ndcg": row, "hit": hits["row"]},
                 "popularity": {"ndcg": base, "hit": hits["base"]}}  # fmt: skip
     result = lift(_decision(), per_user, k=10, seed=3)
     # directly: resample the users (both rows together), the ratio of the means minus 1
-    draw = np.random.default_rng(3)
-    ratios = []
-    for _ in range(RESAMPLES):
-        users = draw.integers(0, 300, size=300)
-        ratios.append(row[users].mean() / base[users].mean() - 1)
+    users = np.random.default_rng(3).integers(0, 300, size=(RESAMPLES, 300))
+    ratios = row[users].mean(axis=1) / base[users].mean(axis=1) - 1
     low, high = np.quantile(ratios, [0.025, 0.975])
     relative = result["ndcg"]["relative"]
     assert relative["estimate"] == pytest.approx(row.mean() / base.mean() - 1)
@@ -74,6 +71,14 @@ def test_the_relative_lift_interval_is_a_paired_resampling_of_the_ratio_of_means
     zero = {"ndcg": np.zeros(300), "hit": np.zeros(300)}
     undefined = lift(_decision(), {**per_user, "popularity": zero}, k=10, seed=3)
     assert undefined["ndcg"]["relative"] is None and "an undefined share" in undefined["sentence"]
+    # a baseline that scores one user of three: resamples without that user have no ratio,
+    # so the upper bound is open
+    sparse = {"ndcg": np.array([0.0, 0.0, 0.3]), "hit": np.array([0.0, 0.0, 1.0])}
+    rows = {"ndcg": np.array([0.2, 0.1, 0.3]), "hit": np.ones(3)}
+    open_ended = lift(_decision(), {"item_knn": rows, "popularity": sparse}, k=10)
+    assert open_ended["ndcg"]["relative"]["high"] is None
+    assert open_ended["ndcg"]["relative"]["estimate"] == pytest.approx(0.6 / 0.3 - 1)
+    assert "to +∞)" in open_ended["sentence"]
     assert lift(_decision(leader=None), per_user, k=10) is None
 
 
@@ -201,9 +206,10 @@ def test_segments_are_activity_thirds_with_paired_intervals_and_new_users_on_pop
     heavy = slice(6, 9)
     expected = paired_bootstrap_interval(row[heavy], base[heavy], RESAMPLES, seed=0)
     assert table[2]["difference"] == pytest.approx(vars(expected), abs=0)
-    assert table[2]["model"]["estimate"] == pytest.approx(row[heavy].mean())
-    assert table[3]["baseline"]["estimate"] == 1.0  # item 19 at rank 1 for both new users
-    assert "model" not in table[3]
+    assert table[2]["model"] == pytest.approx(row[heavy].mean())
+    assert table[2]["baseline"] == pytest.approx(base[heavy].mean())
+    assert table[3]["baseline"] == 1.0  # item 19 at rank 1 for both new users
+    assert table[3]["baseline_interval"]["low"] == 1.0 and "model" not in table[3]
     assert segments(_protocol(train[:5], test[:5], np.arange(5)), per_user, _decision(),
                     None, k=2) == []  # fmt: skip
 
@@ -316,3 +322,14 @@ def test_point_labels_never_overprint():
     # near the plot's right edge the label goes to the left of its point
     assert label_offsets([(100.0, 50.0), (480.0, 50.0)], [(60.0, 11.0)] * 2, 12.0,
                          right=500.0) == [(4.0, 0.0), (-64.0, 0.0)]  # fmt: skip
+
+
+def test_the_ratio_interval_refuses_what_has_no_relative_difference():
+    from recsys_lessons.evaluation.stats import paired_ratio_interval
+
+    with pytest.raises(ValueError, match="mean\\(values_b\\) is 0"):
+        paired_ratio_interval([0.1, 0.2], [0.0, 0.0])
+    with pytest.raises(ValueError, match="values_a must be >= 0"):
+        paired_ratio_interval([-0.1, 0.2], [0.1, 0.1])
+    with pytest.raises(ValueError, match="same user order"):
+        paired_ratio_interval([0.1, 0.2, 0.3], [0.1, 0.1])

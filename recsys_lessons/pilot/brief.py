@@ -4,8 +4,8 @@
 
 - **the lift** of the leading row over popularity in plain terms: relative nDCG@k and
   relative hit rate (the share of users with at least one hit in their top k), each with a
-  95% paired bootstrap interval over users (:func:`relative_lift` resampled with
-  :func:`~recsys_lessons.evaluation.stats.estimator_interval`), and both hit rates;
+  95% paired bootstrap interval over users
+  (:func:`~recsys_lessons.evaluation.stats.paired_ratio_interval`), and both hit rates;
 - **who was scored**: the test users, and who was not (new users without training
   history, users without test events, users dropped below ``--min-user-count``);
 - **caveats**: rows skipped, grids cut by the budget, a hybrid that is one row alone, few
@@ -31,8 +31,8 @@ import pandas as pd
 from recsys_lessons import metrics
 from recsys_lessons.evaluation.stats import (
     bootstrap_interval,
-    estimator_interval,
     paired_bootstrap_interval,
+    paired_ratio_interval,
 )
 from recsys_lessons.pilot.decision import interval_dict, label
 from recsys_lessons.pilot.protocol import MIN_TEST_USERS
@@ -70,24 +70,15 @@ GLOSSARY = {
 _DROPPED = re.compile(r"dropped ([\d,]+) (user|item)s with fewer than (\d+) interactions")
 
 
-def relative_lift(values, baseline) -> float:
-    """``mean(values) / mean(baseline) - 1``: the lift over the baseline, relative to it.
-
-    ``inf`` when the baseline's mean is 0 and the row's is not (``nan`` when both are 0).
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.mean(values) / np.mean(baseline) - 1)
-
-
 def lift(decision: dict, per_user: dict, k: int, seed: int = 0) -> dict | None:
     """The leading row's lift over the baseline in nDCG@k and hit rate, with 95% intervals.
 
     Absolute values: :func:`~recsys_lessons.evaluation.stats.bootstrap_interval` of each
-    row's per-user values. Relative lift: :func:`relative_lift` on resamples of the users,
-    the two rows' values kept together (paired), by
-    :func:`~recsys_lessons.evaluation.stats.estimator_interval`. A relative interval whose
-    bound is infinite (a resample where the baseline scored 0) is reported with that bound
-    ``None`` (unbounded). ``None`` when no personalized row was compared.
+    row's per-user values. Relative lift ``mean(row) / mean(baseline) - 1``:
+    :func:`~recsys_lessons.evaluation.stats.paired_ratio_interval` (users resampled with
+    both rows' values together); ``None`` when the baseline's mean is 0 (undefined), an
+    infinite bound (resamples where the baseline scored 0) as ``None`` (unbounded).
+    ``None`` when no personalized row was compared.
     """
     leader, baseline = decision["leader"], decision["baseline"]
     if leader is None:
@@ -253,8 +244,8 @@ def segments(protocol, per_user: dict, decision: dict, baseline_lists, k: int, s
     """nDCG@k of the baseline and the leader by activity tertile, and on new users.
 
     Tertiles split the test users, ordered by training interactions (ties by user index),
-    into three near-equal groups (light, medium, heavy); each row gives both means with 95%
-    bootstrap intervals and the paired difference with its interval. New users (test
+    into three near-equal groups (light, medium, heavy); each row gives both means and
+    the paired difference with its 95% bootstrap interval. New users (test
     events, no history) are scored by the baseline only (``baseline_lists``: its top-k for
     every user); collaborative rows fall back to it for them. ``[]`` with fewer than 6 test
     users (2 per tertile).
@@ -272,11 +263,11 @@ def segments(protocol, per_user: dict, decision: dict, baseline_lists, k: int, s
             "segment": f"{name} users (third by history)",
             "users": int(part.size),
             "history": [int(activity[part].min()), int(activity[part].max())],
-            "baseline": interval_dict(bootstrap_interval(base, RESAMPLES, seed=seed)),
+            "baseline": float(base.mean()),
         }
         if leader is not None:
             ahead = np.asarray(per_user[leader]["ndcg"], dtype=float)[part]
-            row["model"] = interval_dict(bootstrap_interval(ahead, RESAMPLES, seed=seed))
+            row["model"] = float(ahead.mean())
             row["difference"] = interval_dict(
                 paired_bootstrap_interval(ahead, base, RESAMPLES, seed=seed)
             )
@@ -290,7 +281,10 @@ def segments(protocol, per_user: dict, decision: dict, baseline_lists, k: int, s
                 "segment": "new users (no history: every row serves them popularity)",
                 "users": int(new.size),
                 "history": [0, 0],
-                "baseline": interval_dict(bootstrap_interval(values, RESAMPLES, seed=seed)),
+                "baseline": float(values.mean()),
+                "baseline_interval": interval_dict(
+                    bootstrap_interval(values, RESAMPLES, seed=seed)
+                ),
             }
         )
     return rows
@@ -390,15 +384,8 @@ def build_brief(
 def _relative_interval(row: np.ndarray, base: np.ndarray, seed: int) -> dict | None:
     if base.mean() == 0:
         return None
-    if row.size < 2:
-        return {"estimate": relative_lift(row, base), "low": None, "high": None, "confidence": 0.95}
-    with np.errstate(invalid="ignore"):  # inf - inf in the quantiles of unbounded resamples
-        interval = estimator_interval(relative_lift, row, base, n_resamples=RESAMPLES, seed=seed)
-    result = interval_dict(interval)
-    for bound in ("low", "high"):
-        if not np.isfinite(result[bound]):
-            result[bound] = None
-    return result
+    interval = interval_dict(paired_ratio_interval(row, base, RESAMPLES, seed=seed))
+    return {key: None if value == np.inf else value for key, value in interval.items()}
 
 
 def _lift_sentence(lift_: dict, verdict: str) -> str:

@@ -366,21 +366,22 @@ def _segments_section(segments: list[dict], decision: dict, k: int) -> str:
     if not segments:
         return "<p>Too few test users to split into segments (at least 6 are needed).</p>"
     baseline, leader = label(decision["baseline"]), decision["leader"]
-    header = ["segment", "users", "items before the test", f"{baseline} nDCG@{k} (95%)"]
+    header = ["segment", "users", "items before the test", f"{baseline} nDCG@{k}"]
     if leader:
-        header += [f"{label(leader)} nDCG@{k} (95%)", f"{label(leader)} minus {baseline} (95%)"]
+        header += [f"{label(leader)} nDCG@{k}", f"{label(leader)} minus {baseline} (95%)"]
     rows = []
     for segment in segments:
         low, high = segment["history"]
+        interval = segment.get("baseline_interval")
         row = [
             segment["segment"],
             segment["users"],
             f"{low:,}" if low == high else f"{low:,} to {high:,}",
-            _with_interval(segment["baseline"]),
+            _with_interval(interval) if interval else segment["baseline"],
         ]
         if leader:
             row += [
-                _with_interval(segment["model"]) if "model" in segment else None,
+                segment.get("model"),
                 _signed(segment["difference"]) if "difference" in segment else None,
             ]
         rows.append(row)
