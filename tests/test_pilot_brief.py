@@ -113,8 +113,8 @@ def test_population_counts_scored_new_and_unscored_users(tmp_path):
         "split": "global temporal",
     }  # fmt: skip
     assert users_sentence(users) == (
-        "3 of 6 users scored (global temporal split); not scored: 1 new users (no history "
-        "before their test events), 1 users with no events in the test period, 1 users below "
+        "3 of 6 users scored (global temporal split); not scored: 1 new user (no history "
+        "before their test events), 1 user with no events in the test period, 1 user below "
         "the minimum of 2 interactions (dropped before the split)."
     )
     everyone = population(_protocol(train[:3], test[:3], [0, 1, 2], "per-user temporal"), [])
@@ -140,7 +140,7 @@ def test_caveats_name_skipped_rows_cut_grids_one_row_hybrids_few_users_and_the_c
         "Only 26 users were scored: intervals are wide and small differences cannot be seen.",
         "6,074 of 9,724 items (62%) can never be recommended: they have fewer than 5 "
         "interactions (--min-item-count).",
-        "3 new users were not scored; every collaborative row serves them the popularity shelf.",
+        "3 new users not scored; every collaborative row serves them the popularity shelf.",
     ]
     quiet = {"models": results["models"][:1]}
     few_dropped = {**users, "scored": 610, "items_dropped": 100, "new": 0}  # 3% of the catalogue

@@ -137,17 +137,26 @@ def dropped_by_minimum_counts(notices: list[str]) -> dict:
     return found
 
 
+def count(number: int, noun: str) -> str:
+    """``"1 new user"``, ``"1,234 new users"``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def users_sentence(users: dict) -> str:
     """Scored and unscored users in one sentence."""
     total = users["log_users"] + users["below_min_user_count"]
     not_scored = []
     if users["new"]:
-        not_scored.append(f"{users['new']:,} new users (no history before their test events)")
+        not_scored.append(
+            f"{count(users['new'], 'new user')} (no history before their test events)"
+        )
     if users["no_test_events"]:
-        not_scored.append(f"{users['no_test_events']:,} users with no events in the test period")
+        not_scored.append(
+            f"{count(users['no_test_events'], 'user')} with no events in the test period"
+        )
     if users["below_min_user_count"]:
         not_scored.append(
-            f"{users['below_min_user_count']:,} users below the minimum of "
+            f"{count(users['below_min_user_count'], 'user')} below the minimum of "
             f"{users['min_user_count']} interactions (dropped before the split)"
         )
     text = f"{users['scored']:,} of {total:,} users scored ({users['split']} split)"
@@ -189,7 +198,7 @@ def caveats(results: dict, decision: dict, users: dict) -> list[str]:
         )
     if users["new"]:
         lines.append(
-            f"{users['new']:,} new users were not scored; every collaborative row serves "
+            f"{count(users['new'], 'new user')} not scored; every collaborative row serves "
             "them the popularity shelf."
         )
     return lines

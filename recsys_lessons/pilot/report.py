@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from recsys_lessons.pilot.beyond import AUDIT_COLUMNS, BEYOND_ACCURACY
-from recsys_lessons.pilot.brief import GLOSSARY
+from recsys_lessons.pilot.brief import GLOSSARY, count
 from recsys_lessons.pilot.decision import label
 
 SECTIONS = (
@@ -270,7 +270,7 @@ def _card(example: dict, decision: dict, k: int) -> str:
     return (
         '<div class="card">'
         f"<p><b>{_e(example['role'].capitalize())} user {_e(example['user_id'])}</b> "
-        f'<span class="muted">({example["history"]:,} items before the test)</span></p>'
+        f'<span class="muted">({count(example["history"], "item")} before the test)</span></p>'
         f'<p class="latest muted" title="{_e(latest)}">Latest: {_e(latest)}</p>'
         f"<p>{_e(label(name))}, top {len(entries)} of {k}:</p><ol>{items}</ol></div>"
     )
@@ -341,7 +341,7 @@ def _examples_section(examples: list[dict], decision: dict, k: int) -> str:
     for example in examples:
         parts.append(
             f"<p><b>{_e(example['role'].capitalize())} user {_e(example['user_id'])}</b> "
-            f"({example['history']:,} items before the test). Latest, most recent first: "
+            f"({count(example['history'], 'item')} before the test). Latest, most recent first: "
             f"{_e(' · '.join(example['last_items']))}.</p>"
         )
         lists = [example["lists"][name] for name in names]
