@@ -61,8 +61,6 @@ POWER = 0.8
 #: The baseline the verdict is read against.
 BASELINE = "popularity"
 
-VERDICTS = ("ship", "keep", "inconclusive")
-
 
 #: How each registry row is named in sentences and tables (other rows: underscores as spaces).
 MODEL_LABELS = {
