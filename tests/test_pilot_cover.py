@@ -60,7 +60,7 @@ def test_recommendations_cover_every_user_with_their_source_and_a_default_list(t
     recs = pd.read_csv(out / "recommendations.csv", dtype=str, keep_default_na=False)
     log = pd.read_csv(log_path, dtype=str)
     results = _results(out)
-    chosen = results["choice"]["model"]
+    chosen = results["decision"]["model"]
     lists = recs[recs["source"] != DEFAULT]
     # every user of the log has a full list of 10
     assert set(lists["user_id"]) == set(log["user_id"])

@@ -59,8 +59,8 @@ def test_golden_log_on_spark_matches_the_local_popularity_and_ranks_only_unseen_
             assert row["reason"] == NOT_ON_SPARK
     als_row = next(row for row in results["models"] if row["model"] == "als")
     assert 0 <= als_row["ndcg"]["low"] <= als_row["ndcg"]["estimate"] <= als_row["ndcg"]["high"]
-    assert results["choice"]["model"] in SPARK_ROWS
-    if results["choice"]["model"] == "popularity":
+    assert results["decision"]["model"] in SPARK_ROWS
+    if results["decision"]["model"] == "popularity":
         pd.testing.assert_frame_equal(recs, local_recs)
 
 
@@ -80,7 +80,7 @@ def test_cli_engine_spark_writes_the_three_outputs(tmp_path):
         if row["status"] == "skipped"
     )
     recs = pd.read_csv(out / "recommendations.csv")
-    assert list(recs.columns) == ["user_id", "rank", "item_id", "score"]
+    assert list(recs.columns) == ["user_id", "rank", "item_id", "score", "source"]
     assert recs.groupby("user_id").size().max() == 2
     seen = pd.read_csv(GOLDEN).rename(columns={"userId": "user_id", "movieId": "item_id"})
     assert recs.merge(seen, on=["user_id", "item_id"]).empty  # seen items never recommended

@@ -23,6 +23,7 @@ import importlib
 import os
 import sys
 
+from recsys_lessons.pilot.decision import DEFAULT_MARGIN, check_margin
 from recsys_lessons.pilot.io import PilotInputError, load_items, load_log, match_items
 from recsys_lessons.pilot.models import REGISTRY, ModelSpec, register
 from recsys_lessons.pilot.output import check_output_folder, write_outputs
@@ -88,6 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         help="seconds of tuning, shared by the models (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=DEFAULT_MARGIN,
+        help=(
+            "equivalence margin on nDCG@k (lessons 12 and 13): the smallest difference that "
+            "matters, fixed before the run; a row is shipped only when its lead over "
+            "popularity is shown beyond it (default: %(default)s)"
+        ),
     )
     parser.add_argument(
         "--memory-limit-mb",
@@ -208,6 +219,7 @@ def _run(args, argv: list[str]) -> int:
             engine=args.engine,
             split=args.protocol,
             params=params,
+            margin=args.margin,
         )
     except (PilotInputError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -223,8 +235,10 @@ def _run(args, argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    decision = results["decision"]
+    print(f"verdict: {decision['headline']}. {decision['summary']}")
     print(
-        f"recommended model: {results['choice']['model']}; report written to "
+        f"recommendations.csv: {decision['model']}; report written to "
         f"{os.path.join(args.output, 'report.html')} ({results['run_seconds']:.1f} s)"
     )
     return 0
@@ -282,3 +296,7 @@ def _check_settings(args) -> None:
         raise PilotInputError("--test-ratio must lie strictly between 0 and 1 (e.g. 0.2).")
     if args.time_budget <= 0 or args.memory_limit_mb <= 0:
         raise PilotInputError("--time-budget and --memory-limit-mb must be positive.")
+    try:
+        check_margin(args.margin)
+    except ValueError as error:
+        raise PilotInputError(f"--margin: {error}") from None

@@ -1,10 +1,8 @@
-"""Run a pilot: profile the log, tune and compare every model row, choose, write the outputs.
+"""Run a pilot: profile the log, tune and compare every model row, decide, write the outputs.
 
-The choice rule is stated in every report: the model with the highest test nDCG@k wins,
-unless a simpler row (earlier in the registry order: popularity, item-kNN, EASE, ALS, BPR,
-content-based, hybrid) is statistically tied with it, i.e. the 95% paired bootstrap interval
-of the nDCG difference over test users includes 0; then the simplest tied row is chosen,
-because it is cheaper to run and explain for the same measured quality.
+The verdict (ship a row, keep the popularity shelf, or inconclusive, against an equivalence
+margin) is :func:`recsys_lessons.pilot.decision.decide`'s, stated in every report; the
+decision brief around it is :func:`recsys_lessons.pilot.brief.build_brief`'s.
 """
 
 from __future__ import annotations
@@ -18,9 +16,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from recsys_lessons import metrics
-from recsys_lessons.evaluation.stats import bootstrap_interval, paired_bootstrap_interval
+from recsys_lessons.evaluation.stats import bootstrap_interval
 from recsys_lessons.pilot.beyond import audit_table, genre_matrix
+from recsys_lessons.pilot.brief import build_brief
 from recsys_lessons.pilot.coverage import covering_recommendations
+from recsys_lessons.pilot.decision import BASELINE, DEFAULT_MARGIN, check_margin, decide
 from recsys_lessons.pilot.io import InteractionLog, PilotInputError, metadata_overlap
 from recsys_lessons.pilot.models import REGISTRY, Context, fit_and_score, tune
 from recsys_lessons.pilot.protocol import make_protocol
@@ -71,6 +71,7 @@ def run_pilot(
     engine: str = "local",
     split: str = "auto",
     params: dict[str, dict] | None = None,
+    margin: float = DEFAULT_MARGIN,
 ):
     """Compare the registry's rows on ``log``; return ``(results, lists, protocol, recs)``.
 
@@ -87,9 +88,11 @@ def run_pilot(
     ``params`` (row name -> parameters, e.g. from
     :func:`~recsys_lessons.pilot.provenance.tuned_params` of an earlier ``results.json``)
     fixes those rows' parameters: their grid is that single point (one validation fit, so
-    the hybrid can still rank its components), and their row says ``"params_given": true``.
+    the hybrid can still rank its components), and their row says ``"params_given": true``. ``margin``
+    is the equivalence margin on nDCG@k of the decision (:mod:`recsys_lessons.pilot.decision`).
     """
     started = time.perf_counter()
+    margin = check_margin(margin)
     interactions = log.interactions
     n_items = interactions["item_id"].nunique()
     if k >= n_items:
@@ -175,8 +178,8 @@ def run_pilot(
     for row in rows:
         if row["model"] in lists:
             row["audit"] = {key: float(value) for key, value in audit.loc[row["model"]].items()}
-    choice = choose(rows, {name: scores["ndcg"] for name, scores in per_user.items()}, seed)
-    chosen = next(spec for spec in specs if spec.name == choice["model"])
+    decision = decide(rows, per_user, margin=margin, k=k, seed=seed)
+    chosen = next(spec for spec in specs if spec.name == decision["model"])
     chosen_params = next(row["params"] for row in rows if row["model"] == chosen.name)
     if progress:
         print(f"refitting {chosen.name} on the whole log for recommendations.csv", file=sys.stderr)
@@ -207,6 +210,7 @@ def run_pilot(
             "min_item_count": log.min_item_count,
             "protocol": split,
             "weights": "weight" in interactions.columns,
+            "margin": margin,
         },
         "engine": engine,
         "versions": package_versions(engine),
@@ -215,59 +219,15 @@ def run_pilot(
         "models": rows,
         "audit_source": audit_source,
         "audit": None if audit_tidy is None else _records(audit_tidy),
-        "choice": choice,
+        "decision": decision,
         "coverage": coverage,
-        "run_seconds": time.perf_counter() - started,
     }
+    results["brief"] = build_brief(
+        results, decision, per_user, lists, protocol, interactions, aligned,
+        all_lists.get(BASELINE), seed,
+    )  # fmt: skip
+    results["run_seconds"] = time.perf_counter() - started
     return results, lists, protocol, recs
-
-
-def choose(rows: list[dict], per_user: dict[str, np.ndarray], seed: int) -> dict:
-    """The choice rule of the module docstring, with its reasons in plain sentences."""
-    compared = [row for row in rows if row["status"] == "compared"]
-    best = max(compared, key=lambda row: row["ndcg"]["estimate"])  # first (simplest) on a tie
-    reasons = [
-        f"{best['model']} has the highest test nDCG ({best['ndcg']['estimate']:.4f}, 95% "
-        f"interval {best['ndcg']['low']:.4f}-{best['ndcg']['high']:.4f})."
-    ]
-    comparisons = {}
-    for row in compared:
-        if row is best:
-            continue
-        gap = paired_bootstrap_interval(per_user[best["model"]], per_user[row["model"]], seed=seed)
-        comparisons[row["model"]] = _interval(gap)
-    simpler = compared[: compared.index(best)]  # registry order: simplest first
-    tied_simpler = [row for row in simpler if not _excludes_zero(comparisons[row["model"]])]
-    chosen = tied_simpler[0] if tied_simpler else best
-    if tied_simpler:
-        gap = comparisons[chosen["model"]]
-        reasons.append(
-            f"{chosen['model']} is statistically tied with it (paired nDCG difference "
-            f"{-gap['estimate']:+.4f}, 95% interval {-gap['high']:+.4f} to {-gap['low']:+.4f} "
-            "includes 0) and is simpler, so it is the recommended choice."
-        )
-    beaten = [name for name, gap in comparisons.items() if _excludes_zero(gap)]
-    if beaten:
-        reasons.append(
-            f"{best['model']}'s lead over {', '.join(beaten)} is beyond noise (paired bootstrap "
-            "over test users: the 95% interval of the difference excludes 0)."
-        )
-    tied = [name for name, gap in comparisons.items() if not _excludes_zero(gap)]
-    if tied and not tied_simpler:
-        reasons.append(
-            f"It is statistically tied with {', '.join(tied)}, which are not simpler, so "
-            "it stays the choice."
-        )
-    return {
-        "model": chosen["model"],
-        "best_ndcg_model": best["model"],
-        "rule": (
-            "highest test nDCG@k, unless a simpler model's paired 95% bootstrap interval of "
-            "the difference includes 0 (then the simplest tied model)"
-        ),
-        "paired_differences_vs_best": comparisons,
-        "reasons": reasons,
-    }
 
 
 def cold_item_recall(recommended: np.ndarray, fold, k: int) -> float | None:
@@ -360,7 +320,3 @@ def _interval(interval) -> dict:
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Rows as dicts, NaN as ``None`` (``null`` in JSON)."""
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-
-
-def _excludes_zero(interval: dict) -> bool:
-    return interval["low"] > 0 or interval["high"] < 0
