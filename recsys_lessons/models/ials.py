@@ -183,15 +183,16 @@ def _solve_side(observed: sp.csr_matrix, other: np.ndarray, weight: float, penal
     """Exact least-squares vectors of every row of ``observed`` with ``other`` fixed."""
     n_rows, factors = observed.shape[0], other.shape[1]
     shared = weight * (other.T @ other)
+    targets = observed @ other
+    diagonal = np.arange(factors)
     solved = np.empty((n_rows, factors))
     for start in range(0, n_rows, SOLVE_BATCH):
         stop = min(start + SOLVE_BATCH, n_rows)
-        systems = np.broadcast_to(shared, (stop - start, factors, factors)).copy()
-        targets = np.empty((stop - start, factors))
+        systems = np.empty((stop - start, factors, factors))
         for offset, row in enumerate(range(start, stop)):
             vectors = other[observed.indices[observed.indptr[row] : observed.indptr[row + 1]]]
-            systems[offset] += vectors.T @ vectors
-            targets[offset] = vectors.sum(axis=0)
-        systems[:, np.arange(factors), np.arange(factors)] += penalty[start:stop, None]
-        solved[start:stop] = np.linalg.solve(systems, targets[..., None])[..., 0]
+            np.matmul(vectors.T, vectors, out=systems[offset])
+        systems += shared
+        systems[:, diagonal, diagonal] += penalty[start:stop, None]
+        solved[start:stop] = np.linalg.solve(systems, targets[start:stop, :, None])[..., 0]
     return solved
