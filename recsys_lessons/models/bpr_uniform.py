@@ -115,11 +115,10 @@ class UniformBPR(Recommender):
                 grad_w, grad_i, grad_j, grad_bi, grad_bj = bpr_gradients(
                     W[u], H[i], H[j], bias[i], bias[j], regularization
                 )
+                items = np.concatenate([i, j])
                 np.add.at(W, u, learning_rate * grad_w)
-                np.add.at(H, i, learning_rate * grad_i)
-                np.add.at(H, j, learning_rate * grad_j)
-                np.add.at(bias, i, learning_rate * grad_bi)
-                np.add.at(bias, j, learning_rate * grad_bj)
+                np.add.at(H, items, learning_rate * np.concatenate([grad_i, grad_j]))
+                np.add.at(bias, items, learning_rate * np.concatenate([grad_bi, grad_bj]))
         if not (np.isfinite(W).all() and np.isfinite(H).all()):
             raise ValueError(
                 f"UniformBPR diverged (NaN or infinite vectors): lower learning_rate (now "
