@@ -27,7 +27,7 @@ def dropout_penalty(gram: np.ndarray, dropout: float, regularization: float) -> 
 
         E |X - Z B|_F^2 = |X - X B|_F^2 + |Lambda_p^(1/2) B|_F^2
 
-    (Steck 2020, eq. 3; ``Lambda_p`` is the first term of ``Lambda``).
+    (Steck 2020; ``Lambda_p`` is the first term of ``Lambda``).
     """
     return dropout / (1.0 - dropout) * np.diag(gram) + regularization
 
@@ -83,7 +83,7 @@ class _DropoutLinearAutoencoder(Recommender):
 
 
 class DLAE(_DropoutLinearAutoencoder):
-    """Denoising linear autoencoder, full rank, in closed form (Steck 2020, section 3).
+    """Denoising linear autoencoder, full rank, in closed form (Steck 2020).
 
     Minimises the expected reconstruction error under dropout plus an L2 penalty::
 
@@ -133,7 +133,7 @@ class DLAE(_DropoutLinearAutoencoder):
 
 
 class EDLAE(_DropoutLinearAutoencoder):
-    """Emphasized denoising linear autoencoder, full rank (Steck 2020, section 3).
+    """Emphasized denoising linear autoencoder, full rank (Steck 2020).
 
     Emphasizing the dropped-out entries (full emphasis) is the same as forbidding an item to
     predict itself: EASE's constraint ``diag(B) = 0`` with DLAE's penalty::

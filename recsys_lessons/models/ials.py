@@ -26,7 +26,7 @@ SOLVE_BATCH = 128
 
 
 class IALS(Recommender):
-    """Implicit ALS with frequency-scaled regularization (Rendle et al. 2021, eq. 4 and 6).
+    """Implicit ALS with frequency-scaled regularization (Rendle et al. 2021).
 
     Every stored entry of ``X`` is an observed pair ``(u, i)`` (its value is ignored). With
     ``w_u`` and ``h_i`` the user and item vectors and ``y(u, i) = w_u . h_i``::
