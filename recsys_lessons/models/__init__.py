@@ -6,7 +6,7 @@
 | content-based | :class:`ContentBased` (+ ``build_item_features``) | 02 |
 | neighbourhood | :class:`ItemKNN`, :class:`UserKNN` (+ ``cooccurrence.bought_together``) | 03 |
 | matrix factorization | :class:`FunkSVD`, :class:`ALS`, :class:`BPR`, :class:`EASE` | 04 |
-| stronger baselines (benchmarks) | :class:`IALS`, :class:`UniformBPR`, :class:`DLAE`, :class:`EDLAE`, :class:`RP3beta` | 04 |
+| stronger baselines (issue 26) | :class:`UniformBPR` (lesson 04), :class:`IALS`, :class:`DLAE`, :class:`EDLAE`, :class:`RP3beta` | 04, `benchmarks/movielens_100k.py` |
 | fold-in of new users | ``ALS.fold_in``, ``EASE.fold_in``, ``ItemKNN.fold_in`` (+ :func:`als_fold_in`) | 05 |
 
 The sequential recommenders of lesson 07 (their own protocol) live in
