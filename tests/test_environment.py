@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ def lock_pins() -> dict[str, str]:
     for line in (ROOT / "requirements.lock").read_text().splitlines():
         match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
         if match:
-            pins[match.group(1).lower()] = match.group(2)
+            pins[canonicalize_name(match.group(1))] = match.group(2)
     return pins
 
 
@@ -49,7 +50,7 @@ def conda_pins() -> dict[str, str]:
         match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)=([^=\s]+)", line)
         if match:
             name = match.group(1).lower()
-            pins[CONDA_TO_PYPI.get(name, name)] = match.group(2)
+            pins[canonicalize_name(CONDA_TO_PYPI.get(name, name))] = match.group(2)
     return pins
 
 
@@ -77,7 +78,7 @@ def test_lock_file_satisfies_the_declared_ranges():
     lock = lock_pins()
     outside = {}
     for requirement in map(Requirement, declared):
-        pinned = lock.get(requirement.name.lower())
+        pinned = lock.get(canonicalize_name(requirement.name))
         if pinned is None or not requirement.specifier.contains(pinned):
             outside[requirement.name] = (str(requirement.specifier), pinned)
     assert not outside, f"pyproject range vs lock pin: {outside}"

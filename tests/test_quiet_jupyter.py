@@ -1,4 +1,4 @@
-"""A quiet Jupyter: kernels the course starts run encrypted and print no transport warning.
+"""A quiet Jupyter: encrypted kernels that print no transport warning; a lab that asks nothing.
 
 ipykernel (7.3 and newer) warns "Kernel is running over TCP without encryption" on stderr
 each time a kernel starts without CurveZMQ keys. The course's ``jupyter-config/`` asks the
@@ -6,16 +6,27 @@ kernel manager to provision them (``KernelManager.transport_encryption = "auto"`
 tests execute a tiny notebook the way ``make course``/``make render`` (``tools/execute.py``)
 and ``make test`` (nbval, through ``conftest.py``) do, and check the kernel's own view of
 its connection as well as the text printed.
+
+``make lab`` (``tools/lab.py``) is started headless on a free port and asked, through
+JupyterLab's REST API, what a first start would do about news and updates.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import pty
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -79,6 +90,7 @@ def run_nbval(notebook: Path, *plugins: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_nbval_kernels_run_encrypted_with_the_course_conftest(tmp_path):
     notebook = tiny_notebook(tmp_path / "probe.ipynb", CONNECTION_ASSERTION)
 
@@ -88,3 +100,99 @@ def test_nbval_kernels_run_encrypted_with_the_course_conftest(tmp_path):
     assert course.returncode == 0, course.stdout + course.stderr
     assert WARNING not in course.stdout + course.stderr
     assert plain.returncode == 1 and "plain TCP" in plain.stdout, plain.stdout + plain.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def read_banner(process: subprocess.Popen, timeout: float = 120) -> str:
+    """What ``tools.lab`` prints on standard output up to the end of its block."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Stop it with"):
+            break
+    return "".join(lines)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def running_lab(tmp_path):
+    """``python -m tools.lab --no-browser`` on a free port, stopped with Ctrl+C afterwards.
+
+    Jupyter's own user folders point into ``tmp_path`` so that the machine's settings
+    (``~/.jupyter``) cannot hide what the repository ships. Standard input is a terminal
+    (a pty), as in ``make lab``, so the server handles Ctrl+C as it would there.
+    """
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    terminal, terminal_end = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.lab", "--no-browser", "--port", str(free_port())],
+        cwd=ROOT,
+        env=environment,
+        stdin=terminal_end,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        os.close(terminal)
+        os.close(terminal_end)
+
+
+@pytest.mark.slow
+def test_make_lab_prints_one_block_and_a_first_start_asks_nothing(running_lab):
+    printed = read_banner(running_lab)
+    match = re.search(r"(http://\S+)/lab/tree/README\.md\?token=(\w+)", printed)
+    assert match, printed
+    server, token = match.groups()
+    assert running_lab.poll() is None, running_lab.stderr.read()  # the server is still up
+    assert printed.strip().splitlines() == [
+        "JupyterLab is running on the course map:",
+        f"    {match.group(0)}",
+        "Stop it with Ctrl+C in this terminal.",
+    ]
+
+    notification = get_json(
+        f"{server}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+    )
+    defaults = {
+        name: spec["default"] for name, spec in notification["schema"]["properties"].items()
+    }
+    assert notification["settings"] == {}  # nothing chosen by a user: the defaults apply
+    assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False
+    viewers = get_json(
+        f"{server}/lab/api/settings/@jupyterlab/docmanager-extension:plugin?token={token}"
+    )["schema"]["properties"]["defaultViewers"]["default"]
+    assert viewers == {"markdown": "Markdown Preview"}  # the course map opens rendered
+    # The server itself fetches no news and checks no version, whatever a user sets later.
+    assert get_json(f"{server}/lab/api/news?token={token}") == {"news": []}
+    assert get_json(f"{server}/lab/api/update?token={token}") == {"notification": None}
+
+    os.killpg(running_lab.pid, signal.SIGINT)  # Ctrl+C, delivered to the whole group
+    assert running_lab.wait(timeout=60) == 0
+    assert "Shutdown this Jupyter server" not in running_lab.stderr.read()
