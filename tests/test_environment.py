@@ -69,15 +69,27 @@ def test_conda_pins_agree_with_the_lock_file():
     assert not disagreements, f"environment.yml vs requirements.lock (conda, lock): {disagreements}"
 
 
-def test_lock_file_satisfies_the_declared_ranges():
-    """Each dependency range of pyproject.toml admits the version the lock file pins."""
+def declared_requirements() -> list[Requirement]:
+    """The dependencies of pyproject.toml, with those of every extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = project["dependencies"] + [
         r for group in project["optional-dependencies"].values() for r in group
     ]
+    return [Requirement(r) for r in declared]
+
+
+def test_every_declared_dependency_is_pinned_in_both_files():
+    """A package pyproject.toml names (here or in an extra) is pinned for pip and for conda."""
+    declared = {canonicalize_name(r.name) for r in declared_requirements()}
+    assert declared <= set(lock_pins()), sorted(declared - set(lock_pins()))
+    assert declared <= set(conda_pins()), sorted(declared - set(conda_pins()))
+
+
+def test_lock_file_satisfies_the_declared_ranges():
+    """Each dependency range of pyproject.toml admits the version the lock file pins."""
     lock = lock_pins()
     outside = {}
-    for requirement in map(Requirement, declared):
+    for requirement in declared_requirements():
         pinned = lock.get(canonicalize_name(requirement.name))
         if pinned is None or not requirement.specifier.contains(pinned):
             outside[requirement.name] = (str(requirement.specifier), pinned)
