@@ -23,10 +23,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
+import websocket
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -122,9 +124,46 @@ def read_banner(process: subprocess.Popen, timeout: float = 120) -> str:
     return "".join(lines)
 
 
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as response:
+def get_json(url: str, post: dict | None = None) -> dict:
+    data = None if post is None else json.dumps(post).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
+
+
+def run_in_lab_kernel(server: str, token: str, code: str) -> str:
+    """Start a kernel through the lab's REST API, run ``code`` over its websocket, return stdout.
+
+    The same path a notebook tab takes: the server bridges the websocket to the kernel's
+    ZMQ sockets (CurveZMQ-encrypted with the course's configuration).
+    """
+    kernel = get_json(f"{server}/api/kernels?token={token}", post={"name": "python3"})
+    session = uuid.uuid4().hex
+    channels = f"{server.replace('http', 'ws', 1)}/api/kernels/{kernel['id']}/channels"
+    connection = websocket.create_connection(
+        f"{channels}?session_id={session}&token={token}", timeout=60
+    )
+    try:
+        message_id = uuid.uuid4().hex
+        header = {"msg_id": message_id, "msg_type": "execute_request", "session": session}
+        header |= {"username": "test", "date": "", "version": "5.3"}
+        content = {"code": code, "silent": False}
+        connection.send(
+            json.dumps(
+                {"header": header, "parent_header": {}, "metadata": {}, "content": content}
+                | {"channel": "shell", "buffers": []}
+            )
+        )
+        while True:
+            message = json.loads(connection.recv())
+            if message["parent_header"].get("msg_id") != message_id:
+                continue
+            if message["msg_type"] == "stream":
+                return message["content"]["text"]
+            if message["msg_type"] == "error":
+                return "\n".join(message["content"]["traceback"])
+    finally:
+        connection.close()
 
 
 @pytest.fixture
@@ -192,7 +231,12 @@ def test_make_lab_prints_one_block_and_a_first_start_asks_nothing(running_lab):
     # The server itself fetches no news and checks no version, whatever a user sets later.
     assert get_json(f"{server}/lab/api/news?token={token}") == {"news": []}
     assert get_json(f"{server}/lab/api/update?token={token}") == {"notification": None}
+    # A notebook's kernel runs encrypted, and the server's log stays empty.
+    assert run_in_lab_kernel(server, token, CONNECTION_PROBE) == "tcp curve\n"
 
     os.killpg(running_lab.pid, signal.SIGINT)  # Ctrl+C, delivered to the whole group
     assert running_lab.wait(timeout=60) == 0
-    assert "Shutdown this Jupyter server" not in running_lab.stderr.read()
+    log = running_lab.stderr.read()
+    assert WARNING not in log and "[W " not in log and "Shutdown this Jupyter server" not in log, (
+        log
+    )

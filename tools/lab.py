@@ -4,7 +4,9 @@ JupyterLab starts with the configuration the course ships in ``jupyter-config/``
 
 - ``jupyter_config.json`` (found through ``JUPYTER_CONFIG_PATH``): kernels get CurveZMQ keys
   (no "running over TCP without encryption" warning), the server fetches no news
-  (``LabApp.news_url = None``) and never checks for updates (``NeverCheckForUpdate``);
+  (``LabApp.news_url = None``), never checks for updates (``NeverCheckForUpdate``), and its
+  websocket ping timeout is the ping interval, the most tornado accepts (no warning when the
+  first notebook connects);
 - ``lab-settings/overrides.json`` (``LabApp.app_settings_dir``): the settings' defaults say
   "never fetch news" and "do not check for updates", so a first start asks nothing, and a
   Markdown file opens rendered.
