@@ -26,6 +26,7 @@ import secrets
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from jupyter_server.serverapp import list_running_servers
@@ -93,12 +94,23 @@ def banner(url: str) -> str:
     )
 
 
+def answers(server: dict) -> bool:
+    """Whether the server accepts requests (it writes its information file before it listens)."""
+    status = f"{server['url'].rstrip('/')}/api/status?token={server['token']}"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    try:
+        with direct.open(status, timeout=5):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for_server(process: subprocess.Popen, timeout: float = START_TIMEOUT) -> dict | None:
-    """The running server's information once it has started, or ``None`` if it did not."""
+    """The running server's information once it answers, or ``None`` if it did not start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         for server in list_running_servers():
-            if server.get("pid") == process.pid:
+            if server.get("pid") == process.pid and answers(server):
                 return server
         time.sleep(0.2)
     return None
