@@ -21,12 +21,13 @@ NOTEBOOK_TESTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no
 
 help:
 	@echo "make setup      create .venv with the pinned packages (runs automatically when needed)"
-	@echo "make lab        open JupyterLab on the course"
+	@echo "make lab        open JupyterLab on the course map (README.md), offline: no news, no update check"
 	@echo "make course     run every lesson headless and print a readiness table"
 	@echo "make test       lint + unit-all + every notebook (lessons, exercises, solutions); what CI runs"
 	@echo "make unit       quick local loop: unit and property tests and the package's doctests,"
-	@echo "                without the slow site/browser tests (pytest marker 'browser')"
-	@echo "make unit-all   the same with the site/browser tests (part of make test)"
+	@echo "                without the slow ones (pytest markers 'browser': site and browser tests,"
+	@echo "                'slow': JupyterLab and nbval runs, 'wheel': the package installed outside the repo)"
+	@echo "make unit-all   the same with the slow tests (part of make test)"
 	@echo "make lint       ruff check and format check (part of make test)"
 	@echo "make render     re-execute lessons and solutions in place on MovieLens 100K"
 	@echo "make exercises  regenerate exercises/ from solutions/"
@@ -46,11 +47,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
-# Classroom containers often run as root, which JupyterLab refuses without --allow-root.
-LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
-
+# JupyterLab with the configuration in jupyter-config/ (see tools/lab.py), on README.md's course map.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_FLAGS) --notebook-dir=. notebooks/00_welcome_and_data.ipynb
+	@$(BIN)/python -m tools.lab
 
 course: $(STAMP)
 	$(BIN)/python -m tools.run_course
@@ -63,9 +62,10 @@ lint: $(STAMP)
 # __main__ exits on import and is never collected; see conftest.py for the Spark modules.
 UNIT_TESTS := tests recsys_lessons --doctest-modules -q
 
-# The quick local loop: everything but the tests that build the site or drive a browser.
+# The quick local loop: everything but the tests that build the site, drive a browser, start
+# JupyterLab or nbval, or install the wheel outside the repository (markers in pyproject.toml).
 unit: $(STAMP)
-	$(BIN)/python -m pytest $(UNIT_TESTS) -m "not browser"
+	$(BIN)/python -m pytest $(UNIT_TESTS) -m "not browser and not slow and not wheel"
 
 unit-all: $(STAMP)
 	$(BIN)/python -m pytest $(UNIT_TESTS)

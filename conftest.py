@@ -1,6 +1,6 @@
 """Test configuration read before anything is collected: doctest exclusions and nbval rules.
 
-Two notebook rules are applied here rather than in every notebook:
+Three notebook rules are applied here rather than in every notebook:
 
 1. Output comparison (cells marked ``# NBVAL_CHECK_OUTPUT``) only makes sense on the dataset
    the committed outputs were executed on, MovieLens 100K. When the course resolves to the
@@ -8,6 +8,9 @@ Two notebook rules are applied here rather than in every notebook:
    compared, and the test report says so in its header.
 2. Solution notebooks run with strict exercise checks (a failing ``q1.check()`` raises);
    lesson and exercise notebooks run with checks that only report.
+3. nbval starts its kernels with the course's Jupyter configuration
+   (:class:`tools.execute.CourseKernelManager`: encrypted kernel transport), as
+   ``make course`` and ``make render`` do.
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ def _resolved_dataset() -> str:
 
 def _is_notebook_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell"
+
+
+def pytest_configure(config):
+    if config.option.nbval or config.option.nbval_lax:
+        import nbval.kernel
+
+        from tools.execute import CourseKernelManager
+
+        nbval.kernel.KernelManager = CourseKernelManager
 
 
 def pytest_report_header(config):

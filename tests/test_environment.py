@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ def lock_pins() -> dict[str, str]:
     for line in (ROOT / "requirements.lock").read_text().splitlines():
         match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
         if match:
-            pins[match.group(1).lower()] = match.group(2)
+            pins[canonicalize_name(match.group(1))] = match.group(2)
     return pins
 
 
@@ -49,7 +50,7 @@ def conda_pins() -> dict[str, str]:
         match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)=([^=\s]+)", line)
         if match:
             name = match.group(1).lower()
-            pins[CONDA_TO_PYPI.get(name, name)] = match.group(2)
+            pins[canonicalize_name(CONDA_TO_PYPI.get(name, name))] = match.group(2)
     return pins
 
 
@@ -68,16 +69,28 @@ def test_conda_pins_agree_with_the_lock_file():
     assert not disagreements, f"environment.yml vs requirements.lock (conda, lock): {disagreements}"
 
 
-def test_lock_file_satisfies_the_declared_ranges():
-    """Each dependency range of pyproject.toml admits the version the lock file pins."""
+def declared_requirements() -> list[Requirement]:
+    """The dependencies of pyproject.toml, with those of every extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = project["dependencies"] + [
         r for group in project["optional-dependencies"].values() for r in group
     ]
+    return [Requirement(r) for r in declared]
+
+
+def test_every_declared_dependency_is_pinned_in_both_files():
+    """A package pyproject.toml names (here or in an extra) is pinned for pip and for conda."""
+    declared = {canonicalize_name(r.name) for r in declared_requirements()}
+    assert declared <= set(lock_pins()), sorted(declared - set(lock_pins()))
+    assert declared <= set(conda_pins()), sorted(declared - set(conda_pins()))
+
+
+def test_lock_file_satisfies_the_declared_ranges():
+    """Each dependency range of pyproject.toml admits the version the lock file pins."""
     lock = lock_pins()
     outside = {}
-    for requirement in map(Requirement, declared):
-        pinned = lock.get(requirement.name.lower())
+    for requirement in declared_requirements():
+        pinned = lock.get(canonicalize_name(requirement.name))
         if pinned is None or not requirement.specifier.contains(pinned):
             outside[requirement.name] = (str(requirement.specifier), pinned)
     assert not outside, f"pyproject range vs lock pin: {outside}"

@@ -1,6 +1,12 @@
 """Execute a notebook top to bottom in a fresh kernel, the one way the course runs notebooks.
 
-Used by ``make course`` (:mod:`tools.run_course`) and ``make render`` (:mod:`tools.render`).
+Used by ``make course`` (:mod:`tools.run_course`) and ``make render`` (:mod:`tools.render`);
+``make test``'s notebook pass (nbval) starts its kernels with :class:`CourseKernelManager`
+(see ``conftest.py``). Kernels are started with the Jupyter configuration the course ships in
+``jupyter-config/`` (``make lab`` reads the same folder): its
+``KernelManager.transport_encryption = "auto"`` gives each kernel whose kernelspec declares
+CurveZMQ support (ipykernel 7.3 or newer) a fresh key pair, so the kernel's sockets are
+encrypted and it no longer warns "Kernel is running over TCP without encryption".
 """
 
 from __future__ import annotations
@@ -12,11 +18,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
+from traitlets.config.loader import JSONFileConfigLoader
 
 #: Seconds a single cell may run before the lesson counts as failed.
 CELL_TIMEOUT = 600
+
+#: The Jupyter configuration the course ships (kernels, JupyterLab's settings).
+JUPYTER_CONFIG_DIR = Path(__file__).resolve().parent.parent / "jupyter-config"
+
+
+def course_jupyter_config() -> Config:
+    """The traitlets configuration of ``jupyter-config/jupyter_config.json``.
+
+    The same file every Jupyter application reads when ``JUPYTER_CONFIG_PATH`` names the
+    folder (``make lab``); here it configures the kernel managers the course starts itself.
+    """
+    return JSONFileConfigLoader("jupyter_config.json", path=str(JUPYTER_CONFIG_DIR)).load_config()
+
+
+class CourseKernelManager(KernelManager):
+    """A kernel manager that reads the course's Jupyter configuration unless given another.
+
+    nbval builds ``KernelManager(kernel_name=..., kernel_spec_manager=...)`` with no
+    configuration; ``conftest.py`` hands it this class instead.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("config", course_jupyter_config())
+        super().__init__(**kwargs)
 
 
 @dataclass
@@ -67,6 +100,7 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT) -> ExecutionResult
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
+        config=course_jupyter_config(),
     )
     started = time.perf_counter()
     error = None
