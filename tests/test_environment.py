@@ -45,9 +45,10 @@ def lock_pins() -> dict[str, str]:
 
 
 def conda_pins() -> dict[str, str]:
+    """environment.yml's pins: conda's ``name=version`` and its pip section's ``name==version``."""
     pins = {}
     for line in (ROOT / "environment.yml").read_text().splitlines():
-        match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)=([^=\s]+)", line)
+        match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)==?([^=\s]+)", line)
         if match:
             name = match.group(1).lower()
             pins[canonicalize_name(CONDA_TO_PYPI.get(name, name))] = match.group(2)
