@@ -19,9 +19,19 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import Recommender, as_history_csr, as_interaction_csr
+from recsys_lessons.models.base import (
+    Recommender,
+    as_history_csr,
+    as_interaction_csr,
+)
 from recsys_lessons.top_k import top_k_indices
-from recsys_lessons.validation import check_count, check_index, check_number, check_positive_int
+from recsys_lessons.validation import (
+    check_count,
+    check_index,
+    check_k,
+    check_number,
+    check_positive_int,
+)
 
 __all__ = ["BLOCK_CELLS", "SIMILARITIES", "ItemKNN", "UserKNN", "similarity_matrix"]
 
@@ -93,14 +103,23 @@ def similarity_matrix(
         block_rows = max(1, BLOCK_CELLS // n)
     else:
         block_rows = check_positive_int(block_rows, "block_rows", "rows of S per dense block")
+    block_rows = min(block_rows, n)
     columns_as_rows = X.T.tocsr()
-    squared_norms = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+    squared_norms = np.bincount(X.indices, weights=X.data * X.data, minlength=n)
+    row_factor, column_factor = _norm_factors(squared_norms, similarity, alpha)
+    dots = np.empty((block_rows, n))
+    denominator = np.empty((block_rows, n))
     rows, cols, values = [], [], []
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
-        dots = (columns_as_rows[start:stop] @ X).toarray()
-        block = _normalize_dots(
-            dots, squared_norms[start:stop], squared_norms, similarity, alpha, shrink
+        block = (columns_as_rows[start:stop] @ X).toarray(out=dots[: stop - start])
+        _normalize_dots(
+            block,
+            row_factor[start:stop],
+            column_factor,
+            similarity,
+            shrink,
+            denominator[: stop - start],
         )
         block[np.arange(stop - start), np.arange(start, stop)] = 0.0
         block_row, block_col, block_value = _largest_per_row(block, neighbors)
@@ -123,20 +142,32 @@ def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
         check_positive_int(neighbors, "neighbors", "or None to keep every neighbour")
 
 
-def _normalize_dots(dots, row_norms, col_norms, similarity, alpha, shrink) -> np.ndarray:
-    """Turn a dense block of ``dot(i, j)`` into similarities, in place (see similarity_matrix).
+def _norm_factors(squared_norms, similarity, alpha):
+    """The per-row and per-column factors of the denominator (see similarity_matrix).
 
-    A zero denominator only happens when ``dot(i, j) = 0`` (an empty column), which stays 0.
+    ``sqrt(n_i)`` and ``sqrt(n_j)`` for the cosine, ``n_i^alpha`` and ``n_j^(1 - alpha)`` for
+    the asymmetric cosine, ``n_i`` and ``n_j`` for the Jaccard index.
     """
     if similarity == "cosine":
-        denominator = np.multiply.outer(np.sqrt(row_norms), np.sqrt(col_norms))
-    elif similarity == "asymmetric_cosine":
-        denominator = np.multiply.outer(row_norms**alpha, col_norms ** (1.0 - alpha))
-    else:
-        denominator = np.add.outer(row_norms, col_norms)
+        return np.sqrt(squared_norms), np.sqrt(squared_norms)
+    if similarity == "asymmetric_cosine":
+        return squared_norms**alpha, squared_norms ** (1.0 - alpha)
+    return squared_norms, squared_norms
+
+
+def _normalize_dots(dots, row_factor, column_factor, similarity, shrink, denominator) -> None:
+    """Turn a dense block of ``dot(i, j)`` into similarities, in place (see similarity_matrix).
+
+    ``denominator`` is scratch space of the block's shape. A zero denominator only happens
+    when ``dot(i, j) = 0`` (an empty column), which stays 0.
+    """
+    if similarity == "jaccard":
+        np.add(row_factor[:, None], column_factor[None, :], out=denominator)
         denominator -= dots
+    else:
+        np.multiply(row_factor[:, None], column_factor[None, :], out=denominator)
     denominator += shrink
-    return np.divide(dots, denominator, out=dots, where=denominator > 0)
+    np.divide(dots, denominator, out=dots, where=denominator > 0)
 
 
 def _largest_per_row(block: np.ndarray, k: int | None):
@@ -149,11 +180,57 @@ def _largest_per_row(block: np.ndarray, k: int | None):
     if k is None or k >= block.shape[1]:
         rows, cols = np.nonzero(block)
         return rows, cols, block[rows, cols]
-    cols = top_k_indices(block, k)
+    cols = _top_k_columns(block, k)
     values = np.take_along_axis(block, cols, axis=1)
     rows = np.broadcast_to(np.arange(block.shape[0])[:, None], cols.shape)
     keep = values != 0
     return rows[keep], cols[keep], values[keep]
+
+
+def _top_k_columns(scores: np.ndarray, k: int) -> np.ndarray:
+    """``top_k_indices(scores, k)``, ranked among the few columns that can reach the top ``k``.
+
+    The columns of each row are cut into ``g >= k`` groups of equal width. ``k`` of the group
+    maxima are ``>= t``, the ``k``-th largest of them, so the row holds ``k`` scores
+    ``>= t``: its ``k``-th largest score is ``>= t`` and every entry of its top ``k``, ties at
+    the cut included, is a *candidate* (a score ``>= t``). The candidates of each row, kept in
+    column order, go to :func:`top_k_indices`; ranking them by ``(-score, position)`` is
+    ranking them by ``(-score, column)``, so the result equals ``top_k_indices(scores, k)``
+    entry for entry, at the cost of a few passes over ``scores`` instead of a partition of
+    every row (the selection of Gustavson-style top-k pruning, vectorised; it is only
+    worth it when a row has many more columns than ``k``).
+
+    Rows whose ``t`` is ``-inf`` (fewer than ``k`` finite scores) or that hold more than
+    half their columns as candidates (many ties at ``t``) go to :func:`top_k_indices` whole.
+    ``scores`` must hold no NaN (the similarities and scores of this module never do).
+    """
+    n_rows, n_columns = scores.shape
+    width = n_columns // (2 * k)
+    if width < 2 or n_rows == 0:
+        return top_k_indices(scores, k)
+    group_max = np.maximum.reduceat(scores, np.arange(0, n_columns, width), axis=1)
+    n_groups = group_max.shape[1]
+    threshold = np.partition(group_max, n_groups - k, axis=1)[:, n_groups - k]
+    whole = ~np.isfinite(threshold)
+    threshold[whole] = np.inf
+    rows, cols = np.nonzero(scores >= threshold[:, None])
+    counts = np.bincount(rows, minlength=n_rows)
+    whole |= counts > n_columns // 2
+    if whole.any():
+        counts[whole] = 0
+        kept = ~whole[rows]
+        rows, cols = rows[kept], cols[kept]
+    top = np.empty((n_rows, k), dtype=np.int64)
+    if len(rows):
+        position = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+        candidates = np.full((n_rows, max(counts.max(), k)), -np.inf)
+        candidates[rows, position] = scores[rows, cols]
+        columns = np.zeros(candidates.shape, dtype=np.int64)
+        columns[rows, position] = cols
+        top[:] = np.take_along_axis(columns, top_k_indices(candidates, k), axis=1)
+    if whole.any():
+        top[whole] = top_k_indices(scores[whole], k)
+    return top
 
 
 class _NeighborhoodRecommender(Recommender):
@@ -184,6 +261,41 @@ class _NeighborhoodRecommender(Recommender):
         return similarity_matrix(
             A, self.similarity, alpha=self.alpha, shrink=self.shrink, neighbors=self.neighbors
         )
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        return self._score_sparse(users).toarray()
+
+    def recommend(self, users=None, k: int = 10, exclude_seen: bool = True):
+        """Top-``k`` items per user, best first: :meth:`Recommender.recommend`, faster.
+
+        The same lists and scores to the last bit (the same batches of ``score`` and the same
+        ranking by ``(-score, item)``); only the cut is quicker: each row is ranked among the
+        items that can reach its top ``k`` (:func:`_top_k_columns`), not among all items.
+
+        Returns
+        -------
+        items : ndarray of int, shape ``(len(users), k)``
+        scores : ndarray of float, shape ``(len(users), k)``
+            ``-inf`` marks seen items padding the list of a user with fewer than ``k``
+            unseen items.
+        """
+        users = self._check_users(users)
+        k = check_k(k, self.n_items_)
+        items = np.empty((len(users), k), dtype=np.int64)
+        scores = np.empty((len(users), k), dtype=np.float64)
+        batch_size = max(1, BLOCK_CELLS // self.n_items_)
+        buffer = np.empty((min(batch_size, len(users)), self.n_items_))
+        for start in range(0, len(users), batch_size):
+            batch = users[start : start + batch_size]
+            batch_scores = self._score_sparse(batch).toarray(out=buffer[: len(batch)])
+            if exclude_seen:
+                seen = self.X_[batch]
+                rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
+                batch_scores[rows, seen.indices] = -np.inf
+            top = _top_k_columns(batch_scores, k)
+            items[start : start + len(batch)] = top
+            scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
+        return items, scores
 
 
 class ItemKNN(_NeighborhoodRecommender):
@@ -241,8 +353,8 @@ class ItemKNN(_NeighborhoodRecommender):
         self.weights_ = self._weights(X)
         self.similarity_ = self._similarity(self.weights_)
 
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        return (self.weights_[users] @ self.similarity_).toarray()
+    def _score_sparse(self, users: np.ndarray) -> sp.csr_matrix:
+        return self.weights_[users] @ self.similarity_
 
     def fold_in(self, history) -> np.ndarray:
         """Scores of every item for new users known only by ``history``: ``w @ S``.
@@ -332,8 +444,8 @@ class UserKNN(_NeighborhoodRecommender):
         self.weights_ = self._weights(X)
         self.similarity_ = self._similarity(self.weights_.T)
 
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        return (self.similarity_[users] @ self.weights_).toarray()
+    def _score_sparse(self, users: np.ndarray) -> sp.csr_matrix:
+        return self.similarity_[users] @ self.weights_
 
     def similar_users(self, user: int, n: int = 10):
         """The ``n`` users with the largest similarity ``S[user, v]``, best first.
