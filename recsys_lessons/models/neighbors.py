@@ -38,9 +38,16 @@ __all__ = ["BLOCK_CELLS", "SIMILARITIES", "ItemKNN", "UserKNN", "similarity_matr
 SIMILARITIES = ("cosine", "jaccard", "asymmetric_cosine")
 
 #: Cells of the dense block of similarities computed at once by :func:`similarity_matrix`
-#: (2**22 float64 values, 32 MB): a catalogue of ``n`` items is processed ``2**22 // n`` rows
-#: at a time, so memory stays ``O(n)`` per row however large the catalogue.
+#: (2**22 float64 values, 32 MB): a catalogue of ``n`` items is processed at most
+#: ``2**22 // n`` rows at a time, so the dense block stays ``O(n)`` per row however large
+#: the catalogue. Also the cells of a batch of scores in ``recommend``.
 BLOCK_CELLS = 2**22
+
+#: Blocks of rows :func:`similarity_matrix` aims for: each block computes only its dots with
+#: itself and with later blocks, so more blocks means fewer sparse products (about
+#: ``(1 + 1 / BLOCKS) / 2`` of ``A^T A``) but more, smaller calls; 16 was the fastest of
+#: 4 to 48 on MovieLens 100K and a 5,000-item simulated log (``benchmarks/item_knn_speed.py``).
+BLOCKS = 16
 
 
 def similarity_matrix(
@@ -88,8 +95,17 @@ def similarity_matrix(
     neighbors : int >= 1 or None
         Similarities kept per row; ``None`` keeps every non-zero similarity.
     block_rows : int or None
-        Rows of ``S`` computed per dense block; default ``BLOCK_CELLS // n_columns``. The
-        result does not depend on it, only the peak memory does.
+        Rows of ``S`` computed per dense block; default ``ceil(n_columns / BLOCKS)``, at
+        most ``BLOCK_CELLS // n_columns``. The result does not depend on it, only the speed
+        and the peak memory do.
+
+    Notes
+    -----
+    Each block of rows is one sparse product turned into a dense block (:func:`_dot_blocks`:
+    ``dot(i, j)`` is computed once for both ``(i, j)`` and ``(j, i)``), normalized in place,
+    and cut to its top ``neighbors`` per row among the few entries that can reach them
+    (:func:`_top_k_columns`). Memory: the dense block, plus the dots between the rows done
+    and the rows to come (at most half the non-zeros of ``X^T X``), plus ``S``.
 
     Returns
     -------
@@ -100,19 +116,17 @@ def similarity_matrix(
     X = as_interaction_csr(X).astype(np.float64)
     n = X.shape[1]
     if block_rows is None:
-        block_rows = max(1, BLOCK_CELLS // n)
+        block_rows = max(1, min(-(-n // BLOCKS), BLOCK_CELLS // n))
     else:
         block_rows = check_positive_int(block_rows, "block_rows", "rows of S per dense block")
     block_rows = min(block_rows, n)
-    columns_as_rows = X.T.tocsr()
     squared_norms = np.bincount(X.indices, weights=X.data * X.data, minlength=n)
     row_factor, column_factor = _norm_factors(squared_norms, similarity, alpha)
     dots = np.empty((block_rows, n))
     denominator = np.empty((block_rows, n))
     rows, cols, values = [], [], []
-    for start in range(0, n, block_rows):
-        stop = min(start + block_rows, n)
-        block = (columns_as_rows[start:stop] @ X).toarray(out=dots[: stop - start])
+    for start, stop, block_dots in _dot_blocks(X, block_rows):
+        block = block_dots.toarray(out=dots[: stop - start])
         _normalize_dots(
             block,
             row_factor[start:stop],
@@ -131,6 +145,37 @@ def similarity_matrix(
     )
     S.sort_indices()
     return S
+
+
+def _dot_blocks(X: sp.csr_matrix, block_rows: int):
+    """``(start, stop, A^T A[start:stop])`` for consecutive blocks of rows, each dot once.
+
+    ``dot(i, j) = dot(j, i)``, so the block of rows ``[start, stop)`` computes only its
+    columns ``j >= start``: the square on the diagonal and the strip ``A^T A[stop:,
+    start:stop]`` to its right (transposed), whose rows are cut per later block and kept
+    until that block needs them as its columns ``j < start``. That halves the sparse
+    products (the bulk of the work) at the cost of keeping the dots between past and future
+    blocks, at most half of the non-zeros of ``A^T A``. Each dot is summed over users in the
+    same order as ``A^T @ A`` sums it, so the values are the same to the last bit.
+
+    Yields
+    ------
+    (int, int, scipy.sparse.csr_matrix of shape (stop - start, n_columns))
+    """
+    n = X.shape[1]
+    columns_as_rows = X.T.tocsr()
+    starts = list(range(0, n, block_rows))
+    earlier = {start: [] for start in starts}  # the dots of each block with earlier columns
+    for start in starts:
+        stop = min(start + block_rows, n)
+        block_columns = columns_as_rows[start:stop].T.tocsr()
+        later = columns_as_rows[stop:] @ block_columns
+        for later_start in range(stop, n, block_rows):
+            later_stop = min(later_start + block_rows, n)
+            earlier[later_start].append(later[later_start - stop : later_stop - stop])
+        square = columns_as_rows[start:stop] @ block_columns
+        pieces = [*earlier.pop(start), square, later.T.tocsr()]
+        yield start, stop, sp.hstack(pieces, format="csr")
 
 
 def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
@@ -197,8 +242,8 @@ def _top_k_columns(scores: np.ndarray, k: int) -> np.ndarray:
     column order, go to :func:`top_k_indices`; ranking them by ``(-score, position)`` is
     ranking them by ``(-score, column)``, so the result equals ``top_k_indices(scores, k)``
     entry for entry, at the cost of a few passes over ``scores`` instead of a partition of
-    every row (the selection of Gustavson-style top-k pruning, vectorised; it is only
-    worth it when a row has many more columns than ``k``).
+    every row (worth it when rows are much longer than ``k``: item-item similarities, one
+    row of scores per user).
 
     Rows whose ``t`` is ``-inf`` (fewer than ``k`` finite scores) or that hold more than
     half their columns as candidates (many ties at ``t``) go to :func:`top_k_indices` whole.
