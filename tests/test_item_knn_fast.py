@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recsys_lessons.models import neighbors as neighbors_module
 from recsys_lessons.models.base import as_interaction_csr
 from recsys_lessons.models.neighbors import (
     SIMILARITIES,
@@ -235,3 +236,39 @@ def test_users_without_enough_unseen_items_get_seen_items_at_minus_inf():
     np.testing.assert_array_equal(items, want_items)
     np.testing.assert_array_equal(scores, want_scores)
     assert np.isneginf(scores[0, 1:]).all()
+
+
+@pytest.mark.parametrize("kept_dots", [0, 40, 300])
+def test_dots_that_do_not_fit_the_cache_are_recomputed_to_the_same_bits(monkeypatch, kept_dots):
+    X = random_matrix(seed=30, kind="continuous")
+    monkeypatch.setattr(neighbors_module, "KEPT_DOTS", kept_dots)
+    for block_rows in [1, 4, 9]:
+        ours = similarity_matrix(X, "jaccard", shrink=1.0, neighbors=6, block_rows=block_rows)
+        assert_same_similarity(ours, reference_similarity(X, "jaccard", shrink=1.0, neighbors=6))
+
+
+def test_each_dot_is_computed_once_when_the_cache_holds_them(monkeypatch):
+    """The sparse products of the blocks add up to half of A^T A (plus the diagonal blocks)."""
+    X = random_matrix(seed=31, kind="binary", n_items=40)
+    full = (X.T @ X).nnz
+    computed = []
+    original = neighbors_module._dot_blocks
+
+    def counting(A, block_rows):
+        for start, stop, dots in original(A, block_rows):
+            computed.append(dots.nnz)
+            yield start, stop, dots
+
+    products = []
+    csr_matmul = sp.csr_matrix.__matmul__
+
+    def counting_matmul(self, other):
+        result = csr_matmul(self, other)
+        products.append(result.nnz)
+        return result
+
+    monkeypatch.setattr(neighbors_module, "_dot_blocks", counting)
+    monkeypatch.setattr(sp.csr_matrix, "__matmul__", counting_matmul)
+    similarity_matrix(X, neighbors=3, block_rows=4)
+    assert sum(computed) == full  # every dot reaches its row ...
+    assert sum(products) < 0.6 * full  # ... but about half of them were multiplied out

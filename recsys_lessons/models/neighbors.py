@@ -49,6 +49,10 @@ BLOCK_CELLS = 2**22
 #: 4 to 48 on MovieLens 100K and a 5,000-item simulated log (``benchmarks/item_knn_speed.py``).
 BLOCKS = 16
 
+#: Dots :func:`similarity_matrix` keeps between blocks of rows (2**23, about 100 MB with their
+#: column indices); the pieces beyond are computed twice instead, so memory stays bounded.
+KEPT_DOTS = 2**23
+
 
 def similarity_matrix(
     X,
@@ -104,8 +108,8 @@ def similarity_matrix(
     Each block of rows is one sparse product turned into a dense block (:func:`_dot_blocks`:
     ``dot(i, j)`` is computed once for both ``(i, j)`` and ``(j, i)``), normalized in place,
     and cut to its top ``neighbors`` per row among the few entries that can reach them
-    (:func:`_top_k_columns`). Memory: the dense block, plus the dots between the rows done
-    and the rows to come (at most half the non-zeros of ``X^T X``), plus ``S``.
+    (:func:`_top_k_columns`). Memory: the dense block, at most ``KEPT_DOTS`` dots between
+    the rows done and the rows to come, and ``S``.
 
     Returns
     -------
@@ -154,9 +158,9 @@ def _dot_blocks(X: sp.csr_matrix, block_rows: int):
     columns ``j >= start``: the square on the diagonal and the strip ``A^T A[stop:,
     start:stop]`` to its right (transposed), whose rows are cut per later block and kept
     until that block needs them as its columns ``j < start``. That halves the sparse
-    products (the bulk of the work) at the cost of keeping the dots between past and future
-    blocks, at most half of the non-zeros of ``A^T A``. Each dot is summed over users in the
-    same order as ``A^T @ A`` sums it, so the values are the same to the last bit.
+    products (the bulk of the work). At most ``KEPT_DOTS`` dots are kept at a time; a
+    later block recomputes the pieces that did not fit. Each dot is summed over users in
+    the same order as ``A^T @ A`` sums it, so the values are the same to the last bit.
 
     Yields
     ------
@@ -165,16 +169,28 @@ def _dot_blocks(X: sp.csr_matrix, block_rows: int):
     n = X.shape[1]
     columns_as_rows = X.T.tocsr()
     starts = list(range(0, n, block_rows))
-    earlier = {start: [] for start in starts}  # the dots of each block with earlier columns
+    block_columns = []  # A[:, block] of every block so far, to recompute pieces not kept
+    earlier = {start: [] for start in starts}  # each block's dots with earlier columns
+    kept = 0
     for start in starts:
         stop = min(start + block_rows, n)
-        block_columns = columns_as_rows[start:stop].T.tocsr()
-        later = columns_as_rows[stop:] @ block_columns
+        block_columns.append(columns_as_rows[start:stop].T.tocsr())
+        later = columns_as_rows[stop:] @ block_columns[-1]
         for later_start in range(stop, n, block_rows):
-            later_stop = min(later_start + block_rows, n)
-            earlier[later_start].append(later[later_start - stop : later_stop - stop])
-        square = columns_as_rows[start:stop] @ block_columns
-        pieces = [*earlier.pop(start), square, later.T.tocsr()]
+            piece = later[later_start - stop : later_start - stop + block_rows]
+            if kept + piece.nnz > KEPT_DOTS:
+                piece = None
+            else:
+                kept += piece.nnz
+            earlier[later_start].append(piece)
+        pieces = []
+        for columns, piece in zip(block_columns[:-1], earlier.pop(start), strict=True):
+            if piece is None:
+                piece = columns_as_rows[start:stop] @ columns
+            else:
+                kept -= piece.nnz
+            pieces.append(piece)
+        pieces += [columns_as_rows[start:stop] @ block_columns[-1], later.T.tocsr()]
         yield start, stop, sp.hstack(pieces, format="csr")
 
 
