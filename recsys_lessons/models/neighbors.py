@@ -19,11 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys_lessons.models.base import (
-    Recommender,
-    as_history_csr,
-    as_interaction_csr,
-)
+from recsys_lessons.models.base import Recommender, as_history_csr, as_interaction_csr
 from recsys_lessons.top_k import top_k_indices
 from recsys_lessons.validation import (
     check_count,
@@ -45,8 +41,9 @@ BLOCK_CELLS = 2**22
 
 #: Blocks of rows :func:`similarity_matrix` aims for: each block computes only its dots with
 #: itself and with later blocks, so more blocks means fewer sparse products (about
-#: ``(1 + 1 / BLOCKS) / 2`` of ``A^T A``) but more, smaller calls; 16 was the fastest of
-#: 4 to 48 on MovieLens 100K and a 5,000-item simulated log (``benchmarks/item_knn_speed.py``).
+#: ``(1 + 1 / BLOCKS) / 2`` of ``A^T A``) but more, smaller calls. Measured on 2026-12-07
+#: (CPU time, shared machine): MovieLens 100K about equal from 8 to 16 blocks, the 5,000-item
+#: log of ``benchmarks/item_knn_speed.py`` fastest from 12 to 24, both slower at 4-6 and 32-48.
 BLOCKS = 16
 
 #: Dots :func:`similarity_matrix` keeps between blocks of rows (2**23, about 100 MB with their
@@ -329,9 +326,9 @@ class _NeighborhoodRecommender(Recommender):
     def recommend(self, users=None, k: int = 10, exclude_seen: bool = True):
         """Top-``k`` items per user, best first: :meth:`Recommender.recommend`, faster.
 
-        The same lists and scores to the last bit (the same batches of ``score`` and the same
-        ranking by ``(-score, item)``); only the cut is quicker: each row is ranked among the
-        items that can reach its top ``k`` (:func:`_top_k_columns`), not among all items.
+        The same lists and scores to the last bit (the same products for each user and the
+        same ranking by ``(-score, item)``); only the cut is quicker: each row is ranked among
+        the items that can reach its top ``k`` (:func:`_top_k_columns`), not among all items.
 
         Returns
         -------
