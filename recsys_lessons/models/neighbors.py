@@ -42,9 +42,9 @@ BLOCK_CELLS = 2**22
 #: Blocks of rows :func:`similarity_matrix` aims for: each block computes only its dots with
 #: itself and with later blocks, so more blocks means fewer sparse products (about
 #: ``(1 + 1 / BLOCKS) / 2`` of ``A^T A``) but more, smaller calls. Measured on 2026-12-07
-#: (CPU time, shared machine): MovieLens 100K about equal from 8 to 16 blocks, the 5,000-item
-#: log of ``benchmarks/item_knn_speed.py`` fastest from 12 to 24, both slower at 4-6 and 32-48.
-BLOCKS = 16
+#: (CPU time, shared machine): 8 blocks fit MovieLens 100K in 0.066 s against 0.074 s with 16,
+#: and the 5,000-item log of ``benchmarks/item_knn_speed.py`` in 0.82 s either way.
+BLOCKS = 8
 
 #: Dots :func:`similarity_matrix` keeps between blocks of rows (2**23, about 100 MB with their
 #: column indices); the pieces beyond are computed twice instead, so memory stays bounded.
@@ -102,10 +102,10 @@ def similarity_matrix(
 
     Notes
     -----
-    Each block of rows is one sparse product turned into a dense block (:func:`_dot_blocks`:
-    ``dot(i, j)`` is computed once for both ``(i, j)`` and ``(j, i)``), normalized in place,
-    and cut to its top ``neighbors`` per row among the few entries that can reach them
-    (:func:`_top_k_columns`). Memory: the dense block, at most ``KEPT_DOTS`` dots between
+    Each block of rows is a few sparse products written into a dense block
+    (:func:`_dot_blocks`: ``dot(i, j)`` is computed once for both ``(i, j)`` and ``(j, i)``),
+    normalized in place, and cut to its top ``neighbors`` per row among the few entries that
+    can reach them (:func:`_top_k_columns`). Memory: the dense block, at most ``KEPT_DOTS`` dots between
     the rows done and the rows to come, and ``S``.
 
     Returns
@@ -126,8 +126,12 @@ def similarity_matrix(
     dots = np.empty((block_rows, n))
     denominator = np.empty((block_rows, n))
     rows, cols, values = [], [], []
-    for start, stop, block_dots in _dot_blocks(X, block_rows):
-        block = block_dots.toarray(out=dots[: stop - start])
+    for start, stop, pieces in _dot_blocks(X, block_rows):
+        block = dots[: stop - start]
+        column = 0
+        for piece in pieces:
+            block[:, column : column + piece.shape[1]] = piece.toarray()
+            column += piece.shape[1]
         _normalize_dots(
             block,
             row_factor[start:stop],
@@ -149,7 +153,7 @@ def similarity_matrix(
 
 
 def _dot_blocks(X: sp.csr_matrix, block_rows: int):
-    """``(start, stop, A^T A[start:stop])`` for consecutive blocks of rows, each dot once.
+    """``A^T A[start:stop]`` for consecutive blocks of rows, in pieces; each dot computed once.
 
     ``dot(i, j) = dot(j, i)``, so the block of rows ``[start, stop)`` computes only its
     columns ``j >= start``: the square on the diagonal and the strip ``A^T A[stop:,
@@ -161,7 +165,10 @@ def _dot_blocks(X: sp.csr_matrix, block_rows: int):
 
     Yields
     ------
-    (int, int, scipy.sparse.csr_matrix of shape (stop - start, n_columns))
+    start, stop : int
+    pieces : list of scipy.sparse.csr_matrix
+        ``A^T A[start:stop]`` from left to right: the dots with each earlier block, the
+        square, the strip to the right; their widths add up to ``n_columns``.
     """
     n = X.shape[1]
     columns_as_rows = X.T.tocsr()
@@ -188,7 +195,7 @@ def _dot_blocks(X: sp.csr_matrix, block_rows: int):
                 kept -= piece.nnz
             pieces.append(piece)
         pieces += [columns_as_rows[start:stop] @ block_columns[-1], later.T.tocsr()]
-        yield start, stop, sp.hstack(pieces, format="csr")
+        yield start, stop, pieces
 
 
 def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
