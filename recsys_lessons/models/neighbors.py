@@ -129,8 +129,11 @@ def similarity_matrix(
     for start, stop, pieces in _dot_blocks(X, block_rows):
         block = dots[: stop - start]
         column = 0
-        for piece in pieces:
-            block[:, column : column + piece.shape[1]] = piece.toarray()
+        for piece in pieces:  # densified in the scratch space, then copied into place
+            scratch = denominator.reshape(-1)[: piece.shape[0] * piece.shape[1]]
+            block[:, column : column + piece.shape[1]] = piece.toarray(
+                out=scratch.reshape(piece.shape)
+            )
             column += piece.shape[1]
         _normalize_dots(
             block,
