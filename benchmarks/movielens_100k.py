@@ -31,9 +31,7 @@ import itertools
 import json
 import platform
 import time
-import warnings
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -273,55 +271,17 @@ def tune(candidate: Candidate, train_matrix, items: pd.DataFrame) -> tuple[dict,
     return json.loads(best), float(table.loc[best, f"ndcg@{K}"])
 
 
-def best_of(repeats: int, run) -> float:
-    """Fastest of ``repeats`` wall-clock timings of ``run()``: the least disturbed measurement."""
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
-
-
 def item_knn_speed(train, repeats: int = 5) -> list[dict]:
     """Fit + recommend-all of our ItemKNN against implicit's CosineRecommender, same process.
 
     ``ItemKNN(neighbors=K - 1)`` computes the same model as ``CosineRecommender(K=K)``
-    (implicit counts an item among its own K neighbours); both run on one thread.
+    (implicit counts an item among its own K neighbours); both run on one thread, timed
+    alternately. The timing lives in :mod:`benchmarks.item_knn_speed`, which also runs alone
+    (``python -m benchmarks.item_knn_speed``, MovieLens 100K and a 1M-event simulated log).
     """
-    from implicit.nearest_neighbours import CosineRecommender
-    from implicit.utils import ParameterWarning
+    from benchmarks.item_knn_speed import side_by_side
 
-    users = np.arange(train.shape[0])
-
-    def ours(K):
-        model = models.ItemKNN(neighbors=K - 1).fit(train)
-        model.recommend(users, k=K_LIST)
-
-    def theirs(K):
-        model = CosineRecommender(K=K, num_threads=1)
-        with warnings.catch_warnings():
-            # implicit 0.7.3 converts to COO internally, then warns that it wanted CSR.
-            warnings.simplefilter("ignore", ParameterWarning)
-            model.fit(train, show_progress=False)
-        model.recommend(users, train, N=K_LIST, filter_already_liked_items=True)
-
-    rows = []
-    with threadpool_limits(1, "blas"):
-        for K in (21, 101):
-            ours_seconds = best_of(repeats, partial(ours, K))
-            theirs_seconds = best_of(repeats, partial(theirs, K))
-            rows.append(
-                {
-                    "K": K,
-                    "ours": f"ItemKNN(neighbors={K - 1})",
-                    "implicit": f"CosineRecommender(K={K})",
-                    "ours_seconds": ours_seconds,
-                    "implicit_seconds": theirs_seconds,
-                    "ours_over_implicit": ours_seconds / theirs_seconds,
-                }
-            )
-    return rows
+    return side_by_side(train, repeats)
 
 
 def msr_partition(
