@@ -86,6 +86,7 @@ exercises: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.movielens_100k
+	$(BIN)/python -m benchmarks.item_knn_speed
 	$(BIN)/python -m benchmarks.metric_speed
 	$(BIN)/python -m benchmarks.funk_svd_folds
 	$(BIN)/python -m benchmarks.retrieval

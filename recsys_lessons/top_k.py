@@ -105,6 +105,53 @@ def top_k_indices(scores: np.ndarray, k: int, *, tie_break=None) -> np.ndarray:
     return np.take_along_axis(candidates, order, axis=1)
 
 
+def top_k_of_long_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Exactly ``top_k_indices(scores, k)``, ranked among the few columns that can reach the top ``k``.
+
+    The columns of each row are cut into ``g >= k`` groups of equal width. ``k`` of the group
+    maxima are ``>= t``, the ``k``-th largest of them, so the row holds ``k`` scores
+    ``>= t``: its ``k``-th largest score is ``>= t`` and every entry of its top ``k``, ties at
+    the cut included, is a *candidate* (a score ``>= t``). The candidates of each row, kept in
+    column order, go to :func:`top_k_indices`; ranking them by ``(-score, position)`` is
+    ranking them by ``(-score, column)``, so the result equals ``top_k_indices(scores, k)``
+    entry for entry, at the cost of a few passes over ``scores`` instead of a partition of
+    every row (worth it when rows are much longer than ``k``: item-item similarities, one
+    row of scores per user).
+
+    Rows whose ``t`` is ``-inf`` (fewer than ``k`` finite scores) or that hold more than
+    half their columns as candidates (many ties at ``t``) go to :func:`top_k_indices` whole.
+    ``scores`` must be a float array holding no NaN (item-kNN's similarities and scores,
+    :mod:`recsys_lessons.models.neighbors`, never do); no tie-break other than the column index.
+    """
+    n_rows, n_columns = scores.shape
+    width = n_columns // (2 * k)
+    if width < 2 or n_rows == 0:
+        return top_k_indices(scores, k)
+    group_max = np.maximum.reduceat(scores, np.arange(0, n_columns, width), axis=1)
+    n_groups = group_max.shape[1]
+    threshold = np.partition(group_max, n_groups - k, axis=1)[:, n_groups - k]
+    whole = ~np.isfinite(threshold)
+    threshold[whole] = np.inf
+    rows, cols = np.nonzero(scores >= threshold[:, None])
+    counts = np.bincount(rows, minlength=n_rows)
+    whole |= counts > n_columns // 2
+    if whole.any():
+        counts[whole] = 0
+        kept = ~whole[rows]
+        rows, cols = rows[kept], cols[kept]
+    top = np.empty((n_rows, k), dtype=np.int64)
+    if len(rows):
+        position = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+        candidates = np.full((n_rows, max(counts.max(), k)), -np.inf)
+        candidates[rows, position] = scores[rows, cols]
+        columns = np.zeros(candidates.shape, dtype=np.int64)
+        columns[rows, position] = cols
+        top[:] = np.take_along_axis(columns, top_k_indices(candidates, k), axis=1)
+    if whole.any():
+        top[whole] = top_k_indices(scores[whole], k)
+    return top
+
+
 def _tie_order(tie_break, n_items: int) -> np.ndarray:
     """The columns sorted by ``tie_break`` (then by index): the order in which ties win."""
     priorities = np.asarray(tie_break)

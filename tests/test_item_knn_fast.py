@@ -19,7 +19,6 @@ from recsys_lessons.models.neighbors import (
     SIMILARITIES,
     ItemKNN,
     UserKNN,
-    _top_k_columns,
     similarity_matrix,
 )
 from recsys_lessons.top_k import top_k_indices
@@ -167,23 +166,6 @@ def test_an_item_with_neighbours_on_both_sides_of_the_block_boundary():
 
 
 # --- the top-k cut ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_top_k_columns_equals_top_k_indices(seed):
-    rng = np.random.default_rng(seed)
-    for _ in range(40):
-        n_rows, n_columns = int(rng.integers(1, 12)), int(rng.integers(1, 300))
-        k = int(rng.integers(1, n_columns + 1))
-        if seed % 2:
-            scores = rng.integers(-2, 3, size=(n_rows, n_columns)).astype(float)  # many ties
-        else:
-            scores = rng.normal(size=(n_rows, n_columns))
-        scores[rng.random(scores.shape) < 0.2] = -np.inf  # seen items
-        scores[0] = 0.0  # a user whom nothing reaches
-        if n_rows > 1:
-            scores[1] = -np.inf  # a user who has seen everything
-        np.testing.assert_array_equal(_top_k_columns(scores, k), top_k_indices(scores, k))
 
 
 # --- ItemKNN and UserKNN recommendations -------------------------------------------------------

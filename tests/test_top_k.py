@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.top_k import top_k_indices, top_k_of_long_rows
 
 
 def test_tie_break_puts_the_smaller_priority_first_among_equal_scores():
@@ -74,3 +74,20 @@ def test_the_default_is_the_column_index():
 def test_bad_tie_break_is_refused_with_a_clear_message(tie_break, message):
     with pytest.raises(ValueError, match=message):
         top_k_indices(np.zeros((2, 5)), 2, tie_break=tie_break)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_top_k_of_long_rows_equals_top_k_indices(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n_rows, n_columns = int(rng.integers(1, 12)), int(rng.integers(1, 300))
+        k = int(rng.integers(1, n_columns + 1))
+        if seed % 2:
+            scores = rng.integers(-2, 3, size=(n_rows, n_columns)).astype(float)  # many ties
+        else:
+            scores = rng.normal(size=(n_rows, n_columns))
+        scores[rng.random(scores.shape) < 0.2] = -np.inf  # seen items
+        scores[0] = 0.0  # a user whom nothing reaches
+        if n_rows > 1:
+            scores[1] = -np.inf  # a user who has seen everything
+        np.testing.assert_array_equal(top_k_of_long_rows(scores, k), top_k_indices(scores, k))

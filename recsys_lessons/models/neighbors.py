@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.models.base import Recommender, as_history_csr, as_interaction_csr
-from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.top_k import top_k_of_long_rows
 from recsys_lessons.validation import (
     check_count,
     check_index,
@@ -105,7 +105,7 @@ def similarity_matrix(
     Each block of rows is a few sparse products written into a dense block
     (:func:`_dot_blocks`: ``dot(i, j)`` is computed once for both ``(i, j)`` and ``(j, i)``),
     normalized in place, and cut to its top ``neighbors`` per row among the few entries that
-    can reach them (:func:`_top_k_columns`). Memory: the dense block, at most ``KEPT_DOTS`` dots between
+    can reach them (:func:`top_k_of_long_rows`). Memory: the dense block, at most ``KEPT_DOTS`` dots between
     the rows done and the rows to come, and ``S``.
 
     Returns
@@ -248,57 +248,11 @@ def _largest_per_row(block: np.ndarray, k: int | None):
     if k is None or k >= block.shape[1]:
         rows, cols = np.nonzero(block)
         return rows, cols, block[rows, cols]
-    cols = _top_k_columns(block, k)
+    cols = top_k_of_long_rows(block, k)
     values = np.take_along_axis(block, cols, axis=1)
     rows = np.broadcast_to(np.arange(block.shape[0])[:, None], cols.shape)
     keep = values != 0
     return rows[keep], cols[keep], values[keep]
-
-
-def _top_k_columns(scores: np.ndarray, k: int) -> np.ndarray:
-    """``top_k_indices(scores, k)``, ranked among the few columns that can reach the top ``k``.
-
-    The columns of each row are cut into ``g >= k`` groups of equal width. ``k`` of the group
-    maxima are ``>= t``, the ``k``-th largest of them, so the row holds ``k`` scores
-    ``>= t``: its ``k``-th largest score is ``>= t`` and every entry of its top ``k``, ties at
-    the cut included, is a *candidate* (a score ``>= t``). The candidates of each row, kept in
-    column order, go to :func:`top_k_indices`; ranking them by ``(-score, position)`` is
-    ranking them by ``(-score, column)``, so the result equals ``top_k_indices(scores, k)``
-    entry for entry, at the cost of a few passes over ``scores`` instead of a partition of
-    every row (worth it when rows are much longer than ``k``: item-item similarities, one
-    row of scores per user).
-
-    Rows whose ``t`` is ``-inf`` (fewer than ``k`` finite scores) or that hold more than
-    half their columns as candidates (many ties at ``t``) go to :func:`top_k_indices` whole.
-    ``scores`` must hold no NaN (the similarities and scores of this module never do).
-    """
-    n_rows, n_columns = scores.shape
-    width = n_columns // (2 * k)
-    if width < 2 or n_rows == 0:
-        return top_k_indices(scores, k)
-    group_max = np.maximum.reduceat(scores, np.arange(0, n_columns, width), axis=1)
-    n_groups = group_max.shape[1]
-    threshold = np.partition(group_max, n_groups - k, axis=1)[:, n_groups - k]
-    whole = ~np.isfinite(threshold)
-    threshold[whole] = np.inf
-    rows, cols = np.nonzero(scores >= threshold[:, None])
-    counts = np.bincount(rows, minlength=n_rows)
-    whole |= counts > n_columns // 2
-    if whole.any():
-        counts[whole] = 0
-        kept = ~whole[rows]
-        rows, cols = rows[kept], cols[kept]
-    top = np.empty((n_rows, k), dtype=np.int64)
-    if len(rows):
-        position = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
-        candidates = np.full((n_rows, max(counts.max(), k)), -np.inf)
-        candidates[rows, position] = scores[rows, cols]
-        columns = np.zeros(candidates.shape, dtype=np.int64)
-        columns[rows, position] = cols
-        top[:] = np.take_along_axis(columns, top_k_indices(candidates, k), axis=1)
-    if whole.any():
-        top[whole] = top_k_indices(scores[whole], k)
-    return top
 
 
 class _NeighborhoodRecommender(Recommender):
@@ -338,7 +292,7 @@ class _NeighborhoodRecommender(Recommender):
 
         The same lists and scores to the last bit (the same products for each user and the
         same ranking by ``(-score, item)``); only the cut is quicker: each row is ranked among
-        the items that can reach its top ``k`` (:func:`_top_k_columns`), not among all items.
+        the items that can reach its top ``k`` (:func:`top_k_of_long_rows`), not among all items.
 
         Returns
         -------
@@ -360,7 +314,7 @@ class _NeighborhoodRecommender(Recommender):
                 seen = self.X_[batch]
                 rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
                 batch_scores[rows, seen.indices] = -np.inf
-            top = _top_k_columns(batch_scores, k)
+            top = top_k_of_long_rows(batch_scores, k)
             items[start : start + len(batch)] = top
             scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
         return items, scores
