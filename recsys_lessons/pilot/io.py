@@ -11,6 +11,7 @@ Lesson 12 (``notebooks/12_capstone_pilot.ipynb``) walks through it.
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,13 +164,15 @@ def load_log(
     columns: dict | None = None,
     min_user_count: int = 1,
     min_item_count: int = 1,
+    progress=None,
 ) -> InteractionLog:
     """Read, validate and clean an interaction log.
 
     Cleaning, each with a notice saying how many rows went: exact duplicate (user, item)
     pairs keep their last event (the latest timestamp, else the last line); then items with
     fewer than ``min_item_count`` interactions and users with fewer than ``min_user_count``
-    are dropped (one pass each, items first).
+    are dropped (one pass each, items first). ``progress``: a
+    :class:`~recsys_lessons.pilot.progress.Progress` to report the cleaning as a phase.
     """
     source = str(path)
     notices: list[str] = []
@@ -208,17 +211,18 @@ def load_log(
                 f"{source}, column {mapping[role]!r}, line 2: every row has the same {kind} "
                 f"{frame[role].iloc[0]!r}; a comparison needs at least 2 {kind}s."
             )
-    frame["_line"] = np.arange(2, len(frame) + 2)
-    order = ["timestamp", "_line"] if "timestamp" in frame else ["_line"]
-    frame = frame.sort_values(order, kind="stable")
-    deduplicated = frame.drop_duplicates(["user_id", "item_id"], keep="last")
-    if len(deduplicated) < len(frame):
-        notices.append(
-            f"dropped {len(frame) - len(deduplicated):,} duplicate (user, item) rows, keeping "
-            "each pair's last event."
-        )
-    frame = _drop_rare(deduplicated, "item_id", "item", min_item_count, notices)
-    frame = _drop_rare(frame, "user_id", "user", min_user_count, notices)
+    with progress.phase("dedup") if progress is not None else nullcontext():
+        frame["_line"] = np.arange(2, len(frame) + 2)
+        order = ["timestamp", "_line"] if "timestamp" in frame else ["_line"]
+        frame = frame.sort_values(order, kind="stable")
+        deduplicated = frame.drop_duplicates(["user_id", "item_id"], keep="last")
+        if len(deduplicated) < len(frame):
+            notices.append(
+                f"dropped {len(frame) - len(deduplicated):,} duplicate (user, item) rows, "
+                "keeping each pair's last event."
+            )
+        frame = _drop_rare(deduplicated, "item_id", "item", min_item_count, notices)
+        frame = _drop_rare(frame, "user_id", "user", min_user_count, notices)
     for role, kind in (("user_id", "user"), ("item_id", "item")):
         if frame[role].nunique() < 2:
             raise PilotInputError(

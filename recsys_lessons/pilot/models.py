@@ -12,14 +12,16 @@ tuned parameters (recorded in its row). Its grid is the weight simplex in steps 
 :data:`BLEND_STEP`, the most even weighting first and, among equally even ones, more weight on
 the better component (:func:`evenness_order`); the components are fitted once on the validation
 fold and every weighting is scored on their normalized scores
-(:func:`~recsys_lessons.hybrid.tune_weights`), within the row's share of the budget.
+(:func:`~recsys_lessons.hybrid.tune_weights`), within the row's share of the budget. When
+the tuned weights put 1.0 on one component, the hybrid ranks exactly as that component
+alone (z-scoring keeps each user's order) and :func:`same_as` names it.
 
 Tuning: for each row, the grid points are fitted on the validation fold's train part and
-scored by nDCG@k on its held-out part, in grid order; the first point is always tried, and
-further points only while the row's share of ``time_budget`` seconds is not spent. The
-winner is refitted on the full training set for the test comparison. A run is
-deterministic for a seed when no grid is cut by the budget; the report names the rows
-whose grid was cut (their tuned parameters can change with the machine's speed).
+scored by nDCG@k on its held-out part, in grid order, as many as the row's share of the fit
+budget allows (:mod:`recsys_lessons.pilot.budget`: a count of fits, so the tuned parameters
+do not depend on the machine's speed; the first point is always tried; an optional time
+limit can stop a grid early, and the run records it). The winner is refitted on the full
+training set for the test comparison.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import itertools
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -63,7 +65,8 @@ class ModelSpec:
     factory: Callable[[dict, Context], object]
     grid: dict[str, list] | Callable[[Context], list[dict]] = field(default_factory=dict)
     skip: Callable[[Context], str | None] = lambda context: None
-    #: scores the grid itself: (points, context, fold, k, budget, progress) -> (params, trials)
+    #: scores the grid itself: (points, context, fold, k, may_try, progress) -> (params, trials),
+    #: trying a further point only while ``may_try(points_tried)`` is true
     tuner: Callable | None = None
 
     def candidates(self, context: Context) -> list[dict]:
@@ -142,9 +145,8 @@ def _hybrid_skip(context: Context) -> str | None:
     return None
 
 
-def _tune_blend(points, context: Context, fold, k: int, budget_seconds: float, progress=None):
+def _tune_blend(points, context: Context, fold, k: int, may_try, progress=None):
     """Fit each component once on ``fold.train``, then score the weightings in order."""
-    started = time.perf_counter()
     normalized = {
         name: normalized_unseen_scores(
             _spec(name).factory(context.tuned[name]["params"], context).fit(fold.train),
@@ -155,14 +157,20 @@ def _tune_blend(points, context: Context, fold, k: int, budget_seconds: float, p
     }
     trials = []
     for weights in points:
-        if trials and time.perf_counter() - started > budget_seconds:
+        if not may_try(len(trials)):
             break
         ndcg = tune_weights(normalized, fold.relevant, [weights], k=k)[1][0][1]
         trials.append({"params": weights, "validation_ndcg": ndcg})
         if progress is not None:
-            progress.update(1)
+            progress.step()
     best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie
     return best["params"], trials
+
+
+def same_as(params: dict) -> str | None:
+    """The component a blend's weights reduce to (weight 1.0 on it), else ``None``."""
+    alone = [name for name, weight in params.items() if weight == 1.0]
+    return alone[0] if alone else None
 
 
 REGISTRY: list[ModelSpec] = [
@@ -243,18 +251,33 @@ def fit_and_score(model, fold, k: int, measure_memory: bool = False) -> Scored:
     )
 
 
-def tune(spec: ModelSpec, context: Context, fold, k: int, budget_seconds: float, progress=None):
-    """Try ``spec``'s grid on the validation ``fold``; return ``(best_params, trials)``."""
+def tune(spec: ModelSpec, context: Context, fold, k: int, may_try, progress=None):
+    """Try ``spec``'s grid on the validation ``fold`` in order, a further point only while
+    ``may_try(points_tried)`` is true; return ``(best_params, trials)``."""
     if spec.tuner is not None:
-        return spec.tuner(spec.candidates(context), context, fold, k, budget_seconds, progress)
+        return spec.tuner(spec.candidates(context), context, fold, k, may_try, progress)
     trials = []
-    started = time.perf_counter()
     for params in spec.candidates(context):
-        if trials and time.perf_counter() - started > budget_seconds:
+        if not may_try(len(trials)):
             break
         scored = fit_and_score(spec.factory(params, context), fold, k)
         trials.append({"params": params, "validation_ndcg": float(np.mean(scored.ndcg))})
         if progress is not None:
-            progress.update(1)
+            progress.step()
     best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie
     return best["params"], trials
+
+
+def planned_grid_sizes(specs: list[ModelSpec], context: Context) -> list[int]:
+    """Grid points each of ``specs`` will have when its turn comes, 0 for a row that will be
+    skipped: the rows not tuned yet are assumed tuned when their skip rule lets them (the
+    hybrid's grid and skip rule depend on which rows were tuned before it)."""
+    planning = replace(context, tuned=dict(context.tuned))
+    sizes = []
+    for spec in specs:
+        if spec.skip(planning):
+            sizes.append(0)
+            continue
+        sizes.append(len(spec.candidates(planning)))
+        planning.tuned.setdefault(spec.name, {"params": {}, "validation_ndcg": 0.0})
+    return sizes

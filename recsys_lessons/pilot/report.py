@@ -48,6 +48,7 @@ code{background:#f2f4f7;padding:0 .2em}
 def render_report(results: dict, interactions: pd.DataFrame) -> str:
     """The whole page as a string."""
     compared = [row for row in results["models"] if row["status"] == "compared"]
+    distinct = [row for row in compared if not row.get("same_as")]  # a degenerate blend aside
     skipped = [row for row in results["models"] if row["status"] == "skipped"]
     settings, profile, protocol = results["settings"], results["profile"], results["protocol"]
     k = settings["k"]
@@ -79,28 +80,31 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
         f"<p>Mean over test users, with 95% bootstrap intervals over users (2,000 resamples). "
         f"Paired differences with the best model ({_e(choice['best_ndcg_model'])}) decide "
         "whether a gap is beyond noise.</p>",
-        _table(_accuracy_frame(compared, choice, k)),
+        _table(_accuracy_frame(distinct, choice, k)),
+        _same_as_note(compared),
         f"<p>New-item recall@{k}: recall on the test items nobody had interacted with in "
         "training (the cold-start row; empty when the test holds no such item). Only models "
         "that read item metadata can find them.</p>",
-        _figure(_accuracy_plot(compared, k), f"nDCG@{k} per model with 95% intervals."),
+        _figure(_accuracy_plot(distinct, k), f"nDCG@{k} per model with 95% intervals."),
         _section(SECTIONS[4]),
         f"<p>Source: {_e(results['audit_source'])}.</p>",
         _table(
-            pd.DataFrame({row["model"]: row["audit"] for row in compared}).T.rename_axis("model")
+            pd.DataFrame({row["model"]: row["audit"] for row in distinct}).T.rename_axis("model")
         ),
-        _column_notes(compared),
-        _figure(_tradeoff_plot(compared, k), f"Accuracy (nDCG@{k}) against catalogue coverage."),
+        _column_notes(distinct),
+        _figure(_tradeoff_plot(distinct, k), f"Accuracy (nDCG@{k}) against catalogue coverage."),
         _section(SECTIONS[5]),
         "<p>Measured on this machine for the final fit on the training split; peak memory is "
         "what Python and numpy allocated during the fit (tracemalloc).</p>",
         _table(_cost_frame(compared)),
         _section(SECTIONS[6]),
-        f"<p>Each model's grid was tried in order on the validation split within "
-        f"{settings['time_budget'] / max(1, len(results['models'])):.0f} s per model "
-        f"(--time-budget {settings['time_budget']:g} s); the best validation nDCG@{k} was kept.</p>",
+        f"<p>Each model's grid was tried in order on the validation split, as many points as "
+        f"its share of the fit budget allowed (--fit-budget {settings['fit_budget']}: "
+        f"{results['budget']['fits_used']} fits used; rows served in order, a share never "
+        "larger than the grid, what a small grid leaves going to the others); the best "
+        f"validation nDCG@{k} was kept.</p>",
         _table(_tuning_frame(compared, k)),
-        _budget_note(compared),
+        _budget_note(compared, results["budget"]),
         _section(SECTIONS[7]),
         _list([f"{row['model']}: {row['reason']}" for row in skipped] or ["none"]),
         _section(SECTIONS[8]),
@@ -201,15 +205,39 @@ def _tuning_frame(compared, k) -> pd.DataFrame:
     ).set_index("model")
 
 
-def _budget_note(compared) -> str:
-    cut = [f"{row['model']} ({len(row['trials'])} of {row['grid_size']})" for row in compared
-           if row["budget_cut"]]  # fmt: skip
-    if not cut:
-        return "<p>Every grid was tried in full: the run is deterministic for its seed.</p>"
-    return (
-        f"<p><strong>The time budget cut the grid of {_e(', '.join(cut))}</strong>: their tuned "
-        "parameters can change with the machine's speed. Raise --time-budget for a run that "
-        "is reproducible for its seed.</p>"
+def _budget_note(compared, budget: dict) -> str:
+    """Which grids the fit budget or the time limit cut, and what that means."""
+
+    def cut(reason):
+        return ", ".join(f"{row['model']} ({len(row['trials'])} of {row['grid_size']})"
+                         for row in compared if row.get("cut_by") == reason)  # fmt: skip
+
+    notes = []
+    if cut("fit budget"):
+        notes.append(
+            f"<p>The fit budget cut the grid of {_e(cut('fit budget'))}: raise --fit-budget to "
+            "try the rest. The budget counts fits, so the tuned parameters do not depend on "
+            "the machine's speed.</p>"
+        )
+    if cut("time limit"):
+        notes.append(
+            f"<p><strong>The time limit ({budget['time_limit']:g} s) cut the grid of "
+            f"{_e(cut('time limit'))}</strong>: their tuned parameters can change with the "
+            "machine's speed. Drop --time-limit for a run that is reproducible for its seed.</p>"
+        )
+    return "".join(notes) or (
+        "<p>Every grid was tried in full: the run is deterministic for its seed.</p>"
+    )
+
+
+def _same_as_note(compared) -> str:
+    """One line per hybrid whose tuned weights reduce it to a single component."""
+    return "".join(
+        f"<p><strong>{_e(row['model'])} = {_e(row['same_as'])} alone</strong>: its tuned "
+        f"weights put 1.0 on {_e(row['same_as'])}, so it ranks as {_e(row['same_as'])} "
+        "does; it is not a separate row here.</p>"
+        for row in compared
+        if row.get("same_as")
     )
 
 

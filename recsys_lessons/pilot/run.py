@@ -4,28 +4,43 @@ The choice rule is stated in every report: the model with the highest test nDCG@
 unless a simpler row (earlier in the registry order: popularity, item-kNN, EASE, ALS, BPR,
 content-based, hybrid) is statistically tied with it, i.e. the 95% paired bootstrap interval
 of the nDCG difference over test users includes 0; then the simplest tied row is chosen,
-because it is cheaper to run and explain for the same measured quality.
+because it is cheaper to run and explain for the same measured quality. A hybrid whose tuned
+weights put 1.0 on one component ranks as that component alone: its row says so
+(``"same_as"``) and it takes no part in the comparison.
+
+Tuning spends a budget counted in fits (:mod:`recsys_lessons.pilot.budget`), so the same
+command and seed give the same ``results.json`` (timings aside) on any machine; an optional
+time limit can cut grids, and the run records it. Progress goes to standard error, phase by
+phase (:mod:`recsys_lessons.pilot.progress`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import platform
-import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from recsys_lessons import metrics
 from recsys_lessons.evaluation.stats import bootstrap_interval, paired_bootstrap_interval
 from recsys_lessons.pilot.beyond import audit_table, genre_matrix
+from recsys_lessons.pilot.budget import DEFAULT_FIT_BUDGET, Budget
 from recsys_lessons.pilot.io import InteractionLog
-from recsys_lessons.pilot.models import REGISTRY, Context, fit_and_score, tune
+from recsys_lessons.pilot.models import (
+    REGISTRY,
+    Context,
+    fit_and_score,
+    planned_grid_sizes,
+    same_as,
+    tune,
+)
+from recsys_lessons.pilot.progress import Progress
 from recsys_lessons.pilot.protocol import make_protocol
+from recsys_lessons.validation import check_number, check_positive_int
 
 PACKAGES = ("recsys-lessons", "numpy", "pandas", "scipy", "scikit-learn", "implicit")
 
@@ -66,11 +81,12 @@ def run_pilot(
     k: int = 10,
     test_ratio: float = 0.2,
     seed: int = 42,
-    time_budget: float = 60.0,
+    fit_budget: int = DEFAULT_FIT_BUDGET,
+    time_limit: float | None = None,
     memory_limit_mb: float = 1024.0,
     top_n: int = 10,
     models: list[str] | None = None,
-    progress: bool = True,
+    progress: bool | Progress = True,
     engine: str = "local",
 ):
     """Compare the registry's rows on ``log``; return ``(results, lists, protocol, recs)``.
@@ -80,8 +96,16 @@ def run_pilot(
     log, with raw ids (columns ``user_id, rank, item_id, score``). ``engine="spark"`` fits
     and ranks the popularity and ALS rows on Apache Spark
     (:mod:`recsys_lessons.pilot.spark_models`) and skips the others, saying so.
+    ``fit_budget`` grid points are shared by the rows' tuning and ``time_limit`` (seconds,
+    optional) caps it (:mod:`recsys_lessons.pilot.budget`). ``progress``: report phases on
+    standard error (a :class:`~recsys_lessons.pilot.progress.Progress` to share one with
+    the caller, ``False`` for silence).
     """
     started = time.perf_counter()
+    fit_budget = check_positive_int(fit_budget, "fit_budget", "grid points tried in tuning")
+    if time_limit is not None:
+        time_limit = check_number(time_limit, "time_limit (seconds)", 0, low_open=True)
+    reporter = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
     interactions = log.interactions
     n_items = interactions["item_id"].nunique()
     if k >= n_items:
@@ -89,7 +113,8 @@ def run_pilot(
             f"k={k} leaves nothing to rank in a catalogue of {n_items} items (after cleaning); "
             f"choose k < {n_items} (--k)."
         )
-    protocol = make_protocol(interactions, k=k, test_ratio=test_ratio, seed=seed)
+    with reporter.phase("protocol"):
+        protocol = make_protocol(interactions, k=k, test_ratio=test_ratio, seed=seed)
     for notice in protocol.notices:
         print(f"notice: {notice}")
     aligned = None if items is None else items.reindex(protocol.item_ids)
@@ -106,29 +131,31 @@ def run_pilot(
     specs = [spec for spec in registry if models is None or spec.name in models]
     rows, lists, all_lists, per_user = [], {}, {}, {}
     all_users = np.arange(len(protocol.user_ids))
-    budget = time_budget / max(1, len(specs))
-    bar = tqdm(total=len(specs), desc="models", disable=not progress, unit="model")
-    for spec in specs:
-        bar.set_postfix_str(spec.name)
+    budget = Budget(fit_budget, time_limit, started)
+    for position, spec in enumerate(specs):
         row = {"model": spec.name, "lesson": spec.lesson}
         reason = spec.skip(context)
         if reason:
             rows.append({**row, "status": "skipped", "reason": reason})
-            bar.update(1)
             continue
-        with tqdm(
-            total=len(spec.candidates(context)), desc=f"tuning {spec.name}", unit="fit", leave=False,
-            disable=not progress,
-        ) as tuning:  # fmt: skip
-            params, trials = tune(spec, context, protocol.validation, k, budget, tuning)
+        sizes = planned_grid_sizes(specs[position:], context)
+        allowed = budget.share(sizes)
+        tried = min(max(1, allowed), sizes[0])
+        with reporter.phase(f"tuning {spec.name}", total=tried) as phase:
+            params, trials = tune(
+                spec, context, protocol.validation, k,
+                lambda n, allowed=allowed: budget.may_try(n, allowed), phase,
+            )  # fmt: skip
+        spent = budget.record(spec.name, sizes[0], allowed, len(trials))
         context.tuned[spec.name] = {
             "params": params,
             "validation_ndcg": max(trial["validation_ndcg"] for trial in trials),
         }
         model = spec.factory(params, context)
-        scored = fit_and_score(model, protocol.test, k, True)
+        with reporter.phase(f"test {spec.name}"):
+            scored = fit_and_score(model, protocol.test, k, True)
+            all_lists[spec.name] = np.asarray(model.recommend(all_users, k=k)[0])
         lists[spec.name] = scored.recommended
-        all_lists[spec.name] = np.asarray(model.recommend(all_users, k=k)[0])
         per_user[spec.name] = scored.ndcg
         ndcg = bootstrap_interval(scored.ndcg, seed=seed)
         recall = bootstrap_interval(scored.recall, seed=seed)
@@ -138,8 +165,10 @@ def run_pilot(
                 "status": "compared",
                 "params": params,
                 "trials": trials,
-                "grid_size": len(spec.candidates(context)),
-                "budget_cut": len(trials) < len(spec.candidates(context)),
+                "grid_size": spent["grid_size"],
+                "fits_allowed": allowed,
+                "budget_cut": spent["cut_by"] is not None,
+                "cut_by": spent["cut_by"],
                 "ndcg": _interval(ndcg),
                 "recall": _interval(recall),
                 "cold_item_recall": cold_item_recall(scored.recommended, protocol.test, k),
@@ -148,22 +177,22 @@ def run_pilot(
                 "peak_fit_memory_mb": scored.peak_memory_mb,
             }
         )
-        bar.update(1)
-    bar.close()
+        if spec.name == "hybrid":
+            rows[-1]["same_as"] = same_as(params)
     if not lists:
         raise ValueError("no model could be compared on this log; see the skip reasons.")
-    audit, audit_source, audit_tidy = audit_table(
-        all_lists, protocol.test.train, protocol.test.test, k, genre_matrix(aligned)
-    )
+    with reporter.phase("audit"):
+        audit, audit_source, audit_tidy = audit_table(
+            all_lists, protocol.test.train, protocol.test.test, k, genre_matrix(aligned)
+        )
     for row in rows:
         if row["model"] in lists:
             row["audit"] = {key: float(value) for key, value in audit.loc[row["model"]].items()}
     choice = choose(rows, per_user, seed)
     chosen = next(spec for spec in specs if spec.name == choice["model"])
     chosen_params = next(row["params"] for row in rows if row["model"] == chosen.name)
-    if progress:
-        print(f"refitting {chosen.name} on the whole log for recommendations.csv", file=sys.stderr)
-    recs = recommendations(chosen.factory(chosen_params, context), protocol, top_n)
+    with reporter.phase(f"refit {chosen.name}"):
+        recs = recommendations(chosen.factory(chosen_params, context), protocol, top_n)
     results = {
         "input": {
             "source": log.source,
@@ -178,7 +207,8 @@ def run_pilot(
             "k": k,
             "test_ratio": test_ratio,
             "seed": seed,
-            "time_budget": time_budget,
+            "fit_budget": fit_budget,
+            "time_limit": time_limit,
             "memory_limit_mb": memory_limit_mb,
             "top_n": top_n,
         },
@@ -190,14 +220,20 @@ def run_pilot(
         "audit_source": audit_source,
         "audit": None if audit_tidy is None else _records(audit_tidy),
         "choice": choice,
+        "budget": budget.as_dict(),
+        "phase_seconds": dict(reporter.seconds),
         "run_seconds": time.perf_counter() - started,
     }
     return results, lists, protocol, recs
 
 
 def choose(rows: list[dict], per_user: dict[str, np.ndarray], seed: int) -> dict:
-    """The choice rule of the module docstring, with its reasons in plain sentences."""
-    compared = [row for row in rows if row["status"] == "compared"]
+    """The choice rule of the module docstring, with its reasons in plain sentences.
+
+    A row with ``"same_as"`` (a hybrid that reduces to one component) is left out of the
+    comparison; the reasons say which component it is.
+    """
+    compared = [row for row in rows if row["status"] == "compared" and not row.get("same_as")]
     best = max(compared, key=lambda row: row["ndcg"]["estimate"])  # first (simplest) on a tie
     reasons = [
         f"{best['model']} has the highest test nDCG ({best['ndcg']['estimate']:.4f}, 95% "
@@ -231,6 +267,12 @@ def choose(rows: list[dict], per_user: dict[str, np.ndarray], seed: int) -> dict
             f"It is statistically tied with {', '.join(tied)}, which are not simpler, so "
             "it stays the choice."
         )
+    reasons += [
+        f"{row['model']} = {row['same_as']} alone: its tuned weights put 1.0 on {row['same_as']}, "
+        f"so it ranks as {row['same_as']} does and is not compared as a separate model."
+        for row in rows
+        if row["status"] == "compared" and row.get("same_as")
+    ]
     return {
         "model": chosen["model"],
         "best_ndcg_model": best["model"],
