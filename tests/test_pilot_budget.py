@@ -208,8 +208,8 @@ def test_a_hybrid_tuned_to_one_component_is_reported_as_that_component_alone(tmp
 
 
 PHASES = ["load", "dedup", "protocol", "tuning popularity", "test popularity",
-          "tuning item_knn", "test item_knn", "tuning als", "test als", "audit", "refit ",
-          "writing"]  # fmt: skip
+          "tuning item_knn", "test item_knn", "tuning als", "test als", "audit", "choose",
+          "refit ", "profile", "writing"]  # fmt: skip
 
 
 def test_progress_off_a_terminal_is_plain_lines_naming_every_phase(tmp_path, capsys):

@@ -94,11 +94,13 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
         _column_notes(distinct),
         _figure(_tradeoff_plot(distinct, k), f"Accuracy (nDCG@{k}) against catalogue coverage."),
         _section(SECTIONS[5]),
-        "<p>Measured on this machine for the final fit on the training split; peak memory is "
-        "what Python and numpy allocated during the fit (tracemalloc).</p>",
+        "<p>Measured on this machine for the final fit on the training split (recommend "
+        "seconds: ranking every user's top-k); peak memory is what Python and numpy allocated "
+        "during the fit (tracemalloc).</p>",
         _table(_cost_frame(compared)),
         _section(SECTIONS[6]),
-        f"<p>Each model's grid was tried in order on the validation split, as many points as "
+        f"<p>Each model's grid was tried in order on the validation split "
+        f"({_tuning_users(results)}), as many points as "
         f"its share of the fit budget allowed (--fit-budget {settings['fit_budget']}: "
         f"{results['budget']['fits_used']} fits used; rows served in order, a share never "
         "larger than the grid, what a small grid leaves going to the others); the best "
@@ -228,6 +230,13 @@ def _budget_note(compared, budget: dict) -> str:
     return "".join(notes) or (
         "<p>Every grid was tried in full: the run is deterministic for its seed.</p>"
     )
+
+
+def _tuning_users(results) -> str:
+    used, users = results["budget"]["tuning_users"], results["protocol"]["validation_users"]
+    if used == users:
+        return f"all {users:,} validation users"
+    return f"a seeded sample of {used:,} of its {users:,} users"
 
 
 def _same_as_note(compared) -> str:

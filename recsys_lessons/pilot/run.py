@@ -37,6 +37,7 @@ from recsys_lessons.pilot.models import (
     planned_grid_sizes,
     same_as,
     tune,
+    tuning_fold,
 )
 from recsys_lessons.pilot.progress import Progress
 from recsys_lessons.pilot.protocol import make_protocol
@@ -130,8 +131,8 @@ def run_pilot(
         registry = spark_registry()
     specs = [spec for spec in registry if models is None or spec.name in models]
     rows, lists, all_lists, per_user = [], {}, {}, {}
-    all_users = np.arange(len(protocol.user_ids))
     budget = Budget(fit_budget, time_limit, started)
+    tuning = tuning_fold(protocol.validation, seed)
     for position, spec in enumerate(specs):
         row = {"model": spec.name, "lesson": spec.lesson}
         reason = spec.skip(context)
@@ -143,7 +144,7 @@ def run_pilot(
         tried = min(max(1, allowed), sizes[0])
         with reporter.phase(f"tuning {spec.name}", total=tried) as phase:
             params, trials = tune(
-                spec, context, protocol.validation, k,
+                spec, context, tuning, k,
                 lambda n, allowed=allowed: budget.may_try(n, allowed), phase,
             )  # fmt: skip
         spent = budget.record(spec.name, sizes[0], allowed, len(trials))
@@ -153,12 +154,12 @@ def run_pilot(
         }
         model = spec.factory(params, context)
         with reporter.phase(f"test {spec.name}"):
-            scored = fit_and_score(model, protocol.test, k, True)
-            all_lists[spec.name] = np.asarray(model.recommend(all_users, k=k)[0])
-        lists[spec.name] = scored.recommended
+            scored = fit_and_score(model, protocol.test, k, True, rank_every_user=True)
+            ndcg = bootstrap_interval(scored.ndcg, seed=seed)
+            recall = bootstrap_interval(scored.recall, seed=seed)
+            cold_recall = cold_item_recall(scored.recommended, protocol.test, k)
+        lists[spec.name], all_lists[spec.name] = scored.recommended, scored.every_user
         per_user[spec.name] = scored.ndcg
-        ndcg = bootstrap_interval(scored.ndcg, seed=seed)
-        recall = bootstrap_interval(scored.recall, seed=seed)
         rows.append(
             {
                 **row,
@@ -171,7 +172,7 @@ def run_pilot(
                 "cut_by": spent["cut_by"],
                 "ndcg": _interval(ndcg),
                 "recall": _interval(recall),
-                "cold_item_recall": cold_item_recall(scored.recommended, protocol.test, k),
+                "cold_item_recall": cold_recall,
                 "fit_seconds": scored.fit_seconds,
                 "recommend_seconds": scored.recommend_seconds,
                 "peak_fit_memory_mb": scored.peak_memory_mb,
@@ -188,11 +189,14 @@ def run_pilot(
     for row in rows:
         if row["model"] in lists:
             row["audit"] = {key: float(value) for key, value in audit.loc[row["model"]].items()}
-    choice = choose(rows, per_user, seed)
+    with reporter.phase("choose"):
+        choice = choose(rows, per_user, seed)
     chosen = next(spec for spec in specs if spec.name == choice["model"])
     chosen_params = next(row["params"] for row in rows if row["model"] == chosen.name)
     with reporter.phase(f"refit {chosen.name}"):
         recs = recommendations(chosen.factory(chosen_params, context), protocol, top_n)
+    with reporter.phase("profile"):
+        data_profile = profile(interactions)
     results = {
         "input": {
             "source": log.source,
@@ -214,13 +218,13 @@ def run_pilot(
         },
         "engine": engine,
         "versions": _versions(engine),
-        "profile": profile(interactions),
+        "profile": data_profile,
         "protocol": protocol.as_dict(),
         "models": rows,
         "audit_source": audit_source,
         "audit": None if audit_tidy is None else _records(audit_tidy),
         "choice": choice,
-        "budget": budget.as_dict(),
+        "budget": {**budget.as_dict(), "tuning_users": int(tuning.users.size)},
         "phase_seconds": dict(reporter.seconds),
         "run_seconds": time.perf_counter() - started,
     }
