@@ -295,6 +295,7 @@ def _without_timings(results: dict) -> dict:
     results = json.loads(json.dumps(results))
     results.pop("run_seconds")
     results.pop("phase_seconds")
+    results.pop("phase_cpu_seconds")
     for row in results["models"]:
         for key in ("fit_seconds", "recommend_seconds", "peak_fit_memory_mb"):
             row.pop(key, None)

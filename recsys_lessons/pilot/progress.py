@@ -16,7 +16,9 @@ on standard error in one of two forms:
 
 Phases may nest (``load`` holds ``dedup``); a phase's seconds include its nested phases.
 ``enabled=False`` (``--quiet``) prints nothing; the phase durations are recorded either way
-(:attr:`Progress.seconds`, written to ``results.json`` as ``phase_seconds``).
+(:attr:`Progress.seconds`, written to ``results.json`` as ``phase_seconds``), with the CPU
+time of this process in each (:attr:`Progress.cpu_seconds`; on a machine shared with other
+jobs, the wall time grows with the load and the CPU time much less).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Progress:
         self.started = time.perf_counter()
         #: phase name -> seconds, in the order the phases ended
         self.seconds: dict[str, float] = {}
+        #: phase name -> CPU seconds of this process (``time.process_time``)
+        self.cpu_seconds: dict[str, float] = {}
         self._open: list[dict] = []  # the phases running, innermost last
 
     @property
@@ -59,7 +63,8 @@ class Progress:
     @contextmanager
     def phase(self, name: str, total: int | None = None, unit: str = "fits"):
         """Report ``name`` while the block runs; ``total`` units when it counts them."""
-        current = {"started": time.perf_counter(), "done": 0, "bar": None}
+        current = {"started": time.perf_counter(), "cpu": time.process_time(), "done": 0}
+        current["bar"] = None
         if self.enabled and self.terminal:
             current["bar"] = tqdm(
                 total=total, desc=name, unit=unit.rstrip("s"), file=self.stream,
@@ -74,6 +79,7 @@ class Progress:
             self._open.pop()
             elapsed = time.perf_counter() - current["started"]
             self.seconds[name] = elapsed
+            self.cpu_seconds[name] = time.process_time() - current["cpu"]
             if current["bar"] is not None:
                 current["bar"].close()
             elif self.enabled:

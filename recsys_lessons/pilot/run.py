@@ -226,6 +226,7 @@ def run_pilot(
         "choice": choice,
         "budget": {**budget.as_dict(), "tuning_users": int(tuning.users.size)},
         "phase_seconds": dict(reporter.seconds),
+        "phase_cpu_seconds": dict(reporter.cpu_seconds),
         "run_seconds": time.perf_counter() - started,
     }
     return results, lists, protocol, recs
