@@ -35,6 +35,7 @@ from recsys_lessons.pilot.models import (
     Context,
     fit_and_score,
     planned_grid_sizes,
+    rank,
     same_as,
     tune,
     tuning_fold,
@@ -311,8 +312,7 @@ def recommendations(model, protocol, top_n: int) -> pd.DataFrame:
     model.fit(protocol.full)
     n = min(top_n, protocol.full.shape[1])
     users = np.arange(protocol.full.shape[0])
-    items, scores = model.recommend(users, k=n, exclude_seen=True)
-    items, scores = np.asarray(items), np.asarray(scores, dtype=float)
+    items, scores = rank(model, users, n)
     frame = pd.DataFrame(
         {
             "user_id": np.repeat(protocol.user_ids.to_numpy(), n),
