@@ -195,20 +195,6 @@ def main(argv=None) -> dict:
     if args.spark_size and _spark_ready():
         cells.append((args.spark_size, "spark"))
     runs = []
-    with tempfile.TemporaryDirectory() as folder:
-        for n_events, engine in cells:
-            row = measure(n_events, Path(folder), engine)
-            runs.append(row)
-            phases = ", ".join(
-                f"{name} {value:.1f}" for name, value in row["phase_seconds"].items()
-            )
-            print(
-                f"{n_events:>11,d} events ({engine}): {row['users']:,} users x {row['items']:,} "
-                f"items, {row['wall_seconds']:.0f} s, peak {row['peak_rss_mb']:,.0f} MB, load "
-                f"{row['load_average_before'][0]:.1f} -> {row['load_average_after'][0]:.1f}\n"
-                f"    phases (s): {phases}",
-                flush=True,
-            )
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {
@@ -220,7 +206,21 @@ def main(argv=None) -> dict:
         "command": "python -m recsys_lessons.pilot LOG -o OUTPUT (every default)",
         "runs": runs,
     }
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    with tempfile.TemporaryDirectory() as folder:
+        for n_events, engine in cells:
+            row = measure(n_events, Path(folder), engine)
+            runs.append(row)
+            RESULTS.write_text(json.dumps(result, indent=2) + "\n")  # after every run
+            phases = ", ".join(
+                f"{name} {value:.1f}" for name, value in row["phase_seconds"].items()
+            )
+            print(
+                f"{n_events:>11,d} events ({engine}): {row['users']:,} users x {row['items']:,} "
+                f"items, {row['wall_seconds']:.0f} s ({row['cpu_seconds']:.0f} s CPU), peak "
+                f"{row['peak_rss_mb']:,.0f} MB, load {row['load_average_before'][0]:.1f} -> "
+                f"{row['load_average_after'][0]:.1f}\n    phases (s): {phases}",
+                flush=True,
+            )
     return result
 
 
