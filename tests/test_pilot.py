@@ -398,8 +398,9 @@ def test_a_global_cut_that_scores_enough_users_is_kept_and_said():
 def test_hybrid_row_is_compared_on_the_golden_log_and_the_audit_says_why_it_falls_back():
     log = load_log(GOLDEN)
     results, lists, protocol, _ = run_pilot(
-        log, models=["popularity", "item_knn", "hybrid"], k=2, progress=False
-    )
+        log, models=["popularity", "item_knn", "hybrid"], k=2, progress=False,
+        fit_budget=100,
+    )  # fmt: skip
     hybrid = results["models"][2]
     assert hybrid["status"] == "compared" and hybrid["lesson"] == "06"
     # both rows tie on validation (nDCG 1): registry order; the simplex in steps of 0.25

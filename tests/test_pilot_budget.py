@@ -153,8 +153,9 @@ def test_a_time_limit_stops_a_slowed_grid_after_its_first_point(tmp_path, monkey
     fit = ItemKNN.fit
     monkeypatch.setattr(ItemKNN, "fit", lambda self, X: (time.sleep(0.2), fit(self, X))[1])
     results, *_ = run_pilot(
-        load_log(GOLDEN), models=["popularity", "item_knn"], k=2, time_limit=0.1, progress=False
-    )
+        load_log(GOLDEN), models=["popularity", "item_knn"], k=2, fit_budget=7, time_limit=0.1,
+        progress=False,
+    )  # fmt: skip
     row = results["budget"]["rows"]["item_knn"]
     assert (row["allowed"], row["used"], row["cut_by"]) == (6, 1, "time limit")
     assert results["budget"]["time_limit_cut"] == ["item_knn"]
@@ -191,7 +192,9 @@ def test_a_hybrid_tuned_to_one_component_is_reported_as_that_component_alone(tmp
     """On the shop log the blend's best weighting is {item_knn: 1, popularity: 0}."""
     log_path, _ = _shop_log(tmp_path)
     log = load_log(log_path, min_user_count=2, min_item_count=2)
-    results, lists, *_ = run_pilot(log, models=["popularity", "item_knn", "hybrid"], progress=False)
+    results, lists, *_ = run_pilot(
+        log, models=["popularity", "item_knn", "hybrid"], progress=False, fit_budget=12
+    )
     hybrid = results["models"][2]
     assert hybrid["params"] == {"item_knn": 1.0, "popularity": 0.0}
     assert hybrid["same_as"] == "item_knn" and "same_as" not in results["models"][1]
@@ -215,7 +218,7 @@ PHASES = ["load", "dedup", "protocol", "tuning popularity", "test popularity",
 def test_progress_off_a_terminal_is_plain_lines_naming_every_phase(tmp_path, capsys):
     log_path, _ = _shop_log(tmp_path)
     args = [str(log_path), "-o", str(tmp_path / "out"), "--models", CLI_MODELS,
-            "--min-user-count", "2", "--min-item-count", "2"]  # fmt: skip
+            "--min-user-count", "2", "--min-item-count", "2", "--fit-budget", "13"]  # fmt: skip
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "\r" not in err and "\x1b" not in err

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import time
 
-#: Default fits shared by the rows: every grid in full on a log without item metadata
-#: (popularity 1 + item-kNN 6 + EASE 3 + ALS 6 + BPR 4 + hybrid 5 = 25 points); with metadata
-#: (content-based 2, a three-component hybrid 15: 37 points) the shares are 1, 5, 3, 5, 4, 2
-#: and 5 (item-kNN and ALS cut at 5 of 6, the hybrid at 5 of 15). On the
-#: 2M-event log of ``benchmarks/pilot.py`` (EASE and the hybrid skipped) the 17 points of the
-#: other rows all run.
-DEFAULT_FIT_BUDGET = 25
+#: Default fits shared by the rows, sized on the 2M-event log of ``benchmarks/pilot.py``
+#: (50,000 users x 20,000 items; EASE and the hybrid skipped) so that the default run takes at
+#: most 5 minutes on 2 cores: with 25 fits (all 17 grid points of popularity, item-kNN, ALS
+#: and BPR) it took 402 s of CPU, tuning 235 s of it; 6 fits (1, 2, 2, 1) save about 160 s.
+#: On a small log, 6 fits try each row's defaults and little more; ``--fit-budget 25`` runs
+#: every grid in full without item metadata (1 + 6 + 3 + 6 + 4 + hybrid 5 points), 37 with it
+#: (content-based 2, a three-component hybrid 15).
+DEFAULT_FIT_BUDGET = 6
 
 
 def allot(sizes: list[int], budget: int) -> list[int]:
