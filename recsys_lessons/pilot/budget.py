@@ -30,7 +30,7 @@ import time
 #: Default fits shared by the rows, sized on the 2M-event log of ``benchmarks/pilot.py``
 #: (50,000 users x 20,000 items; EASE and the hybrid skipped) so that the default run takes at
 #: most 5 minutes on 2 cores: with 25 fits (all 17 grid points of popularity, item-kNN, ALS
-#: and BPR) it took 402 s of CPU, tuning 235 s of it; 6 fits (1, 2, 2, 1) save about 160 s.
+#: and BPR) it took 402 s of CPU, tuning 231 s of it; with 6 fits (1, 2, 2, 1) 229 s.
 #: On a small log, 6 fits try each row's defaults and little more; ``--fit-budget 25`` runs
 #: every grid in full without item metadata (1 + 6 + 3 + 6 + 4 + hybrid 5 points), 37 with it
 #: (content-based 2, a three-component hybrid 15).
