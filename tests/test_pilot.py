@@ -26,7 +26,7 @@ def test_golden_log_profile_protocol_and_popularity_lists():
     assert log.columns == {"user_id": "userId", "item_id": "movieId", "rating": "rating",
                            "timestamp": "timestamp"}  # fmt: skip
     results, lists, protocol, recs = run_pilot(
-        log, models=["popularity", "item_knn"], k=2, top_n=2, progress=False, time_budget=5
+        log, models=["popularity", "item_knn"], k=2, top_n=2, progress=False
     )
     profile = results["profile"]
     assert (profile["interactions"], profile["users"], profile["items"]) == (19, 6, 5)
@@ -266,7 +266,7 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
         out = tmp_path / run
         args = [str(log_path), "--items", str(items_path), "-o", str(out), "--quiet",
                 "--models", "popularity,item_knn,als,content_based,hybrid", "--min-user-count", "2",
-                "--min-item-count", "2", "--time-budget", "1000"]  # fmt: skip
+                "--min-item-count", "2", "--fit-budget", "100"]  # fmt: skip
         assert main(args) == 0
         outputs.append(out)
     one, two = (json.loads((out / "results.json").read_text()) for out in outputs)
@@ -298,6 +298,8 @@ def _without_timings(results: dict) -> dict:
     results = json.loads(json.dumps(results))
     results.pop("run_seconds")
     results.pop("provenance")  # the command names the output folder; machine and code
+    results.pop("phase_seconds")
+    results.pop("phase_cpu_seconds")
     for row in results["models"]:
         for key in ("fit_seconds", "recommend_seconds", "peak_fit_memory_mb"):
             row.pop(key, None)
@@ -355,13 +357,15 @@ def test_cold_item_recall_counts_only_items_new_in_test():
     assert cold_item_recall(recommended[1:], warm, k=2) is None
 
 
-def test_a_grid_cut_by_the_time_budget_is_recorded_and_reported():
+def test_a_grid_cut_by_the_time_limit_is_recorded_and_reported():
     log = load_log(GOLDEN)
-    results, *_ = run_pilot(log, models=["item_knn"], k=2, time_budget=1e-9, progress=False)
+    results, *_ = run_pilot(log, models=["item_knn"], k=2, time_limit=1e-9, progress=False)
     row = results["models"][0]
     assert len(row["trials"]) == 1 and row["grid_size"] == 6 and row["budget_cut"]
+    assert row["cut_by"] == "time limit" and results["budget"]["time_limit_cut"] == ["item_knn"]
     assert row["params"] == {"neighbors": 100, "shrink": 0.0}  # the defaults come first
-    assert "cut the grid of item-kNN (1 of 6)" in render_report(results, log.interactions)
+    page = render_report(results, log.interactions)
+    assert "The time limit (1e-09 s) cut the grid of item-kNN (1 of 6)" in page
 
 
 def test_a_global_cut_that_scores_enough_users_is_kept_and_said():
@@ -383,8 +387,9 @@ def test_a_global_cut_that_scores_enough_users_is_kept_and_said():
 def test_hybrid_row_is_compared_on_the_golden_log_and_the_audit_says_why_it_falls_back():
     log = load_log(GOLDEN)
     results, lists, protocol, _ = run_pilot(
-        log, models=["popularity", "item_knn", "hybrid"], k=2, progress=False, time_budget=100
-    )
+        log, models=["popularity", "item_knn", "hybrid"], k=2, progress=False,
+        fit_budget=100,
+    )  # fmt: skip
     hybrid = results["models"][2]
     assert hybrid["status"] == "compared" and hybrid["lesson"] == "06"
     # both rows tie on validation (nDCG 1): registry order; the simplex in steps of 0.25
@@ -425,7 +430,7 @@ def test_hybrid_is_the_lesson_06_blend_of_the_best_rows_and_the_audit_is_lesson_
     items = load_items(items_path)
     names = ["popularity", "item_knn", "als", "content_based", "hybrid"]
     results, lists, protocol, _ = run_pilot(
-        log, items, models=names, progress=False, time_budget=1000
+        log, items, models=names, progress=False, fit_budget=100
     )
     rows = {row["model"]: row for row in results["models"]}
     best = {name: max(t["validation_ndcg"] for t in rows[name]["trials"]) for name in names[:4]}

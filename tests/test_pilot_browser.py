@@ -34,7 +34,7 @@ def report_page(tmp_path_factory):
     log = load_log(log_path, min_user_count=2, min_item_count=2)
     results, *_ = run_pilot(
         log, load_items(items_path), models=["popularity", "item_knn", "content_based"],
-        progress=False, time_budget=1,
+        progress=False, fit_budget=3,
     )  # fmt: skip
     page = folder / "report.html"
     page.write_text(render_report(results, log.interactions), encoding="utf-8")

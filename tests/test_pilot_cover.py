@@ -181,7 +181,7 @@ def test_per_user_metrics_hold_one_row_per_test_user_and_model(tmp_path):
 
 def test_params_reruns_with_the_recorded_parameters_without_tuning(tmp_path):
     log_path, _ = _shop(tmp_path)
-    one = _run(tmp_path, "one", str(log_path), "--models", ROWS)
+    one = _run(tmp_path, "one", str(log_path), "--models", ROWS, "--fit-budget", "7")
     two = _run(
         tmp_path, "two", str(log_path), "--models", ROWS, "--params", str(one / "results.json")
     )

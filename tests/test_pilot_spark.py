@@ -26,11 +26,9 @@ SPARK_ROWS = {"popularity", "als"}
 
 def test_golden_log_on_spark_matches_the_local_popularity_and_ranks_only_unseen_items():
     log = load_log(GOLDEN, min_user_count=1, min_item_count=1)
-    results, lists, protocol, recs = run_pilot(
-        log, k=2, top_n=2, progress=False, time_budget=5, engine="spark"
-    )
+    results, lists, protocol, recs = run_pilot(log, k=2, top_n=2, progress=False, engine="spark")
     local, local_lists, _, local_recs = run_pilot(
-        log, models=["popularity"], k=2, top_n=2, progress=False, time_budget=5
+        log, models=["popularity"], k=2, top_n=2, progress=False
     )
     assert results["engine"] == "spark" and local["engine"] == "local"
     assert results["protocol"] == local["protocol"]  # the split is the local one

@@ -23,10 +23,12 @@ import importlib
 import os
 import sys
 
+from recsys_lessons.pilot.budget import DEFAULT_FIT_BUDGET
 from recsys_lessons.pilot.decision import DEFAULT_MARGIN, check_margin
 from recsys_lessons.pilot.io import PilotInputError, load_items, load_log, match_items
 from recsys_lessons.pilot.models import REGISTRY, ModelSpec, register
 from recsys_lessons.pilot.output import check_output_folder, write_outputs
+from recsys_lessons.pilot.progress import Progress
 from recsys_lessons.pilot.protocol import SPLITS
 
 
@@ -85,10 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=42, help="seed of every random choice (default: %(default)s)"
     )
     parser.add_argument(
-        "--time-budget",
+        "--fit-budget",
+        type=int,
+        default=DEFAULT_FIT_BUDGET,
+        help="grid points tried in tuning, shared by the models; a count, so the results do "
+        "not depend on the machine's speed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--time-limit",
         type=float,
-        default=60.0,
-        help="seconds of tuning, shared by the models (default: %(default)s)",
+        help="optional cap in seconds from the start of the run: after it, no model tries a "
+        "grid point beyond its first, and the results can depend on the machine's speed "
+        "(default: none)",
     )
     parser.add_argument(
         "--margin",
@@ -155,7 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="no progress bars (default: off, bars shown)"
+        "--quiet",
+        action="store_true",
+        help="no progress report (default: off; a bar per phase on a terminal, one line per "
+        "phase start and end otherwise)",
     )
     return parser
 
@@ -195,10 +208,12 @@ def _run(args, argv: list[str]) -> int:
             "timestamp": args.timestamp_col,
         }
         params = tuned_params(args.params) if args.params else None
-        log = load_log(
-            args.log, columns, args.min_user_count, args.min_item_count,
-            weight_col=args.weight_col, min_rating=args.min_rating,
-        )  # fmt: skip
+        progress = Progress(enabled=not args.quiet)
+        with progress.phase("load"):
+            log = load_log(
+                args.log, columns, args.min_user_count, args.min_item_count,
+                weight_col=args.weight_col, min_rating=args.min_rating, progress=progress,
+            )  # fmt: skip
         items = load_items(args.items) if args.items else None
         if items is not None:
             log.notices += match_items(items, log, args.items)
@@ -211,11 +226,12 @@ def _run(args, argv: list[str]) -> int:
             k=args.k,
             test_ratio=args.test_ratio,
             seed=args.seed,
-            time_budget=args.time_budget,
+            fit_budget=args.fit_budget,
+            time_limit=args.time_limit,
             memory_limit_mb=args.memory_limit_mb,
             top_n=args.top_n,
             models=models,
-            progress=not args.quiet,
+            progress=progress,
             engine=args.engine,
             split=args.protocol,
             params=params,
@@ -226,9 +242,10 @@ def _run(args, argv: list[str]) -> int:
         return 2
     files = {"log": args.log, "items": args.items, "params": args.params}
     results["provenance"] = record_provenance(argv, vars(args), files, args.engine)
-    html = render_report(results, log.interactions)
     try:
-        write_outputs(args.output, results, recs, html, per_user_table(lists, protocol))
+        with progress.phase("writing"):
+            html = render_report(results, log.interactions)
+            write_outputs(args.output, results, recs, html, per_user_table(lists, protocol))
     except OSError as error:
         print(
             f"error: could not write into {args.output} ({error}); nothing was written.",
@@ -294,8 +311,10 @@ def _check_settings(args) -> None:
             raise PilotInputError(f"--{name.replace('_', '-')} must be at least 1.")
     if not 0 < args.test_ratio < 1:
         raise PilotInputError("--test-ratio must lie strictly between 0 and 1 (e.g. 0.2).")
-    if args.time_budget <= 0 or args.memory_limit_mb <= 0:
-        raise PilotInputError("--time-budget and --memory-limit-mb must be positive.")
+    if args.fit_budget < 1:
+        raise PilotInputError("--fit-budget must be at least 1 (the defaults of each model).")
+    if args.memory_limit_mb <= 0 or (args.time_limit is not None and args.time_limit <= 0):
+        raise PilotInputError("--memory-limit-mb and --time-limit must be positive.")
     try:
         check_margin(args.margin)
     except ValueError as error:

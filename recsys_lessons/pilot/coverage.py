@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys_lessons.pilot.models import rank
 from recsys_lessons.top_k import top_k_indices
 
 FALLBACK = "popularity fallback"
@@ -65,8 +66,7 @@ def covering_recommendations(model, source: str, protocol, top_n: int):
     blocks = []
     if scored.size:
         model.fit(full)
-        items, scores = model.recommend(scored, k=n, exclude_seen=True)
-        items, scores = np.asarray(items), np.asarray(scores, dtype=float)
+        items, scores = rank(model, scored, n)
         finite = np.isfinite(scores)
         rows, ranks = np.nonzero(finite)
         blocks.append(

@@ -11,6 +11,7 @@ Lesson 12 (``notebooks/12_capstone_pilot.ipynb``) walks through it.
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,6 +171,7 @@ def load_log(
     *,
     weight_col: str | None = None,
     min_rating: float | None = None,
+    progress=None,
 ) -> InteractionLog:
     """Read, validate and de-duplicate an interaction log.
 
@@ -186,6 +188,8 @@ def load_log(
     as ``weight``: the training matrices then hold each pair's weight (of its earliest event,
     like every other field) instead of 1.0. A notice lists the columns the run ignores, with
     a hint when one looks like a time.
+    ``progress``: a :class:`~recsys_lessons.pilot.progress.Progress` to report the cleaning
+    as a phase.
     """
     source = str(path)
     notices: list[str] = []
@@ -227,16 +231,17 @@ def load_log(
                 f"{source}, column {mapping[role]!r}, line 2: every row has the same {kind} "
                 f"{frame[role].iloc[0]!r}; a comparison needs at least 2 {kind}s."
             )
-    frame["_line"] = frame.index + 2  # raw's index counts the data rows from 0
-    order = ["timestamp", "_line"] if "timestamp" in frame else ["_line"]
-    frame = frame.sort_values(order, kind="stable")
-    deduplicated = frame.drop_duplicates(["user_id", "item_id"], keep="first")
-    if len(deduplicated) < len(frame):
-        notices.append(
-            f"dropped {len(frame) - len(deduplicated):,} duplicate (user, item) rows, keeping "
-            "each pair's earliest event."
-        )
-    _check_minimum_counts(deduplicated, min_user_count, min_item_count)
+    with progress.phase("dedup") if progress is not None else nullcontext():
+        frame["_line"] = frame.index + 2  # raw's index counts the data rows from 0
+        order = ["timestamp", "_line"] if "timestamp" in frame else ["_line"]
+        frame = frame.sort_values(order, kind="stable")
+        deduplicated = frame.drop_duplicates(["user_id", "item_id"], keep="first")
+        if len(deduplicated) < len(frame):
+            notices.append(
+                f"dropped {len(frame) - len(deduplicated):,} duplicate (user, item) rows, "
+                "keeping each pair's earliest event."
+            )
+        _check_minimum_counts(deduplicated, min_user_count, min_item_count)
     frame = deduplicated.sort_values("_line", kind="stable").drop(columns="_line")
     return InteractionLog(
         frame.reset_index(drop=True), source, mapping, notices, min_user_count, min_item_count

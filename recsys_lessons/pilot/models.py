@@ -12,14 +12,18 @@ tuned parameters (recorded in its row). Its grid is the weight simplex in steps 
 :data:`BLEND_STEP`, the most even weighting first and, among equally even ones, more weight on
 the better component (:func:`evenness_order`); the components are fitted once on the validation
 fold and every weighting is scored on their normalized scores
-(:func:`~recsys_lessons.hybrid.tune_weights`), within the row's share of the budget.
+(:func:`~recsys_lessons.hybrid.tune_weights`), within the row's share of the budget. When
+the tuned weights put 1.0 on one component, the hybrid ranks exactly as that component
+alone (z-scoring keeps each user's order) and :func:`same_as` names it.
 
 Tuning: for each row, the grid points are fitted on the validation fold's train part and
-scored by nDCG@k on its held-out part, in grid order; the first point is always tried, and
-further points only while the row's share of ``time_budget`` seconds is not spent. The
-winner is refitted on the full training set for the test comparison. A run is
-deterministic for a seed when no grid is cut by the budget; the report names the rows
-whose grid was cut (their tuned parameters can change with the machine's speed).
+scored by nDCG@k on its held-out part (over at most :data:`MAX_TUNING_USERS` validation users,
+a seeded sample, :func:`tuning_fold`: ranking every item for every user is most of a fit's
+cost on a large log), in grid order, as many as the row's share of the fit
+budget allows (:mod:`recsys_lessons.pilot.budget`: a count of fits, so the tuned parameters
+do not depend on the machine's speed; the first point is always tried; an optional time
+limit can stop a grid early, and the run records it). The winner is refitted on the full
+training set for the test comparison.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import itertools
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -36,11 +40,21 @@ import pandas as pd
 from recsys_lessons import metrics
 from recsys_lessons.hybrid import LinearBlend, normalized_unseen_scores, tune_weights, weight_grid
 from recsys_lessons.models import ALS, BPR, EASE, ContentBased, ItemKNN, Popularity
+from recsys_lessons.models.base import Recommender
 
 #: EASE keeps about three n_items x n_items float64 matrices while it inverts the Gram matrix.
 EASE_WORKING_COPIES = 3
 #: Step of the hybrid's weight simplex (two components: 5 weightings, three: 15).
 BLEND_STEP = 0.25
+#: Most validation users a grid point is scored on. The standard error of a mean nDCG over
+#: 5,000 users is at most 0.5 / sqrt(5000) = 0.007 (per-user nDCG lies in [0, 1]), and the
+#: paired difference of two grid points is far tighter: enough to pick a point.
+MAX_TUNING_USERS = 5_000
+#: Users ranked per ``recommend`` call (:func:`rank`): 128 users x 20,000 items of float64
+#: scores is 20 MB, below glibc's 32 MB mmap threshold, so the buffers are reused instead of
+#: mapped and zeroed again for every batch (on the 2M-event log, 2048-user calls spent more
+#: CPU time in the kernel than in numpy).
+RANK_CHUNK = 128
 
 
 @dataclass
@@ -63,7 +77,8 @@ class ModelSpec:
     factory: Callable[[dict, Context], object]
     grid: dict[str, list] | Callable[[Context], list[dict]] = field(default_factory=dict)
     skip: Callable[[Context], str | None] = lambda context: None
-    #: scores the grid itself: (points, context, fold, k, budget, progress) -> (params, trials)
+    #: scores the grid itself: (points, context, fold, k, may_try, progress) -> (params, trials),
+    #: trying a further point only while ``may_try(points_tried)`` is true
     tuner: Callable | None = None
 
     def candidates(self, context: Context) -> list[dict]:
@@ -142,9 +157,8 @@ def _hybrid_skip(context: Context) -> str | None:
     return None
 
 
-def _tune_blend(points, context: Context, fold, k: int, budget_seconds: float, progress=None):
+def _tune_blend(points, context: Context, fold, k: int, may_try, progress=None):
     """Fit each component once on ``fold.train``, then score the weightings in order."""
-    started = time.perf_counter()
     normalized = {
         name: normalized_unseen_scores(
             _spec(name).factory(context.tuned[name]["params"], context).fit(fold.train),
@@ -155,14 +169,20 @@ def _tune_blend(points, context: Context, fold, k: int, budget_seconds: float, p
     }
     trials = []
     for weights in points:
-        if trials and time.perf_counter() - started > budget_seconds:
+        if not may_try(len(trials)):
             break
         ndcg = tune_weights(normalized, fold.relevant, [weights], k=k)[1][0][1]
         trials.append({"params": weights, "validation_ndcg": ndcg})
         if progress is not None:
-            progress.update(1)
+            progress.step()
     best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie
     return best["params"], trials
+
+
+def same_as(params: dict) -> str | None:
+    """The component a blend's weights reduce to (weight 1.0 on it), else ``None``."""
+    alone = [name for name, weight in params.items() if weight == 1.0]
+    return alone[0] if alone else None
 
 
 REGISTRY: list[ModelSpec] = [
@@ -218,10 +238,17 @@ class Scored:
     fit_seconds: float
     recommend_seconds: float
     peak_memory_mb: float
+    every_user: np.ndarray | None = None  # top-k of every row of the training matrix
 
 
-def fit_and_score(model, fold, k: int, measure_memory: bool = False) -> Scored:
-    """Fit on ``fold.train`` and score the top-``k`` of ``fold.users`` against ``fold.test``."""
+def fit_and_score(
+    model, fold, k: int, measure_memory: bool = False, rank_every_user: bool = False
+) -> Scored:
+    """Fit on ``fold.train`` and score the top-``k`` of ``fold.users`` against ``fold.test``.
+
+    ``rank_every_user=True`` ranks every user once (kept in ``every_user``, the audit's
+    input) and takes the scored users' lists from it, instead of ranking them twice.
+    """
     if measure_memory:
         tracemalloc.start()
     started = time.perf_counter()
@@ -230,7 +257,12 @@ def fit_and_score(model, fold, k: int, measure_memory: bool = False) -> Scored:
     if measure_memory:
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    recommended = np.asarray(model.recommend(fold.users, k=k, exclude_seen=True)[0])
+    every_user = None
+    if rank_every_user:
+        every_user = rank(model, np.arange(fold.train.shape[0]), k)[0]
+        recommended = every_user[fold.users]
+    else:
+        recommended = rank(model, fold.users, k)[0]
     finished = time.perf_counter()
     relevant = fold.relevant
     return Scored(
@@ -240,21 +272,63 @@ def fit_and_score(model, fold, k: int, measure_memory: bool = False) -> Scored:
         fitted - started,
         finished - fitted,
         peak if measure_memory else float("nan"),
+        every_user,
     )
 
 
-def tune(spec: ModelSpec, context: Context, fold, k: int, budget_seconds: float, progress=None):
-    """Try ``spec``'s grid on the validation ``fold``; return ``(best_params, trials)``."""
+def rank(model, users: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``model.recommend(users, k)`` (seen items removed), :data:`RANK_CHUNK` users at a time
+    for the course's models (each user's list does not depend on the others in the call); a
+    model of another kind (a Spark row ranks everyone in one job) in one call."""
+    if not isinstance(model, Recommender):
+        items, scores = model.recommend(users, k=k, exclude_seen=True)
+        return np.asarray(items), np.asarray(scores, dtype=float)
+    parts = [
+        model.recommend(users[start : start + RANK_CHUNK], k=k, exclude_seen=True)
+        for start in range(0, len(users), RANK_CHUNK)
+    ]
+    return (
+        np.concatenate([np.asarray(items) for items, _ in parts]),
+        np.concatenate([np.asarray(scores, dtype=float) for _, scores in parts]),
+    )
+
+
+def tuning_fold(fold, seed: int, max_users: int = MAX_TUNING_USERS):
+    """``fold`` scored on at most ``max_users`` of its users: a sample drawn with ``seed``,
+    kept in index order (the fold itself when it has no more users than that)."""
+    if fold.users.size <= max_users:
+        return fold
+    users = np.random.default_rng(seed).choice(fold.users, size=max_users, replace=False)
+    return replace(fold, users=np.sort(users))
+
+
+def tune(spec: ModelSpec, context: Context, fold, k: int, may_try, progress=None):
+    """Try ``spec``'s grid on the validation ``fold`` in order, a further point only while
+    ``may_try(points_tried)`` is true; return ``(best_params, trials)``."""
     if spec.tuner is not None:
-        return spec.tuner(spec.candidates(context), context, fold, k, budget_seconds, progress)
+        return spec.tuner(spec.candidates(context), context, fold, k, may_try, progress)
     trials = []
-    started = time.perf_counter()
     for params in spec.candidates(context):
-        if trials and time.perf_counter() - started > budget_seconds:
+        if not may_try(len(trials)):
             break
         scored = fit_and_score(spec.factory(params, context), fold, k)
         trials.append({"params": params, "validation_ndcg": float(np.mean(scored.ndcg))})
         if progress is not None:
-            progress.update(1)
+            progress.step()
     best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie
     return best["params"], trials
+
+
+def planned_grid_sizes(specs: list[ModelSpec], context: Context) -> list[int]:
+    """Grid points each of ``specs`` will have when its turn comes, 0 for a row that will be
+    skipped: the rows not tuned yet are assumed tuned when their skip rule lets them (the
+    hybrid's grid and skip rule depend on which rows were tuned before it)."""
+    planning = replace(context, tuned=dict(context.tuned))
+    sizes = []
+    for spec in specs:
+        if spec.skip(planning):
+            sizes.append(0)
+            continue
+        sizes.append(len(spec.candidates(planning)))
+        planning.tuned.setdefault(spec.name, {"params": {}, "validation_ndcg": 0.0})
+    return sizes

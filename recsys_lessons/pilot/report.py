@@ -194,11 +194,14 @@ def render_report(results: dict, interactions: pd.DataFrame) -> str:
             chosen={label(decision["model"])},
         ),
         _section(SECTIONS[9]),
-        f"<p>Each model's grid was tried in order on the validation split within "
-        f"{settings['time_budget'] / max(1, len(results['models'])):.0f} s per model "
-        f"(--time-budget {settings['time_budget']:g} s); the best validation nDCG@{k} was kept.</p>",
+        f"<p>Each model's grid was tried in order on the validation split "
+        f"({_tuning_users(results)}), as many points as "
+        f"its share of the fit budget allowed (--fit-budget {settings['fit_budget']}: "
+        f"{results['budget']['fits_used']} fits used; rows served in order, a share never "
+        "larger than the grid, what a small grid leaves going to the others); the best "
+        f"validation nDCG@{k} was kept.</p>",
         _tuning_table(compared, k),
-        _budget_note(compared),
+        _budget_note(compared, results["budget"]),
         _section(SECTIONS[10]),
         _list([f"{label(row['model'])}: {row['reason']}" for row in skipped] or ["none"]),
         _section(SECTIONS[11]),
@@ -519,18 +522,6 @@ def _column_notes(compared: list[dict], k: int) -> str:
     return "<ul>" + "".join(lines) + "</ul>"
 
 
-def _budget_note(compared) -> str:
-    cut = [f"{label(row['model'])} ({len(row['trials'])} of {row['grid_size']})"
-           for row in compared if row["budget_cut"]]  # fmt: skip
-    if not cut:
-        return "<p>Every grid was tried in full: the run is deterministic for its seed.</p>"
-    return (
-        f"<p><strong>The time budget cut the grid of {_e(', '.join(cut))}</strong>: their tuned "
-        "parameters can change with the machine's speed. Raise --time-budget for a run that "
-        "is reproducible for its seed.</p>"
-    )
-
-
 def _profile(profile: dict) -> list[tuple[str, str]]:
     shown = dict(profile)
     shown["sparsity"] = f"{1 - profile['density']:.4%}"
@@ -616,6 +607,38 @@ def _e(text) -> str:
 
 def _list(lines) -> str:
     return "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"
+
+
+def _budget_note(compared, budget: dict) -> str:
+    """Which grids the fit budget or the time limit cut, and what that means."""
+
+    def cut(reason):
+        return ", ".join(f"{label(row['model'])} ({len(row['trials'])} of {row['grid_size']})"
+                         for row in compared if row.get("cut_by") == reason)  # fmt: skip
+
+    notes = []
+    if cut("fit budget"):
+        notes.append(
+            f"<p>The fit budget cut the grid of {_e(cut('fit budget'))}: raise --fit-budget to "
+            "try the rest. The budget counts fits, so the tuned parameters do not depend on "
+            "the machine's speed.</p>"
+        )
+    if cut("time limit"):
+        notes.append(
+            f"<p><strong>The time limit ({budget['time_limit']:g} s) cut the grid of "
+            f"{_e(cut('time limit'))}</strong>: their tuned parameters can change with the "
+            "machine's speed. Drop --time-limit for a run that is reproducible for its seed.</p>"
+        )
+    return "".join(notes) or (
+        "<p>Every grid was tried in full: the run is deterministic for its seed.</p>"
+    )
+
+
+def _tuning_users(results) -> str:
+    used, users = results["budget"]["tuning_users"], results["protocol"]["validation_users"]
+    if used == users:
+        return f"all {users:,} validation users"
+    return f"a seeded sample of {used:,} of its {users:,} users"
 
 
 def _figure(png: bytes, caption: str) -> str:

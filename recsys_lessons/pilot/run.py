@@ -3,28 +3,42 @@
 The verdict (ship a row, keep the popularity shelf, or inconclusive, against an equivalence
 margin) is :func:`recsys_lessons.pilot.decision.decide`'s, stated in every report; the
 decision brief around it is :func:`recsys_lessons.pilot.brief.build_brief`'s.
+
+Tuning spends a budget counted in fits (:mod:`recsys_lessons.pilot.budget`), so the same
+command and seed give the same ``results.json`` (timings aside) on any machine; an optional
+time limit can cut grids, and the run records it. Progress goes to standard error, phase by
+phase (:mod:`recsys_lessons.pilot.progress`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from recsys_lessons import metrics
 from recsys_lessons.evaluation.stats import bootstrap_interval
 from recsys_lessons.pilot.beyond import audit_table, genre_matrix
 from recsys_lessons.pilot.brief import build_brief
+from recsys_lessons.pilot.budget import DEFAULT_FIT_BUDGET, Budget
 from recsys_lessons.pilot.coverage import covering_recommendations
 from recsys_lessons.pilot.decision import BASELINE, DEFAULT_MARGIN, check_margin, decide
 from recsys_lessons.pilot.io import InteractionLog, PilotInputError, metadata_overlap
-from recsys_lessons.pilot.models import REGISTRY, Context, fit_and_score, tune
+from recsys_lessons.pilot.models import (
+    REGISTRY,
+    Context,
+    fit_and_score,
+    planned_grid_sizes,
+    same_as,
+    tune,
+    tuning_fold,
+)
+from recsys_lessons.pilot.progress import Progress
 from recsys_lessons.pilot.protocol import make_protocol
 from recsys_lessons.pilot.provenance import package_versions, sha256_of
+from recsys_lessons.validation import check_number, check_positive_int
 
 
 def profile(interactions: pd.DataFrame) -> dict:
@@ -63,11 +77,12 @@ def run_pilot(
     k: int = 10,
     test_ratio: float = 0.2,
     seed: int = 42,
-    time_budget: float = 60.0,
+    fit_budget: int = DEFAULT_FIT_BUDGET,
+    time_limit: float | None = None,
     memory_limit_mb: float = 1024.0,
     top_n: int = 10,
     models: list[str] | None = None,
-    progress: bool = True,
+    progress: bool | Progress = True,
     engine: str = "local",
     split: str = "auto",
     params: dict[str, dict] | None = None,
@@ -90,9 +105,17 @@ def run_pilot(
     fixes those rows' parameters: their grid is that single point (one validation fit, so
     the hybrid can still rank its components), and their row says ``"params_given": true``. ``margin``
     is the equivalence margin on nDCG@k of the decision (:mod:`recsys_lessons.pilot.decision`).
+    ``fit_budget`` grid points are shared by the rows' tuning and ``time_limit`` (seconds,
+    optional) caps it (:mod:`recsys_lessons.pilot.budget`). ``progress``: report phases on
+    standard error (a :class:`~recsys_lessons.pilot.progress.Progress` to share one with
+    the caller, ``False`` for silence).
     """
     started = time.perf_counter()
     margin = check_margin(margin)
+    fit_budget = check_positive_int(fit_budget, "fit_budget", "grid points tried in tuning")
+    if time_limit is not None:
+        time_limit = check_number(time_limit, "time_limit (seconds)", 0, low_open=True)
+    reporter = progress if isinstance(progress, Progress) else Progress(enabled=bool(progress))
     interactions = log.interactions
     n_items = interactions["item_id"].nunique()
     if k >= n_items:
@@ -100,10 +123,11 @@ def run_pilot(
             f"k={k} leaves nothing to rank in a catalogue of {n_items} items (after cleaning); "
             f"choose k < {n_items} (--k)."
         )
-    protocol = make_protocol(
-        interactions, k=k, test_ratio=test_ratio, seed=seed, split=split,
-        min_user_count=log.min_user_count, min_item_count=log.min_item_count,
-    )  # fmt: skip
+    with reporter.phase("protocol"):
+        protocol = make_protocol(
+            interactions, k=k, test_ratio=test_ratio, seed=seed, split=split,
+            min_user_count=log.min_user_count, min_item_count=log.min_item_count,
+        )  # fmt: skip
     for notice in protocol.notices:
         print(f"notice: {notice}")
     aligned = None if items is None else items.reindex(protocol.item_ids)
@@ -124,33 +148,35 @@ def run_pilot(
     if items is not None and overlap == 0:
         specs = _without_metadata(specs)
     rows, lists, all_lists, per_user = [], {}, {}, {}
-    all_users = np.arange(len(protocol.user_ids))
-    budget = time_budget / max(1, len(specs))
-    bar = tqdm(total=len(specs), desc="models", disable=not progress, unit="model")
-    for spec in specs:
-        bar.set_postfix_str(spec.name)
+    budget = Budget(fit_budget, time_limit, started)
+    tuning = tuning_fold(protocol.validation, seed)
+    for position, spec in enumerate(specs):
         row = {"model": spec.name, "lesson": spec.lesson}
         reason = spec.skip(context)
         if reason:
             rows.append({**row, "status": "skipped", "reason": reason})
-            bar.update(1)
             continue
-        with tqdm(
-            total=len(spec.candidates(context)), desc=f"tuning {spec.name}", unit="fit", leave=False,
-            disable=not progress,
-        ) as tuning:  # fmt: skip
-            params, trials = tune(spec, context, protocol.validation, k, budget, tuning)
+        sizes = planned_grid_sizes(specs[position:], context)
+        allowed = budget.share(sizes)
+        tried = min(max(1, allowed), sizes[0])
+        with reporter.phase(f"tuning {spec.name}", total=tried) as phase:
+            params, trials = tune(
+                spec, context, tuning, k,
+                lambda n, allowed=allowed: budget.may_try(n, allowed), phase,
+            )  # fmt: skip
+        spent = budget.record(spec.name, sizes[0], allowed, len(trials))
         context.tuned[spec.name] = {
             "params": params,
             "validation_ndcg": max(trial["validation_ndcg"] for trial in trials),
         }
         model = spec.factory(params, context)
-        scored = fit_and_score(model, protocol.test, k, True)
-        lists[spec.name] = scored.recommended
-        all_lists[spec.name] = np.asarray(model.recommend(all_users, k=k)[0])
+        with reporter.phase(f"test {spec.name}"):
+            scored = fit_and_score(model, protocol.test, k, True, rank_every_user=True)
+            ndcg = bootstrap_interval(scored.ndcg, seed=seed)
+            recall = bootstrap_interval(scored.recall, seed=seed)
+            cold_recall = cold_item_recall(scored.recommended, protocol.test, k)
+        lists[spec.name], all_lists[spec.name] = scored.recommended, scored.every_user
         per_user[spec.name] = per_user_scores(scored.recommended, protocol.test, k)
-        ndcg = bootstrap_interval(scored.ndcg, seed=seed)
-        recall = bootstrap_interval(scored.recall, seed=seed)
         rows.append(
             {
                 **row,
@@ -158,34 +184,39 @@ def run_pilot(
                 "params": params,
                 "trials": trials,
                 "params_given": spec.name in given,
-                "grid_size": len(spec.candidates(context)),
-                "budget_cut": len(trials) < len(spec.candidates(context)),
+                "grid_size": spent["grid_size"],
+                "fits_allowed": allowed,
+                "budget_cut": spent["cut_by"] is not None,
+                "cut_by": spent["cut_by"],
                 "ndcg": _interval(ndcg),
                 "recall": _interval(recall),
-                "cold_item_recall": cold_item_recall(scored.recommended, protocol.test, k),
+                "cold_item_recall": cold_recall,
                 "fit_seconds": scored.fit_seconds,
                 "recommend_seconds": scored.recommend_seconds,
                 "peak_fit_memory_mb": scored.peak_memory_mb,
             }
         )
-        bar.update(1)
-    bar.close()
+        if spec.name == "hybrid":
+            rows[-1]["same_as"] = same_as(params)
     if not lists:
         raise ValueError("no model could be compared on this log; see the skip reasons.")
-    audit, audit_source, audit_tidy = audit_table(
-        all_lists, protocol.test.train, protocol.test.test, k, genre_matrix(aligned)
-    )
+    with reporter.phase("audit"):
+        audit, audit_source, audit_tidy = audit_table(
+            all_lists, protocol.test.train, protocol.test.test, k, genre_matrix(aligned)
+        )
     for row in rows:
         if row["model"] in lists:
             row["audit"] = {key: float(value) for key, value in audit.loc[row["model"]].items()}
-    decision = decide(rows, per_user, margin=margin, k=k, seed=seed)
+    with reporter.phase("choose"):
+        decision = decide(rows, per_user, margin=margin, k=k, seed=seed)
     chosen = next(spec for spec in specs if spec.name == decision["model"])
     chosen_params = next(row["params"] for row in rows if row["model"] == chosen.name)
-    if progress:
-        print(f"refitting {chosen.name} on the whole log for recommendations.csv", file=sys.stderr)
-    recs, coverage = covering_recommendations(
-        chosen.factory(chosen_params, context), chosen.name, protocol, top_n
-    )
+    with reporter.phase(f"refit {chosen.name}"):
+        recs, coverage = covering_recommendations(
+            chosen.factory(chosen_params, context), chosen.name, protocol, top_n
+        )
+    with reporter.phase("profile"):
+        data_profile = profile(interactions)
     results = {
         "input": {
             "source": log.source,
@@ -203,7 +234,8 @@ def run_pilot(
             "k": k,
             "test_ratio": test_ratio,
             "seed": seed,
-            "time_budget": time_budget,
+            "fit_budget": fit_budget,
+            "time_limit": time_limit,
             "memory_limit_mb": memory_limit_mb,
             "top_n": top_n,
             "min_user_count": log.min_user_count,
@@ -214,18 +246,22 @@ def run_pilot(
         },
         "engine": engine,
         "versions": package_versions(engine),
-        "profile": profile(interactions),
+        "profile": data_profile,
         "protocol": protocol.as_dict(),
         "models": rows,
         "audit_source": audit_source,
         "audit": None if audit_tidy is None else _records(audit_tidy),
         "decision": decision,
         "coverage": coverage,
+        "budget": {**budget.as_dict(), "tuning_users": int(tuning.users.size)},
     }
-    results["brief"] = build_brief(
-        results, decision, per_user, lists, protocol, interactions, aligned,
-        all_lists.get(BASELINE), seed,
-    )  # fmt: skip
+    with reporter.phase("brief"):
+        results["brief"] = build_brief(
+            results, decision, per_user, lists, protocol, interactions, aligned,
+            all_lists.get(BASELINE), seed,
+        )  # fmt: skip
+    results["phase_seconds"] = dict(reporter.seconds)
+    results["phase_cpu_seconds"] = dict(reporter.cpu_seconds)
     results["run_seconds"] = time.perf_counter() - started
     return results, lists, protocol, recs
 

@@ -1,0 +1,228 @@
+"""The pilot kit (``recsys-pilot``) at scale: phase times and peak memory on generated logs.
+
+**Log.** :func:`generate_log` writes a seeded CSV of ``n_events`` events with string ids
+(``user_id`` like ``u000123``, ``item_id`` like ``i00042``) and epoch-second timestamps over
+one year. Item popularity is Zipf (item ``i`` of the popularity ranking is drawn with
+probability proportional to ``(i + 1) ** -ZIPF_EXPONENT``), user activity log-normal (sigma
+1), and each user draws half of their events from one of :data:`N_TASTES` taste groups of
+items (the same Zipf ranking inside the group), so the collaborative models have something
+to learn. Repeated (user, item) pairs are kept, as in a real log (the pilot de-duplicates
+them). Sizes keep the issue's 2M-event shape: 40 events per user and 100 per item
+(2,000,000 events: 50,000 users, 20,000 items).
+
+**Run.** Per size, in a fresh process: ``python -m recsys_lessons.pilot LOG --quiet`` with
+every default (``--engine spark`` for the Spark size), its phase times read from the
+``phase_seconds`` of ``results.json``, its peak memory from ``ru_maxrss`` of the child
+(plus the JVM's ``VmHWM`` for Spark is not counted: the driver's only). The machine's load
+average (``os.getloadavg``) is recorded before and after each run: the reference machine is
+shared, and a run's time is only comparable with a run under a similar load.
+
+Run ``python -m benchmarks.pilot`` (``--sizes 100000,500000,2000000``; ``--spark-size
+10000000`` adds the Spark run when pyspark and Java are present, ``0`` skips it). Writes
+``benchmarks/results/pilot.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RESULTS = Path(__file__).resolve().parent / "results" / "pilot.json"
+SIZES = (100_000, 500_000, 2_000_000)
+SPARK_SIZE = 10_000_000
+#: A plain progress line of recsys_lessons.pilot.progress: "[  12.3 s] audit: done in 4.5 s"
+DONE = re.compile(r"^\[\s*[\d.]+ s\] (?P<phase>.+?): done(?:, \S+ \S+)? in (?P<seconds>[\d.]+) s$")
+
+#: Events per user and per item of the generated logs (the issue's 2M log: 50,000 x 20,000).
+EVENTS_PER_USER, EVENTS_PER_ITEM = 40, 100
+ZIPF_EXPONENT = 1.0
+N_TASTES = 20
+#: Share of a user's events drawn from their taste group (the rest from the whole catalogue).
+TASTE_SHARE = 0.5
+YEAR_SECONDS = 365 * 24 * 3600
+START = 1_700_000_000  # 2023-11-14, epoch seconds
+
+
+def generate_log(n_events: int, seed: int = 0) -> pd.DataFrame:
+    """A seeded log of ``n_events`` rows: ``user_id``, ``item_id`` (str), ``timestamp`` (int).
+
+    See the module docstring for the shape. ``n_users = n_events // 40`` and ``n_items =
+    n_events // 100``; users who draw no event are simply absent.
+    """
+    rng = np.random.default_rng(seed)
+    n_users, n_items = n_events // EVENTS_PER_USER, n_events // EVENTS_PER_ITEM
+    activity = rng.lognormal(0.0, 1.0, n_users)
+    users = rng.choice(n_users, size=n_events, p=activity / activity.sum())
+    ranking = np.arange(1, n_items + 1, dtype=np.float64) ** -ZIPF_EXPONENT
+    global_items = rng.choice(n_items, size=n_events, p=ranking / ranking.sum())
+    # taste group g holds the items whose rank is congruent to g; rank r inside it is Zipf
+    per_group = n_items // N_TASTES
+    inner = np.arange(1, per_group + 1, dtype=np.float64) ** -ZIPF_EXPONENT
+    taste = rng.integers(0, N_TASTES, n_users)[users]
+    taste_items = rng.choice(per_group, size=n_events, p=inner / inner.sum()) * N_TASTES + taste
+    items = np.where(rng.random(n_events) < TASTE_SHARE, taste_items, global_items)
+    # item ids are shuffled, so the id order says nothing about popularity
+    item_names = rng.permutation(n_items)
+    timestamps = START + np.sort(rng.integers(0, YEAR_SECONDS, n_events))
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series(users).map("u{:06d}".format),
+            "item_id": pd.Series(item_names[items]).map("i{:05d}".format),
+            "timestamp": timestamps,
+        }
+    )
+
+
+def run_cell(log_path: str, output: str, engine: str) -> dict:
+    """One pilot run with every default, in this (fresh) process; its peak memory."""
+    from recsys_lessons.pilot.cli import main as pilot
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    code = pilot([log_path, "-o", output, "--engine", engine])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    jvm = None
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.getActiveSession()
+        if session is not None:
+            jvm = _vm_hwm_mb(session.sparkContext._gateway.proc.pid)
+    return {"exit_code": code, "python_peak_mb": peak, "jvm_peak_mb": jvm, "cpu_seconds": cpu}
+
+
+def _vm_hwm_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def measure(n_events: int, folder: Path, engine: str = "local") -> dict:
+    """Generate the log, run the pilot on it in a fresh process, read its phases and results."""
+    log_path = folder / f"log_{n_events}.csv"
+    generate_log(n_events).to_csv(log_path, index=False)
+    output = folder / f"report_{n_events}_{engine}"
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.pilot",
+        "--cell",
+        str(log_path),
+        str(output),
+        engine,
+    ]
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    cell = json.loads(done.stdout.strip().splitlines()[-1])
+    phases = {}
+    for line in done.stderr.splitlines():
+        match = DONE.match(line)
+        if match:
+            phases[match["phase"]] = float(match["seconds"])
+    results = json.loads((output / "results.json").read_text())
+    profile = results["profile"]
+    return {
+        "n_events": n_events,
+        "engine": engine,
+        "rows_after_cleaning": profile["interactions"],
+        "users": profile["users"],
+        "items": profile["items"],
+        "wall_seconds": seconds,
+        "cpu_seconds": cell["cpu_seconds"],
+        "phase_seconds": phases,
+        "phase_cpu_seconds": results["phase_cpu_seconds"],
+        "peak_rss_mb": cell["python_peak_mb"] + (cell["jvm_peak_mb"] or 0.0),
+        "python_peak_rss_mb": cell["python_peak_mb"],
+        "jvm_peak_rss_mb": cell["jvm_peak_mb"],
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "compared": [row["model"] for row in results["models"] if row["status"] == "compared"],
+        "skipped": [row["model"] for row in results["models"] if row["status"] == "skipped"],
+        "fits_used": results["budget"]["fits_used"],
+        "fit_budget": results["budget"]["fit_budget"],
+        "grids_cut": results["budget"]["grids_cut"],
+        "tuning_users": results["budget"]["tuning_users"],
+        "chosen": results["choice"]["model"],
+    }
+
+
+def _spark_ready() -> bool:
+    from recsys_lessons.scale.spark import spark_problem
+
+    return spark_problem() is None
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="comma-separated event counts of the local runs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--spark-size",
+        type=int,
+        default=SPARK_SIZE,
+        help="events of the --engine spark run, 0 to skip it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--cell", nargs=3, metavar=("LOG", "OUTPUT", "ENGINE"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.cell:
+        print(json.dumps(run_cell(*args.cell)))
+        return {}
+    cells = [(int(size), "local") for size in args.sizes.split(",")]
+    if args.spark_size and _spark_ready():
+        cells.append((args.spark_size, "spark"))
+    runs = []
+    result = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        },
+        "command": "python -m recsys_lessons.pilot LOG -o OUTPUT (every default)",
+        "runs": runs,
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        for n_events, engine in cells:
+            row = measure(n_events, Path(folder), engine)
+            runs.append(row)
+            RESULTS.write_text(json.dumps(result, indent=2) + "\n")  # after every run
+            phases = ", ".join(
+                f"{name} {value:.1f}" for name, value in row["phase_seconds"].items()
+            )
+            print(
+                f"{n_events:>11,d} events ({engine}): {row['users']:,} users x {row['items']:,} "
+                f"items, {row['wall_seconds']:.0f} s ({row['cpu_seconds']:.0f} s CPU), peak "
+                f"{row['peak_rss_mb']:,.0f} MB, load {row['load_average_before'][0]:.1f} -> "
+                f"{row['load_average_after'][0]:.1f}\n    phases (s): {phases}",
+                flush=True,
+            )
+    return result
+
+
+if __name__ == "__main__":
+    main()
