@@ -16,7 +16,13 @@ import pytest
 
 from recsys_lessons.models import ItemKNN
 from recsys_lessons.pilot import load_log, run_pilot
-from recsys_lessons.pilot.budget import DEFAULT_FIT_BUDGET, allot
+from recsys_lessons.pilot.budget import (
+    FULL_GRIDS_FIT_BUDGET,
+    LARGE_LOG_FIT_BUDGET,
+    SMALL_LOG_INTERACTIONS,
+    allot,
+    default_fit_budget,
+)
 from recsys_lessons.pilot.cli import main
 from recsys_lessons.pilot.models import same_as
 from recsys_lessons.pilot.progress import Progress
@@ -269,8 +275,18 @@ def test_help_states_the_fit_budget_default(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "--fit-budget FIT_BUDGET" in text and f"(default: {DEFAULT_FIT_BUDGET})" in text
+    assert "--fit-budget FIT_BUDGET" in text
+    assert f"(default: {FULL_GRIDS_FIT_BUDGET}, every grid in full, for a log of up to " in text
     assert "--time-limit TIME_LIMIT" in text and "(default: none)" in text
+
+
+def test_the_default_budget_depends_on_the_log_size_only():
+    assert default_fit_budget(SMALL_LOG_INTERACTIONS) == FULL_GRIDS_FIT_BUDGET
+    assert default_fit_budget(SMALL_LOG_INTERACTIONS + 1) == LARGE_LOG_FIT_BUDGET
+    log = load_log(GOLDEN)
+    results, *_ = run_pilot(log, models=["popularity", "item_knn"], k=2, progress=False)
+    assert results["settings"]["fit_budget"] == FULL_GRIDS_FIT_BUDGET
+    assert not results["budget"]["grids_cut"]  # every grid in full on a small log
 
 
 def test_results_json_has_no_time_in_a_key_the_comparison_keeps():

@@ -27,14 +27,27 @@ from __future__ import annotations
 
 import time
 
-#: Default fits shared by the rows, sized on the 2M-event log of ``benchmarks/pilot.py``
-#: (50,000 users x 20,000 items; EASE and the hybrid skipped) so that the default run takes at
-#: most 5 minutes on 2 cores: with 25 fits (all 17 grid points of popularity, item-kNN, ALS
-#: and BPR) it took 402 s of CPU, tuning 231 s of it; with 6 fits (1, 2, 2, 1) 229 s.
-#: On a small log, 6 fits try each row's defaults and little more; ``--fit-budget 25`` runs
-#: every grid in full without item metadata (1 + 6 + 3 + 6 + 4 + hybrid 5 points), 37 with it
-#: (content-based 2, a three-component hybrid 15).
-DEFAULT_FIT_BUDGET = 6
+#: Logs up to this many interactions get :data:`FULL_GRIDS_FIT_BUDGET` fits by default, larger
+#: ones :data:`LARGE_LOG_FIT_BUDGET` (:func:`default_fit_budget`).
+SMALL_LOG_INTERACTIONS = 200_000
+#: Enough fits for every grid in full, with item metadata (1 + 6 + 3 + 6 + 4 + 2 points and a
+#: three-component hybrid's 15 = 37; without metadata 25).
+FULL_GRIDS_FIT_BUDGET = 40
+#: Sized on the 2M-event log of ``benchmarks/pilot.py`` (50,000 users x 20,000 items; EASE
+#: and the hybrid skipped) so that the default run takes at most 5 minutes on 2 cores: with
+#: 25 fits (all 17 grid points of popularity, item-kNN, ALS and BPR) it took 402 s of CPU,
+#: tuning 231 s of it; with 6 fits (1, 2, 2, 1) 229 s.
+LARGE_LOG_FIT_BUDGET = 6
+
+
+def default_fit_budget(n_interactions: int) -> int:
+    """The fit budget when none is given: every grid in full on a log of up to
+    :data:`SMALL_LOG_INTERACTIONS` interactions (after cleaning), else
+    :data:`LARGE_LOG_FIT_BUDGET`. It depends on the log only, never on the machine, so the
+    default run is as reproducible as an explicit ``--fit-budget``."""
+    if n_interactions <= SMALL_LOG_INTERACTIONS:
+        return FULL_GRIDS_FIT_BUDGET
+    return LARGE_LOG_FIT_BUDGET
 
 
 def allot(sizes: list[int], budget: int) -> list[int]:

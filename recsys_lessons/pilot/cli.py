@@ -23,7 +23,11 @@ import importlib
 import os
 import sys
 
-from recsys_lessons.pilot.budget import DEFAULT_FIT_BUDGET
+from recsys_lessons.pilot.budget import (
+    FULL_GRIDS_FIT_BUDGET,
+    LARGE_LOG_FIT_BUDGET,
+    SMALL_LOG_INTERACTIONS,
+)
 from recsys_lessons.pilot.decision import DEFAULT_MARGIN, check_margin
 from recsys_lessons.pilot.io import PilotInputError, load_items, load_log, match_items
 from recsys_lessons.pilot.models import REGISTRY, ModelSpec, register
@@ -89,9 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fit-budget",
         type=int,
-        default=DEFAULT_FIT_BUDGET,
         help="grid points tried in tuning, shared by the models; a count, so the results do "
-        "not depend on the machine's speed (default: %(default)s)",
+        f"not depend on the machine's speed (default: {FULL_GRIDS_FIT_BUDGET}, every grid in "
+        f"full, for a log of up to {SMALL_LOG_INTERACTIONS:,} interactions; "
+        f"{LARGE_LOG_FIT_BUDGET} above, so a 2M-event log runs in minutes)",
     )
     parser.add_argument(
         "--time-limit",
@@ -311,7 +316,7 @@ def _check_settings(args) -> None:
             raise PilotInputError(f"--{name.replace('_', '-')} must be at least 1.")
     if not 0 < args.test_ratio < 1:
         raise PilotInputError("--test-ratio must lie strictly between 0 and 1 (e.g. 0.2).")
-    if args.fit_budget < 1:
+    if args.fit_budget is not None and args.fit_budget < 1:
         raise PilotInputError("--fit-budget must be at least 1 (the defaults of each model).")
     if args.memory_limit_mb <= 0 or (args.time_limit is not None and args.time_limit <= 0):
         raise PilotInputError("--memory-limit-mb and --time-limit must be positive.")

@@ -22,7 +22,7 @@ from recsys_lessons import metrics
 from recsys_lessons.evaluation.stats import bootstrap_interval
 from recsys_lessons.pilot.beyond import audit_table, genre_matrix
 from recsys_lessons.pilot.brief import build_brief
-from recsys_lessons.pilot.budget import DEFAULT_FIT_BUDGET, Budget
+from recsys_lessons.pilot.budget import Budget, default_fit_budget
 from recsys_lessons.pilot.coverage import covering_recommendations
 from recsys_lessons.pilot.decision import BASELINE, DEFAULT_MARGIN, check_margin, decide
 from recsys_lessons.pilot.io import InteractionLog, PilotInputError, metadata_overlap
@@ -77,7 +77,7 @@ def run_pilot(
     k: int = 10,
     test_ratio: float = 0.2,
     seed: int = 42,
-    fit_budget: int = DEFAULT_FIT_BUDGET,
+    fit_budget: int | None = None,
     time_limit: float | None = None,
     memory_limit_mb: float = 1024.0,
     top_n: int = 10,
@@ -105,13 +105,16 @@ def run_pilot(
     fixes those rows' parameters: their grid is that single point (one validation fit, so
     the hybrid can still rank its components), and their row says ``"params_given": true``. ``margin``
     is the equivalence margin on nDCG@k of the decision (:mod:`recsys_lessons.pilot.decision`).
-    ``fit_budget`` grid points are shared by the rows' tuning and ``time_limit`` (seconds,
+    ``fit_budget`` grid points (default: :func:`~recsys_lessons.pilot.budget.default_fit_budget`
+    of the log's size) are shared by the rows' tuning and ``time_limit`` (seconds,
     optional) caps it (:mod:`recsys_lessons.pilot.budget`). ``progress``: report phases on
     standard error (a :class:`~recsys_lessons.pilot.progress.Progress` to share one with
     the caller, ``False`` for silence).
     """
     started = time.perf_counter()
     margin = check_margin(margin)
+    if fit_budget is None:
+        fit_budget = default_fit_budget(len(log.interactions))
     fit_budget = check_positive_int(fit_budget, "fit_budget", "grid points tried in tuning")
     if time_limit is not None:
         time_limit = check_number(time_limit, "time_limit (seconds)", 0, low_open=True)
