@@ -81,11 +81,16 @@ def install_cell(version: str) -> dict:
 
 
 def with_install_cell(notebook: dict, version: str) -> dict:
-    """``notebook`` starting with the current install cell (replaced if there, else inserted)."""
+    """``notebook`` starting with the current install cell (replaced if there, else inserted).
+
+    A rendered notebook keeps its execution count (``make render`` runs the cell, which
+    prints nothing): only the count is left as it was."""
     cells = list(notebook["cells"])
+    cell = install_cell(version)
     if cells and cells[0].get("id") == CELL_ID:
+        cell["execution_count"] = cells[0].get("execution_count")
         cells = cells[1:]
-    return {**notebook, "cells": [install_cell(version), *cells]}
+    return {**notebook, "cells": [cell, *cells]}
 
 
 def with_colab_links(readme: str, version: str) -> str:
