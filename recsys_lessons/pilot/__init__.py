@@ -1,21 +1,32 @@
-"""The pilot kit: your own interaction log to an honest comparison and audit report.
+"""The pilot kit: your own interaction log to a decision a product team can sign.
 
 Lesson 12 (``notebooks/12_capstone_pilot.ipynb``). One module per job:
 
-- :mod:`~recsys_lessons.pilot.io`: read and validate the log and item metadata;
-- :mod:`~recsys_lessons.pilot.protocol`: the split (``--protocol``), the minimum counts on the
-  training period, and the folds;
-- :mod:`~recsys_lessons.pilot.models`: the registry of model rows and tuning under a budget
+- :mod:`~recsys_lessons.pilot.io`: read and validate the log and item metadata (epoch
+  seconds, milliseconds or microseconds; ``--weight-col``, ``--min-rating``);
+- :mod:`~recsys_lessons.pilot.protocol`: the split (``--protocol``), earliest-event
+  de-duplication, the minimum counts on the training period, and the folds;
+- :mod:`~recsys_lessons.pilot.models`: the registry of model rows and their tuning
   (a team's rows: :func:`register`, or ``--plugin module:function`` on the command line);
+- :mod:`~recsys_lessons.pilot.budget`: the tuning budget in fits (``--fit-budget``, default by
+  the log's size) and the optional ``--time-limit``;
+- :mod:`~recsys_lessons.pilot.progress`: each phase's start and end, with elapsed time;
 - :mod:`~recsys_lessons.pilot.beyond`: beyond-accuracy and audit columns;
-- :mod:`~recsys_lessons.pilot.run`: the whole run and the choice rule;
+- :mod:`~recsys_lessons.pilot.decision`: the verdict (ship a row, keep the popularity shelf, or
+  inconclusive against the ``--margin``), the detectable difference and what would settle it;
+- :mod:`~recsys_lessons.pilot.brief`: the decision brief around it (lift, users scored,
+  caveats, example lists, segments, audit gaps, next steps, glossary);
+- :mod:`~recsys_lessons.pilot.run`: the whole run;
 - :mod:`~recsys_lessons.pilot.coverage`: ``recommendations.csv`` for every user (a ``source``
   column, the popularity fallback, the default list);
 - :mod:`~recsys_lessons.pilot.provenance`: what reproduces a run (command, settings, input
   hashes, code, machine, package versions) and ``--params``;
 - :mod:`~recsys_lessons.pilot.output`: the output folder, checked first and written all or nothing;
 - :mod:`~recsys_lessons.pilot.report`: the self-contained ``report.html``;
-- :mod:`~recsys_lessons.pilot.cli`: the ``recsys-pilot`` command.
+- :mod:`~recsys_lessons.pilot.spark_models`: the popularity and ALS rows on Apache Spark
+  (``--engine spark``);
+- :mod:`~recsys_lessons.pilot.cli`: the ``recsys-pilot`` command;
+- :mod:`~recsys_lessons.pilot.chooser`: lesson 12's algorithm chooser.
 """
 
 from recsys_lessons.pilot.coverage import covering_recommendations
