@@ -398,8 +398,9 @@ def _filter_notices(counts, test, item_ids, min_user_count, min_item_count) -> l
         notices.append(
             f"dropped {after_items['users'] - after['users']:,} users with fewer than "
             f"{min_user_count} training events ({after_items['events'] - after['events']:,} "
-            "training events); they are not scored and get the popularity fallback in "
-            "recommendations.csv."
+            f"training events); they are not scored. recommendations.csv, refitted on the whole "
+            f"log, gives the popularity fallback only to users with fewer than {min_user_count} "
+            "events in the whole log."
         )
     lost = int((~test["item_id"].isin(item_ids)).sum())
     if lost:
