@@ -161,7 +161,10 @@ def measure(n_events: int, folder: Path, engine: str = "local") -> dict:
         "fit_budget": results["budget"]["fit_budget"],
         "grids_cut": results["budget"]["grids_cut"],
         "tuning_users": results["budget"]["tuning_users"],
-        "chosen": results["choice"]["model"],
+        "verdict": results["decision"]["verdict"],
+        "headline": results["decision"]["headline"],
+        "recommendations_from": results["decision"]["model"],
+        "scored_users": results["protocol"]["test_users"],
     }
 
 
