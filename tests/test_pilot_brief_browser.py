@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from recsys_lessons.pilot import load_items, load_log, run_pilot
+from recsys_lessons.pilot.provenance import record_provenance
 from recsys_lessons.pilot.report import render_report
 from tests.test_pilot import _shop_log
 from tools.browser import Browser, chromium_problem
@@ -29,6 +30,9 @@ def brief_page(tmp_path_factory):
         log, load_items(items_path), models=["popularity", "item_knn", "ease"],
         memory_limit_mb=1e-6, progress=False,
     )  # fmt: skip
+    long_output = folder / ("a-long-output-folder-name-" * 8)  # a wide reproduce command
+    argv = [str(log_path), "--items", str(items_path), "-o", str(long_output)]
+    results["provenance"] = record_provenance(argv, {}, {"log": log_path, "items": items_path})
     page = folder / "report.html"
     page.write_text(render_report(results, log.interactions), encoding="utf-8")
     return results, page
@@ -54,3 +58,6 @@ def test_the_first_screen_shows_verdict_lift_users_caveats_and_an_example(brief_
     assert _words(example["lists"][decision["model"]][0]["item"]) in first
     # the evidence follows, below the first screen
     assert "Glossary" not in first
+    # the page never scrolls sideways at 1280 px: wide tables scroll in their own box, the
+    # reproduce command wraps
+    assert seen["page_width"] <= 1280

@@ -56,7 +56,8 @@ PAGE_REPORT = r"""() => {
     links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     text_length: document.body ? document.body.innerText.length : 0,
     math: document.querySelectorAll('.katex, mjx-container').length,
-    untypeset_math: untypeset};
+    untypeset_math: untypeset,
+    page_width: document.documentElement.scrollWidth};
 }"""
 
 #: The body's innerText with every element that lies wholly outside the first screen hidden

@@ -109,7 +109,8 @@ tr.chosen td{background:#eef6ee;font-weight:600}
 .card li,.card .latest{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .muted{color:#555}.hit{color:#22662a;font-weight:600}
 figure{margin:1em 0}figcaption{font-size:.9em;color:#555}img{max-width:100%}
-code{background:#f2f4f7;padding:0 .2em}dt{font-weight:600}dd{margin:0 0 .5em 1.2em}
+code{background:#f2f4f7;padding:0 .2em}pre{white-space:pre-wrap;overflow-wrap:anywhere}
+dt{font-weight:600}dd{margin:0 0 .5em 1.2em}
 """
 
 
