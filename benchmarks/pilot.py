@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.scale import vm_hwm_mb
+
 RESULTS = Path(__file__).resolve().parent / "results" / "pilot.json"
 SIZES = (100_000, 500_000, 2_000_000)
 SPARK_SIZE = 10_000_000
@@ -100,18 +102,8 @@ def run_cell(log_path: str, output: str, engine: str) -> dict:
 
         session = SparkSession.getActiveSession()
         if session is not None:
-            jvm = _vm_hwm_mb(session.sparkContext._gateway.proc.pid)
+            jvm = vm_hwm_mb(session.sparkContext._gateway.proc.pid)
     return {"exit_code": code, "python_peak_mb": peak, "jvm_peak_mb": jvm, "cpu_seconds": cpu}
-
-
-def _vm_hwm_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def measure(n_events: int, folder: Path, engine: str = "local") -> dict:

@@ -130,7 +130,7 @@ def one_cell(engine: str, n_interactions: int) -> dict:
         scale.recommend_all(model, frame, k=K).count()
         finished = time.perf_counter()
         jvm = spark.sparkContext._gateway.proc.pid
-        result["jvm_peak_mb"] = _vm_hwm_mb(jvm)
+        result["jvm_peak_mb"] = vm_hwm_mb(jvm)
         spark.stop()
     result.update(
         fit_seconds=fitted - started,
@@ -140,7 +140,9 @@ def one_cell(engine: str, n_interactions: int) -> dict:
     return result
 
 
-def _vm_hwm_mb(pid: int) -> float | None:
+def vm_hwm_mb(pid: int) -> float | None:
+    """Peak resident memory (``VmHWM`` in ``/proc/PID/status``) of process ``pid`` in MB, or
+    ``None`` where it cannot be read (not Linux, the process gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
