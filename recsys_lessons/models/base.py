@@ -233,18 +233,30 @@ class Recommender(Estimator):
         """
         users = self._check_users(users)
         k = check_k(k, self.n_items_)
+        return self._rank_in_batches(
+            users, k, exclude_seen, RECOMMEND_BATCH,
+            lambda batch: np.array(self._score(batch), dtype=np.float64), top_k_indices,
+        )  # fmt: skip
+
+    def _rank_in_batches(self, users, k, exclude_seen, batch_size, batch_scores, top_k):
+        """The top-``k`` of ``users``, ``batch_size`` users at a time.
+
+        ``batch_scores(batch)`` returns a writable float array of the batch's scores (seen
+        items are set to ``-inf`` in it when ``exclude_seen``); ``top_k(scores, k)`` ranks it
+        (:func:`~recsys_lessons.top_k.top_k_indices` or a function with the same result).
+        """
         items = np.empty((len(users), k), dtype=np.int64)
         scores = np.empty((len(users), k), dtype=np.float64)
-        for start in range(0, len(users), RECOMMEND_BATCH):
-            batch = users[start : start + RECOMMEND_BATCH]
-            batch_scores = np.array(self._score(batch), dtype=np.float64)
+        for start in range(0, len(users), batch_size):
+            batch = users[start : start + batch_size]
+            values = batch_scores(batch)
             if exclude_seen:
                 seen = self.X_[batch]
                 rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
-                batch_scores[rows, seen.indices] = -np.inf
-            top = top_k_indices(batch_scores, k)
+                values[rows, seen.indices] = -np.inf
+            top = top_k(values, k)
             items[start : start + len(batch)] = top
-            scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
+            scores[start : start + len(batch)] = np.take_along_axis(values, top, axis=1)
         return items, scores
 
     def _require_fitted(self) -> None:

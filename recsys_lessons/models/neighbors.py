@@ -303,21 +303,13 @@ class _NeighborhoodRecommender(Recommender):
         """
         users = self._check_users(users)
         k = check_k(k, self.n_items_)
-        items = np.empty((len(users), k), dtype=np.int64)
-        scores = np.empty((len(users), k), dtype=np.float64)
         batch_size = max(1, BLOCK_CELLS // self.n_items_)
-        buffer = np.empty((min(batch_size, len(users)), self.n_items_))
-        for start in range(0, len(users), batch_size):
-            batch = users[start : start + batch_size]
-            batch_scores = self._score_sparse(batch).toarray(out=buffer[: len(batch)])
-            if exclude_seen:
-                seen = self.X_[batch]
-                rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
-                batch_scores[rows, seen.indices] = -np.inf
-            top = top_k_of_long_rows(batch_scores, k)
-            items[start : start + len(batch)] = top
-            scores[start : start + len(batch)] = np.take_along_axis(batch_scores, top, axis=1)
-        return items, scores
+        buffer = np.empty((min(batch_size, len(users)), self.n_items_))  # reused by each batch
+        return self._rank_in_batches(
+            users, k, exclude_seen, batch_size,
+            lambda batch: self._score_sparse(batch).toarray(out=buffer[: len(batch)]),
+            top_k_of_long_rows,
+        )  # fmt: skip
 
 
 class ItemKNN(_NeighborhoodRecommender):
