@@ -269,6 +269,14 @@ def step_weight_decay(loss, params, batch, learning_rate, regularization=0.0):
     }
 
 
+def step_outer_params(loss, params, batch, learning_rate, regularization=0.0):
+    def objective(p):  # the loss reads the enclosing `params`, so its gradient is zero
+        return loss(params, batch) + regularization * sum(jnp.sum(a**2) for a in p.values())
+
+    g = jax.grad(objective)(params)
+    return {n: params[n] - learning_rate * g[n] for n in params}
+
+
 def step_in_place(loss, params, batch, learning_rate, regularization=0.0):
     g = jax.grad(
         lambda p: loss(p, batch) + regularization * sum(jnp.sum(a**2) for a in p.values())
@@ -298,6 +306,7 @@ def test_q3_a_tree_map_answer_passes():
         (step_no_learning_rate, "forgot the learning rate"),
         (step_no_penalty, "ignored `regularization`"),
         (step_weight_decay, "factor 2 is missing"),
+        (step_outer_params, "loss's gradient is zero"),
     ],
 )
 def test_q3_wrong_answers_get_their_own_hint(answer, phrase):

@@ -419,6 +419,12 @@ def _penalty_without_two(loss, params, batch, learning_rate, regularization):
     )
 
 
+def _loss_of_outer_params(loss, params, batch, learning_rate, regularization):
+    """The objective reads the caller's ``params``, not its argument: only the penalty moves."""
+    grads = jax.grad(lambda p: loss(params, batch) + regularization * l2_penalty(p))(params)
+    return _as_numpy({n: params[n] - learning_rate * grads[n] for n in params})
+
+
 def _mf_case(seed):
     rng = np.random.default_rng(seed)
     params = {
@@ -488,6 +494,13 @@ q3 = FunctionQuestion(
             "(hand-written 'weight decay' often drops it). Let jax.grad differentiate the "
             "penalty together with the loss.",
             _penalty_without_two,
+        ),
+        Mistake(
+            "Only the penalty moved your parameters: the loss's gradient is zero, because the "
+            "function you differentiate computes the loss from the outer `params`, not from its "
+            "own argument. jax.grad differentiates with respect to that argument only: write "
+            "objective(p) = loss(p, batch) + regularization * penalty(p).",
+            _loss_of_outer_params,
         ),
     ],
     hint=[
