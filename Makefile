@@ -15,7 +15,14 @@ export OPENBLAS_NUM_THREADS := 1
 # and `make setup` installs from it without network.
 PIP_SOURCES := $(if $(wildcard $(WHEELS)/*),--no-index --find-links $(WHEELS),)
 
-NOTEBOOK_TESTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
+# Test runs are spread over the machine's cores by pytest-xdist: `-n auto` starts one worker
+# per core and `--dist loadscope` keeps each test module, and each notebook, on one worker, so
+# a notebook's cells run in order in one kernel (nbval's documented way to run in parallel).
+# `make test WORKERS=0` runs everything in this process, one test after another.
+WORKERS ?= auto
+PARALLEL := -n $(WORKERS) --dist loadscope
+
+NOTEBOOK_TESTS := $(PARALLEL) --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 
 .PHONY: setup lab course test lint unit unit-all notebooks render exercises bench site wheelhouse clean help spark test-spark
 
@@ -60,7 +67,7 @@ lint: $(STAMP)
 
 # Unit and property tests plus the doctests (Examples sections) of the package. Pilot's
 # __main__ exits on import and is never collected; see conftest.py for the Spark modules.
-UNIT_TESTS := tests recsys_lessons --doctest-modules -q
+UNIT_TESTS := $(PARALLEL) tests recsys_lessons --doctest-modules -q
 
 # The quick local loop: everything but the tests that build the site, drive a browser, start
 # JupyterLab or nbval, or install the wheel outside the repository (markers in pyproject.toml).
