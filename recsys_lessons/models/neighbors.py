@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.models.base import Recommender, as_history_csr, as_interaction_csr
-from recsys_lessons.top_k import top_k_of_long_rows
+from recsys_lessons.top_k import top_k_entries, top_k_of_long_rows
 from recsys_lessons.validation import (
     check_count,
     check_index,
@@ -125,7 +125,7 @@ def similarity_matrix(
     row_factor, column_factor = _norm_factors(squared_norms, similarity, alpha)
     dots = np.empty((block_rows, n))
     denominator = np.empty((block_rows, n))
-    rows, cols, values = [], [], []
+    counts, cols, values = [], [], []
     for start, stop, pieces in _dot_blocks(X, block_rows):
         block = dots[: stop - start]
         column = 0
@@ -144,14 +144,13 @@ def similarity_matrix(
             denominator[: stop - start],
         )
         block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        block_row, block_col, block_value = _largest_per_row(block, neighbors)
-        rows.append(block_row + start)
-        cols.append(block_col)
-        values.append(block_value)
-    S = sp.csr_matrix(
-        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-    )
-    S.sort_indices()
+        row_counts, block_cols, block_values = _largest_per_row(block, neighbors)
+        counts.append(row_counts)
+        cols.append(block_cols)
+        values.append(block_values)
+    indptr = np.concatenate(([0], np.cumsum(np.concatenate(counts))))
+    S = sp.csr_matrix((np.concatenate(values), np.concatenate(cols), indptr), shape=(n, n))
+    S.has_sorted_indices = True  # row by row, each row's columns ascending
     return S
 
 
@@ -239,20 +238,25 @@ def _normalize_dots(dots, row_factor, column_factor, similarity, shrink, denomin
 
 
 def _largest_per_row(block: np.ndarray, k: int | None):
-    """Row, column and value of the ``k`` largest non-zero entries of each row of ``block``.
+    """The ``k`` largest non-zero entries of each row of ``block``: count per row, columns, values.
 
-    Ties at the cut go to the lower column index (:func:`top_k_indices`): ``np.argpartition``
-    alone picks among tied entries differently on different CPUs (numpy 2 partitions with
-    AVX-512 code where it can), which would make the neighbourhoods machine-dependent.
+    Columns and values come row by row, each row's columns ascending (CSR order). Ties at
+    the cut go to the lower column index, as in :func:`top_k_indices`
+    (:func:`top_k_entries`): ``np.argpartition`` alone picks among tied entries differently
+    on different CPUs (numpy 2 partitions with AVX-512 code where it can), which would make
+    the neighbourhoods machine-dependent.
     """
-    if k is None or k >= block.shape[1]:
-        rows, cols = np.nonzero(block)
-        return rows, cols, block[rows, cols]
-    cols = top_k_of_long_rows(block, k)
-    values = np.take_along_axis(block, cols, axis=1)
-    rows = np.broadcast_to(np.arange(block.shape[0])[:, None], cols.shape)
-    keep = values != 0
-    return rows[keep], cols[keep], values[keep]
+    n_rows, n_columns = block.shape
+    if k is None or k >= n_columns:
+        flat = np.flatnonzero(block)
+    else:
+        flat = top_k_entries(block, k)
+        flat = flat[block.reshape(-1)[flat] != 0]
+    return (
+        np.bincount(flat // n_columns, minlength=n_rows),
+        flat % n_columns,
+        block.reshape(-1)[flat],
+    )
 
 
 class _NeighborhoodRecommender(Recommender):
