@@ -171,25 +171,28 @@ def _dot_blocks(X: sp.csr_matrix, block_rows: int):
     columns_as_rows = X.T.tocsr()
     starts = range(0, n, block_rows)
     dots = np.empty((min(block_rows, n), n))
-    block_columns = []  # A[:, block] of every block so far, to recompute pieces not kept
+    remaining = X  # A[:, start:], narrowed block by block
+    block_columns = {}  # A[:, block] of the earlier blocks whose pieces were not all kept
     earlier = {start: [] for start in starts}  # each block's dots with earlier columns
     kept = 0
     for start in starts:
         stop = min(start + block_rows, n)
         rows = columns_as_rows[start:stop]
-        block_columns.append(rows.T.tocsr())
         block = dots[: stop - start]
-        for columns, earlier_start, piece in zip(
-            block_columns[:-1], starts, earlier.pop(start), strict=False
-        ):
-            if piece is None:
-                piece = (rows @ columns).toarray()
+        for earlier_start, piece in zip(starts, earlier.pop(start), strict=False):
+            if piece is None:  # not kept: multiplied out again
+                if earlier_start not in block_columns:
+                    block_columns[earlier_start] = columns_as_rows[
+                        earlier_start : earlier_start + block_rows
+                    ].T.tocsr()
+                piece = (rows @ block_columns[earlier_start]).toarray()
             else:
                 kept -= piece.size
                 piece = piece.T
             block[:, earlier_start : earlier_start + piece.shape[1]] = piece
-        right = (rows @ X[:, start:]).toarray()
+        right = (rows @ remaining).toarray()
         block[:, start:] = right
+        remaining = remaining[:, stop - start :]
         for later_start in range(stop, n, block_rows):
             piece = right[:, later_start - start : later_start - start + block_rows]
             if kept + piece.size > KEPT_DOTS:
