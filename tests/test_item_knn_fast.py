@@ -9,6 +9,8 @@ right answer: the fast code must give the same neighbours, the same similarities
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -237,9 +239,9 @@ def test_each_dot_is_computed_once_when_the_cache_holds_them(monkeypatch):
     original = neighbors_module._dot_blocks
 
     def counting(A, block_rows):
-        for start, stop, pieces in original(A, block_rows):
-            computed.append(sum(piece.nnz for piece in pieces))
-            yield start, stop, pieces
+        for start, stop, block in original(A, block_rows):
+            computed.append(np.count_nonzero(block))
+            yield start, stop, block
 
     products = []
     csr_matmul = sp.csr_matrix.__matmul__
@@ -254,3 +256,35 @@ def test_each_dot_is_computed_once_when_the_cache_holds_them(monkeypatch):
     similarity_matrix(X, neighbors=3, block_rows=4)
     assert sum(computed) == full  # every dot reaches its row ...
     assert sum(products) < 0.6 * full  # ... but about half of them were multiplied out
+
+
+@pytest.mark.parametrize("similarity, alpha", [("cosine", 0.5), ("jaccard", 0.5),
+                                               ("asymmetric_cosine", 0.0),
+                                               ("asymmetric_cosine", 1.0)])  # fmt: skip
+def test_empty_items_get_no_neighbours_and_no_warning(similarity, alpha):
+    """Without shrinkage an empty item's row or column divides 0 by 0 (``n_i^0 = 1`` leaves
+    only one of them for alpha 0 or 1); the result is 0, nothing is kept, nothing warns."""
+    X = random_matrix(seed=40, kind="continuous")  # items 3 and 44 are empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = similarity_matrix(X, similarity, alpha=alpha, neighbors=None)
+    assert_same_similarity(ours, reference_similarity(X, similarity, alpha=alpha))
+    dense = ours.toarray()
+    assert np.isfinite(dense).all()
+    assert not dense[[3, 44]].any() and not dense[:, [3, 44]].any()
+    assert ours.nnz > 0.5 * (43 * 42)  # the other items do have neighbours
+
+
+def test_the_blocks_and_the_kept_dots_change_no_bit(monkeypatch):
+    """Dots copied from an earlier block, transposed, or recomputed are the same floats."""
+    X = random_matrix(seed=41, kind="signed")
+    want = similarity_matrix(X, "asymmetric_cosine", alpha=0.3, shrink=0.5, neighbors=7)
+    for kept_dots in [0, 50, 2**23]:
+        monkeypatch.setattr(neighbors_module, "KEPT_DOTS", kept_dots)
+        for block_rows in [1, 3, 8, 45]:
+            got = similarity_matrix(
+                X, "asymmetric_cosine", alpha=0.3, shrink=0.5, neighbors=7, block_rows=block_rows
+            )
+            np.testing.assert_array_equal(got.indptr, want.indptr)
+            np.testing.assert_array_equal(got.indices, want.indices)
+            np.testing.assert_array_equal(got.data, want.data)

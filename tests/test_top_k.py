@@ -1,4 +1,5 @@
-"""top_k_indices with a tie order (``tie_break``): priorities honoured, prefixes kept, bad input refused."""
+"""top_k_indices with a tie order (``tie_break``): priorities honoured, prefixes kept, bad input refused;
+the fast cuts of long rows (top_k_of_long_rows, top_k_entries) give the same top-k."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from recsys_lessons.top_k import top_k_indices, top_k_of_long_rows
+from recsys_lessons.top_k import top_k_entries, top_k_indices, top_k_of_long_rows
 
 
 def test_tie_break_puts_the_smaller_priority_first_among_equal_scores():
@@ -81,7 +82,9 @@ def test_top_k_of_long_rows_equals_top_k_indices(seed):
     rng = np.random.default_rng(seed)
     for _ in range(40):
         n_rows, n_columns = int(rng.integers(1, 12)), int(rng.integers(1, 300))
-        k = int(rng.integers(1, n_columns + 1))
+        # k small enough for the group bound (n_columns >= 4k) half the time, any k otherwise
+        short = max(1, n_columns // 4) if rng.random() < 0.5 else n_columns
+        k = int(rng.integers(1, short + 1))
         if seed % 2:
             scores = rng.integers(-2, 3, size=(n_rows, n_columns)).astype(float)  # many ties
         else:
@@ -90,4 +93,32 @@ def test_top_k_of_long_rows_equals_top_k_indices(seed):
         scores[0] = 0.0  # a user whom nothing reaches
         if n_rows > 1:
             scores[1] = -np.inf  # a user who has seen everything
-        np.testing.assert_array_equal(top_k_of_long_rows(scores, k), top_k_indices(scores, k))
+        top = top_k_indices(scores, k)
+        np.testing.assert_array_equal(top_k_of_long_rows(scores, k), top)
+        np.testing.assert_array_equal(top_k_entries(scores, k), flat_positions(top, n_columns))
+
+
+def flat_positions(top, n_columns):
+    """The entries of a top-k as top_k_entries returns them: flat positions, ascending."""
+    return np.sort((top + n_columns * np.arange(len(top))[:, None]).ravel())
+
+
+def test_top_k_entries_finds_the_kth_value_each_way_and_breaks_ties_by_column():
+    """Rows whose k-th value comes from their few candidates, from their whole row (more than
+    4k candidates: ties at the bound, -inf) and rows too short for the bound (k > n / 4)."""
+    rng = np.random.default_rng(7)
+    n_columns, k = 240, 6
+    scores = rng.normal(size=(6, n_columns))
+    scores[1] = np.round(scores[1])  # few candidates, many ties at the k-th value
+    scores[2] = 0.0  # every column ties at the bound ...
+    scores[2, [5, 77, 200]] = [3.0, 1.0, 2.0]  # ... but three are larger
+    scores[3, 10:] = -np.inf  # fewer than k finite scores outside the first 10 columns
+    scores[4] = -np.inf  # nothing finite at all
+    scores[5, rng.permutation(n_columns)[:30]] = 9.0  # 30 ties above every other score
+    for k in [6, 1, n_columns // 4, n_columns // 3, n_columns]:
+        want = top_k_indices(scores, k)
+        got = top_k_entries(scores, k)
+        np.testing.assert_array_equal(got, flat_positions(want, n_columns))
+        assert np.bincount(got // n_columns, minlength=len(scores)).tolist() == [k] * len(scores)
+    tied = top_k_entries(scores[5:], 6) % n_columns
+    np.testing.assert_array_equal(tied, np.sort(np.flatnonzero(scores[5] == 9.0))[:6])

@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_lessons.models.base import Recommender, as_history_csr, as_interaction_csr
-from recsys_lessons.top_k import top_k_of_long_rows
+from recsys_lessons.top_k import top_k_entries, top_k_of_long_rows
 from recsys_lessons.validation import (
     check_count,
     check_index,
@@ -39,15 +39,17 @@ SIMILARITIES = ("cosine", "jaccard", "asymmetric_cosine")
 #: the catalogue. Also the cells of a batch of scores in ``recommend``.
 BLOCK_CELLS = 2**22
 
-#: Blocks of rows :func:`similarity_matrix` aims for: each block computes only its dots with
-#: itself and with later blocks, so more blocks means fewer sparse products (about
+#: Blocks of rows :func:`similarity_matrix` aims for: each block multiplies out only its dots
+#: with itself and with later blocks, so more blocks means fewer sparse products (about
 #: ``(1 + 1 / BLOCKS) / 2`` of ``A^T A``) but more, smaller calls. Measured on 2026-12-07
-#: (CPU time, shared machine): 8 blocks fit MovieLens 100K in 0.066 s against 0.074 s with 16,
-#: and the 5,000-item log of ``benchmarks/item_knn_speed.py`` in 0.82 s either way.
-BLOCKS = 8
+#: (``similarity_matrix(X, neighbors=20)``, CPU time, best of alternated runs in one process,
+#: shared machine at load 7-9): 16 blocks take 0.99 of the time of 8 on MovieLens 100K and
+#: 0.95 on the 4,971-item log of ``benchmarks/item_knn_speed.py``; 32 take 1.07 and 1.04 of
+#: the time of 16; 4 take 1.00 and 1.02 of the time of 8.
+BLOCKS = 16
 
-#: Dots :func:`similarity_matrix` keeps between blocks of rows (2**23, about 100 MB with their
-#: column indices); the pieces beyond are computed twice instead, so memory stays bounded.
+#: Dots :func:`similarity_matrix` keeps between blocks of rows (2**23 float64 values, 64 MB):
+#: the pieces beyond are computed twice instead, so memory stays bounded.
 KEPT_DOTS = 2**23
 
 
@@ -104,9 +106,11 @@ def similarity_matrix(
     -----
     Each block of rows is a few sparse products written into a dense block
     (:func:`_dot_blocks`: ``dot(i, j)`` is computed once for both ``(i, j)`` and ``(j, i)``),
-    normalized in place, and cut to its top ``neighbors`` per row among the few entries that
-    can reach them (:func:`top_k_of_long_rows`). Memory: the dense block, at most ``KEPT_DOTS`` dots between
-    the rows done and the rows to come, and ``S``.
+    normalized in place, and cut to its top ``neighbors`` per row: each row's ``neighbors``-th
+    largest value is found among the few entries that can reach it and the kept entries come
+    out row by row, columns ascending (:func:`top_k_entries`), which is already the layout of
+    a CSR matrix, so ``S`` is assembled without a conversion or a sort. Memory: the dense
+    block, at most ``KEPT_DOTS`` dots between the rows done and the rows to come, and ``S``.
 
     Returns
     -------
@@ -123,18 +127,9 @@ def similarity_matrix(
     block_rows = min(block_rows, n)
     squared_norms = np.bincount(X.indices, weights=X.data * X.data, minlength=n)
     row_factor, column_factor = _norm_factors(squared_norms, similarity, alpha)
-    dots = np.empty((block_rows, n))
     denominator = np.empty((block_rows, n))
-    rows, cols, values = [], [], []
-    for start, stop, pieces in _dot_blocks(X, block_rows):
-        block = dots[: stop - start]
-        column = 0
-        for piece in pieces:  # densified in the scratch space, then copied into place
-            scratch = denominator.reshape(-1)[: piece.shape[0] * piece.shape[1]]
-            block[:, column : column + piece.shape[1]] = piece.toarray(
-                out=scratch.reshape(piece.shape)
-            )
-            column += piece.shape[1]
+    counts, cols, values = [], [], []
+    for start, stop, block in _dot_blocks(X, block_rows):
         _normalize_dots(
             block,
             row_factor[start:stop],
@@ -144,61 +139,68 @@ def similarity_matrix(
             denominator[: stop - start],
         )
         block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        block_row, block_col, block_value = _largest_per_row(block, neighbors)
-        rows.append(block_row + start)
-        cols.append(block_col)
-        values.append(block_value)
-    S = sp.csr_matrix(
-        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-    )
-    S.sort_indices()
+        row_counts, block_cols, block_values = _largest_per_row(block, neighbors)
+        counts.append(row_counts)
+        cols.append(block_cols)
+        values.append(block_values)
+    indptr = np.concatenate(([0], np.cumsum(np.concatenate(counts))))
+    S = sp.csr_matrix((np.concatenate(values), np.concatenate(cols), indptr), shape=(n, n))
+    S.has_sorted_indices = True  # row by row, each row's columns ascending
     return S
 
 
 def _dot_blocks(X: sp.csr_matrix, block_rows: int):
-    """``A^T A[start:stop]`` for consecutive blocks of rows, in pieces; each dot computed once.
+    """``A^T A[start:stop]`` for consecutive blocks of rows, dense; each dot computed once.
 
-    ``dot(i, j) = dot(j, i)``, so the block of rows ``[start, stop)`` computes only its
-    columns ``j >= start``: the square on the diagonal and the strip ``A^T A[stop:,
-    start:stop]`` to its right (transposed), whose rows are cut per later block and kept
-    until that block needs them as its columns ``j < start``. That halves the sparse
-    products (the bulk of the work). At most ``KEPT_DOTS`` dots are kept at a time; a
-    later block recomputes the pieces that did not fit. Each dot is summed over users in
-    the same order as ``A^T @ A`` sums it, so the values are the same to the last bit.
+    ``dot(i, j) = dot(j, i)``, so the block of rows ``[start, stop)`` multiplies out only
+    its columns ``j >= start`` (one sparse product, ``A[:, start:stop]^T A[:, start:]``: the
+    square on the diagonal and the strip to its right) and copies its columns ``j < start``
+    from the strips of earlier blocks, transposed. That halves the sparse products (the
+    bulk of the work). A strip is kept, cut into one dense piece per later block, while at
+    most ``KEPT_DOTS`` values are kept in all; a later block recomputes the pieces that did
+    not fit. Each dot is summed over users in the same order as ``A^T @ A`` sums it, so the
+    values are the same to the last bit.
 
     Yields
     ------
     start, stop : int
-    pieces : list of scipy.sparse.csr_matrix
-        ``A^T A[start:stop]`` from left to right: the dots with each earlier block, the
-        square, the strip to the right; their widths add up to ``n_columns``.
+    block : ndarray, shape (stop - start, n_columns)
+        ``A^T A[start:stop]``, dense; one buffer reused by every block (writable).
     """
     n = X.shape[1]
     columns_as_rows = X.T.tocsr()
-    starts = list(range(0, n, block_rows))
-    block_columns = []  # A[:, block] of every block so far, to recompute pieces not kept
+    starts = range(0, n, block_rows)
+    dots = np.empty((min(block_rows, n), n))
+    remaining = X  # A[:, start:], narrowed block by block
+    block_columns = {}  # A[:, block] of the earlier blocks whose pieces were not all kept
     earlier = {start: [] for start in starts}  # each block's dots with earlier columns
     kept = 0
     for start in starts:
         stop = min(start + block_rows, n)
-        block_columns.append(columns_as_rows[start:stop].T.tocsr())
-        later = columns_as_rows[stop:] @ block_columns[-1]
+        rows = columns_as_rows[start:stop]
+        block = dots[: stop - start]
+        for earlier_start, piece in zip(starts, earlier.pop(start), strict=False):
+            if piece is None:  # not kept: multiplied out again
+                if earlier_start not in block_columns:
+                    block_columns[earlier_start] = columns_as_rows[
+                        earlier_start : earlier_start + block_rows
+                    ].T.tocsr()
+                piece = (rows @ block_columns[earlier_start]).toarray()
+            else:
+                kept -= piece.size
+                piece = piece.T
+            block[:, earlier_start : earlier_start + piece.shape[1]] = piece
+        right = (rows @ remaining).toarray()
+        block[:, start:] = right
+        remaining = remaining[:, stop - start :]
         for later_start in range(stop, n, block_rows):
-            piece = later[later_start - stop : later_start - stop + block_rows]
-            if kept + piece.nnz > KEPT_DOTS:
-                piece = None
+            piece = right[:, later_start - start : later_start - start + block_rows]
+            if kept + piece.size > KEPT_DOTS:
+                earlier[later_start].append(None)
             else:
-                kept += piece.nnz
-            earlier[later_start].append(piece)
-        pieces = []
-        for columns, piece in zip(block_columns[:-1], earlier.pop(start), strict=True):
-            if piece is None:
-                piece = columns_as_rows[start:stop] @ columns
-            else:
-                kept -= piece.nnz
-            pieces.append(piece)
-        pieces += [columns_as_rows[start:stop] @ block_columns[-1], later.T.tocsr()]
-        yield start, stop, pieces
+                kept += piece.size
+                earlier[later_start].append(piece.copy())
+        yield start, stop, block
 
 
 def _check_similarity_options(similarity, alpha, shrink, neighbors) -> None:
@@ -227,32 +229,44 @@ def _normalize_dots(dots, row_factor, column_factor, similarity, shrink, denomin
     """Turn a dense block of ``dot(i, j)`` into similarities, in place (see similarity_matrix).
 
     ``denominator`` is scratch space of the block's shape. A zero denominator only happens
-    when ``dot(i, j) = 0`` (an empty column), which stays 0.
+    without shrinkage, in the row or column of an empty item (a zero norm factor), where
+    every ``dot(i, j)`` is 0: those ``0 / 0`` are set back to 0 after one plain division
+    (a third faster than dividing only where the denominator is positive).
     """
     if similarity == "jaccard":
         np.add(row_factor[:, None], column_factor[None, :], out=denominator)
         denominator -= dots
     else:
         np.multiply(row_factor[:, None], column_factor[None, :], out=denominator)
-    denominator += shrink
-    np.divide(dots, denominator, out=dots, where=denominator > 0)
+    if shrink:
+        denominator += shrink
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(dots, denominator, out=dots)
+    if not shrink:
+        dots[row_factor == 0] = 0.0
+        dots[:, column_factor == 0] = 0.0
 
 
 def _largest_per_row(block: np.ndarray, k: int | None):
-    """Row, column and value of the ``k`` largest non-zero entries of each row of ``block``.
+    """The ``k`` largest non-zero entries of each row of ``block``: count per row, columns, values.
 
-    Ties at the cut go to the lower column index (:func:`top_k_indices`): ``np.argpartition``
-    alone picks among tied entries differently on different CPUs (numpy 2 partitions with
-    AVX-512 code where it can), which would make the neighbourhoods machine-dependent.
+    Columns and values come row by row, each row's columns ascending (CSR order). Ties at
+    the cut go to the lower column index, as in :func:`top_k_indices`
+    (:func:`top_k_entries`): ``np.argpartition`` alone picks among tied entries differently
+    on different CPUs (numpy 2 partitions with AVX-512 code where it can), which would make
+    the neighbourhoods machine-dependent.
     """
-    if k is None or k >= block.shape[1]:
-        rows, cols = np.nonzero(block)
-        return rows, cols, block[rows, cols]
-    cols = top_k_of_long_rows(block, k)
-    values = np.take_along_axis(block, cols, axis=1)
-    rows = np.broadcast_to(np.arange(block.shape[0])[:, None], cols.shape)
-    keep = values != 0
-    return rows[keep], cols[keep], values[keep]
+    n_rows, n_columns = block.shape
+    if k is None or k >= n_columns:
+        flat = np.flatnonzero(block)
+    else:
+        flat = top_k_entries(block, k)
+        flat = flat[block.reshape(-1)[flat] != 0]
+    return (
+        np.bincount(flat // n_columns, minlength=n_rows),
+        flat % n_columns,
+        block.reshape(-1)[flat],
+    )
 
 
 class _NeighborhoodRecommender(Recommender):
