@@ -7,6 +7,8 @@
 | :mod:`~recsys_lessons.hybrid.blend` | weighted linear blend, weights tuned on validation |
 | :mod:`~recsys_lessons.hybrid.features` | the (user, candidate) feature table |
 | :mod:`~recsys_lessons.hybrid.ranker` | learned ranker: LightGBM lambdarank or pointwise boosting |
+| :mod:`~recsys_lessons.hybrid.folds` | several validation re-splits of train, to tune on more labels |
+| :mod:`~recsys_lessons.hybrid.stacking` | stacking candidates: every model's z-score and rank per candidate |
 | :mod:`~recsys_lessons.hybrid.freshness` | time-decay boosts for new releases and trending items |
 | :mod:`~recsys_lessons.hybrid.rerank` | MMR diversity and business rules |
 | :mod:`~recsys_lessons.hybrid.serving` | batch top-N table vs real-time fold-in + ANN |
@@ -32,11 +34,13 @@ from recsys_lessons.hybrid.features import (
     genre_matrix,
     recent_matrix,
 )
+from recsys_lessons.hybrid.folds import validation_folds
 from recsys_lessons.hybrid.freshness import days_before, decay, freshness_boost, trending_scores
 from recsys_lessons.hybrid.normalize import normalize_scores
 from recsys_lessons.hybrid.ranker import LearnedRanker, label_candidates
 from recsys_lessons.hybrid.rerank import apply_business_rules, mmr_rerank
 from recsys_lessons.hybrid.serving import BatchTable, RealTimeRecommender, latency_ms
+from recsys_lessons.hybrid.stacking import stacking_candidates
 
 __all__ = [
     "BatchTable",
@@ -60,7 +64,9 @@ __all__ = [
     "normalized_unseen_scores",
     "rank_candidates",
     "recent_matrix",
+    "stacking_candidates",
     "trending_scores",
     "tune_weights",
+    "validation_folds",
     "weight_grid",
 ]

@@ -161,11 +161,28 @@ class LearnedRanker(Estimator):
             self.model_.fit(table, labels)
         return self
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        """One score per row, higher = rank higher (within a user)."""
+    def predict(self, features: pd.DataFrame, iterations: int | None = None) -> np.ndarray:
+        """One score per row, higher = rank higher (within a user).
+
+        ``iterations`` (lambdarank only): score with the first ``iterations`` trees, i.e. the
+        ranker this one would be with ``iterations`` boosting rounds, so that one fit traces
+        a validation curve over the number of trees. Default: every tree.
+        """
         table = self._table(features)
+        if iterations is not None:
+            if self.kind != "lambdarank":
+                raise ValueError(
+                    "iterations= needs kind='lambdarank'; refit the pointwise model with fewer iterations."
+                )
+            iterations = check_positive_int(iterations, "iterations", "trees used to score")
+            if iterations > self.iterations:
+                raise ValueError(
+                    f"the ranker has {self.iterations} trees; ask for at most that many, not {iterations}."
+                )
         if self.kind == "lambdarank":
-            return np.asarray(self.model_.predict(table), dtype=np.float64)
+            return np.asarray(
+                self.model_.predict(table, num_iteration=iterations), dtype=np.float64
+            )
         return self.model_.predict_proba(table)[:, 1]
 
     def feature_importances(self) -> pd.Series:
