@@ -42,6 +42,10 @@ says so. A run cut by the limit depends on the machine's speed; ``results.json``
 plan (``budget.time``: the limit, each decision with its numbers, the seconds per phase
 group and the total) and the report states it. Without ``--time-limit`` none of this runs:
 the budget in fits alone decides (:mod:`recsys_lessons.pilot.budget`).
+
+The Spark rows (``--engine spark``) rank every user even while tuning, so scaling their
+tuning ranking by ``users_test / users_tuning`` overestimates their test: the plan errs on
+the early side for them.
 """
 
 from __future__ import annotations
