@@ -70,13 +70,16 @@ def test_a_rows_test_scales_its_costliest_fit_by_nonzeros_and_ranking_by_users()
     assert plan.refit_estimate("als") == pytest.approx(4.0 * 1.5 + 10.0 * 1.2)
 
 
-def test_a_row_not_measured_costs_as_much_as_the_costliest_row_so_far():
+def test_a_row_not_measured_costs_as_much_as_the_costliest_row_tested_so_far():
     plan, _ = _plan(100.0)
     assert plan.unmeasured() == 0.0  # nothing measured yet
     plan.note_points("popularity", [_trial(0.0, 1.0)])
     plan.note_test("popularity", 0.0, 4.0)
+    plan.note_points("ease", [_trial(50.0, 0.0)])  # tuned, never tested: not a yardstick
+    assert plan.unmeasured() == pytest.approx(1.0 + 4.0)
     plan.note_points("item_knn", [_trial(2.0, 0.0), _trial(1.0, 1.0)])
-    # item_knn: its costliest point (2 s) + its test estimate (2 x 2 + 1 x 5 = 9 s)
+    plan.note_test("item_knn", 3.0, 6.0)
+    # item_knn: its costliest point (2 s) + its test (9 s)
     assert plan.unmeasured() == pytest.approx(2.0 + 9.0)
     assert plan.test_estimate("bpr").total == pytest.approx(11.0)
 
@@ -104,7 +107,8 @@ def test_tuning_stops_when_the_reserve_says_so():
     plan.note_test("popularity", 0.0, 2.0)
     clock.advance(10.0)
     plan.note_points("als", [_trial(2.0, 0.0)])
-    # reserve: 1.1 x (als test 4 + one later row as unmeasured (2 + 4) + als refit 6 + closing 2)
+    # reserve: 1.1 x (als test 4 + one later row as the costlier of popularity (1 + 2) and als
+    # itself (2 + 4) + als refit 6 + closing 2)
     reserve = (1 + SAFETY_MARGIN) * (4.0 + 6.0 + 6.0 + CLOSING_SECONDS)
     assert plan.reserve("als", ["bpr"]) == pytest.approx(reserve)
     point = (1 + SAFETY_MARGIN) * 2.0
@@ -132,7 +136,7 @@ def test_a_row_is_skipped_before_tuning_when_its_defaults_cannot_fit_unless_prot
     assert plan.decisions == []
     assert not plan.may_start("bpr", protected=False)
     assert plan.decisions[0]["needed_seconds"] == pytest.approx(needed)
-    assert "bpr" in plan.skipped and "costliest row so far" in plan.skipped["bpr"]
+    assert "bpr" in plan.skipped and "costliest row tested so far" in plan.skipped["bpr"]
     assert plan.as_dict()["skipped"] == ["bpr"]
 
 
@@ -208,19 +212,33 @@ def test_rows_that_cannot_fit_are_skipped_and_say_why(fit_costs):
     results, *_ = _limited_run(fit_costs, 25.0)
     statuses = {row["model"]: row for row in results["models"]}
     assert statuses["popularity"]["status"] == "compared"  # the baseline always runs
-    # item-kNN's defaults were fitted (10 s) but its test would end past 25 s; ALS, as costly
-    # as item-kNN as far as the plan knows, is not even started
-    assert statuses["item_knn"]["status"] == "skipped"
-    assert statuses["item_knn"]["reason"].startswith("the time limit: its defaults were tuned")
-    assert statuses["als"]["status"] == "skipped"
-    assert "costliest row so far" in statuses["als"]["reason"]
+    # item-kNN's defaults were fitted (10 s) but its test would end past 25 s; ALS, priced as
+    # the row tested so far (popularity, 0 s), starts, and is skipped before its test too
+    for name in ("item_knn", "als"):
+        assert statuses[name]["status"] == "skipped"
+        assert statuses[name]["reason"].startswith("the time limit: its defaults were tuned")
     plan = results["budget"]["time"]
     assert plan["skipped"] == ["als", "item_knn"]
-    assert [d["action"] for d in plan["decisions"]] == [
-        "tuning stopped", "skipped before its test", "skipped before tuning"
+    assert [(d["row"], d["action"]) for d in plan["decisions"]] == [
+        ("item_knn", "tuning stopped"), ("item_knn", "skipped before its test"),
+        ("als", "tuning stopped"), ("als", "skipped before its test"),
     ]  # fmt: skip
-    assert fit_costs() == 10.0  # item-kNN's first point, nothing after it
+    assert fit_costs() == 20.0  # the first point of each, nothing after them
     assert results["decision"]["model"] == "popularity"
+
+
+def test_a_row_is_not_started_when_the_rows_tested_so_far_say_it_cannot_fit(fit_costs):
+    results, *_ = _limited_run(fit_costs, 50.0)
+    plan = results["budget"]["time"]
+    # item-kNN: one point (a second one and the reserve for ALS would not fit), then its test
+    # (10 s) at 20 s; ALS, priced as item-kNN (one point and its test, 20 s) plus item-kNN's
+    # refit and the report, would end past 50 s
+    assert [(d["row"], d["action"]) for d in plan["decisions"]] == [
+        ("item_knn", "tuning stopped"), ("als", "skipped before tuning")
+    ]  # fmt: skip
+    assert "costliest row tested so far" in plan["decisions"][1]["reason"]
+    assert results["budget"]["rows"]["item_knn"]["used"] == 1
+    assert fit_costs() == 20.0 + 10.0 * (results["decision"]["model"] == "item_knn")
 
 
 def test_without_a_limit_nothing_is_planned(fit_costs):

@@ -7,7 +7,8 @@ the top-k (with seen items removed by a join, :func:`recsys_lessons.scale.spark.
 happen in Spark. The training matrix reaches Spark as a Parquet file (:func:`to_parquet`:
 pyarrow writes the three COO columns, ``spark.read.parquet`` reads them in the JVM), not as
 Python rows: on a 10M-event log, ``createDataFrame`` of Python tuples spends minutes
-serializing them one by one. Lists shorter than ``k`` (a user Spark's ALS never saw, or fewer than
+serializing them one by one. The top-k lists come back the same way (Spark writes Parquet,
+pyarrow reads it), not through ``collect``'s Python rows. Lists shorter than ``k`` (a user Spark's ALS never saw, or fewer than
 ``k`` unseen items) are padded, as a local model's seen items at score ``-inf`` would be,
 with the lowest-index items not yet in the list, at score ``-inf`` (``recommendations.csv``
 drops them). Lesson 13 (``notebooks/13_scale_out_with_spark.ipynb``)
@@ -21,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from recsys_lessons import scale
@@ -54,7 +56,12 @@ class _SparkRanker(Estimator):
             raise ValueError(
                 "the Spark rows always remove seen items; call with exclude_seen=True."
             )
-        table = scale.collect(self._top_k(k).select("user", "item", "score", "rank"))
+        # the lists come back the way the matrix went in: Spark writes Parquet, pyarrow reads
+        path = Path(self.folder_.name) / f"top_{k}.parquet"
+        self._top_k(k).select("user", "item", "score", "rank").write.mode("overwrite").parquet(
+            str(path)
+        )
+        table = pq.read_table(path).to_pandas()
         items = np.full((self.n_users_, k), -1, dtype=np.int64)
         scores = np.full((self.n_users_, k), -np.inf)
         where = (table["user"].to_numpy(np.int64), table["rank"].to_numpy(np.int64) - 1)
@@ -72,7 +79,6 @@ def to_parquet(X: sp.coo_matrix, path: Path) -> Path:
     ``spark.createDataFrame`` of Python rows pickles every value through the Python worker.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     table = pa.table(
         {

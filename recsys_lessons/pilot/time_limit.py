@@ -13,9 +13,13 @@ profile, brief and writing. The clock starts with the command (before the log is
   the training nonzeros, ranking time with the users ranked);
 - a row's refit, from its test (measured once it ran, else estimated as above):
   ``refit = f_test * nnz_full / nnz_test + r_test * users_full / users_test``; the chosen row
-  is not known before the end, so the reserve holds the costliest refit of the rows so far;
-- a row not measured yet: the costliest row so far (one tuning point plus its test; every
-  row ranks every user in its test, so the cheapest measured row is a floor);
+  is not known before the end, so the reserve holds the costliest refit of the rows tested
+  so far and the current one;
+- a row not measured yet: the costliest row tested so far (one tuning point plus its test;
+  every row ranks every user in its test, so a tested row is a floor of sorts). A row
+  skipped before its test does not count: one outlier (EASE's item x item inversion) would
+  otherwise price every later row out. A row far costlier than the estimate overruns by its
+  first grid point at most, since rule 3 then skips its test;
 - the other closing phases (audit, choice, profile, brief, writing): work over the log's
   tables like loading and the protocol, estimated as :data:`CLOSING_SECONDS` plus
   :data:`CLOSING_SHARE` times the seconds loading and the protocol took;
@@ -30,8 +34,9 @@ profile, brief and writing. The clock starts with the command (before the log is
 2. before a further grid point: try it only when ``elapsed`` plus the point (the row's
    costliest so far) times the number of rows still sharing the spare time (this one and
    the later rows with a grid of more than one point) plus the **reserve** (this row's
-   test, every later row as not measured, the costliest refit, the closing phases) stays
-   within the limit: every row's defaults come before any row's further points;
+   test, every later row as the costliest of the rows tested and this one, the costliest
+   refit, the closing phases) stays within the limit: every row's defaults come before any
+   row's further points;
 3. after a row's tuning, before its test: skip the row when ``elapsed`` plus its test,
    the costliest refit and the closing phases would pass the limit (a row that proved far
    costlier than its estimate under rule 1 is caught here).
@@ -165,10 +170,9 @@ class TimeLimit:
         return test.scaled(_ratio(s.full_nnz, s.test_nnz), _ratio(s.full_users, s.test_users)).total
 
     def unmeasured(self) -> float:
-        """A row not measured yet: the costliest measured row's point plus test."""
-        rows = set(self._points) | set(self._tests)
+        """A row not measured yet: the costliest tested row's point plus test."""
         return max(
-            (self._point_total.get(row, 0.0) + self.test_estimate(row).total for row in rows),
+            (self._point_total.get(row, 0.0) + test.total for row, test in self._tests.items()),
             default=0.0,
         )
 
@@ -183,11 +187,12 @@ class TimeLimit:
         return max(refits, default=0.0) + self.closing()
 
     def reserve(self, row: str, later: list[str]) -> float:
-        """What must stay free while ``row`` tunes: its test, ``later`` rows as not measured,
-        the costliest refit and the closing phases, with the safety margin."""
-        return (1 + SAFETY_MARGIN) * (
-            self.test_estimate(row).total + len(later) * self.unmeasured() + self.finish([row])
-        )
+        """What must stay free while ``row`` tunes: its test, each of the ``later`` rows as
+        the costliest of the rows tested and this one (a point plus its test), the costliest
+        refit and the closing phases, with the safety margin."""
+        test = self.test_estimate(row).total
+        later_row = max(self.unmeasured(), self._point_total.get(row, 0.0) + test)
+        return (1 + SAFETY_MARGIN) * (test + len(later) * later_row + self.finish([row]))
 
     # ----- decisions ---------------------------------------------------------------------
 
@@ -200,7 +205,7 @@ class TimeLimit:
         reason = (
             f"the time limit: {elapsed:.0f} s of --time-limit {self.limit:g} s were spent and "
             f"its defaults with its test (about {self.unmeasured():.0f} s, as the costliest "
-            f"row so far) plus the refit and the report (about {self.finish([]):.0f} s) would "
+            f"row tested so far) plus the refit and the report (about {self.finish([]):.0f} s) would "
             "end past it."
         )
         self._decide(row, "skipped before tuning", elapsed, needed, reason)
