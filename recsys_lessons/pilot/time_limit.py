@@ -35,8 +35,8 @@ profile, brief and writing. The clock starts with the command (before the log is
    costliest so far) times the number of rows still sharing the spare time (this one and
    the later rows with a grid of more than one point) plus the **reserve** (this row's
    test, every later row as the costliest of the rows tested and this one, the costliest
-   refit, the closing phases) stays within the limit: every row's defaults come before any
-   row's further points;
+   refit, the closing phases) stays within the limit: time for every later row's defaults
+   is reserved before this row tries a further point;
 3. after a row's tuning, before its test: skip the row when ``elapsed`` plus its test,
    the costliest refit and the closing phases would pass the limit (a row that proved far
    costlier than its estimate under rule 1 is caught here).
