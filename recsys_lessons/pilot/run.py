@@ -176,7 +176,7 @@ def run_pilot(
         protected = spec.name == BASELINE or not context.tuned
         if plan is not None and not plan.may_start(spec.name, protected):
             rows.append({**row, "status": "skipped", "reason": plan.skipped[spec.name]})
-            reporter.note(f"time limit: {spec.name} skipped; {plan.skipped[spec.name]}")
+            reporter.note(f"{spec.name} skipped: {plan.skipped[spec.name]}")
             continue
         sizes = planned_grid_sizes(specs[position:], context)
         allowed = budget.share(sizes)
@@ -186,12 +186,13 @@ def run_pilot(
             params, trials = tune(spec, context, tuning, k, may_try, phase)
         spent = budget.record(spec.name, sizes[0], allowed, len(trials))
         if spent["cut_by"] == "time limit":
-            reporter.note(f"time limit: tuning {spec.name} stopped; {plan.decisions[-1]['reason']}")
+            stopped = plan.decisions[-1]["reason"]
+            reporter.note(f"time limit: tuning {spec.name} stopped: {stopped}")
         if plan is not None:
             plan.note_points(spec.name, trials)
             if not plan.may_test(spec.name, protected):
                 rows.append({**row, "status": "skipped", "reason": plan.skipped[spec.name]})
-                reporter.note(f"time limit: {spec.name} skipped; {plan.skipped[spec.name]}")
+                reporter.note(f"{spec.name} skipped: {plan.skipped[spec.name]}")
                 continue
         context.tuned[spec.name] = {
             "params": params,

@@ -203,10 +203,10 @@ class TimeLimit:
         if elapsed + needed <= self.limit or protected:
             return True
         reason = (
-            f"the time limit: {elapsed:.0f} s of --time-limit {self.limit:g} s were spent and "
-            f"its defaults with its test (about {self.unmeasured():.0f} s, as the costliest "
-            f"row tested so far) plus the refit and the report (about {self.finish([]):.0f} s) would "
-            "end past it."
+            f"the time limit: {elapsed:.1f} s of --time-limit {self.limit:g} s were spent and "
+            f"its defaults with its test (about {self.unmeasured():.1f} s, as the costliest "
+            "row tested so far) plus the refit and the report (about "
+            f"{self.finish([]):.1f} s) would end past it."
         )
         self._decide(row, "skipped before tuning", elapsed, needed, reason)
         self.skipped[row] = reason
