@@ -266,4 +266,6 @@ def test_the_cli_states_the_limit_up_front_and_records_the_total(tmp_path, capsy
     assert sum(plan["phase_group_seconds"].values()) <= plan["total_seconds"]
     page = (tmp_path / "out" / "report.html").read_text()
     assert "The limit cut nothing." in page
+    drawn = float(page.split("When this page was drawn the run had taken ")[1].split(" s,")[0])
+    assert 0 < drawn <= plan["total_seconds"]  # the page is drawn before the final total
     assert "The run was limited to 3600 s (--time-limit): it cut nothing." in page

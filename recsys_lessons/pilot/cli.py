@@ -258,8 +258,9 @@ def _run(args, argv: list[str]) -> int:
     try:
         with progress.phase("writing"):
             writing_started = progress.elapsed()
+            record_total(results, writing_started, progress.seconds)  # what the page states
             html = render_report(results, log.interactions)
-            # the total reaches results.json: every phase but the file writes themselves
+            # results.json's total: every phase but the file writes themselves
             rendering = progress.elapsed() - writing_started
             record_total(results, progress.elapsed(), {**progress.seconds, "writing": rendering})
             write_outputs(args.output, results, recs, html, per_user_table(lists, protocol))

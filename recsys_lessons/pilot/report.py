@@ -642,8 +642,9 @@ def _time_limit_note(plan: dict) -> str:
     decisions = [f"{label(d['row'])}: {d['action']} ({d['reason']})" for d in plan["decisions"]]
     total = plan.get("total_seconds")
     took = (
-        f" The run took {total:,.1f} s up to this page (the files are written after it), "
-        f"{'within' if plan['within_limit'] else 'past'} the limit."
+        f" When this page was drawn the run had taken {total:,.1f} s, "
+        f"{'within' if plan['within_limit'] else 'past'} the limit (results.json holds the "
+        "total with the page drawn)."
         if total is not None
         else ""
     )
