@@ -297,12 +297,16 @@ def test_cli_is_deterministic_and_writes_the_three_outputs(tmp_path):
 def _without_timings(results: dict) -> dict:
     results = json.loads(json.dumps(results))
     results.pop("run_seconds")
+    results.pop("total_seconds")
     results.pop("provenance")  # the command names the output folder; machine and code
     results.pop("phase_seconds")
     results.pop("phase_cpu_seconds")
     for row in results["models"]:
         for key in ("fit_seconds", "recommend_seconds", "peak_fit_memory_mb"):
             row.pop(key, None)
+        for trial in row.get("trials", []):
+            trial.pop("fit_seconds", None)
+            trial.pop("recommend_seconds", None)
     return results
 
 

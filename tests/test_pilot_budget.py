@@ -1,7 +1,8 @@
 """Issue 24: the pilot's answers do not depend on load or luck, and every phase says so.
 
 A fit budget shared by water-filling (skipped rows take nothing), the same results.json on a
-slowed machine, the optional time limit, the degenerate hybrid, the progress lines.
+slowed machine, the degenerate hybrid, the progress lines (the time limit:
+tests/test_pilot_time_limit.py).
 """
 
 from __future__ import annotations
@@ -159,18 +160,6 @@ def test_the_same_command_gives_the_same_results_on_a_slowed_machine(tmp_path, m
     assert "phase_seconds" in fast and "run_seconds" in fast  # the timings were there
     recs = [(tmp_path / run / "recommendations.csv").read_bytes() for run in ("fast", "slow")]
     assert recs[0] == recs[1]
-
-
-def test_a_time_limit_stops_a_slowed_grid_after_its_first_point(tmp_path, monkeypatch):
-    fit = ItemKNN.fit
-    monkeypatch.setattr(ItemKNN, "fit", lambda self, X: (time.sleep(0.2), fit(self, X))[1])
-    results, *_ = run_pilot(
-        load_log(GOLDEN), models=["popularity", "item_knn"], k=2, fit_budget=7, time_limit=0.1,
-        progress=False,
-    )  # fmt: skip
-    row = results["budget"]["rows"]["item_knn"]
-    assert (row["allowed"], row["used"], row["cut_by"]) == (6, 1, "time limit")
-    assert results["budget"]["time_limit_cut"] == ["item_knn"]
 
 
 def test_a_blend_with_all_its_weight_on_one_component_is_that_component():

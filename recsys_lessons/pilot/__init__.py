@@ -9,7 +9,9 @@ Lesson 12 (``notebooks/12_capstone_pilot.ipynb``). One module per job:
 - :mod:`~recsys_lessons.pilot.models`: the registry of model rows and their tuning
   (a team's rows: :func:`register`, or ``--plugin module:function`` on the command line);
 - :mod:`~recsys_lessons.pilot.budget`: the tuning budget in fits (``--fit-budget``, default by
-  the log's size) and the optional ``--time-limit``;
+  the log's size);
+- :mod:`~recsys_lessons.pilot.time_limit`: the optional ``--time-limit`` for the whole run,
+  planned from the run's own measurements (grids stopped, rows skipped, the plan recorded);
 - :mod:`~recsys_lessons.pilot.progress`: each phase's start and end, with elapsed time;
 - :mod:`~recsys_lessons.pilot.beyond`: beyond-accuracy and audit columns;
 - :mod:`~recsys_lessons.pilot.decision`: the verdict (ship a row, keep the popularity shelf, or
@@ -24,7 +26,7 @@ Lesson 12 (``notebooks/12_capstone_pilot.ipynb``). One module per job:
 - :mod:`~recsys_lessons.pilot.output`: the output folder, checked first and written all or nothing;
 - :mod:`~recsys_lessons.pilot.report`: the self-contained ``report.html``;
 - :mod:`~recsys_lessons.pilot.spark_models`: the popularity and ALS rows on Apache Spark
-  (``--engine spark``);
+  (``--engine spark``; the training matrix handed over as Parquet);
 - :mod:`~recsys_lessons.pilot.cli`: the ``recsys-pilot`` command;
 - :mod:`~recsys_lessons.pilot.chooser`: lesson 12's algorithm chooser.
 """

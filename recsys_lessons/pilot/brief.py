@@ -8,8 +8,9 @@
   (:func:`~recsys_lessons.evaluation.stats.paired_ratio_interval`), and both hit rates;
 - **who was scored**: the test users, and who was not (new users without training
   history, users without test events, users dropped below ``--min-user-count``);
-- **caveats**: rows skipped, grids cut by the budget, a hybrid that is one row alone, few
-  scored users, much of the catalogue dropped by ``--min-item-count``;
+- **caveats**: rows skipped, grids cut by the budget, a run under ``--time-limit`` (what it
+  cut), a hybrid that is one row alone, few scored users, much of the catalogue dropped by
+  ``--min-item-count``;
 - **example recommendations** for a heavy, a median and a light test user (by training
   history): their latest items and the top-k of the chosen row and of the runner-up;
 - **segments**: the lift by activity tertile, and popularity on new users, with intervals;
@@ -170,6 +171,16 @@ def caveats(results: dict, decision: dict, users: dict) -> list[str]:
         lines.append(
             f"The tuning budget cut the grid of {shown}: those parameters may not be the best."
         )
+    plan = results.get("budget", {}).get("time")
+    if plan is not None:
+        cut = [d["row"] for d in plan["decisions"]]
+        what = (
+            f"it cut or skipped {', '.join(map(label, dict.fromkeys(cut)))}, so this verdict "
+            "can differ on a faster or slower machine"
+            if cut
+            else "it cut nothing"
+        )
+        lines.append(f"The run was limited to {plan['limit_seconds']:g} s (--time-limit): {what}.")
     for row, name in decision["same_as"].items():
         lines.append(
             f"{label(row)} = {label(name)} alone: its tuned blend put all the weight on "

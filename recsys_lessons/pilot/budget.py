@@ -17,15 +17,13 @@ grids run in full and the hybrid gets the rest.
 The first grid point (the row's defaults) is always fitted, even when the share is 0 (a
 budget smaller than the number of tuned rows): a row cannot be compared without one fit.
 
-**Time limit** (optional, ``time_limit`` seconds from the start of the run): once it has
-passed, no row starts a further grid point beyond its first, whatever fits are left. A run
-that a time limit cut depends on the machine's speed; ``results.json`` records which rows it
-cut (``budget.time_limit_cut``) and the report says so.
+**Time limit** (optional, ``--time-limit`` seconds for the whole run): it can stop a grid
+before its share is spent, or skip a row, planned from the run's own measurements
+(:mod:`recsys_lessons.pilot.time_limit`). A grid it stopped is recorded with ``cut_by: "time
+limit"`` (``budget.time_limit_cut``); the report says so.
 """
 
 from __future__ import annotations
-
-import time
 
 #: Logs up to this many interactions get :data:`FULL_GRIDS_FIT_BUDGET` fits by default, larger
 #: ones :data:`LARGE_LOG_FIT_BUDGET` (:func:`default_fit_budget`).
@@ -95,22 +93,16 @@ def allot(sizes: list[int], budget: int) -> list[int]:
 
 
 class Budget:
-    """The fits left and the time limit, spent row by row (see the module docstring).
+    """The fits left, spent row by row (see the module docstring).
 
     Parameters
     ----------
     fits : int
         The fit budget, >= 1.
-    time_limit : float or None
-        Seconds from ``started`` after which no row starts a grid point beyond its first.
-    started : float, optional
-        ``time.perf_counter()`` at the start of the run (default: now).
     """
 
-    def __init__(self, fits: int, time_limit: float | None = None, started: float | None = None):
+    def __init__(self, fits: int):
         self.fits = fits
-        self.time_limit = time_limit
-        self.started = time.perf_counter() if started is None else started
         self.remaining = fits
         #: row name -> {"grid_size", "allowed", "used", "cut_by"}
         self.rows: dict[str, dict] = {}
@@ -120,20 +112,17 @@ class Budget:
         the rows still to come (0 for rows that will not be tuned)."""
         return allot(sizes, self.remaining)[0]
 
-    def may_try(self, tried: int, allowed: int) -> bool:
-        """Whether a row that has tried ``tried`` points of its ``allowed`` starts another."""
-        if tried == 0:
-            return True
-        return tried < allowed and not self.out_of_time()
-
-    def out_of_time(self) -> bool:
-        return self.time_limit is not None and time.perf_counter() - self.started > self.time_limit
+    @staticmethod
+    def may_try(tried: int, allowed: int) -> bool:
+        """Whether a row that has tried ``tried`` points of its ``allowed`` starts another
+        (the first point always)."""
+        return tried == 0 or tried < allowed
 
     def record(self, name: str, grid_size: int, allowed: int, used: int) -> dict:
         """Spend ``used`` fits for row ``name``; return its record (also kept in :attr:`rows`).
 
-        ``cut_by`` says what stopped the grid short: ``"fit budget"``, ``"time limit"`` or
-        ``None`` (the whole grid was tried).
+        ``cut_by`` says what stopped the grid short: ``"fit budget"``, ``"time limit"`` (it
+        stopped before the row's share was spent) or ``None`` (the whole grid was tried).
         """
         cut_by = None
         if used < grid_size:
@@ -147,7 +136,6 @@ class Budget:
     def as_dict(self) -> dict:
         return {
             "fit_budget": self.fits,
-            "time_limit": self.time_limit,
             "fits_used": sum(row["used"] for row in self.rows.values()),
             "rows": self.rows,
             "grids_cut": [name for name, row in self.rows.items() if row["cut_by"]],

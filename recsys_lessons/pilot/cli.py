@@ -101,9 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-limit",
         type=float,
-        help="optional cap in seconds from the start of the run: after it, no model tries a "
-        "grid point beyond its first, and the results can depend on the machine's speed "
-        "(default: none)",
+        help="optional limit in seconds for the whole run (loading to writing): tuning stops, "
+        "and rows are skipped, when the time spent plus an estimate of what remains (tests, "
+        "refit, report; measured in this run) would pass it; the results can then depend "
+        "on the machine's speed (default: none)",
     )
     parser.add_argument(
         "--margin",
@@ -193,6 +194,7 @@ def _run(args, argv: list[str]) -> int:
     from recsys_lessons.pilot.provenance import record_provenance, tuned_params
     from recsys_lessons.pilot.report import render_report
     from recsys_lessons.pilot.run import per_user_table, run_pilot
+    from recsys_lessons.pilot.time_limit import record_total
 
     try:
         for plugin in args.plugin or ():
@@ -214,6 +216,12 @@ def _run(args, argv: list[str]) -> int:
         }
         params = tuned_params(args.params) if args.params else None
         progress = Progress(enabled=not args.quiet)
+        if args.time_limit is not None:
+            progress.note(
+                f"time limit: the whole run within {args.time_limit:g} s (load to writing); "
+                "tuning stops and rows are skipped when the time spent plus an estimate of "
+                "what remains would pass it"
+            )
         with progress.phase("load"):
             log = load_log(
                 args.log, columns, args.min_user_count, args.min_item_count,
@@ -249,7 +257,12 @@ def _run(args, argv: list[str]) -> int:
     results["provenance"] = record_provenance(argv, vars(args), files, args.engine)
     try:
         with progress.phase("writing"):
+            writing_started = progress.elapsed()
+            record_total(results, writing_started, progress.seconds)  # what the page states
             html = render_report(results, log.interactions)
+            # results.json's total: every phase but the file writes themselves
+            rendering = progress.elapsed() - writing_started
+            record_total(results, progress.elapsed(), {**progress.seconds, "writing": rendering})
             write_outputs(args.output, results, recs, html, per_user_table(lists, protocol))
     except OSError as error:
         print(
@@ -261,8 +274,15 @@ def _run(args, argv: list[str]) -> int:
     print(f"verdict: {decision['headline']}. {decision['summary']}")
     print(
         f"recommendations.csv: {decision['model']}; report written to "
-        f"{os.path.join(args.output, 'report.html')} ({results['run_seconds']:.1f} s)"
+        f"{os.path.join(args.output, 'report.html')} ({progress.elapsed():.1f} s)"
     )
+    plan = results["budget"]["time"]
+    if plan is not None and not plan["within_limit"]:
+        print(
+            f"time limit: the run took {progress.elapsed():.1f} s, past --time-limit "
+            f"{plan['limit_seconds']:g} s (the baseline and the first row always run; see "
+            "budget.time in results.json)."
+        )
     return 0
 
 

@@ -22,8 +22,9 @@ a seeded sample, :func:`tuning_fold`: ranking every item for every user is most 
 cost on a large log), in grid order, as many as the row's share of the fit
 budget allows (:mod:`recsys_lessons.pilot.budget`: a count of fits, so the tuned parameters
 do not depend on the machine's speed; the first point is always tried; an optional time
-limit can stop a grid early, and the run records it). The winner is refitted on the full
-training set for the test comparison.
+limit can stop a grid early, :mod:`recsys_lessons.pilot.time_limit`, and the run records it).
+Each trial records its fit and ranking seconds (the time limit plans from them). The winner
+is refitted on the full training set for the test comparison.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Context:
     seed: int
     #: name -> {"params", "validation_ndcg"} of the rows tuned so far (filled by the run)
     tuned: dict[str, dict] = field(default_factory=dict)
+    #: the run's clock, in seconds (``time.perf_counter``; tests pass a fake one)
+    clock: Callable[[], float] = time.perf_counter
 
 
 @dataclass
@@ -78,7 +81,9 @@ class ModelSpec:
     grid: dict[str, list] | Callable[[Context], list[dict]] = field(default_factory=dict)
     skip: Callable[[Context], str | None] = lambda context: None
     #: scores the grid itself: (points, context, fold, k, may_try, progress) -> (params, trials),
-    #: trying a further point only while ``may_try(points_tried)`` is true
+    #: trying a further point only while ``may_try(trials)`` is true (``trials``: the points
+    #: tried so far, dicts with ``params``, ``validation_ndcg`` and, to plan a time limit,
+    #: ``fit_seconds`` and ``recommend_seconds`` measured with ``context.clock``)
     tuner: Callable | None = None
 
     def candidates(self, context: Context) -> list[dict]:
@@ -158,21 +163,29 @@ def _hybrid_skip(context: Context) -> str | None:
 
 
 def _tune_blend(points, context: Context, fold, k: int, may_try, progress=None):
-    """Fit each component once on ``fold.train``, then score the weightings in order."""
-    normalized = {
-        name: normalized_unseen_scores(
-            _spec(name).factory(context.tuned[name]["params"], context).fit(fold.train),
-            fold.users,
-            "zscore",
-        )
-        for name in points[0]
-    }
+    """Fit each component once on ``fold.train``, then score the weightings in order.
+
+    The first trial's seconds hold the components' fits and scores (what the test repeats);
+    the later ones, the scoring of their weighting only."""
+    clock = context.clock
+    fit_seconds, rank_seconds, normalized = 0.0, 0.0, {}
+    for name in points[0]:
+        started = clock()
+        model = _spec(name).factory(context.tuned[name]["params"], context).fit(fold.train)
+        fitted = clock()
+        normalized[name] = normalized_unseen_scores(model, fold.users, "zscore")
+        fit_seconds, rank_seconds = fit_seconds + fitted - started, rank_seconds + clock() - fitted
     trials = []
     for weights in points:
-        if not may_try(len(trials)):
+        if not may_try(trials):
             break
+        started = clock()
         ndcg = tune_weights(normalized, fold.relevant, [weights], k=k)[1][0][1]
-        trials.append({"params": weights, "validation_ndcg": ndcg})
+        trials.append(
+            {"params": weights, "validation_ndcg": ndcg, "fit_seconds": fit_seconds,
+             "recommend_seconds": rank_seconds + clock() - started}
+        )  # fmt: skip
+        fit_seconds = rank_seconds = 0.0
         if progress is not None:
             progress.step()
     best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie
@@ -242,18 +255,24 @@ class Scored:
 
 
 def fit_and_score(
-    model, fold, k: int, measure_memory: bool = False, rank_every_user: bool = False
+    model,
+    fold,
+    k: int,
+    measure_memory: bool = False,
+    rank_every_user: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Scored:
     """Fit on ``fold.train`` and score the top-``k`` of ``fold.users`` against ``fold.test``.
 
     ``rank_every_user=True`` ranks every user once (kept in ``every_user``, the audit's
     input) and takes the scored users' lists from it, instead of ranking them twice.
+    Seconds are read from ``clock``.
     """
     if measure_memory:
         tracemalloc.start()
-    started = time.perf_counter()
+    started = clock()
     model.fit(fold.train)
-    fitted = time.perf_counter()
+    fitted = clock()
     if measure_memory:
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
@@ -263,7 +282,7 @@ def fit_and_score(
         recommended = every_user[fold.users]
     else:
         recommended = rank(model, fold.users, k)[0]
-    finished = time.perf_counter()
+    finished = clock()
     relevant = fold.relevant
     return Scored(
         recommended,
@@ -304,15 +323,19 @@ def tuning_fold(fold, seed: int, max_users: int = MAX_TUNING_USERS):
 
 def tune(spec: ModelSpec, context: Context, fold, k: int, may_try, progress=None):
     """Try ``spec``'s grid on the validation ``fold`` in order, a further point only while
-    ``may_try(points_tried)`` is true; return ``(best_params, trials)``."""
+    ``may_try(trials)`` is true (``trials``: the points tried so far); return
+    ``(best_params, trials)``, each trial with its fit and ranking seconds."""
     if spec.tuner is not None:
         return spec.tuner(spec.candidates(context), context, fold, k, may_try, progress)
     trials = []
     for params in spec.candidates(context):
-        if not may_try(len(trials)):
+        if not may_try(trials):
             break
-        scored = fit_and_score(spec.factory(params, context), fold, k)
-        trials.append({"params": params, "validation_ndcg": float(np.mean(scored.ndcg))})
+        scored = fit_and_score(spec.factory(params, context), fold, k, clock=context.clock)
+        trials.append(
+            {"params": params, "validation_ndcg": float(np.mean(scored.ndcg)),
+             "fit_seconds": scored.fit_seconds, "recommend_seconds": scored.recommend_seconds}
+        )  # fmt: skip
         if progress is not None:
             progress.step()
     best = max(trials, key=lambda trial: trial["validation_ndcg"])  # first wins a tie

@@ -18,7 +18,9 @@ Phases may nest (``load`` holds ``dedup``); a phase's seconds include its nested
 ``enabled=False`` (``--quiet``) prints nothing; the phase durations are recorded either way
 (:attr:`Progress.seconds`, written to ``results.json`` as ``phase_seconds``), with the CPU
 time of this process in each (:attr:`Progress.cpu_seconds`; on a machine shared with other
-jobs, the wall time grows with the load and the CPU time much less).
+jobs, the wall time grows with the load and the CPU time much less). :meth:`Progress.note`
+prints a stamped line of its own (the time limit's plan and decisions). The reporter's
+``clock`` is the run's clock (the time limit reads it; tests pass a fake one).
 """
 
 from __future__ import annotations
@@ -39,12 +41,15 @@ class Progress:
         Report at all (``False``: silent, durations still recorded).
     stream : file-like, optional
         Where to report (default: ``sys.stderr`` at the time of each line).
+    clock : callable, optional
+        Seconds (default ``time.perf_counter``); the run's time limit reads the same clock.
     """
 
-    def __init__(self, enabled: bool = True, stream=None):
+    def __init__(self, enabled: bool = True, stream=None, clock=time.perf_counter):
         self.enabled = enabled
         self._stream = stream
-        self.started = time.perf_counter()
+        self.clock = clock
+        self.started = clock()
         #: phase name -> seconds, in the order the phases ended
         self.seconds: dict[str, float] = {}
         #: phase name -> CPU seconds of this process (``time.process_time``)
@@ -63,7 +68,7 @@ class Progress:
     @contextmanager
     def phase(self, name: str, total: int | None = None, unit: str = "fits"):
         """Report ``name`` while the block runs; ``total`` units when it counts them."""
-        current = {"started": time.perf_counter(), "cpu": time.process_time(), "done": 0}
+        current = {"started": self.clock(), "cpu": time.process_time(), "done": 0}
         current["bar"] = None
         if self.enabled and self.terminal:
             current["bar"] = tqdm(
@@ -77,7 +82,7 @@ class Progress:
             yield self
         finally:
             self._open.pop()
-            elapsed = time.perf_counter() - current["started"]
+            elapsed = self.clock() - current["started"]
             self.seconds[name] = elapsed
             self.cpu_seconds[name] = time.process_time() - current["cpu"]
             if current["bar"] is not None:
@@ -93,5 +98,18 @@ class Progress:
         if current["bar"] is not None:
             current["bar"].update(n)
 
+    def elapsed(self) -> float:
+        """Seconds since the reporter (the run) started."""
+        return self.clock() - self.started
+
+    def note(self, text: str) -> None:
+        """A stamped line of its own (not a phase), unless ``enabled`` is false."""
+        if not self.enabled:
+            return
+        if self.terminal:
+            tqdm.write(text, file=self.stream)
+        else:
+            self._line(text)
+
     def _line(self, text: str) -> None:
-        print(f"[{time.perf_counter() - self.started:9.1f} s] {text}", file=self.stream, flush=True)
+        print(f"[{self.elapsed():9.1f} s] {text}", file=self.stream, flush=True)

@@ -630,8 +630,31 @@ def _budget_note(compared, budget: dict) -> str:
             f"{_e(cut('time limit'))}</strong>: their tuned parameters can change with the "
             "machine's speed. Drop --time-limit for a run that is reproducible for its seed.</p>"
         )
+    if budget.get("time") is not None:
+        notes.append(_time_limit_note(budget["time"]))
     return "".join(notes) or (
         "<p>Every grid was tried in full: the run is deterministic for its seed.</p>"
+    )
+
+
+def _time_limit_note(plan: dict) -> str:
+    """The time limit's plan: what it was, what it decided, and the time the run took."""
+    decisions = [f"{label(d['row'])}: {d['action']} ({d['reason']})" for d in plan["decisions"]]
+    total = plan.get("total_seconds")
+    took = (
+        f" When this page was drawn the run had taken {total:,.1f} s, "
+        f"{'within' if plan['within_limit'] else 'past'} the limit (results.json holds the "
+        "total with the page drawn)."
+        if total is not None
+        else ""
+    )
+    return (
+        f"<p>Time limit: {plan['limit_seconds']:g} s for the whole run (--time-limit), "
+        f"{plan['setup_seconds']:,.1f} s of it spent loading and splitting the log. Before each "
+        "row and each further grid point the kit reserved time for what remained (each row's "
+        "test, the refit of the chosen row on the whole log, the report), estimated from the "
+        f"fits and rankings it had measured in this run plus {plan['safety_margin']:.0%}.{took}"
+        "</p>" + _list(decisions or ["The limit cut nothing."])
     )
 
 

@@ -6,8 +6,9 @@ decision brief around it is :func:`recsys_lessons.pilot.brief.build_brief`'s.
 
 Tuning spends a budget counted in fits (:mod:`recsys_lessons.pilot.budget`), so the same
 command and seed give the same ``results.json`` (timings aside) on any machine; an optional
-time limit can cut grids, and the run records it. Progress goes to standard error, phase by
-phase (:mod:`recsys_lessons.pilot.progress`).
+time limit for the whole run (:mod:`recsys_lessons.pilot.time_limit`) can cut grids and skip
+rows, planned from the run's own measurements, and the run records its plan. Progress goes
+to standard error, phase by phase (:mod:`recsys_lessons.pilot.progress`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from recsys_lessons.pilot.models import (
 from recsys_lessons.pilot.progress import Progress
 from recsys_lessons.pilot.protocol import make_protocol
 from recsys_lessons.pilot.provenance import package_versions, sha256_of
+from recsys_lessons.pilot.time_limit import FoldSizes, TimeLimit
 from recsys_lessons.validation import check_number, check_positive_int
 
 
@@ -106,10 +108,11 @@ def run_pilot(
     the hybrid can still rank its components), and their row says ``"params_given": true``. ``margin``
     is the equivalence margin on nDCG@k of the decision (:mod:`recsys_lessons.pilot.decision`).
     ``fit_budget`` grid points (default: :func:`~recsys_lessons.pilot.budget.default_fit_budget`
-    of the log's size) are shared by the rows' tuning and ``time_limit`` (seconds,
-    optional) caps it (:mod:`recsys_lessons.pilot.budget`). ``progress``: report phases on
+    of the log's size) are shared by the rows' tuning (:mod:`recsys_lessons.pilot.budget`);
+    ``time_limit`` (seconds, optional) is a limit for the whole run, counted from the
+    reporter's start (:mod:`recsys_lessons.pilot.time_limit`). ``progress``: report phases on
     standard error (a :class:`~recsys_lessons.pilot.progress.Progress` to share one with
-    the caller, ``False`` for silence).
+    the caller, and its clock: the command's start, before loading; ``False`` for silence).
     """
     started = time.perf_counter()
     margin = check_margin(margin)
@@ -136,8 +139,9 @@ def run_pilot(
     aligned = None if items is None else items.reindex(protocol.item_ids)
     overlap = metadata_overlap(items, protocol.item_ids)
     context = Context(
-        len(protocol.user_ids), len(protocol.item_ids), aligned, memory_limit_mb, seed
-    )
+        len(protocol.user_ids), len(protocol.item_ids), aligned, memory_limit_mb, seed,
+        clock=reporter.clock,
+    )  # fmt: skip
     if engine not in ("local", "spark"):
         raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
     registry = REGISTRY
@@ -151,33 +155,59 @@ def run_pilot(
     if items is not None and overlap == 0:
         specs = _without_metadata(specs)
     rows, lists, all_lists, per_user = [], {}, {}, {}
-    budget = Budget(fit_budget, time_limit, started)
+    budget = Budget(fit_budget)
     tuning = tuning_fold(protocol.validation, seed)
+    plan = None
+    if time_limit is not None:
+        plan = TimeLimit(
+            time_limit, _fold_sizes(protocol, tuning), reporter.clock, reporter.started
+        )
+        reporter.note(
+            f"time limit: {plan.setup_seconds:.1f} s of {time_limit:g} s spent loading and "
+            f"splitting; {time_limit - plan.setup_seconds:.1f} s left for tuning, tests, the "
+            "refit and the report"
+        )
     for position, spec in enumerate(specs):
         row = {"model": spec.name, "lesson": spec.lesson}
         reason = spec.skip(context)
         if reason:
             rows.append({**row, "status": "skipped", "reason": reason})
             continue
+        protected = spec.name == BASELINE or not context.tuned
+        if plan is not None and not plan.may_start(spec.name, protected):
+            rows.append({**row, "status": "skipped", "reason": plan.skipped[spec.name]})
+            reporter.note(f"{spec.name} skipped: {plan.skipped[spec.name]}")
+            continue
         sizes = planned_grid_sizes(specs[position:], context)
         allowed = budget.share(sizes)
         tried = min(max(1, allowed), sizes[0])
+        may_try = _tuning_rule(budget, plan, spec.name, allowed, specs[position + 1 :], sizes)
         with reporter.phase(f"tuning {spec.name}", total=tried) as phase:
-            params, trials = tune(
-                spec, context, tuning, k,
-                lambda n, allowed=allowed: budget.may_try(n, allowed), phase,
-            )  # fmt: skip
+            params, trials = tune(spec, context, tuning, k, may_try, phase)
         spent = budget.record(spec.name, sizes[0], allowed, len(trials))
+        if spent["cut_by"] == "time limit":
+            stopped = plan.decisions[-1]["reason"]
+            reporter.note(f"time limit: tuning {spec.name} stopped: {stopped}")
+        if plan is not None:
+            plan.note_points(spec.name, trials)
+            if not plan.may_test(spec.name, protected):
+                rows.append({**row, "status": "skipped", "reason": plan.skipped[spec.name]})
+                reporter.note(f"{spec.name} skipped: {plan.skipped[spec.name]}")
+                continue
         context.tuned[spec.name] = {
             "params": params,
             "validation_ndcg": max(trial["validation_ndcg"] for trial in trials),
         }
         model = spec.factory(params, context)
         with reporter.phase(f"test {spec.name}"):
-            scored = fit_and_score(model, protocol.test, k, True, rank_every_user=True)
+            scored = fit_and_score(
+                model, protocol.test, k, True, rank_every_user=True, clock=reporter.clock
+            )
             ndcg = bootstrap_interval(scored.ndcg, seed=seed)
             recall = bootstrap_interval(scored.recall, seed=seed)
             cold_recall = cold_item_recall(scored.recommended, protocol.test, k)
+        if plan is not None:
+            plan.note_test(spec.name, scored.fit_seconds, scored.recommend_seconds)
         lists[spec.name], all_lists[spec.name] = scored.recommended, scored.every_user
         per_user[spec.name] = per_user_scores(scored.recommended, protocol.test, k)
         rows.append(
@@ -256,7 +286,12 @@ def run_pilot(
         "audit": None if audit_tidy is None else _records(audit_tidy),
         "decision": decision,
         "coverage": coverage,
-        "budget": {**budget.as_dict(), "tuning_users": int(tuning.users.size)},
+        "budget": {
+            **budget.as_dict(),
+            "time_limit": time_limit,
+            "time": None if plan is None else plan.as_dict(),
+            "tuning_users": int(tuning.users.size),
+        },
     }
     with reporter.phase("brief"):
         results["brief"] = build_brief(
@@ -308,6 +343,39 @@ def per_user_table(lists: dict[str, np.ndarray], protocol) -> pd.DataFrame:
         for name, recommended in lists.items()
     ]  # fmt: skip
     return pd.concat(frames, ignore_index=True)
+
+
+def _fold_sizes(protocol, tuning) -> FoldSizes:
+    """What the time limit's estimates scale by
+    (:class:`~recsys_lessons.pilot.time_limit.FoldSizes`)."""
+    full = protocol.full
+    return FoldSizes(
+        tuning_nnz=int(tuning.train.nnz),
+        tuning_users=int(tuning.users.size),
+        test_nnz=int(protocol.test.train.nnz),
+        test_users=int(protocol.test.train.shape[0]),
+        full_nnz=int(full.nnz),
+        full_users=int((full.getnnz(axis=1) > 0).sum()),
+    )
+
+
+def _tuning_rule(budget, plan, name: str, allowed: int, later_specs, sizes: list[int]):
+    """``may_try(trials)`` of one row: within its share of the fit budget and, under a time
+    limit, while :meth:`~recsys_lessons.pilot.time_limit.TimeLimit.may_extend` allows; the
+    later rows that will run are reserved for, and those with a grid of more than one point
+    share the spare time with this row."""
+    later = [spec.name for spec, size in zip(later_specs, sizes[1:], strict=True) if size > 0]
+    sharing = 1 + sum(size > 1 for size in sizes[1:])
+
+    def may_try(trials) -> bool:
+        if not budget.may_try(len(trials), allowed):
+            return False
+        if plan is None or not trials:
+            return True
+        plan.note_points(name, trials)
+        return plan.may_extend(name, later, sharing)
+
+    return may_try
 
 
 def _without_metadata(specs):

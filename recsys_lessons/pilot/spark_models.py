@@ -4,7 +4,11 @@ Both classes follow the course's model protocol (``fit(X) -> self``,
 ``recommend(users, k, exclude_seen=True) -> (items, scores)``), so the pilot's protocol,
 per-user metrics, intervals and choice rule run unchanged on their lists; only the fit and
 the top-k (with seen items removed by a join, :func:`recsys_lessons.scale.spark.recommend_all`)
-happen in Spark. Lists shorter than ``k`` (a user Spark's ALS never saw, or fewer than
+happen in Spark. The training matrix reaches Spark as a Parquet file (:func:`to_parquet`:
+pyarrow writes the three COO columns, ``spark.read.parquet`` reads them in the JVM), not as
+Python rows: on a 10M-event log, ``createDataFrame`` of Python tuples spends minutes
+serializing them one by one. The top-k lists come back the same way (Spark writes Parquet,
+pyarrow reads it), not through ``collect``'s Python rows. Lists shorter than ``k`` (a user Spark's ALS never saw, or fewer than
 ``k`` unseen items) are padded, as a local model's seen items at score ``-inf`` would be,
 with the lowest-index items not yet in the list, at score ``-inf`` (``recommendations.csv``
 drops them). Lesson 13 (``notebooks/13_scale_out_with_spark.ipynb``)
@@ -13,9 +17,12 @@ teaches the Spark side.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from recsys_lessons import scale
@@ -37,8 +44,10 @@ class _SparkRanker(Estimator):
         self.n_users_, self.n_items_ = X.shape
         self.mean_per_row_ = (X.nnz / X.shape[0] + X.nnz / X.shape[1]) / 2
         spark = scale.spark_session("recsys-pilot")
-        rows = zip(X.row.tolist(), X.col.tolist(), X.data.astype(float).tolist(), strict=True)
-        self.seen_ = spark.createDataFrame(rows, "user long, item long, rating double").cache()
+        # the folder lives as long as the model: Spark reads the file lazily
+        self.folder_ = tempfile.TemporaryDirectory(prefix="recsys_pilot_spark_")
+        path = to_parquet(X, Path(self.folder_.name) / "train.parquet")
+        self.seen_ = spark.read.parquet(str(path)).cache()
         self._fit_spark(spark)
         return self
 
@@ -47,7 +56,12 @@ class _SparkRanker(Estimator):
             raise ValueError(
                 "the Spark rows always remove seen items; call with exclude_seen=True."
             )
-        table = scale.collect(self._top_k(k).select("user", "item", "score", "rank"))
+        # the lists come back the way the matrix went in: Spark writes Parquet, pyarrow reads
+        path = Path(self.folder_.name) / f"top_{k}.parquet"
+        self._top_k(k).select("user", "item", "score", "rank").write.mode("overwrite").parquet(
+            str(path)
+        )
+        table = pq.read_table(path).to_pandas()
         items = np.full((self.n_users_, k), -1, dtype=np.int64)
         scores = np.full((self.n_users_, k), -np.inf)
         where = (table["user"].to_numpy(np.int64), table["rank"].to_numpy(np.int64) - 1)
@@ -55,6 +69,26 @@ class _SparkRanker(Estimator):
         scores[where] = table["score"].to_numpy(float)
         users = np.asarray(users)
         return _pad(items[users], self.n_items_), scores[users]
+
+
+def to_parquet(X: sp.coo_matrix, path: Path) -> Path:
+    """Write ``X``'s nonzeros as a Parquet file of ``user long, item long, rating double``
+    (one row per nonzero, in COO order) with pyarrow; return ``path``.
+
+    Columnar and binary, so Spark reads it in the JVM at disk speed, where
+    ``spark.createDataFrame`` of Python rows pickles every value through the Python worker.
+    """
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "user": pa.array(X.row.astype(np.int64)),
+            "item": pa.array(X.col.astype(np.int64)),
+            "rating": pa.array(X.data.astype(np.float64)),
+        }
+    )
+    pq.write_table(table, path)
+    return path
 
 
 def _pad(items: np.ndarray, n_items: int) -> np.ndarray:
