@@ -271,19 +271,6 @@ def tune(candidate: Candidate, train_matrix, items: pd.DataFrame) -> tuple[dict,
     return json.loads(best), float(table.loc[best, f"ndcg@{K}"])
 
 
-def item_knn_speed(train, repeats: int = 5) -> list[dict]:
-    """Fit + recommend-all of our ItemKNN against implicit's CosineRecommender, same process.
-
-    ``ItemKNN(neighbors=K - 1)`` computes the same model as ``CosineRecommender(K=K)``
-    (implicit counts an item among its own K neighbours); both run on one thread, timed
-    alternately. The timing lives in :mod:`benchmarks.item_knn_speed`, which also runs alone
-    (``python -m benchmarks.item_knn_speed``, MovieLens 100K and a 1M-event simulated log).
-    """
-    from benchmarks.item_knn_speed import side_by_side
-
-    return side_by_side(train, repeats)
-
-
 def msr_partition(
     interactions: pd.DataFrame, file_order: pd.DataFrame, ratio: float = 0.75, seed: int = SEED
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -485,13 +472,6 @@ def run(partition: str, names: list[str] | None = None) -> dict:
         },
         "published": {"source": PUBLISHED_SOURCE, "rows": PUBLISHED},
     }
-    if partition == "course":
-        speed = item_knn_speed(train)
-        print(
-            "\nItemKNN fit + recommend-all (943 users, k=10), best of 5, one thread, same process:"
-        )
-        print(pd.DataFrame(speed).set_index("K").round(4).to_string())
-        result["item_knn_speed_vs_implicit"] = speed
     result["environment"] = {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -514,7 +494,7 @@ def merge_rows(partition: str, rows: list[dict], seconds: float) -> dict:
 
     A row replaces the row of the same model, or is inserted before the rows other scripts
     own (``added_by``); the run is logged under ``"partial_runs"``. The summary fields
-    (``best_two_difference``, the ItemKNN timings, ``total_seconds``) stay those of the last
+    (``best_two_difference``, ``total_seconds``) stay those of the last
     full run.
     """
     path = RESULTS[partition]
