@@ -138,6 +138,45 @@ def test_recommend_all_removes_seen_items_and_matches_a_dense_ranking(spark, sma
         np.testing.assert_allclose(got_scores, best, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("share", [0.0, 0.5])
+def test_the_two_pass_top_k_equals_one_pass_with_room_for_the_longest_history(
+    spark, small, share, monkeypatch
+):
+    """Share 0.0 sends almost every user to the second pass, 0.5 half of them; the lists
+    must be those of one pass with k + the longest history for everyone."""
+    full = interaction_matrix(small)
+    frame = scale.to_spark(spark, small, index=full)
+    train, _ = scale.stratified_split_spark(frame, by="user", seed=1)
+    model = scale.spark_als(train, factors=8, reg_param=0.1, iterations=5)
+    longest = int(scale.collect(train.groupBy("user").count())["count"].max())
+    one_pass = scale.collect(scale.recommend_all(model, train, k=10, n_candidates=10 + longest))
+    monkeypatch.setattr(scale.spark, "FIRST_PASS_SHARE", share)
+    lengths = scale.collect(train.groupBy("user").count())["count"]
+    assert (lengths > lengths.quantile(share, interpolation="lower")).sum() > 0  # a second pass
+    two_pass = scale.collect(scale.recommend_all(model, train, k=10))
+    key = ["user", "rank"]
+    pd.testing.assert_frame_equal(
+        two_pass.sort_values(key).reset_index(drop=True),
+        one_pass.sort_values(key).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_ranking_a_subset_of_users_gives_their_rows_of_ranking_everyone(spark, small):
+    full = interaction_matrix(small)
+    frame = scale.to_spark(spark, small, index=full)
+    train, _ = scale.stratified_split_spark(frame, by="user", seed=1)
+    model = scale.spark_als(train, factors=8, reg_param=0.1, iterations=5)
+    lengths = scale.collect(train.groupBy("user").count()).sort_values("count")
+    chosen = np.r_[lengths["user"].to_numpy()[:20], lengths["user"].to_numpy()[-3:]]  # heaviest too
+    subset = spark.createDataFrame([(int(user),) for user in chosen], "user long")
+    everyone = scale.collect(scale.recommend_all(model, train, k=10))
+    some = scale.collect(scale.recommend_all(model, train, k=10, users=subset))
+    key = ["user", "rank"]
+    expected = everyone[everyone["user"].isin(chosen)].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(some.sort_values(key).reset_index(drop=True), expected)
+
+
 def test_spark_als_reaches_the_quality_of_ours_on_a_small_matrix(spark):
     data = load_dataset("synthetic", seed=5, n_users=300, n_items=200, n_interactions=12000)
     interactions = data.interactions.reset_index(drop=True)

@@ -17,6 +17,7 @@ teaches the Spark side.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -57,18 +58,35 @@ class _SparkRanker(Estimator):
                 "the Spark rows always remove seen items; call with exclude_seen=True."
             )
         # the lists come back the way the matrix went in: Spark writes Parquet, pyarrow reads
+        users = np.asarray(users)
+        everyone = np.unique(users).size == self.n_users_
+        subset = None if everyone else self._users_frame(users)
         path = Path(self.folder_.name) / f"top_{k}.parquet"
-        self._top_k(k).select("user", "item", "score", "rank").write.mode("overwrite").parquet(
-            str(path)
-        )
+        self._top_k(k, subset).select("user", "item", "score", "rank").write.mode(
+            "overwrite"
+        ).parquet(str(path))
         table = pq.read_table(path).to_pandas()
         items = np.full((self.n_users_, k), -1, dtype=np.int64)
         scores = np.full((self.n_users_, k), -np.inf)
         where = (table["user"].to_numpy(np.int64), table["rank"].to_numpy(np.int64) - 1)
         items[where] = table["item"].to_numpy(np.int64)
         scores[where] = table["score"].to_numpy(float)
-        users = np.asarray(users)
         return _pad(items[users], self.n_items_), scores[users]
+
+    def _users_frame(self, users: np.ndarray):
+        """The distinct ``users`` as a one-column Spark DataFrame ``user`` (through Parquet,
+        like the training matrix)."""
+        import pyarrow as pa
+
+        distinct = np.unique(users).astype(np.int64)
+        # one file per set of users: Spark may still list a file it read before
+        path = (
+            Path(self.folder_.name)
+            / f"users_{hashlib.sha1(distinct.tobytes()).hexdigest()}.parquet"
+        )
+        if not path.exists():
+            pq.write_table(pa.table({"user": pa.array(distinct)}), path)
+        return scale.spark_session("recsys-pilot").read.parquet(str(path))
 
 
 def to_parquet(X: sp.coo_matrix, path: Path) -> Path:
@@ -115,16 +133,16 @@ class SparkPopularity(_SparkRanker):
         self.counts_ = items.join(counts, "item", "left").fillna(0.0, ["score"])  # all items
         self.spark_ = spark
 
-    def _top_k(self, k: int):
-        from pyspark.sql import Window
+    def _top_k(self, k: int, users=None):
         from pyspark.sql import functions as F
 
-        longest = self.seen_.groupBy("user").count().agg(F.max("count")).first()[0] or 0
-        top = self.counts_.orderBy(F.desc("score"), "item").limit(k + int(longest))
-        users = self.spark_.range(self.n_users_).withColumnRenamed("id", "user")
-        unseen = users.crossJoin(top).join(self.seen_, ["user", "item"], "left_anti")
-        best = Window.partitionBy("user").orderBy(F.desc("score"), "item")
-        return unseen.withColumn("rank", F.row_number().over(best)).where(F.col("rank") <= k)
+        every_user = self.spark_.range(self.n_users_).withColumnRenamed("id", "user")
+
+        def candidates(users, n):  # the n most popular items, the same for every user
+            top = self.counts_.orderBy(F.desc("score"), "item").limit(n)
+            return (every_user if users is None else users).crossJoin(top)
+
+        return scale.top_k_unseen(candidates, self.seen_, k, users)
 
 
 class SparkALS(_SparkRanker):
@@ -154,8 +172,8 @@ class SparkALS(_SparkRanker):
             seed=self.seed,
         )
 
-    def _top_k(self, k: int):
-        return scale.recommend_all(self.model_, self.seen_, k=k)
+    def _top_k(self, k: int, users=None):
+        return scale.recommend_all(self.model_, self.seen_, k=k, users=users)
 
 
 def spark_registry() -> list[ModelSpec]:

@@ -7,6 +7,7 @@
 
 from recsys_lessons.scale.spark import (
     DEFAULT_MASTER,
+    FIRST_PASS_SHARE,
     MASTER_VARIABLE,
     MIN_JAVA,
     SHUFFLE_PARTITIONS,
@@ -27,12 +28,14 @@ from recsys_lessons.scale.spark import (
     stratified_split_spark,
     temporal_split_spark,
     to_spark,
+    top_k_unseen,
     write_batch_table,
     zipf_log,
 )
 
 __all__ = [
     "DEFAULT_MASTER",
+    "FIRST_PASS_SHARE",
     "MASTER_VARIABLE",
     "MIN_JAVA",
     "SHUFFLE_PARTITIONS",
@@ -53,6 +56,7 @@ __all__ = [
     "stratified_split_spark",
     "temporal_split_spark",
     "to_spark",
+    "top_k_unseen",
     "write_batch_table",
     "zipf_log",
 ]

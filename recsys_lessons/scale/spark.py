@@ -445,15 +445,23 @@ def spark_als(
     return als.fit(train)
 
 
-def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None):
-    """Top-``k`` unseen items for every user the model knows: ``(user, item, score, rank)``.
+#: Share of users :func:`top_k_unseen`'s first pass gives room for their whole history; the
+#: heavier rest are ranked again, each with room for the longest history among them.
+FIRST_PASS_SHARE = 0.99
 
-    ``recommendForAllUsers(n_candidates)`` ranks every item per user on the executors;
-    the user's ``seen`` pairs are then removed with a left-anti join and the best ``k`` left
-    are kept (rank 1 = best; ties broken by the lower item index, as ours).
-    ``n_candidates`` defaults to ``k`` plus the longest history in ``seen``, which makes the
-    result exact; on a huge catalogue cap it (e.g. ``k`` + the 99th percentile of history
-    length), accepting shorter lists for the heaviest users.
+
+def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None, users=None):
+    """Top-``k`` unseen items for every user the model knows (or for ``users``, a DataFrame
+    with one column ``user``): ``(user, item, score, rank)``.
+
+    ``recommendForAllUsers`` ranks the items per user on the executors; the user's ``seen``
+    pairs are then removed with a left-anti join and the best ``k`` left are kept (rank 1 =
+    best; ties broken by the lower item index, as ours). With ``n_candidates=None`` the
+    result is exact, in two passes (:func:`top_k_unseen`): every user gets ``k + h_99``
+    candidates (``h_99`` the 99th percentile of history length) and the heavier users,
+    whose history could fill that, ``k`` + the longest history
+    (``recommendForUserSubset``). A fixed ``n_candidates`` instead ranks that many for
+    everyone, accepting shorter lists for users who have seen most of them.
 
     Raises
     ------
@@ -472,18 +480,74 @@ def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None):
                 "pass n_candidates >= k, or None for an exact answer."
             )
     _require_pyspark()
+    from pyspark.sql import functions as F
+
+    def candidates(users, n):
+        ranked = (
+            model.recommendForAllUsers(n)
+            if users is None
+            else model.recommendForUserSubset(users, n)
+        )
+        ranked = ranked.select("user", F.explode("recommendations").alias("r"))
+        return ranked.select(
+            "user", F.col("r.item").alias("item"), F.col("r.rating").alias("score")
+        )
+
+    if n_candidates is not None:
+        return _best_unseen(candidates(users, n_candidates), seen, k)
+    return top_k_unseen(candidates, seen, k, users)
+
+
+def top_k_unseen(candidates, seen, k: int, users=None):
+    """The best ``k`` unseen items per user from a ranker that gives each user its top ``n``.
+
+    A user who has seen ``h`` items keeps at least ``k`` unseen among any ``k + h`` best, so
+    ``n = k + h`` per user is exact. One ``n`` for everyone, ``k`` + the longest history,
+    makes every user pay for the heaviest one (on a Zipf log, thousands of candidates for
+    users who have seen ten items). So, in two passes: every user gets ``n_1 = k + h_q``
+    (``h_q`` the :data:`FIRST_PASS_SHARE` quantile of history length); the users with
+    ``h > h_q`` (about 1 %) are ranked again with ``n_2 = k + max h``. Exact either way.
+
+    Parameters
+    ----------
+    candidates : callable
+        ``candidates(users, n)``: a DataFrame ``(user, item, score)`` of each user's ``n``
+        best items, for every user when ``users`` is None, else for the users of the
+        DataFrame ``users`` (one column ``user``).
+    seen : pyspark.sql.DataFrame
+        ``(user, item, ...)`` pairs to exclude.
+    k : int
+    users : pyspark.sql.DataFrame or None
+        One column ``user``: rank only these users (None: every user).
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``(user, item, score, rank)``, rank 1 = best, ties to the lower item index.
+    """
+    from pyspark.sql import functions as F
+
+    lengths = seen.groupBy("user").count()
+    if users is not None:
+        lengths = lengths.join(users, "user")
+    typical = lengths.approxQuantile("count", [FIRST_PASS_SHARE], 0.0)
+    first = k + int(typical[0]) if typical else k
+    heavy = lengths.where(F.col("count") > first - k).select("user", "count").cache()
+    longest = heavy.agg(F.max("count")).first()[0]
+    ranked = candidates(users, first)
+    if longest is not None:
+        heavy_users = heavy.select("user")
+        ranked = ranked.join(heavy_users, "user", "left_anti").unionByName(
+            candidates(heavy_users, k + int(longest))
+        )
+    return _best_unseen(ranked, seen, k)
+
+
+def _best_unseen(candidates, seen, k: int):
+    """``candidates`` without the ``seen`` pairs, ranked per user; the best ``k`` kept."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    if n_candidates is None:
-        longest = seen.groupBy("user").count().agg(F.max("count")).first()[0] or 0
-        n_candidates = k + int(longest)
-    candidates = model.recommendForAllUsers(n_candidates).select(
-        "user", F.explode("recommendations").alias("r")
-    )
-    candidates = candidates.select(
-        "user", F.col("r.item").alias("item"), F.col("r.rating").alias("score")
-    )
     unseen = candidates.join(seen.select("user", "item"), ["user", "item"], "left_anti")
     best = Window.partitionBy("user").orderBy(F.desc("score"), "item")
     return unseen.withColumn("rank", F.row_number().over(best)).where(F.col("rank") <= k)
