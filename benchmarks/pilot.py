@@ -55,8 +55,8 @@ from benchmarks.scale import vm_hwm_mb
 RESULTS = Path(__file__).resolve().parent / "results" / "pilot.json"
 SIZES = (100_000, 500_000, 2_000_000)
 #: The Spark run's default size: the largest measured on the reference machine (2 shared cores;
-#: 948 s at 2M events). Issue 24 asked for 10M: Spark's ALS ranks users x items pairs, 25 times
-#: the 2M log's at 10M, hours on 2 cores (benchmarks/README.md).
+#: 229 s at 2M events). Issue 24 asked for 10M: Spark's ALS scores users x items pairs, 25 times
+#: the 2M log's at 10M; a run there was stopped after 36 minutes (benchmarks/README.md).
 SPARK_SIZE = 2_000_000
 #: The time-limit rows: each size with each limit (seconds).
 LIMIT_SIZES = (500_000, 2_000_000)
