@@ -117,10 +117,7 @@ SIZES = {
     "spark_als factors 0": (lambda w: spark.spark_als(None, factors=0), "factors"),
     "spark_als iterations 2.5": (lambda w: spark.spark_als(None, iterations=2.5), "iterations"),
     "recommend_all k 0": (lambda w: spark.recommend_all(None, None, k=0), "k must be"),
-    "recommend_all n_candidates below k": (
-        lambda w: spark.recommend_all(None, None, k=10, n_candidates=5),
-        "n_candidates",
-    ),
+    "top_k_unseen k 0": (lambda w: spark.top_k_unseen(None, None, None, k=0), "k must be"),
     "ranking_metrics_spark k -1": (lambda w: spark.ranking_metrics_spark(None, None, -1), "k"),
     "recommendation_lists n_users 0": (
         lambda w: spark.recommendation_lists(None, 0),

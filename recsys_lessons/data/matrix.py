@@ -177,9 +177,14 @@ def _check_values(values: pd.Series, column: str) -> None:
 
 
 def _positions(index: pd.Index, ids, kind: str) -> np.ndarray:
-    positions = index.get_indexer(np.atleast_1d(np.asarray(ids)))
+    # each distinct id is looked up once: a log repeats its ids, and looking up millions of
+    # string ids one by one costs ten times more (6 s against 0.6 s for 8M rows, 250k ids)
+    if not (isinstance(ids, (pd.Series, pd.Index, np.ndarray)) and np.ndim(ids) == 1):
+        ids = np.atleast_1d(np.asarray(ids))
+    codes, distinct = pd.factorize(ids, use_na_sentinel=False)
+    positions = index.get_indexer(distinct)[codes]
     if (positions < 0).any():
-        unknown = np.atleast_1d(np.asarray(ids))[positions < 0][:5].tolist()
+        unknown = np.asarray(ids)[positions < 0][:5].tolist()
         raise ValueError(
             f"unknown {kind} id(s) {unknown}: they are not in this matrix. "
             f"Build the matrix on all ids (pass {kind}_ids=...) or filter them out first."

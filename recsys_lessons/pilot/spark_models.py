@@ -3,7 +3,7 @@
 Both classes follow the course's model protocol (``fit(X) -> self``,
 ``recommend(users, k, exclude_seen=True) -> (items, scores)``), so the pilot's protocol,
 per-user metrics, intervals and choice rule run unchanged on their lists; only the fit and
-the top-k (with seen items removed by a join, :func:`recsys_lessons.scale.spark.recommend_all`)
+the top-k (seen items removed on the executors, :func:`recsys_lessons.scale.spark.top_k_unseen`)
 happen in Spark. The training matrix reaches Spark as a Parquet file (:func:`to_parquet`:
 pyarrow writes the three COO columns, ``spark.read.parquet`` reads them in the JVM), not as
 Python rows: on a 10M-event log, ``createDataFrame`` of Python tuples spends minutes
@@ -136,13 +136,12 @@ class SparkPopularity(_SparkRanker):
     def _top_k(self, k: int, users=None):
         from pyspark.sql import functions as F
 
-        every_user = self.spark_.range(self.n_users_).withColumnRenamed("id", "user")
-
-        def candidates(users, n):  # the n most popular items, the same for every user
-            top = self.counts_.orderBy(F.desc("score"), "item").limit(n)
-            return (every_user if users is None else users).crossJoin(top)
-
-        return scale.top_k_unseen(candidates, self.seen_, k, users)
+        # s_ui = 1 * count_i: every user's vector is (1), every item's (its count)
+        every_user = self.spark_.range(self.n_users_).select(
+            F.col("id").alias("user"), F.array(F.lit(1.0)).alias("features")
+        )
+        items = self.counts_.select("item", F.array("score").alias("features"))
+        return scale.top_k_unseen(every_user, items, self.seen_, k, users)
 
 
 class SparkALS(_SparkRanker):

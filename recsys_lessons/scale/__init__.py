@@ -7,9 +7,9 @@
 
 from recsys_lessons.scale.spark import (
     DEFAULT_MASTER,
-    FIRST_PASS_SHARE,
     MASTER_VARIABLE,
     MIN_JAVA,
+    SCORE_CELLS,
     SHUFFLE_PARTITIONS,
     SparkUnavailable,
     capped_baskets,
@@ -35,9 +35,9 @@ from recsys_lessons.scale.spark import (
 
 __all__ = [
     "DEFAULT_MASTER",
-    "FIRST_PASS_SHARE",
     "MASTER_VARIABLE",
     "MIN_JAVA",
+    "SCORE_CELLS",
     "SHUFFLE_PARTITIONS",
     "SparkUnavailable",
     "capped_baskets",

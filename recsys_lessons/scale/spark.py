@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -143,6 +144,9 @@ def spark_session(app_name: str = "recsys-lessons", master: str | None = None):
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
     )
+    # The executors' Python (mapInArrow in top_k_unseen) is the driver's unless told
+    # otherwise: its numpy and this package, not whatever `python3` PATH finds first.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark import SparkConf, SparkContext
     from pyspark.java_gateway import launch_gateway
 
@@ -445,112 +449,145 @@ def spark_als(
     return als.fit(train)
 
 
-#: Share of users :func:`top_k_unseen`'s first pass gives room for their whole history; the
-#: heavier rest are ranked again, each with room for the longest history among them.
-FIRST_PASS_SHARE = 0.99
+#: Scores held at once by :func:`top_k_unseen`'s executor code (users per chunk times items):
+#: 2**22 float64 scores are 32 MB per running task.
+SCORE_CELLS = 2**22
 
 
-def recommend_all(model, seen, k: int = 10, n_candidates: int | None = None, users=None):
+def recommend_all(model, seen, k: int = 10, users=None):
     """Top-``k`` unseen items for every user the model knows (or for ``users``, a DataFrame
     with one column ``user``): ``(user, item, score, rank)``.
 
-    ``recommendForAllUsers`` ranks the items per user on the executors; the user's ``seen``
-    pairs are then removed with a left-anti join and the best ``k`` left are kept (rank 1 =
-    best; ties broken by the lower item index, as ours). With ``n_candidates=None`` the
-    result is exact, in two passes (:func:`top_k_unseen`): every user gets ``k + h_99``
-    candidates (``h_99`` the 99th percentile of history length) and the heavier users,
-    whose history could fill that, ``k`` + the longest history
-    (``recommendForUserSubset``). A fixed ``n_candidates`` instead ranks that many for
-    everyone, accepting shorter lists for users who have seen most of them.
+    Exact: the fitted ALS model's user and item factors go to :func:`top_k_unseen`, which
+    scores every item for each user on the executors, removes the user's ``seen`` items and
+    keeps the best ``k`` (rank 1 = best; ties broken by the lower item index, as ours).
 
     Raises
     ------
     SparkUnavailable
         When pyspark is not installed (the message says how to install it).
     ValueError
-        When ``k`` is not a positive whole number, or ``n_candidates`` neither None nor a
-        whole number >= ``k``.
+        When ``k`` is not a positive whole number.
     """
     k = check_positive_int(k, "k", "the length of each list")
-    if n_candidates is not None:
-        n_candidates = check_positive_int(n_candidates, "n_candidates", "items ranked per user")
-        if n_candidates < k:
-            raise ValueError(
-                f"n_candidates={n_candidates} is below k={k}: every list would be short; "
-                "pass n_candidates >= k, or None for an exact answer."
-            )
     _require_pyspark()
-    from pyspark.sql import functions as F
-
-    def candidates(users, n):
-        ranked = (
-            model.recommendForAllUsers(n)
-            if users is None
-            else model.recommendForUserSubset(users, n)
-        )
-        ranked = ranked.select("user", F.explode("recommendations").alias("r"))
-        return ranked.select(
-            "user", F.col("r.item").alias("item"), F.col("r.rating").alias("score")
-        )
-
-    if n_candidates is not None:
-        return _best_unseen(candidates(users, n_candidates), seen, k)
-    return top_k_unseen(candidates, seen, k, users)
+    return top_k_unseen(
+        model.userFactors.withColumnRenamed("id", "user"),
+        model.itemFactors.withColumnRenamed("id", "item"),
+        seen,
+        k,
+        users,
+    )
 
 
-def top_k_unseen(candidates, seen, k: int, users=None):
-    """The best ``k`` unseen items per user from a ranker that gives each user its top ``n``.
+def top_k_unseen(user_vectors, item_vectors, seen, k: int, users=None):
+    """The best ``k`` unseen items per user, scored ``s_ui = x_u . y_i`` on the executors.
 
-    A user who has seen ``h`` items keeps at least ``k`` unseen among any ``k + h`` best, so
-    ``n = k + h`` per user is exact. One ``n`` for everyone, ``k`` + the longest history,
-    makes every user pay for the heaviest one (on a Zipf log, thousands of candidates for
-    users who have seen ten items). So, in two passes: every user gets ``n_1 = k + h_q``
-    (``h_q`` the :data:`FIRST_PASS_SHARE` quantile of history length); the users with
-    ``h > h_q`` (about 1 %) are ranked again with ``n_2 = k + max h``. Exact either way.
+    The item vectors are collected once and broadcast (a catalogue's factors are small:
+    100,000 items x 32 factors is 13 MB); each task takes a batch of users, with their
+    vectors and the items they have ``seen``, and, in chunks of :data:`SCORE_CELLS` scores,
+    multiplies them by every item vector (one BLAS product, in float64), sets the seen
+    items to ``-inf`` and keeps the best ``k`` with the course's one top-k
+    (:func:`recsys_lessons.top_k.top_k_of_long_rows`, ties to the lower item index). A
+    user left with fewer than ``k`` unseen items gets a shorter list. Why not MLlib's
+    ``recommendForAllUsers``: it ranks before the seen items can be removed, so an exact
+    answer must ask each user for ``k`` + their history, and its per-user ``sgemv`` took
+    more than 30 minutes for 250,000 users x 100,000 items on two cores (this takes about
+    a minute there; ``benchmarks/README.md``, pilot section).
 
     Parameters
     ----------
-    candidates : callable
-        ``candidates(users, n)``: a DataFrame ``(user, item, score)`` of each user's ``n``
-        best items, for every user when ``users`` is None, else for the users of the
-        DataFrame ``users`` (one column ``user``).
+    user_vectors : pyspark.sql.DataFrame
+        ``(user, features)``: one vector (array of numbers, the same length for all) per user.
+    item_vectors : pyspark.sql.DataFrame
+        ``(item, features)``: one vector per item that may be recommended, of that length.
     seen : pyspark.sql.DataFrame
         ``(user, item, ...)`` pairs to exclude.
     k : int
     users : pyspark.sql.DataFrame or None
-        One column ``user``: rank only these users (None: every user).
+        One column ``user``: rank only these users (None: every user of ``user_vectors``).
 
     Returns
     -------
     pyspark.sql.DataFrame
-        ``(user, item, score, rank)``, rank 1 = best, ties to the lower item index.
+        ``(user long, item long, score double, rank int)``, rank 1 = best.
+
+    Raises
+    ------
+    SparkUnavailable
+        When pyspark is not installed (the message says how to install it).
+    ValueError
+        When ``k`` is not a positive whole number.
+
+    Notes
+    -----
+    The executors need numpy and this package (in local mode the driver's Python, which
+    :func:`spark_session` names as ``PYSPARK_PYTHON``; on a cluster, install them there).
     """
+    k = check_positive_int(k, "k", "the length of each list")
+    _require_pyspark()
     from pyspark.sql import functions as F
 
-    lengths = seen.groupBy("user").count()
+    catalogue = collect(item_vectors.select("item", "features").orderBy("item"))
+    item_ids = catalogue["item"].to_numpy(np.int64)
+    vectors = np.array(catalogue["features"].tolist(), dtype=np.float64).reshape(len(item_ids), -1)
     if users is not None:
-        lengths = lengths.join(users, "user")
-    typical = lengths.approxQuantile("count", [FIRST_PASS_SHARE], 0.0)
-    first = k + int(typical[0]) if typical else k
-    heavy = lengths.where(F.col("count") > first - k).select("user", "count").cache()
-    longest = heavy.agg(F.max("count")).first()[0]
-    ranked = candidates(users, first)
-    if longest is not None:
-        heavy_users = heavy.select("user")
-        ranked = ranked.join(heavy_users, "user", "left_anti").unionByName(
-            candidates(heavy_users, k + int(longest))
+        user_vectors = user_vectors.join(users.select("user"), "user", "left_semi")
+    histories = seen.groupBy("user").agg(F.collect_list("item").alias("seen"))
+    batches = user_vectors.select("user", "features").join(histories, "user", "left")
+    shared = batches.sparkSession.sparkContext.broadcast((item_ids, vectors))
+    cells = SCORE_CELLS  # read here, on the driver, and shipped with the function
+    with warnings.catch_warnings():  # pyspark 4.3's pandas-3 notice; no pandas is used here
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
         )
-    return _best_unseen(ranked, seen, k)
+        return batches.mapInArrow(
+            lambda chunks: _rank_batches(chunks, shared.value, k, cells),
+            "user long, item long, score double, rank int",
+        )
 
 
-def _best_unseen(candidates, seen, k: int):
-    """``candidates`` without the ``seen`` pairs, ranked per user; the best ``k`` kept."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+def _rank_batches(batches, catalogue, k: int, cells: int):
+    """Executor side of :func:`top_k_unseen`: Arrow batches of ``(user, features, seen)``
+    in, Arrow batches of ``(user, item, score, rank)`` out."""
+    import pyarrow as pa
 
-    unseen = candidates.join(seen.select("user", "item"), ["user", "item"], "left_anti")
-    best = Window.partitionBy("user").orderBy(F.desc("score"), "item")
-    return unseen.withColumn("rank", F.row_number().over(best)).where(F.col("rank") <= k)
+    from recsys_lessons.top_k import top_k_of_long_rows
+
+    item_ids, vectors = catalogue
+    n_items = len(item_ids)
+    column_of = np.full(int(item_ids.max(initial=-1)) + 1, -1, dtype=np.int64)
+    column_of[item_ids] = np.arange(n_items)
+    length = min(k, n_items)
+    rows_per_chunk = max(1, cells // max(n_items, 1))
+    for batch in batches:
+        for start in range(0, batch.num_rows, rows_per_chunk):
+            chunk = batch.slice(start, rows_per_chunk)
+            if chunk.num_rows == 0 or length == 0:
+                continue
+            features = chunk.column("features")
+            x = features.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
+            scores = x.reshape(chunk.num_rows, -1) @ vectors.T
+            history = chunk.column("seen")
+            seen_items = history.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+            owners = np.repeat(
+                np.arange(chunk.num_rows), history.value_lengths().fill_null(0).to_numpy()
+            )
+            known = seen_items < len(column_of)
+            columns = column_of[seen_items[known]]
+            scores[owners[known][columns >= 0], columns[columns >= 0]] = -np.inf
+            best = top_k_of_long_rows(scores, length)
+            best_scores = np.take_along_axis(scores, best, axis=1)
+            keep = np.isfinite(best_scores)
+            row, rank = np.nonzero(keep)
+            yield pa.record_batch(
+                {
+                    "user": pa.array(chunk.column("user").to_numpy()[row], pa.int64()),
+                    "item": pa.array(item_ids[best[keep]], pa.int64()),
+                    "score": pa.array(best_scores[keep], pa.float64()),
+                    "rank": pa.array(rank + 1, pa.int32()),
+                }
+            )
 
 
 def ranking_metrics_spark(recommendations, test, k: int = 10):
