@@ -13,9 +13,10 @@ them). Sizes keep the issue's 2M-event shape: 40 events per user and 100 per ite
 **Run.** Per row, in a fresh process: ``python -m recsys_lessons.pilot LOG --quiet`` with
 every default (``--engine spark`` for the Spark row; ``--time-limit T`` for the time-limit
 rows), its phase times read from its progress lines and ``results.json``, its peak memory
-from ``ru_maxrss`` of the child, and for Spark also the JVM's ``VmHWM`` (read from
-``/proc`` just before the child exits; the JVM is a separate process, so the two peaks are
-added as an upper bound of the pair's peak). The machine's load average
+from ``ru_maxrss`` of the child, and for Spark also the ``VmHWM`` of the JVM and of the
+Python worker processes under it (the executors' side of the top-k), read from ``/proc``
+just before the child exits; they are separate processes, so their peaks are added, an
+upper bound of the run's peak. The machine's load average
 (``os.getloadavg``) is recorded before and after each run: the reference machine is
 shared, and a run's time is only comparable with a run under a similar load.
 
@@ -113,14 +114,40 @@ def run_cell(log_path: str, output: str, engine: str, time_limit: str = "") -> d
     code = pilot([log_path, "-o", output, "--engine", engine, *limit])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
-    jvm = None
+    jvm = workers = None
     if engine == "spark":
         from pyspark.sql import SparkSession
 
         session = SparkSession.getActiveSession()
         if session is not None:
-            jvm = vm_hwm_mb(session.sparkContext._gateway.proc.pid)
-    return {"exit_code": code, "python_peak_mb": peak, "jvm_peak_mb": jvm, "cpu_seconds": cpu}
+            jvm_pid = session.sparkContext._gateway.proc.pid
+            jvm = vm_hwm_mb(jvm_pid)
+            workers = sum(filter(None, map(vm_hwm_mb, descendants(jvm_pid)))) or None
+    return {
+        "exit_code": code,
+        "python_peak_mb": peak,
+        "jvm_peak_mb": jvm,
+        "workers_peak_mb": workers,
+        "cpu_seconds": cpu,
+    }
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux ``/proc``; empty elsewhere): for the JVM, Spark's
+    Python daemon and the workers it forked, which Spark keeps alive between tasks."""
+    parents = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        parents[int(status.parent.name)] = int(fields.get("PPid", "0").strip() or 0)
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def measure(
@@ -161,9 +188,12 @@ def measure(
         "cpu_seconds": cell["cpu_seconds"],
         "phase_seconds": phases,
         "phase_cpu_seconds": results["phase_cpu_seconds"],
-        "peak_rss_mb": cell["python_peak_mb"] + (cell["jvm_peak_mb"] or 0.0),
+        "peak_rss_mb": cell["python_peak_mb"]
+        + (cell["jvm_peak_mb"] or 0.0)
+        + (cell["workers_peak_mb"] or 0.0),
         "python_peak_rss_mb": cell["python_peak_mb"],
         "jvm_peak_rss_mb": cell["jvm_peak_mb"],
+        "spark_python_workers_peak_rss_mb": cell["workers_peak_mb"],
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "compared": [row["model"] for row in results["models"] if row["status"] == "compared"],
