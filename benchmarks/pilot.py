@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.scale import vm_hwm_mb
+from benchmarks.scale import descendants, vm_hwm_mb
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pilot.json"
 SIZES = (100_000, 500_000, 2_000_000)
@@ -130,24 +130,6 @@ def run_cell(log_path: str, output: str, engine: str, time_limit: str = "") -> d
         "workers_peak_mb": workers,
         "cpu_seconds": cpu,
     }
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (Linux ``/proc``; empty elsewhere): for the JVM, Spark's
-    Python daemon and the workers it forked, which Spark keeps alive between tasks."""
-    parents = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
-        except (OSError, ValueError):
-            continue
-        parents[int(status.parent.name)] = int(fields.get("PPid", "0").strip() or 0)
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
 
 
 def measure(

@@ -16,8 +16,9 @@ seeds, and for seed 42 a paired bootstrap over users of Spark - ours.
 **Scaling curve.** :func:`recsys_lessons.scale.spark.zipf_log` logs of growing size; per engine
 and size, in a fresh process: fit ALS (64 factors, 10 iterations) and recommend 10 items to
 every user (seen removed). Engines: ``implicit`` on 1 and 2 threads, Spark ``local[2]``.
-Peak memory: the process's maximum resident set (``ru_maxrss``), plus the JVM's
-``VmHWM`` for Spark. One run per cell (time on a shared machine is noisy; read trends).
+Peak memory: the process's maximum resident set (``ru_maxrss``), plus for Spark the
+``VmHWM`` of the JVM and of the Python workers under it (which rank the top-k), added. One
+run per cell (time on a shared machine is noisy; read trends).
 
 Run ``python -m benchmarks.scale`` (``--quick``: one split seed, sizes up to 300k;
 ``--sizes 100000,300000,1000000`` chooses the curve's sizes). Writes
@@ -131,6 +132,7 @@ def one_cell(engine: str, n_interactions: int) -> dict:
         finished = time.perf_counter()
         jvm = spark.sparkContext._gateway.proc.pid
         result["jvm_peak_mb"] = vm_hwm_mb(jvm)
+        result["workers_peak_mb"] = sum(filter(None, map(vm_hwm_mb, descendants(jvm)))) or None
         spark.stop()
     result.update(
         fit_seconds=fitted - started,
@@ -152,6 +154,24 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux ``/proc``; empty elsewhere): for the JVM, Spark's
+    Python daemon and the workers it forked, which Spark keeps alive between tasks."""
+    parents = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        parents[int(status.parent.name)] = int(fields.get("PPid", "0").strip() or 0)
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 def curve(sizes: list[int]) -> list[dict]:
     rows = []
     for n in sizes:
@@ -159,7 +179,11 @@ def curve(sizes: list[int]) -> list[dict]:
             command = [sys.executable, "-m", "benchmarks.scale", "--cell", engine, str(n)]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             row = json.loads(done.stdout.strip().splitlines()[-1])
-            peak = row["python_peak_mb"] + (row.get("jvm_peak_mb") or 0.0)
+            peak = (
+                row["python_peak_mb"]
+                + (row.get("jvm_peak_mb") or 0.0)
+                + (row.get("workers_peak_mb") or 0.0)
+            )
             row["peak_mb"] = peak
             print(
                 f"  {engine:15s} {row['n_interactions']:>10,d} interactions  fit "

@@ -491,9 +491,10 @@ def top_k_unseen(user_vectors, item_vectors, seen, k: int, users=None):
     (:func:`recsys_lessons.top_k.top_k_of_long_rows`, ties to the lower item index). A
     user left with fewer than ``k`` unseen items gets a shorter list. Why not MLlib's
     ``recommendForAllUsers``: it ranks before the seen items can be removed, so an exact
-    answer must ask each user for ``k`` + their history, and its per-user ``sgemv`` took
-    more than 30 minutes for 250,000 users x 100,000 items on two cores (this takes about
-    a minute there; ``benchmarks/README.md``, pilot section).
+    answer must ask each user for ``k`` + their history; on the pilot's 10M-event log
+    (250,000 users x 100,000 items, two cores) it was still ranking after 30 minutes, where
+    the whole ALS test phase (fit, and ranking 215,716 users here) took 223 s
+    (``benchmarks/README.md``, pilot section).
 
     Parameters
     ----------
