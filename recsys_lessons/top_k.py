@@ -1,7 +1,9 @@
 """The one top-k of the course: the ``k`` best items of each row, ties to the lower index.
 
 Every ranked list in the package (models, indexes, re-rankers, policies) is cut by
-:func:`top_k_indices`, so two code paths given the same scores return the same list.
+:func:`top_k_indices`, or by :func:`top_k_of_long_rows`, which returns the same lists faster
+on rows much longer than ``k`` (a model's scores for every item), so two code paths given the
+same scores return the same list.
 Lesson 01 introduces it. An evaluation that must not reward ties through the item
 numbering passes its own tie order (``tie_break``); the cold-start evaluations of lesson 05
 use a seeded random permutation.
@@ -112,9 +114,12 @@ def top_k_of_long_rows(scores: np.ndarray, k: int) -> np.ndarray:
     ``scores`` instead of a partition of every row: worth it when rows are much longer than
     ``k``, as item-item similarities and one row of scores per user are); only those ``k``
     entries are then ranked, by ``(-score, column)`` (a stable sort of entries already in
-    column order), so the result equals ``top_k_indices(scores, k)`` entry for entry.
-    ``scores`` must be a float array holding no NaN; no tie-break other than the column index.
+    column order), so the result equals ``top_k_indices(scores, k)`` entry for entry (NaN
+    ranks last, like ``-inf``). ``scores`` must be a 2-D float array; no tie-break other than
+    the column index. Every model's ``recommend`` ranks with it.
     """
+    if np.isnan(scores).any():
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     n_rows, n_columns = scores.shape
     flat = top_k_entries(scores, k)
     columns = (flat % n_columns).reshape(n_rows, k)

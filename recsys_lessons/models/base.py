@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys_lessons.data.matrix import InteractionMatrix
-from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.top_k import top_k_of_long_rows
 from recsys_lessons.validation import check_indices, check_is_fitted, check_k
 
 __all__ = ["RECOMMEND_BATCH", "Estimator", "Recommender", "as_history_csr", "as_interaction_csr"]
@@ -235,7 +235,7 @@ class Recommender(Estimator):
         k = check_k(k, self.n_items_)
         return self._rank_in_batches(
             users, k, exclude_seen, RECOMMEND_BATCH,
-            lambda batch: np.array(self._score(batch), dtype=np.float64), top_k_indices,
+            lambda batch: np.array(self._score(batch), dtype=np.float64), top_k_of_long_rows,
         )  # fmt: skip
 
     def _rank_in_batches(self, users, k, exclude_seen, batch_size, batch_scores, top_k):
@@ -243,7 +243,8 @@ class Recommender(Estimator):
 
         ``batch_scores(batch)`` returns a writable float array of the batch's scores (seen
         items are set to ``-inf`` in it when ``exclude_seen``); ``top_k(scores, k)`` ranks it
-        (:func:`~recsys_lessons.top_k.top_k_indices` or a function with the same result).
+        (:func:`~recsys_lessons.top_k.top_k_of_long_rows`, or a function with the lists of
+        :func:`~recsys_lessons.top_k.top_k_indices`).
         """
         items = np.empty((len(users), k), dtype=np.int64)
         scores = np.empty((len(users), k), dtype=np.float64)

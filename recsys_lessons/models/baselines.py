@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys_lessons.models.base import Recommender
-from recsys_lessons.validation import check_seed
+from recsys_lessons.models.base import RECOMMEND_BATCH, Recommender
+from recsys_lessons.top_k import top_k_indices
+from recsys_lessons.validation import check_k, check_seed
 
 __all__ = ["Popularity", "Random"]
 
@@ -37,6 +38,46 @@ class Popularity(Recommender):
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.item_counts_, (len(users), self.n_items_))
+
+    def recommend(self, users=None, k: int = 10, exclude_seen: bool = True):
+        """Top-``k`` items per user, best first: the lists of :meth:`Recommender.recommend`.
+
+        Everyone shares one order (count descending, ties to the lower item index), and a
+        user who has seen ``h`` items finds their ``k`` best unseen among its first ``k + h``
+        items. So users are ranked in batches of similar history length, each batch over the
+        first ``k + max h`` items of the order only: a few hundred columns for most users of
+        a long-tailed log instead of the whole catalogue. A batch whose ``k + max h`` reaches
+        the catalogue takes the general path (which pads a list short of unseen items with
+        seen ones at ``-inf``).
+        """
+        users = self._check_users(users)
+        k = check_k(k, self.n_items_)
+        if not exclude_seen:
+            return super().recommend(users, k, exclude_seen)
+        order = np.lexsort((np.arange(self.n_items_), -self.item_counts_))
+        place = np.empty(self.n_items_, dtype=np.int64)
+        place[order] = np.arange(self.n_items_)
+        history = np.diff(self.X_.indptr)[users]
+        by_history = np.argsort(history, kind="stable")
+        items = np.empty((len(users), k), dtype=np.int64)
+        scores = np.empty((len(users), k), dtype=np.float64)
+        for start in range(0, len(users), RECOMMEND_BATCH):
+            chosen = by_history[start : start + RECOMMEND_BATCH]
+            batch = users[chosen]
+            width = k + int(history[chosen[-1]])  # the batch's longest history
+            if width >= self.n_items_:
+                items[chosen], scores[chosen] = super().recommend(batch, k, exclude_seen)
+                continue
+            values = np.tile(self.item_counts_[order[:width]], (len(batch), 1))
+            seen = self.X_[batch]
+            rows = np.repeat(np.arange(len(batch)), np.diff(seen.indptr))
+            columns = place[seen.indices]
+            near = columns < width
+            values[rows[near], columns[near]] = -np.inf
+            top = top_k_indices(values, k)  # ties to the lower place: the lower item index
+            items[chosen] = order[top]
+            scores[chosen] = np.take_along_axis(values, top, axis=1)
+        return items, scores
 
 
 class Random(Recommender):
